@@ -1,3 +1,7 @@
 import type { Config } from "@netlify/functions";
-export default async (req: Request) => new Response(JSON.stringify({ ok: true, method: req.method, body: await req.text() }), { headers: { "content-type": "application/json" } });
+import { scheduledProbe } from "../netlify/scheduled.ts";
+
+/** Service health: runner /health and /health/ready, extra URLs, Beacon's Postgres and Redis. */
+export default scheduledProbe("health");
+
 export const config: Config = { schedule: "* * * * *" };

@@ -1,0 +1,115 @@
+import { parseArgs } from "node:util";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startLocalBeacon } from "../local/beacon.ts";
+import { startLocalNetlify } from "../local/netlify-dev.ts";
+import { loadConfig } from "../../shared/config/index.ts";
+import { ProbeResult } from "../../shared/result.ts";
+import { UsageError } from "./errors.ts";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** `sentinel start`: the sentinel's functions on their schedules, against the sandbox unless configured. */
+export async function startCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: "string", default: "8888" }, "sandbox-port": { type: "string", default: "8080" } } });
+  const local = process.env.BEACON_API_URL ? undefined : await startLocalBeacon({ port: port(values["sandbox-port"]), log: (l) => say(`start: ${l}`) });
+  if (local) {
+    Object.assign(process.env, local.env);
+    say(`start: no BEACON_API_URL set, so the sentinel watches the local Beacon sandbox at ${local.sandbox.url}`);
+  } else {
+    say(`start: watching ${process.env.BEACON_API_URL}`);
+  }
+  loadConfig(process.env); // fail fast, listing every problem, before anything is scheduled
+
+  const netlify = await startLocalNetlify({
+    projectRoot, port: port(values.port), fireOnStart: true,
+    onInvocation: (name, response) => void summarize(name, response),
+  });
+  say(`start: Netlify functions served at ${netlify.url}`);
+  for (const f of netlify.scheduled) say(`start:   ${f.name.padEnd(16)} ${f.schedule}`);
+  if (local) {
+    say(`start: try an incident:  npx sentinel incident health-unhealthy on --url ${local.sandbox.url}`);
+    say(`start: then run a probe: npx sentinel run health   (with the env printed by 'npx sentinel sandbox')`);
+  }
+  say("start: Ctrl-C to stop");
+  await untilInterrupted();
+  await netlify.close();
+  await local?.close();
+  return 0;
+}
+
+async function summarize(name: string, response: Response) {
+  const text = await response.text();
+  const parsed = ProbeResult.safeParse(safeJson(text));
+  const time = new Date().toISOString().slice(11, 19);
+  if (!parsed.success) return say(`[${time}] ${name}: HTTP ${response.status} ${text.slice(0, 200)}`);
+  const r = parsed.data;
+  const failing = r.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message}`);
+  say(`[${time}] ${name}: ${r.status} in ${r.durationMs} ms${failing.length ? `\n    ${failing.join("\n    ")}` : ""}${r.error ? ` (${r.error})` : ""}`);
+}
+
+/** `sentinel sandbox [--port N]`: the local Beacon alone, with the env that points a sentinel at it. */
+export async function sandboxCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: "string", default: "8080" } } });
+  const local = await startLocalBeacon({ port: port(values.port), log: (l) => say(`sandbox: ${l}`) });
+  say(`sandbox: Beacon runner API at ${local.sandbox.url}`);
+  say(`sandbox: incidents: ${local.sandbox.url}/__sandbox/incidents  (npx sentinel incident list)`);
+  say("sandbox: to point the sentinel at it, export:");
+  for (const [k, v] of Object.entries(local.env)) say(`  export ${k}='${v}'`);
+  say("sandbox: Ctrl-C to stop");
+  await untilInterrupted();
+  await local.close();
+  return 0;
+}
+
+/** `sentinel incident <name> on|off` and `sentinel incident list`, against a running sandbox. */
+export async function incidentCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" } } });
+  const base = values.url ?? process.env.BEACON_API_URL ?? "http://127.0.0.1:8080";
+  const [name, state] = positionals;
+  if (name === "list" && !state) {
+    const response = await reach(`${base}/__sandbox/incidents`);
+    say(JSON.stringify(await response.json(), null, 2));
+    return 0;
+  }
+  if (!name || (state !== "on" && state !== "off") || positionals.length !== 2) {
+    throw new UsageError("expected: incident <name> on|off, or: incident list");
+  }
+  const response = await reach(`${base}/__sandbox/incidents/${encodeURIComponent(name)}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ on: state === "on" }),
+  });
+  const body = await response.text();
+  if (!response.ok) throw new UsageError(`sandbox answered HTTP ${response.status}: ${body}`);
+  say(`incident ${name} is ${state}`);
+  return 0;
+}
+
+async function reach(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw new UsageError(`no sandbox answers at ${new URL(url).origin} (start one with: npx sentinel sandbox, or pass --url)`);
+  }
+}
+
+function port(raw: string | undefined): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`"${raw}" is not a port number`);
+  return n;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+}

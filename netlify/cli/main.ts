@@ -1,0 +1,59 @@
+import { ConfigError } from "../../shared/config/index.ts";
+import { runCommand } from "./run.ts";
+import { UsageError } from "./errors.ts";
+import { incidentCommand, sandboxCommand, startCommand } from "./local.ts";
+
+/** Exit code for bad usage or configuration (BSD's EX_USAGE), distinct from probe outcomes. */
+export const EX_USAGE = 64;
+
+
+const HELP = `usage: sentinel <command> [options]
+
+commands:
+  run <probe-id|all> [--json] [--dry-run]   run probes once against the configured deployment
+                                            exit 0 pass/warn, 1 fail, 2 error, 64 bad usage/config
+  start                                     run the sentinel locally (on the sandbox unless BEACON_API_URL is set)
+  sandbox [--port N]                        start the local Beacon sandbox alone and print its URLs
+  incident <name> on|off [--url URL]        flip an incident switch on a running sandbox
+  incident list [--url URL]                 list the sandbox's incident switches
+`;
+
+export type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  start: startCommand,
+  sandbox: sandboxCommand,
+  incident: incidentCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(HELP);
+    return name ? 0 : EX_USAGE;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`sentinel: unknown command "${name}"\n\n${HELP}`);
+    return EX_USAGE;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`sentinel ${name}: ${error.message}\n`);
+      return EX_USAGE;
+    }
+    if (isParseArgsError(error)) {
+      process.stderr.write(`sentinel ${name}: ${(error as Error).message}\n\n${HELP}`);
+      return EX_USAGE;
+    }
+    throw error;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}

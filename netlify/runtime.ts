@@ -1,0 +1,75 @@
+import { Redis } from "@upstash/redis";
+import { loadConfig, collectSecrets, type Config } from "../shared/config/index.ts";
+import { createSqlPool } from "../shared/db.ts";
+import { createSqlClient } from "../shared/sql.ts";
+import { createKeys } from "../shared/store/keys.ts";
+import { createResultStore, type ResultStore } from "../shared/store/results.ts";
+import { createRedactor, safeUrl, type Redactor } from "../shared/redact.ts";
+import { createConsoleLogger, type Logger } from "../shared/log.ts";
+import type { ProbeDeps, ProbeTargets } from "../shared/probes/types.ts";
+
+/** Everything an invocation needs, built from the environment once per cold start. */
+export interface Runtime {
+  config: Config;
+  deps: ProbeDeps;
+  targets: ProbeTargets;
+  store?: ResultStore;
+  storeRedis?: Redis;
+  redact: Redactor;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  requireStore?: boolean;
+  now?: () => Date;
+  fetch?: typeof fetch;
+  log?: Logger;
+}
+
+export function createRuntime(env: Record<string, string | undefined>, options: RuntimeOptions = {}): Runtime {
+  const config = loadConfig(env, { requireStore: options.requireStore });
+  const redact = createRedactor(config.secrets);
+  const log = options.log ?? createConsoleLogger(redact);
+  const pool = config.database ? createSqlPool({ ...config.database, max: 4 }) : undefined;
+  const beaconRedis = config.beaconRedis ? upstash(config.beaconRedis) : undefined;
+  const storeRedis = config.store ? upstash(config.store) : undefined;
+  const deps: ProbeDeps = {
+    now: options.now ?? (() => new Date()),
+    fetch: options.fetch ?? globalThis.fetch,
+    log,
+    sql: pool ? createSqlClient(pool, { statementTimeoutMs: 5_000 }) : undefined,
+    beaconRedis,
+  };
+  const targets: ProbeTargets = {
+    apiUrl: config.beaconApiUrl,
+    healthUrls: config.healthUrls,
+    databaseLabel: config.database ? databaseLabel(config.database.connectionString) : undefined,
+    redisLabel: config.beaconRedis ? safeUrl(config.beaconRedis.url) : undefined,
+    beaconAdminToken: config.beaconAdminToken,
+  };
+  return {
+    config, deps, targets, redact, log, storeRedis,
+    store: storeRedis && config.store ? createResultStore(storeRedis, createKeys(config.store.keyPrefix)) : undefined,
+    async close() {
+      await pool?.end();
+    },
+  };
+}
+
+/** Values come back as stored: the sentinel decides per call site what is JSON. */
+function upstash({ url, token }: { url: string; token: string }): Redis {
+  return new Redis({ url, token, automaticDeserialization: false });
+}
+
+/** host/database of a connection string, without user or password. */
+function databaseLabel(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    return `postgres://${url.host}${url.pathname}`;
+  } catch {
+    return "postgres";
+  }
+}
+
+export { collectSecrets };

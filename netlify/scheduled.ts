@@ -1,0 +1,46 @@
+import { findProbe } from "../shared/probes/registry.ts";
+import { runProbe } from "../shared/runner.ts";
+import { ConfigError } from "../shared/config/index.ts";
+import { createRedactor } from "../shared/redact.ts";
+import { collectSecrets, createRuntime, type Runtime } from "./runtime.ts";
+
+let runtime: Runtime | undefined;
+
+/** The environment as the Netlify runtime exposes it (process.env when run outside Netlify). */
+export function platformEnv(): Record<string, string | undefined> {
+  const netlify = (globalThis as { Netlify?: { env: { toObject(): Record<string, string> } } }).Netlify;
+  return netlify ? { ...process.env, ...netlify.env.toObject() } : process.env;
+}
+
+/** Built on first use and kept for the life of the function instance (one cold start). */
+export function sharedRuntime(): Runtime {
+  runtime ??= createRuntime(platformEnv());
+  return runtime;
+}
+
+/**
+ * A scheduled probe function: Netlify POSTs `{"next_run": ...}` on the schedule. The answer is the
+ * result document, which also makes the local runtime and `functions:invoke` readable.
+ */
+export function scheduledProbe(id: string) {
+  const probe = findProbe(id);
+  if (!probe) throw new Error(`unknown probe "${id}"`);
+  return async (_request: Request): Promise<Response> => {
+    let rt: Runtime;
+    try {
+      rt = sharedRuntime();
+    } catch (error) {
+      return configFailure(error);
+    }
+    const result = await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+    rt.log.info("probe finished", { probe: id, status: result.status, durationMs: result.durationMs });
+    return Response.json(result);
+  };
+}
+
+export function configFailure(error: unknown): Response {
+  if (!(error instanceof ConfigError)) throw error;
+  const redact = createRedactor(collectSecrets(platformEnv()));
+  console.error(redact(error.message));
+  return Response.json({ error: "invalid configuration", problems: error.problems.map(redact) }, { status: 500 });
+}

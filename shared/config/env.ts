@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+/**
+ * The environment variables: the public contract operators and scripts rely on. This is the only
+ * module that interprets them; callers pass the environment in (process.env, Netlify.env) so nothing
+ * else reaches for globals.
+ */
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema.optional());
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
+const HealthUrls = z.string().transform((raw, ctx) => {
+  const pairs: { name: string; url: string }[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const name = eq > 0 ? part.slice(0, eq).trim() : "";
+    const url = eq > 0 ? part.slice(eq + 1).trim() : "";
+    if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name) || !HttpUrl.safeParse(url).success) {
+      const shown = part.replace(/\/\/[^@/]*@/, "//…@").slice(0, 80); // never echo credentials
+      ctx.addIssue({ code: "custom", message: `"${shown}" is not a name=http(s)-url pair` });
+      continue;
+    }
+    pairs.push({ name, url });
+  }
+  return pairs;
+});
+
+const JsonObject = z.string().transform((raw, ctx) => {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+  return z.NEVER;
+});
+
+export const EnvSchema = z.object({
+  BEACON_API_URL: optional(HttpUrl),
+  BEACON_HEALTH_URLS: optional(HealthUrls),
+  BEACON_DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string")),
+  BEACON_REDIS_REST_URL: optional(HttpUrl),
+  BEACON_REDIS_REST_TOKEN: optional(z.string()),
+  SENTINEL_REDIS_REST_URL: optional(HttpUrl),
+  SENTINEL_REDIS_REST_TOKEN: optional(z.string()),
+  SENTINEL_KEY_PREFIX: optional(z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ . -")),
+  SLACK_WEBHOOK_URL: optional(HttpUrl),
+  SENTINEL_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
+  BEACON_ADMIN_TOKEN: optional(z.string()),
+  NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
+  SENTINEL_STATUS_URL: optional(HttpUrl),
+  SENTINEL_SETTINGS: optional(JsonObject),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Values of the environment that must never appear in results, logs, pages or messages. */
+export const SECRET_VARIABLES = [
+  "BEACON_DATABASE_URL",
+  "BEACON_REDIS_REST_TOKEN",
+  "SENTINEL_REDIS_REST_TOKEN",
+  "SLACK_WEBHOOK_URL",
+  "SENTINEL_ADMIN_TOKEN",
+  "BEACON_ADMIN_TOKEN",
+  "CANARY_SIGNING_KEY",
+] as const;

@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { BeaconSettings } from "./beacon.ts";
+import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
+import { ProbeSettings } from "../probes/registry.ts";
+import { secretsOfUrl } from "../redact.ts";
+
+/** Thresholds, schedules and Beacon's names: code defaults, overridden by the SENTINEL_SETTINGS JSON. */
+export const Settings = z
+  .object({
+    beacon: BeaconSettings.prefault({}),
+    probes: ProbeSettings.prefault({}),
+  })
+  .strict();
+export type Settings = z.infer<typeof Settings>;
+
+export interface Config {
+  beaconApiUrl?: string;
+  healthUrls: { name: string; url: string }[];
+  database?: { connectionString: string; wsProxy?: string };
+  beaconRedis?: { url: string; token: string };
+  /** Where results and alert state live: SENTINEL_REDIS_*, defaulting to Beacon's Redis. */
+  store?: { url: string; token: string; keyPrefix: string };
+  slackWebhookUrl?: string;
+  adminToken?: string;
+  beaconAdminToken?: string;
+  statusUrl?: string;
+  settings: Settings;
+  /** Every configured secret value, for redaction. */
+  secrets: string[];
+}
+
+/** Thrown when the configuration is unusable; lists every problem, each naming its variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface LoadOptions {
+  /** The store may be absent only for runs that write nothing (dry runs). */
+  requireStore?: boolean;
+}
+
+export function loadConfig(env: Record<string, string | undefined>, options: LoadOptions = {}): Config {
+  const problems: string[] = [];
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
+  const e: Partial<Env> = parsed.success ? parsed.data : {};
+
+  // Validated on its own so that its problems are listed even when other variables are wrong too.
+  const settings = Settings.safeParse(settingsInput(env.SENTINEL_SETTINGS));
+  if (!settings.success) {
+    for (const issue of settings.error.issues) problems.push(`SENTINEL_SETTINGS.${issue.path.join(".")}: ${issue.message}`);
+  }
+
+  if (!env.BEACON_API_URL?.trim()) problems.push("BEACON_API_URL: required (base URL of the Beacon runner API)");
+  pair(problems, env, "BEACON_REDIS_REST_URL", "BEACON_REDIS_REST_TOKEN");
+  pair(problems, env, "SENTINEL_REDIS_REST_URL", "SENTINEL_REDIS_REST_TOKEN");
+  const storeUrl = e.SENTINEL_REDIS_REST_URL ?? e.BEACON_REDIS_REST_URL;
+  const storeToken = e.SENTINEL_REDIS_REST_URL ? e.SENTINEL_REDIS_REST_TOKEN : e.BEACON_REDIS_REST_TOKEN;
+  if (options.requireStore !== false && !env.SENTINEL_REDIS_REST_URL?.trim() && !env.BEACON_REDIS_REST_URL?.trim()) {
+    problems.push("SENTINEL_REDIS_REST_URL: required to store results (or set BEACON_REDIS_REST_URL to share Beacon's Redis)");
+  }
+  if (problems.length > 0 || !settings.success) throw new ConfigError(problems);
+
+  return {
+    beaconApiUrl: e.BEACON_API_URL,
+    healthUrls: e.BEACON_HEALTH_URLS ?? [],
+    database: e.BEACON_DATABASE_URL ? { connectionString: e.BEACON_DATABASE_URL, wsProxy: e.NEON_WS_PROXY } : undefined,
+    beaconRedis: e.BEACON_REDIS_REST_URL && e.BEACON_REDIS_REST_TOKEN ? { url: e.BEACON_REDIS_REST_URL, token: e.BEACON_REDIS_REST_TOKEN } : undefined,
+    store: storeUrl && storeToken ? { url: storeUrl, token: storeToken, keyPrefix: e.SENTINEL_KEY_PREFIX ?? "sentinel:" } : undefined,
+    slackWebhookUrl: e.SLACK_WEBHOOK_URL,
+    adminToken: e.SENTINEL_ADMIN_TOKEN,
+    beaconAdminToken: e.BEACON_ADMIN_TOKEN,
+    statusUrl: e.SENTINEL_STATUS_URL,
+    settings: settings.data,
+    secrets: collectSecrets(env),
+  };
+}
+
+/** URL and token variables come in pairs; judged on the raw values so it is reported alongside format problems. */
+function pair(problems: string[], env: Record<string, string | undefined>, url: keyof Env, token: keyof Env) {
+  const has = (name: string) => Boolean(env[name]?.trim());
+  if (has(url) && !has(token)) problems.push(`${token}: required when ${url} is set`);
+  if (has(token) && !has(url)) problems.push(`${url}: required when ${token} is set`);
+}
+
+function settingsInput(raw: string | undefined): unknown {
+  try {
+    const value: unknown = raw?.trim() ? JSON.parse(raw) : {};
+    return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+  } catch {
+    return {}; // the JSON problem itself is reported by EnvSchema
+  }
+}
+
+export function collectSecrets(env: Record<string, string | undefined>): string[] {
+  const values = SECRET_VARIABLES.flatMap((name) => {
+    const value = env[name];
+    if (!value) return [];
+    return name === "BEACON_DATABASE_URL" || name === "SLACK_WEBHOOK_URL" ? secretsOfUrl(value) : [value];
+  });
+  const urlSecrets = ["BEACON_API_URL", "BEACON_REDIS_REST_URL", "SENTINEL_REDIS_REST_URL"].flatMap((n) => {
+    const value = env[n];
+    return value && /\/\/[^/]*@/.test(value) ? secretsOfUrl(value).slice(1) : [];
+  });
+  return [...values, ...urlSecrets];
+}

@@ -1,0 +1,144 @@
+import { z } from "zod";
+import { check, type Check } from "../result.ts";
+import { boundedFetch, excerpt, parseJson } from "../http.ts";
+import { GenericHealthBody, HealthBody, ReadyBody } from "../beacon/health.ts";
+import { safeUrl } from "../redact.ts";
+import type { Probe, ProbeContext } from "./types.ts";
+
+const Settings = z.object({
+  /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
+  timeoutMs: z.number().int().positive().max(28_000).default(20_000),
+  /** Per-endpoint budget; a slower answer is a failed check. */
+  requestTimeoutMs: z.number().int().positive().default(5_000),
+  /** An answer slower than this is degraded (warn). */
+  latencyWarnMs: z.number().int().positive().default(1_000),
+  /** Bodies larger than this are not read further and fail the check. */
+  maxBodyBytes: z.number().int().positive().default(256 * 1024),
+});
+type Settings = z.infer<typeof Settings>;
+type Ctx = ProbeContext<Settings>;
+
+/** How one endpoint's body is judged once it answered. */
+type Judge = (status: number, body: unknown) => { status: Check["status"]; message: string };
+
+export const healthProbe: Probe<Settings> = {
+  id: "health",
+  title: "Service health",
+  stage: "runner-api",
+  schedule: "* * * * *",
+  settings: Settings,
+  async run(ctx) {
+    const { apiUrl, healthUrls } = ctx.targets;
+    const endpoints: Promise<Check>[] = [];
+    if (apiUrl) {
+      endpoints.push(probeEndpoint(ctx, "runner-health", new URL(ctx.beacon.routes.health, apiUrl).href, judgeHealth));
+      endpoints.push(probeEndpoint(ctx, "runner-ready", new URL(ctx.beacon.routes.ready, apiUrl).href, judgeReady));
+    }
+    for (const { name, url } of healthUrls) endpoints.push(probeEndpoint(ctx, `url:${name}`, url, judgeGeneric));
+    const checks = await Promise.all([...endpoints, databaseCheck(ctx), redisCheck(ctx)]);
+    return { checks: explainStubHealth(checks) };
+  },
+};
+
+async function probeEndpoint(ctx: Ctx, name: string, url: string, judge: Judge): Promise<Check> {
+  const { settings, deps } = ctx;
+  const shown = safeUrl(url);
+  const threshold = `2xx within ${settings.latencyWarnMs} ms`;
+  const res = await boundedFetch(url, {
+    fetch: deps.fetch, now: deps.now, signal: ctx.signal,
+    timeoutMs: settings.requestTimeoutMs, maxBytes: settings.maxBodyBytes,
+    headers: { accept: "application/json" },
+  });
+  if (!res.ok) {
+    return check({ name, status: "fail", observed: res.failure, threshold, message: `${shown}: ${res.message}`, evidence: [shown] });
+  }
+  const evidence = [`${shown} -> HTTP ${res.status} in ${res.durationMs} ms`];
+  if (res.truncated) {
+    return check({ name, status: "fail", observed: res.bytes, threshold: `body <= ${settings.maxBodyBytes} bytes`,
+      message: `${shown}: body larger than ${settings.maxBodyBytes} bytes`, evidence });
+  }
+  const parsed = parseJson(res.text);
+  const verdict = judge(res.status, parsed.ok ? parsed.value : undefined);
+  if (verdict.status !== "pass") evidence.push(`body: ${excerpt(res.text) || "(empty)"}`);
+  if (verdict.status === "pass" && res.durationMs > settings.latencyWarnMs) {
+    return check({ name, status: "warn", observed: res.durationMs, threshold,
+      message: `${shown}: slow, ${res.durationMs} ms`, evidence });
+  }
+  return check({ name, status: verdict.status, observed: res.status, threshold, message: `${shown}: ${verdict.message}`, evidence });
+}
+
+const judgeHealth: Judge = (status, body) => {
+  const parsed = HealthBody.safeParse(body);
+  if (!parsed.success) return { status: "fail", message: `HTTP ${status}, body is not Beacon's health shape` };
+  const word = parsed.data.status;
+  const down = (parsed.data.services ?? []).filter((s) => s.status !== "healthy").map((s) => s.name);
+  const detail = down.length ? ` (not healthy: ${down.join(", ")})` : "";
+  if (status === 503 || word === "unhealthy") return { status: "fail", message: `unhealthy, HTTP ${status}${detail}` };
+  if (status < 200 || status > 299) return { status: "fail", message: `HTTP ${status}` };
+  if (word === "degraded") return { status: "warn", message: `degraded${detail}` };
+  return { status: "pass", message: "healthy" };
+};
+
+const judgeReady: Judge = (status, body) => {
+  const parsed = ReadyBody.safeParse(body);
+  if (!parsed.success) return { status: "fail", message: `HTTP ${status}, body is not Beacon's readiness shape` };
+  if (status === 503 || !parsed.data.ready) return { status: "fail", message: `not ready, HTTP ${status}` };
+  if (status < 200 || status > 299) return { status: "fail", message: `HTTP ${status}` };
+  return { status: "pass", message: "ready" };
+};
+
+const judgeGeneric: Judge = (status, body) => {
+  if (status < 200 || status > 299) return { status: "fail", message: `HTTP ${status}` };
+  const word = GenericHealthBody.safeParse(body).data?.status?.toLowerCase();
+  if (word && ["unhealthy", "down", "error", "fail", "failed"].includes(word)) return { status: "fail", message: `reports "${word}"` };
+  if (word === "degraded") return { status: "warn", message: "degraded" };
+  return { status: "pass", message: `HTTP ${status}${word ? `, "${word}"` : ""}` };
+};
+
+/** Beacon's /health reads stub circuit breakers and stays "healthy"; say so when /ready disagrees. */
+function explainStubHealth(checks: Check[]): Check[] {
+  const health = checks.find((c) => c.name === "runner-health");
+  const ready = checks.find((c) => c.name === "runner-ready");
+  if (health?.status !== "pass" || ready?.status !== "fail") return checks;
+  const note = " (/health still claims healthy: it does not check the database)";
+  return checks.map((c) => (c === ready ? { ...c, message: c.message + note } : c));
+}
+
+async function databaseCheck(ctx: Ctx): Promise<Check> {
+  const { sql, now } = ctx.deps;
+  if (!sql) return notConfigured("database", "BEACON_DATABASE_URL");
+  const started = now().getTime();
+  try {
+    await sql.query("SELECT 1 AS ok");
+    const ms = now().getTime() - started;
+    const slow = ms > ctx.settings.latencyWarnMs;
+    return check({ name: "database", status: slow ? "warn" : "pass", observed: ms, threshold: `<= ${ctx.settings.latencyWarnMs} ms`,
+      message: `${ctx.targets.databaseLabel ?? "database"}: SELECT 1 in ${ms} ms`, evidence: slow ? [`${ctx.targets.databaseLabel}`] : [] });
+  } catch (error) {
+    return unreachable("database", ctx.targets.databaseLabel ?? "database", error);
+  }
+}
+
+async function redisCheck(ctx: Ctx): Promise<Check> {
+  const { beaconRedis, now } = ctx.deps;
+  if (!beaconRedis) return notConfigured("redis", "BEACON_REDIS_REST_URL");
+  const started = now().getTime();
+  try {
+    const pong = await beaconRedis.ping();
+    const ms = now().getTime() - started;
+    const slow = ms > ctx.settings.latencyWarnMs;
+    return check({ name: "redis", status: pong === "PONG" && !slow ? "pass" : "warn", observed: ms, threshold: `<= ${ctx.settings.latencyWarnMs} ms`,
+      message: `${ctx.targets.redisLabel ?? "redis"}: PING in ${ms} ms`, evidence: [] });
+  } catch (error) {
+    return unreachable("redis", ctx.targets.redisLabel ?? "redis", error);
+  }
+}
+
+function notConfigured(name: string, variable: string): Check {
+  return check({ name, status: "error", observed: null, threshold: null, message: `not measured: ${variable} is not set` });
+}
+
+function unreachable(name: string, label: string, error: unknown): Check {
+  const reason = error instanceof Error ? error.message : String(error);
+  return check({ name, status: "fail", observed: null, threshold: "reachable", message: `${label}: ${reason}`, evidence: [label] });
+}

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { healthProbe } from "./health.ts";
+import type { AnyProbe } from "./types.ts";
+
+/**
+ * Every probe, once. Adding a probe means: its file here, one entry in this array, and a function file
+ * `functions/probe-<id>.ts` with the same schedule (a test checks the pairing through Netlify's tooling).
+ */
+export const PROBES: readonly AnyProbe[] = [healthProbe];
+
+export function findProbe(id: string): AnyProbe | undefined {
+  return PROBES.find((p) => p.id === id);
+}
+
+export const PROBE_IDS: string[] = PROBES.map((p) => p.id);
+
+/** `probes.<id>` of SENTINEL_SETTINGS: each probe's own schema, defaulted. */
+export const ProbeSettings = z.object(
+  Object.fromEntries(PROBES.map((p) => [p.id, p.settings.prefault({})])),
+);

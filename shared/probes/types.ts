@@ -1,0 +1,64 @@
+import type { z } from "zod";
+import type { Redis } from "@upstash/redis";
+import type { Check } from "../result.ts";
+import type { BeaconSettings } from "../config/beacon.ts";
+import type { SqlClient } from "../sql.ts";
+import type { Logger } from "../log.ts";
+
+/** The pipeline stages, in the order a job travels them; probes and the status page speak of these. */
+export const STAGES = ["portal", "runner-api", "database", "outbox", "queue", "worker", "receipts"] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** What a probe may touch. Anything a probe needs that is not configured is absent, never faked. */
+export interface ProbeDeps {
+  now(): Date;
+  fetch: typeof fetch;
+  log: Logger;
+  /** Beacon's Postgres, read-only with a statement timeout; absent when BEACON_DATABASE_URL is unset. */
+  sql?: SqlClient;
+  /** Beacon's queue Redis through the Upstash REST API; absent when not configured. */
+  beaconRedis?: Redis;
+}
+
+export interface ProbeTargets {
+  apiUrl?: string;
+  healthUrls: { name: string; url: string }[];
+  /** Where the SQL and Redis dependencies point, for evidence (never with credentials). */
+  databaseLabel?: string;
+  redisLabel?: string;
+  beaconAdminToken?: string;
+}
+
+export interface ProbeContext<S> {
+  deps: ProbeDeps;
+  settings: S;
+  beacon: BeaconSettings;
+  targets: ProbeTargets;
+  signal: AbortSignal;
+  /** State this probe saved on its previous run (stateful probes only), or undefined on the first run. */
+  previousState?: unknown;
+}
+
+export interface ProbeOutput {
+  checks: Check[];
+  /** State to keep for the next run, written with the result in the same round trip. */
+  state?: unknown;
+}
+
+/** A probe measures one stage of the pipeline. It never writes to the store and never swallows errors. */
+export interface Probe<S extends { timeoutMs: number } = { timeoutMs: number }> {
+  id: string;
+  title: string;
+  stage: Stage;
+  /** Default cron schedule (UTC). The function file repeats it literally because Netlify reads it statically. */
+  schedule: string;
+  /** Validates and defaults this probe's part of SENTINEL_SETTINGS (`probes.<id>`). */
+  settings: z.ZodType<S>;
+  /** Whether the runner must load the previous state before running (costs one more store read). */
+  stateful?: boolean;
+  run(ctx: ProbeContext<S>): Promise<ProbeOutput>;
+}
+
+/** A probe of any settings type: what the registry and the runner hold. */
+// biome-ignore lint: a registry holds probes whose settings types differ
+export type AnyProbe = Probe<any>;

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../shared/config/index.ts";
+
+const minimal = {
+  BEACON_API_URL: "https://runner.example.org",
+  BEACON_REDIS_REST_URL: "https://redis.example.org",
+  BEACON_REDIS_REST_TOKEN: "beacon-redis-token",
+};
+
+function problemsOf(env: Record<string, string | undefined>, options = {}): string[] {
+  try {
+    loadConfig(env, options);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("loadConfig", () => {
+  it("accepts the minimal configuration and fills Beacon's defaults", () => {
+    const config = loadConfig(minimal);
+    expect(config.store).toEqual({ url: minimal.BEACON_REDIS_REST_URL, token: minimal.BEACON_REDIS_REST_TOKEN, keyPrefix: "sentinel:" });
+    expect(config.settings.beacon.tables).toEqual({ jobs: "jobs", outbox: "outbox", executions: "executions" });
+    expect(config.settings.beacon.queue.name).toBe("jobs");
+    expect(config.settings.probes.health).toMatchObject({ timeoutMs: 20_000, latencyWarnMs: 1_000 });
+  });
+
+  it("lists every problem at once, each naming its variable", () => {
+    const problems = problemsOf({
+      BEACON_API_URL: "ftp://nope",
+      BEACON_HEALTH_URLS: "portal=https://portal.example.org,broken",
+      BEACON_DATABASE_URL: "mysql://x",
+      BEACON_REDIS_REST_URL: "https://redis.example.org",
+      SENTINEL_KEY_PREFIX: "has space",
+      SENTINEL_ADMIN_TOKEN: "short",
+      NEON_WS_PROXY: "localhost",
+      SENTINEL_SETTINGS: JSON.stringify({ probes: { health: { latencyWarnMs: -5 } }, beacon: { tables: { jobs: "jobs; drop" } } }),
+    });
+    const variables = problems.map((p) => p.split(":")[0]);
+    expect(variables).toEqual(expect.arrayContaining([
+      "BEACON_API_URL", "BEACON_HEALTH_URLS", "BEACON_DATABASE_URL", "BEACON_REDIS_REST_TOKEN", "SENTINEL_KEY_PREFIX",
+      "SENTINEL_ADMIN_TOKEN", "NEON_WS_PROXY", "SENTINEL_SETTINGS.probes.health.latencyWarnMs", "SENTINEL_SETTINGS.beacon.tables.jobs",
+    ]));
+    expect(problems.find((p) => p.startsWith("BEACON_HEALTH_URLS"))).toContain('"broken"');
+  });
+
+  it.each([
+    ["no Beacon URL", { ...minimal, BEACON_API_URL: "" }, "BEACON_API_URL: required"],
+    ["no store anywhere", { BEACON_API_URL: "https://r.example.org" }, "SENTINEL_REDIS_REST_URL: required"],
+    ["token without URL", { ...minimal, SENTINEL_REDIS_REST_TOKEN: "t" }, "SENTINEL_REDIS_REST_URL: required when"],
+    ["settings not JSON", { ...minimal, SENTINEL_SETTINGS: "{nope" }, "SENTINEL_SETTINGS: must be a JSON object"],
+    ["unknown settings key", { ...minimal, SENTINEL_SETTINGS: '{"probs":{}}' }, "SENTINEL_SETTINGS."],
+  ])("rejects %s", (_name, env, expected) => {
+    expect(problemsOf(env).join("\n")).toContain(expected);
+  });
+
+  it("lets dry runs go without a store", () => {
+    expect(loadConfig({ BEACON_API_URL: "https://r.example.org" }, { requireStore: false }).store).toBeUndefined();
+  });
+
+  it("prefers the sentinel's own Redis over Beacon's for the store", () => {
+    const config = loadConfig({ ...minimal, SENTINEL_REDIS_REST_URL: "https://own.example.org", SENTINEL_REDIS_REST_TOKEN: "own-token", SENTINEL_KEY_PREFIX: "s2:" });
+    expect(config.store).toEqual({ url: "https://own.example.org", token: "own-token", keyPrefix: "s2:" });
+  });
+
+  it("parses extra health URLs and overrides thresholds without code changes", () => {
+    const config = loadConfig({
+      ...minimal,
+      BEACON_HEALTH_URLS: "portal=https://portal.example.org/api/v1/health, router=https://router.example.org/health",
+      SENTINEL_SETTINGS: JSON.stringify({ probes: { health: { latencyWarnMs: 2500 } }, beacon: { queue: { name: "jobs-eu" } } }),
+    });
+    expect(config.healthUrls.map((h) => h.name)).toEqual(["portal", "router"]);
+    expect(config.settings.probes.health).toMatchObject({ latencyWarnMs: 2500, timeoutMs: 20_000 });
+    expect(config.settings.beacon.queue.name).toBe("jobs-eu");
+  });
+
+  it("collects secrets, including passwords inside connection strings, for redaction", () => {
+    const config = loadConfig({ ...minimal, BEACON_DATABASE_URL: "postgres://u:s3cr%21t@db.example.org/beacon", BEACON_ADMIN_TOKEN: "admin-token-value" });
+    expect(config.secrets).toEqual(expect.arrayContaining(["beacon-redis-token", "admin-token-value", "s3cr!t"]));
+  });
+
+  it("never echoes a secret in a problem", () => {
+    const problems = problemsOf({ ...minimal, BEACON_DATABASE_URL: "mysql://user:hunter2-secret@db" });
+    expect(problems.join("\n")).not.toContain("hunter2-secret");
+  });
+});
