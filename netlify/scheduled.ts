@@ -1,8 +1,9 @@
 import { findProbe } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
 import { ConfigError } from "../shared/config/index.ts";
-import { createRedactor } from "../shared/redact.ts";
+import { createRedactor, redactDeep } from "../shared/redact.ts";
 import { collectSecrets, createRuntime, type Runtime } from "./runtime.ts";
+import { evaluate } from "./fanin.ts";
 
 let runtime: Runtime | undefined;
 
@@ -43,4 +44,19 @@ export function configFailure(error: unknown): Response {
   const redact = createRedactor(collectSecrets(platformEnv()));
   console.error(redact(error.message));
   return Response.json({ error: "invalid configuration", problems: error.problems.map(redact) }, { status: 500 });
+}
+
+/** The scheduled fan-in: evaluate and notify. Its answer is the evaluation report. */
+export function scheduledFanIn() {
+  return async (_request: Request): Promise<Response> => {
+    let rt: Runtime;
+    try {
+      rt = sharedRuntime();
+    } catch (error) {
+      return configFailure(error);
+    }
+    const report = await evaluate(rt, { notify: true });
+    rt.log.info("fan-in finished", { consumed: report.consumed, notifications: report.notifications.length, delivered: report.delivered, pending: report.pending, skipped: report.skipped });
+    return Response.json(redactDeep(report, rt.redact));
+  };
 }

@@ -28,6 +28,15 @@ export const Check = z.object({
 });
 export type Check = z.infer<typeof Check>;
 
+/**
+ * Good/total event counts a run contributes to SLIs, by event name (the SLO source is
+ * `<probe>:<name>`, e.g. `traffic:requests`). Counts are deltas for this run, not running totals.
+ */
+export const EventCounts = z
+  .object({ good: z.number().int().nonnegative(), total: z.number().int().nonnegative() })
+  .refine((c) => c.good <= c.total, "good cannot exceed total");
+export type EventCounts = z.infer<typeof EventCounts>;
+
 export const ProbeResult = z.object({
   /** Schema version of this document, bumped on incompatible change. */
   version: z.literal(1),
@@ -38,6 +47,7 @@ export const ProbeResult = z.object({
   checks: z.array(Check),
   /** Why the probe could not measure, when status is `error` at probe level. */
   error: z.string().optional(),
+  events: z.record(z.string().regex(/^[a-z0-9-]+$/), EventCounts).optional(),
 });
 export type ProbeResult = z.infer<typeof ProbeResult>;
 

@@ -1,7 +1,7 @@
 import { ProbeResult, worstStatus, type Check } from "./result.ts";
 import { redactDeep, type Redactor } from "./redact.ts";
 import type { ResultStore } from "./store/results.ts";
-import type { AnyProbe, ProbeDeps, ProbeTargets } from "./probes/types.ts";
+import type { AnyProbe, ProbeDeps, ProbeOutput, ProbeTargets } from "./probes/types.ts";
 import type { Settings } from "./config/index.ts";
 
 export interface RunOptions {
@@ -33,6 +33,7 @@ export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<Pr
 
   let checks: Check[] = [];
   let state: unknown;
+  let events: ProbeOutput["events"];
   let error: string | undefined;
   try {
     const previousState = probe.stateful && store ? await store.loadState(probe.id) : undefined;
@@ -42,6 +43,7 @@ export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<Pr
     ]);
     checks = output.checks;
     state = output.state;
+    events = output.events;
   } catch (caught) {
     error = caught instanceof ProbeTimeout ? caught.message : `probe crashed: ${describe(caught)}`;
   } finally {
@@ -57,6 +59,7 @@ export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<Pr
       durationMs: Math.max(0, deps.now().getTime() - started.getTime()),
       checks,
       ...(error ? { error } : {}),
+      ...(events && !error ? { events } : {}),
     }),
     options.redact,
   );

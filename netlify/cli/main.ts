@@ -2,6 +2,7 @@ import { ConfigError } from "../../shared/config/index.ts";
 import { runCommand } from "./run.ts";
 import { UsageError } from "./errors.ts";
 import { incidentCommand, sandboxCommand, startCommand } from "./local.ts";
+import { evaluateCommand, silenceCommand } from "./fanin.ts";
 
 /** Exit code for bad usage or configuration (BSD's EX_USAGE), distinct from probe outcomes. */
 export const EX_USAGE = 64;
@@ -16,6 +17,10 @@ commands:
   sandbox [--port N]                        start the local Beacon sandbox alone and print its URLs
   incident <name> on|off [--url URL]        flip an incident switch on a running sandbox
   incident list [--url URL]                 list the sandbox's incident switches
+  evaluate [--json] [--notify]              SLOs and alerts now; --notify consumes results and sends to Slack
+                                            (without it: a read-only preview). exit 1 while anything fires
+  silence add (--probe P [--check C] | --slo S) (--for 2h | --until ISO) [--starts ISO] [--comment T] [--by NAME]
+  silence list | silence remove <id>        hold notifications; checks keep running and recording
 `;
 
 export type Command = (args: string[]) => Promise<number>;
@@ -25,6 +30,8 @@ const COMMANDS: Record<string, Command> = {
   start: startCommand,
   sandbox: sandboxCommand,
   incident: incidentCommand,
+  evaluate: evaluateCommand,
+  silence: silenceCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { BeaconSettings } from "./beacon.ts";
 import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
 import { ProbeSettings } from "../probes/registry.ts";
+import { AlertingSettings } from "../alerting/settings.ts";
+import { Objectives } from "../slo/objectives.ts";
 import { secretsOfUrl } from "../redact.ts";
 
 /** Thresholds, schedules and Beacon's names: code defaults, overridden by the SENTINEL_SETTINGS JSON. */
@@ -9,6 +11,9 @@ export const Settings = z
   .object({
     beacon: BeaconSettings.prefault({}),
     probes: ProbeSettings.prefault({}),
+    alerting: AlertingSettings.prefault({}),
+    /** Replaces the default objectives as a whole when given. */
+    slos: Objectives,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;

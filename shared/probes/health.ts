@@ -35,8 +35,11 @@ export const healthProbe: Probe<Settings> = {
       endpoints.push(probeEndpoint(ctx, "runner-ready", new URL(ctx.beacon.routes.ready, apiUrl).href, judgeReady));
     }
     for (const { name, url } of healthUrls) endpoints.push(probeEndpoint(ctx, `url:${name}`, url, judgeGeneric));
-    const checks = await Promise.all([...endpoints, databaseCheck(ctx), redisCheck(ctx)]);
-    return { checks: explainStubHealth(checks) };
+    const checks = explainStubHealth(await Promise.all([...endpoints, databaseCheck(ctx), redisCheck(ctx)]));
+    // One availability sample per run for the API-availability SLO: the runner answered and was ready.
+    const runner = checks.filter((c) => c.name === "runner-health" || c.name === "runner-ready");
+    const up = runner.every((c) => c.status === "pass" || c.status === "warn");
+    return { checks, events: runner.length ? { availability: { good: up ? 1 : 0, total: 1 } } : undefined };
   },
 };
 

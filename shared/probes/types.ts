@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Redis } from "@upstash/redis";
-import type { Check } from "../result.ts";
+import type { Check, EventCounts } from "../result.ts";
 import type { BeaconSettings } from "../config/beacon.ts";
 import type { SqlClient } from "../sql.ts";
 import type { Logger } from "../log.ts";
@@ -41,6 +41,8 @@ export interface ProbeContext<S> {
 
 export interface ProbeOutput {
   checks: Check[];
+  /** SLI events this run observed (see ProbeResult.events). */
+  events?: Record<string, EventCounts>;
   /** State to keep for the next run, written with the result in the same round trip. */
   state?: unknown;
 }

@@ -13,6 +13,18 @@ export function createKeys(prefix: string) {
     state: (probe: string) => `${prefix}probe:${probe}:state`,
     /** STREAM: every result, for the fan-in to consume with a cursor. */
     results: `${prefix}results`,
+    /** STRING: id of the last stream entry the fan-in consumed. */
+    cursor: `${prefix}fanin:cursor`,
+    /** STRING (NX, PX): held by the one fan-in evaluation running now. */
+    lock: `${prefix}fanin:lock`,
+    /** STRING: alert state (records, pending notifications, decision log). */
+    alerts: `${prefix}fanin:alerts`,
+    /** STRING: the latest SLO statuses, for the status API. */
+    slos: `${prefix}fanin:slos`,
+    /** HASH: silences and maintenance windows, by id (one field each, so concurrent edits never clobber). */
+    silences: `${prefix}silences`,
+    /** HASH: good/total event counters of one SLI source at minute, hour and day resolution. */
+    counter: (source: string) => `${prefix}slo:events:${source}`,
   };
 }
 export type Keys = ReturnType<typeof createKeys>;

@@ -1,0 +1,50 @@
+import { z } from "zod";
+
+/** When a probe's check alerts: N failures in the last M runs; resolves after K passes in a row. */
+export const AlertRule = z.object({
+  failuresToTrigger: z.number().int().positive().default(3),
+  window: z.number().int().positive().max(60).default(5),
+  successesToResolve: z.number().int().positive().default(2),
+  /** Runs in a row the probe could not measure (`error`) before "probe blind" alerts. */
+  blindToTrigger: z.number().int().positive().default(3),
+});
+export type AlertRule = z.infer<typeof AlertRule>;
+
+/**
+ * Which alerts are root causes of which probes' checks: while a dependency alert fires, the dependent
+ * checks are unknown and do not fire on their own. Keys are alert keys ("check/<probe>/<check>").
+ */
+export const DEFAULT_DEPENDENCIES: Record<string, string[]> = {
+  queue: ["check/health/redis"],
+  outbox: ["check/health/database"],
+  receipts: ["check/health/runner-health", "check/health/runner-ready"],
+  traffic: ["check/health/runner-health"],
+  canary: ["check/health/runner-health", "check/health/runner-ready"],
+};
+
+/** What to do next, per probe, shown in alerts. */
+export const DEFAULT_NEXT_STEPS: Record<string, string> = {
+  outbox: "List stuck jobs and whether republishing can help: `npx sentinel republish-stuck` (add --execute to act)",
+  queue: "Inspect the queue and dead letters: `npx sentinel run queue`; check that workers are running",
+  receipts: "Open a failing execution's receipt from the evidence; check the executions API logs",
+  health: "Check the runner's /health/ready and its database and Redis connectivity",
+  traffic: "Check the runner's /metrics and recent 5xx in its logs",
+  canary: "Follow the canary's stage timings on the status page: the failed stage names the likely cause",
+};
+
+export const AlertingSettings = z.object({
+  defaults: AlertRule.prefault({}),
+  /** Per-probe overrides of the rule, e.g. {"canary": {"failuresToTrigger": 1, "window": 1}}. */
+  probes: z.record(z.string(), AlertRule.partial()).default({}),
+  /** Remind while an alert keeps firing (Alertmanager's repeat_interval). */
+  reminderMinutes: z.number().positive().default(240),
+  /** A probe with no result for this many of its intervals is "missing". */
+  staleFactor: z.number().min(1).default(2),
+  dependencies: z.record(z.string(), z.array(z.string())).default(DEFAULT_DEPENDENCIES),
+  nextSteps: z.record(z.string(), z.string()).default(DEFAULT_NEXT_STEPS),
+});
+export type AlertingSettings = z.infer<typeof AlertingSettings>;
+
+export function ruleFor(settings: AlertingSettings, probe: string): AlertRule {
+  return { ...settings.defaults, ...settings.probes[probe] };
+}

@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+/**
+ * A silence (or maintenance window, when it starts in the future): checks keep running and recording;
+ * only notifications are held. Matchers are exact; an empty matcher field matches anything.
+ */
+export const Silence = z.object({
+  id: z.string(),
+  matcher: z.object({ probe: z.string().optional(), check: z.string().optional(), slo: z.string().optional() }),
+  startsAt: z.iso.datetime(),
+  endsAt: z.iso.datetime(),
+  createdBy: z.string(),
+  comment: z.string().default(""),
+  createdAt: z.iso.datetime(),
+});
+export type Silence = z.infer<typeof Silence>;
+
+export interface Silenceable {
+  probe?: string;
+  check?: string;
+  slo?: string;
+}
+
+export function isActive(silence: Silence, now: Date): boolean {
+  const t = now.getTime();
+  return Date.parse(silence.startsAt) <= t && t < Date.parse(silence.endsAt);
+}
+
+export function matches(silence: Silence, alert: Silenceable): boolean {
+  const m = silence.matcher;
+  if (!m.probe && !m.check && !m.slo) return true;
+  if (m.slo) return alert.slo === m.slo;
+  return (!m.probe || m.probe === alert.probe) && (!m.check || m.check === alert.check) && !alert.slo;
+}
+
+export function activeSilenceFor(silences: Silence[], alert: Silenceable, now: Date): Silence | undefined {
+  return silences.find((s) => isActive(s, now) && matches(s, alert));
+}

@@ -1,0 +1,88 @@
+import { BURN_RATE_RULES, type Objective, type Severity } from "./objectives.ts";
+
+export interface Counts {
+  good: number;
+  total: number;
+}
+
+/** Sums good/total events of one source over [from, to) in milliseconds since the epoch. */
+export type CountWindow = (source: string, fromMs: number, toMs: number) => Counts;
+
+export interface WindowStatus {
+  /** Window length in minutes. */
+  minutes: number;
+  good: number;
+  total: number;
+  /** Bad events over all events; null when the window holds no events. */
+  errorRatio: number | null;
+  /** errorRatio divided by the error budget (1 - target); null without events. */
+  burnRate: number | null;
+}
+
+export interface BurnAlert {
+  severity: Severity;
+  factor: number;
+  long: WindowStatus;
+  short: WindowStatus;
+  firing: boolean;
+  /** True when both windows burn fast enough but the long window has fewer than minEvents. */
+  guarded: boolean;
+}
+
+export interface SloStatus {
+  id: string;
+  title: string;
+  target: number;
+  periodDays: number;
+  /** The event source used, or null when no source had events in the period. */
+  source: string | null;
+  events: number;
+  period: WindowStatus;
+  /** 1 - period burn rate: the share of the period's error budget still unspent (can go below 0). */
+  budgetRemaining: number | null;
+  /** Budget left as minutes of total outage, for people. */
+  budgetRemainingMinutes: number | null;
+  alerts: BurnAlert[];
+  /** The most severe firing alert, if any. */
+  severity: Severity | null;
+}
+
+const MINUTE = 60_000;
+
+/** Evaluates one objective at `nowMs`. Pure: the counts come in through `count`. */
+export function evaluateSlo(objective: Objective, count: CountWindow, nowMs: number): SloStatus {
+  const periodMinutes = objective.periodDays * 24 * 60;
+  const budget = 1 - objective.target;
+  const windowOf = (source: string, minutes: number): WindowStatus => {
+    const c = count(source, nowMs - minutes * MINUTE, nowMs);
+    const errorRatio = c.total > 0 ? (c.total - c.good) / c.total : null;
+    return { minutes, good: c.good, total: c.total, errorRatio, burnRate: errorRatio === null ? null : errorRatio / budget };
+  };
+
+  const source = objective.sources.find((s) => windowOf(s, periodMinutes).total > 0) ?? null;
+  const period = source ? windowOf(source, periodMinutes) : { minutes: periodMinutes, good: 0, total: 0, errorRatio: null, burnRate: null };
+  const alerts = source
+    ? BURN_RATE_RULES.map((rule): BurnAlert => {
+        const longMinutes = periodMinutes * rule.longFraction;
+        const factor = (rule.budgetShare * periodMinutes) / longMinutes;
+        const long = windowOf(source, longMinutes);
+        const short = windowOf(source, longMinutes / 12);
+        const burning = (long.burnRate ?? 0) >= factor && (short.burnRate ?? 0) >= factor;
+        const enough = long.total >= objective.minEvents;
+        return { severity: rule.severity, factor: round(factor), long, short, firing: burning && enough, guarded: burning && !enough };
+      })
+    : [];
+  const budgetRemaining = period.burnRate === null ? null : 1 - period.burnRate;
+  const firing = alerts.filter((a) => a.firing);
+  return {
+    id: objective.id, title: objective.title, target: objective.target, periodDays: objective.periodDays,
+    source, events: period.total, period, budgetRemaining,
+    budgetRemainingMinutes: budgetRemaining === null ? null : round(budgetRemaining * budget * periodMinutes),
+    alerts,
+    severity: firing.some((a) => a.severity === "page") ? "page" : firing.length ? "ticket" : null,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/**
+ * Service level objectives. Each SLI is a ratio of good events to all events, fed by event sources in
+ * order of preference: the first source that has events in the period is used, and the status document
+ * says which one and how many events it had.
+ *
+ * Event sources are named `<probe>:<event>` and come from the `events` of probe results.
+ */
+export const Objective = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  title: z.string(),
+  /** Fraction of events that must be good, e.g. 0.999. */
+  target: z.number().gt(0).lt(1),
+  /** Compliance period in days (default 30). Alert windows scale with it. */
+  periodDays: z.number().positive().max(90).default(30),
+  sources: z.array(z.string().regex(/^[a-z0-9-]+:[a-z0-9-]+$/)).min(1),
+  /**
+   * Fewest events the long window of a burn-rate alert must hold before it may fire: the guard that
+   * keeps a handful of probe samples from paging (one failed 1-minute probe is 1.7% of an hour).
+   */
+  minEvents: z.number().int().nonnegative().default(100),
+});
+export type Objective = z.infer<typeof Objective>;
+
+/** The four objectives of the hardening plan. */
+export const DEFAULT_OBJECTIVES: z.input<typeof Objective>[] = [
+  { id: "job-success", title: "Jobs complete successfully", target: 0.99, sources: ["traffic:jobs", "canary:jobs"] },
+  { id: "api-availability", title: "Runner API available", target: 0.999, sources: ["health:availability"] },
+  { id: "processing-time", title: "Jobs start executing within 120 s", target: 0.99, sources: ["traffic:queue-latency", "canary:start-latency"] },
+  { id: "error-rate", title: "API requests without 5xx", target: 0.999, sources: ["traffic:requests"] },
+];
+
+export const Objectives = z.array(Objective).default(DEFAULT_OBJECTIVES as z.infer<typeof Objective>[]);
+
+/**
+ * Multiwindow, multi-burn-rate alerts (Google SRE Workbook; Sloth). Windows are fractions of the period
+ * (for 30 days: 1 h/5 m, 6 h/30 m, 1 d/2 h, 3 d/6 h), so the factors stay 14.4, 6, 3 and 1 for any period.
+ */
+export const BURN_RATE_RULES = [
+  { severity: "page", budgetShare: 0.02, longFraction: 1 / 720 },
+  { severity: "page", budgetShare: 0.05, longFraction: 6 / 720 },
+  { severity: "ticket", budgetShare: 0.1, longFraction: 24 / 720 },
+  { severity: "ticket", budgetShare: 0.1, longFraction: 72 / 720 },
+] as const;
+
+export type Severity = (typeof BURN_RATE_RULES)[number]["severity"];
