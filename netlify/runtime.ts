@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   now?: () => Date;
   fetch?: typeof fetch;
   log?: Logger;
+  /** Retries of the Upstash client on network errors (its default is 5 with backoff; tests use 0). */
+  redisRetries?: number;
 }
 
 export function createRuntime(env: Record<string, string | undefined>, options: RuntimeOptions = {}): Runtime {
@@ -32,8 +34,8 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
   const redact = createRedactor(config.secrets);
   const log = options.log ?? createConsoleLogger(redact);
   const pool = config.database ? createSqlPool({ ...config.database, max: 4 }) : undefined;
-  const beaconRedis = config.beaconRedis ? upstash(config.beaconRedis) : undefined;
-  const storeRedis = config.store ? upstash(config.store) : undefined;
+  const beaconRedis = config.beaconRedis ? upstash(config.beaconRedis, options.redisRetries) : undefined;
+  const storeRedis = config.store ? upstash(config.store, options.redisRetries) : undefined;
   const deps: ProbeDeps = {
     now: options.now ?? (() => new Date()),
     fetch: options.fetch ?? globalThis.fetch,
@@ -58,8 +60,9 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
 }
 
 /** Values come back as stored: the sentinel decides per call site what is JSON. */
-function upstash({ url, token }: { url: string; token: string }): Redis {
-  return new Redis({ url, token, automaticDeserialization: false });
+function upstash({ url, token }: { url: string; token: string }, retries?: number): Redis {
+  const retry = retries === undefined ? undefined : retries === 0 ? (false as const) : { retries };
+  return new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false, ...(retry === undefined ? {} : { retry }) });
 }
 
 /** host/database of a connection string, without user or password. */

@@ -1,8 +1,5 @@
 import { ConfigError } from "../../shared/config/index.ts";
-import { runCommand } from "./run.ts";
 import { UsageError } from "./errors.ts";
-import { incidentCommand, sandboxCommand, startCommand } from "./local.ts";
-import { evaluateCommand, silenceCommand } from "./fanin.ts";
 
 /** Exit code for bad usage or configuration (BSD's EX_USAGE), distinct from probe outcomes. */
 export const EX_USAGE = 64;
@@ -25,13 +22,14 @@ commands:
 
 export type Command = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  run: runCommand,
-  start: startCommand,
-  sandbox: sandboxCommand,
-  incident: incidentCommand,
-  evaluate: evaluateCommand,
-  silence: silenceCommand,
+// Loaded on demand: `run` should not pay for the local Netlify emulation that `start` needs.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./run.ts")).runCommand,
+  start: async () => (await import("./local.ts")).startCommand,
+  sandbox: async () => (await import("./local.ts")).sandboxCommand,
+  incident: async () => (await import("./local.ts")).incidentCommand,
+  evaluate: async () => (await import("./fanin.ts")).evaluateCommand,
+  silence: async () => (await import("./fanin.ts")).silenceCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -40,12 +38,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return name ? 0 : EX_USAGE;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`sentinel: unknown command "${name}"\n\n${HELP}`);
     return EX_USAGE;
   }
   try {
+    const command = await load();
     return await command(rest);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {

@@ -7,6 +7,7 @@ import { Silence } from "../alerting/silences.ts";
 import type { Notification } from "../alerting/notification.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
 import type { Keys } from "../store/keys.ts";
+import { hashReply, streamReply } from "../store/replies.ts";
 import type { Logger } from "../log.ts";
 import { decide, type FanInPolicy, type FanInSnapshot } from "./evaluate.ts";
 
@@ -83,15 +84,15 @@ async function evaluateLocked(
 ): Promise<FanInReport> {
   const { redis, keys } = deps;
   let commands = commandsSoFar;
-  const [cursor, rawState, rawSilences, ...rawCounters] = replies as [string | null, string | null, Record<string, unknown> | null, ...unknown[]];
+  const [cursor, rawState, rawSilences, ...rawCounters] = replies as [string | null, string | null, unknown, ...unknown[]];
   // The stream read depends on the cursor, so it cannot share the first pipeline; XRANGE is the one
   // extra read, and a run with nothing new still costs two round trips in all.
-  const entries = (await redis.xrange(keys.results, cursor ? `(${cursor}` : "-", "+", options.batch ?? 5_000)) as Record<string, Record<string, unknown>>;
+  const entries = streamReply(await redis.xrange(keys.results, cursor ? `(${cursor}` : "-", "+", options.batch ?? 5_000));
   commands += 1;
 
   const snapshot: FanInSnapshot = {
     results: parseResults(entries, deps.log),
-    counters: Object.fromEntries(sources.map((s, i) => [s, parseCounterHash(rawCounters[i] as Record<string, unknown> | null)])) as Record<string, CounterHash>,
+    counters: Object.fromEntries(sources.map((s, i) => [s, parseCounterHash(hashReply(rawCounters[i]))])) as Record<string, CounterHash>,
     state: parseState(rawState),
     silences: parseSilences(rawSilences),
   };
@@ -109,7 +110,7 @@ async function evaluateLocked(
   for (const [source, fields] of Object.entries(decision.prune)) if (fields.length) write.hdel(keys.counter(source), ...fields);
   const longest = Math.max(...policy.objectives.map((o) => o.periodDays), 1);
   for (const source of Object.keys(decision.increments)) write.expire(keys.counter(source), Math.ceil((longest + 4) * 86_400));
-  const lastId = Object.keys(entries).at(-1);
+  const lastId = entries.at(-1)?.[0];
   if (lastId) write.set(keys.cursor, lastId);
   write.set(keys.slos, JSON.stringify({ evaluatedAt: now.toISOString(), slos: decision.slos }));
   write.set(keys.alerts, JSON.stringify(state));
@@ -134,9 +135,9 @@ async function evaluateLocked(
   return report(delivered);
 }
 
-function parseResults(entries: Record<string, Record<string, unknown>>, log: Logger): ProbeResult[] {
+function parseResults(entries: [string, Record<string, unknown>][], log: Logger): ProbeResult[] {
   const out: ProbeResult[] = [];
-  for (const [id, fields] of Object.entries(entries ?? {})) {
+  for (const [id, fields] of entries) {
     const doc = typeof fields.doc === "string" ? safeJson(fields.doc) : fields.doc;
     const parsed = ProbeResult.safeParse(doc);
     if (parsed.success) out.push(parsed.data);
@@ -150,8 +151,8 @@ function parseState(raw: string | null): AlertState {
   return parsed.success ? parsed.data : emptyState();
 }
 
-export function parseSilences(raw: Record<string, unknown> | null): Silence[] {
-  return Object.values(raw ?? {}).flatMap((v) => {
+export function parseSilences(raw: unknown): Silence[] {
+  return Object.values(hashReply(raw)).flatMap((v) => {
     const parsed = Silence.safeParse(typeof v === "string" ? safeJson(v) : v);
     return parsed.success ? [parsed.data] : [];
   });

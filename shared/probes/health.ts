@@ -19,7 +19,7 @@ type Settings = z.infer<typeof Settings>;
 type Ctx = ProbeContext<Settings>;
 
 /** How one endpoint's body is judged once it answered. */
-type Judge = (status: number, body: unknown) => { status: Check["status"]; message: string };
+type Judge = (status: number, body: unknown, raw: { json: boolean; contentType: string }) => { status: Check["status"]; message: string };
 
 export const healthProbe: Probe<Settings> = {
   id: "health",
@@ -61,7 +61,8 @@ async function probeEndpoint(ctx: Ctx, name: string, url: string, judge: Judge):
       message: `${shown}: body larger than ${settings.maxBodyBytes} bytes`, evidence });
   }
   const parsed = parseJson(res.text);
-  const verdict = judge(res.status, parsed.ok ? parsed.value : undefined);
+  const contentType = res.headers.get("content-type") ?? "";
+  const verdict = judge(res.status, parsed.ok ? parsed.value : undefined, { json: parsed.ok, contentType });
   if (verdict.status !== "pass") evidence.push(`body: ${excerpt(res.text) || "(empty)"}`);
   if (verdict.status === "pass" && res.durationMs > settings.latencyWarnMs) {
     return check({ name, status: "warn", observed: res.durationMs, threshold,
@@ -90,8 +91,10 @@ const judgeReady: Judge = (status, body) => {
   return { status: "pass", message: "ready" };
 };
 
-const judgeGeneric: Judge = (status, body) => {
+/** Any 2xx page is up (a portal may answer HTML); a body that claims to be JSON must be JSON. */
+const judgeGeneric: Judge = (status, body, raw) => {
   if (status < 200 || status > 299) return { status: "fail", message: `HTTP ${status}` };
+  if (!raw.json && /json/i.test(raw.contentType)) return { status: "fail", message: `HTTP ${status}, but the body is not the JSON it claims to be` };
   const word = GenericHealthBody.safeParse(body).data?.status?.toLowerCase();
   if (word && ["unhealthy", "down", "error", "fail", "failed"].includes(word)) return { status: "fail", message: `reports "${word}"` };
   if (word === "degraded") return { status: "warn", message: "degraded" };

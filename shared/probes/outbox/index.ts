@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { check, type Check } from "../../result.ts";
+import type { Probe, ProbeContext } from "../types.ts";
+import { queryOutbox, queryStuck } from "./queries.ts";
+import { judgeBacklog, judgeEnvelopes, judgeStuck, OUTBOX_CHECKS, STUCK_CHECKS } from "./judge.ts";
+
+const seconds = (fallback: number) => z.number().positive().default(fallback);
+const count = (fallback: number) => z.number().int().nonnegative().default(fallback);
+
+/** `probes.outbox` settings. Stuck-state defaults are Beacon's own (STUCK_JOBS_ANALYSIS.md). */
+export const OutboxSettings = z.object({
+  /** Whole-probe budget, inside Netlify's 30 s limit for scheduled functions. */
+  timeoutMs: z.number().int().positive().max(28_000).default(20_000),
+  /** Unpublished rows at which the backlog warns / fails. The publisher takes 100 per pass. */
+  unpublishedWarnCount: count(100),
+  unpublishedFailCount: count(1_000),
+  /** Age of the oldest unpublished row at which the outbox warns / fails (the publisher loops every 500 ms). */
+  oldestUnpublishedWarnSeconds: seconds(60),
+  oldestUnpublishedFailSeconds: seconds(300),
+  /** A job in `created` longer than this is stuck; it is classified by cause. */
+  createdMaxSeconds: seconds(300),
+  /** `queued` is only used by the cross-region path, which bypasses the outbox and never recovers. */
+  queuedMaxSeconds: seconds(300),
+  processingMaxSeconds: seconds(600),
+  runningMaxSeconds: seconds(1_800),
+  /** An execution row in `running` longer than this is stuck. */
+  executionRunningMaxSeconds: seconds(900),
+  /** Unpublished rows whose payloads are contract-checked: the publisher's own batch. */
+  unpublishedSampleSize: count(100),
+  /** Most recently published rows whose payloads are contract-checked. */
+  recentSampleSize: count(20),
+  /** Most rows read per stuck state; the count reported is capped here. */
+  stuckSampleLimit: z.number().int().positive().default(100),
+  /** Most outbox rows read (newest first) to find the rows of stuck `created` jobs. */
+  outboxScanLimit: z.number().int().positive().default(50_000),
+  /** The unpublished backlog is counted up to this many rows. */
+  countCap: z.number().int().positive().default(10_000),
+});
+export type OutboxSettings = z.infer<typeof OutboxSettings>;
+type Ctx = ProbeContext<OutboxSettings>;
+
+/**
+ * Beacon's Postgres side of the pipeline: the outbox backlog and its envelope contract, and every
+ * stuck job state. Two SQL statements per run, issued concurrently; a statement that fails turns only
+ * its own checks into `error`.
+ */
+export const outboxProbe: Probe<OutboxSettings> = {
+  id: "outbox",
+  title: "Outbox and stuck jobs",
+  stage: "outbox",
+  schedule: "*/2 * * * *",
+  settings: OutboxSettings,
+  async run(ctx) {
+    const { sql } = ctx.deps;
+    if (!sql) return { checks: blind(ctx, [...OUTBOX_CHECKS, ...STUCK_CHECKS], "not measured: BEACON_DATABASE_URL is not set") };
+    const s = ctx.settings;
+    const { tables } = ctx.beacon;
+    const [outbox, stuck] = await Promise.allSettled([
+      queryOutbox(sql, tables, { unpublishedSample: s.unpublishedSampleSize, recentSample: s.recentSampleSize, countCap: s.countCap }),
+      queryStuck(sql, tables, {
+        createdSeconds: s.createdMaxSeconds, queuedSeconds: s.queuedMaxSeconds, processingSeconds: s.processingMaxSeconds,
+        runningSeconds: s.runningMaxSeconds, executionRunningSeconds: s.executionRunningMaxSeconds, limit: s.stuckSampleLimit,
+        outboxScanLimit: s.outboxScanLimit,
+      }),
+    ]);
+    const checks: Check[] = [];
+    if (outbox.status === "fulfilled") checks.push(...judgeBacklog(outbox.value, s), judgeEnvelopes(outbox.value));
+    else checks.push(...blind(ctx, OUTBOX_CHECKS, `could not measure: ${reason(outbox.reason)}`));
+    if (stuck.status === "fulfilled") checks.push(...judgeStuck(stuck.value, s));
+    else checks.push(...blind(ctx, STUCK_CHECKS, `could not measure: ${reason(stuck.reason)}`));
+    return { checks };
+  },
+};
+
+/** The same check names as a measured run, each `error`: the SLOs see the probe is blind, not green. */
+function blind(ctx: Ctx, names: readonly string[], message: string): Check[] {
+  const label = ctx.targets.databaseLabel ?? "database";
+  return names.map((name) => check({ name, status: "error", observed: null, threshold: null, message: `${label}: ${message}`, evidence: [label] }));
+}
+
+/** The driver's message, plus the underlying cause when there is one ("fetch failed" says little). */
+function reason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : undefined;
+  return detail ? `${error.message} (${detail})` : error.message;
+}

@@ -1,0 +1,151 @@
+import type { BeaconSettings } from "../../config/beacon.ts";
+import type { SqlClient } from "../../sql.ts";
+
+/**
+ * The outbox probe's two statements. Both are read-only, bounded by LIMITs, and compute every age in
+ * SQL against `now() AT TIME ZONE 'UTC'`: Beacon's columns are `TIMESTAMP without time zone` holding
+ * UTC, so no timestamp ever crosses into JavaScript to be misread as local time.
+ *
+ * Table names are validated identifiers (shared/config/beacon.ts), so interpolating them is safe.
+ */
+
+/** Seconds since a UTC `timestamp without time zone` column. */
+const ageOf = (column: string) => `EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC') - ${column})::float8`;
+/** `column` older than `$n` seconds: the right side is a constant, so an index on `column` applies. */
+const olderThan = (column: string, param: number) => `${column} < (now() AT TIME ZONE 'UTC') - make_interval(secs => $${param})`;
+
+/** The envelope keys (and the JobMessage keys that betray the payload-mismatch shape) kept from a payload. */
+const ENVELOPE_KEYS = ["id", "enqueued_at", "attempt", "request_id", "jobspec_id", "action", "attempts", "max_retries"];
+
+export interface OutboxRow {
+  /** Unpublished rows in the outbox, counted up to `countCap`. */
+  unpublished: number;
+  /** Null on the single row returned when the outbox sample is empty. */
+  kind: "unpublished" | "recent" | null;
+  id: string | null;
+  age_s: number | null;
+  payload_type: string | null;
+  /** The payload reduced to its envelope keys (a huge payload never leaves the database whole). */
+  envelope: Record<string, unknown> | null;
+  job_exists: boolean | null;
+}
+
+export interface OutboxQueryLimits {
+  unpublishedSample: number;
+  recentSample: number;
+  countCap: number;
+}
+
+/**
+ * Statement 1: the unpublished backlog (capped count), the first `unpublishedSample` unpublished rows
+ * in the publisher's own order (`ORDER BY id`, so the first is the row it is stuck on) and the
+ * `recentSample` most recently published rows, each with whether its payload id names a job.
+ * Cost: index scans on outbox(published_at) and the outbox primary key, and one probe of the unique
+ * jobs(jobspec_id) index per sampled row.
+ */
+export function queryOutbox(sql: SqlClient, tables: BeaconSettings["tables"], limits: OutboxQueryLimits): Promise<OutboxRow[]> {
+  const keys = ENVELOPE_KEYS.map((k) => `'${k}'`).join(", ");
+  return sql.query<OutboxRow & Record<string, unknown>>(
+    `WITH stats AS (
+       SELECT count(*)::int AS unpublished
+       FROM (SELECT 1 FROM ${tables.outbox} WHERE published_at IS NULL LIMIT $3) capped
+     ), unpublished AS (
+       SELECT id, created_at, payload FROM ${tables.outbox} WHERE published_at IS NULL ORDER BY id ASC LIMIT $1
+     ), recent AS (
+       SELECT id, created_at, payload FROM ${tables.outbox} WHERE published_at IS NOT NULL ORDER BY id DESC LIMIT $2
+     ), sample AS (
+       SELECT 'unpublished' AS kind, * FROM unpublished UNION ALL SELECT 'recent' AS kind, * FROM recent
+     )
+     SELECT st.unpublished, s.kind, s.id::text AS id, ${ageOf("s.created_at")} AS age_s,
+       jsonb_typeof(s.payload) AS payload_type,
+       CASE WHEN jsonb_typeof(s.payload) = 'object' THEN
+         (SELECT COALESCE(jsonb_object_agg(e.key, e.value), '{}'::jsonb) FROM jsonb_each(s.payload) e WHERE e.key IN (${keys}))
+       END AS envelope,
+       CASE WHEN s.id IS NOT NULL THEN
+         EXISTS (SELECT 1 FROM ${tables.jobs} j WHERE j.jobspec_id = s.payload->>'id')
+       END AS job_exists
+     FROM stats st LEFT JOIN sample s ON true
+     ORDER BY s.kind DESC, s.id ASC`,
+    [limits.unpublishedSample, limits.recentSample, limits.countCap],
+  );
+}
+
+export type StuckState = "created" | "queued" | "processing" | "running" | "execution-running";
+
+export interface StuckRow {
+  state: StuckState;
+  /** jobspec_id for jobs; executions.id for executions. */
+  id: string;
+  /** Seconds in the state: from created_at for created/queued, updated_at for processing/running,
+   * started_at (else created_at) for executions. */
+  age_s: number;
+  /** created only: outbox rows whose payload names the job, how many are unpublished, the newest row. */
+  outbox_rows: number | null;
+  outbox_unpublished: number | null;
+  outbox_id: string | null;
+  published_age_s: number | null;
+  /** created only: the outbox scan stopped at its row cap, so "no row" means "none among the newest". */
+  scan_capped: boolean | null;
+  /** execution-running only: executions.job_id as text (numeric FK in the migrations; text-safe). */
+  job_id: string | null;
+}
+
+export interface StuckThresholds {
+  createdSeconds: number;
+  queuedSeconds: number;
+  processingSeconds: number;
+  runningSeconds: number;
+  executionRunningSeconds: number;
+  /** Most rows returned per state. */
+  limit: number;
+  /** Most outbox rows read to find the stuck `created` jobs' rows. */
+  outboxScanLimit: number;
+}
+
+/**
+ * Statement 2: every stuck state of the contract sheet (§4), at most `limit` rows each, oldest first.
+ * Each branch is an index range on jobs(status) / jobs(updated_at) / executions(status).
+ *
+ * The outbox has no job FK and no index on `payload->>'id'`, so the stuck `created` jobs' rows are
+ * found in ONE range scan of outbox(created_at), newest first, from the oldest stuck job's creation
+ * (its rows are written in its own transaction or later, by a republish), capped at
+ * `outboxScanLimit` rows and matched by a hash of the (at most `limit`) stuck ids. With no stuck
+ * job the range is empty and nothing is read.
+ */
+export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: StuckThresholds): Promise<StuckRow[]> {
+  const none = "NULL::int, NULL::int, NULL::text, NULL::float8, NULL::boolean";
+  const jobsIn = (state: string, column: string, param: number) =>
+    `(SELECT '${state}' AS state, jobspec_id::text AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id
+      FROM ${tables.jobs} WHERE status = '${state}' AND ${olderThan(column, param)}
+      ORDER BY ${column} ASC LIMIT $6)`;
+  return sql.query<StuckRow & Record<string, unknown>>(
+    `(WITH stuck AS (
+        SELECT jobspec_id::text AS jobspec_id, created_at FROM ${tables.jobs}
+        WHERE status = 'created' AND ${olderThan("created_at", 1)}
+        ORDER BY created_at ASC LIMIT $6
+      ), scanned AS (
+        SELECT ob.id, ob.payload->>'id' AS job, ob.published_at FROM ${tables.outbox} ob
+        WHERE ob.created_at >= (SELECT min(created_at) FROM stuck)
+        ORDER BY ob.created_at DESC LIMIT $7
+      ), matched AS (
+        SELECT job, count(*)::int AS outbox_rows,
+          count(*) FILTER (WHERE published_at IS NULL)::int AS outbox_unpublished,
+          max(id)::text AS outbox_id, min(${ageOf("published_at")}) AS published_age_s
+        FROM scanned WHERE job IN (SELECT jobspec_id FROM stuck) GROUP BY job
+      )
+      SELECT 'created' AS state, stuck.jobspec_id AS id, ${ageOf("stuck.created_at")} AS age_s,
+        m.outbox_rows, m.outbox_unpublished, m.outbox_id, m.published_age_s,
+        (SELECT count(*) FROM scanned) >= $7 AS scan_capped, NULL::text AS job_id
+      FROM stuck LEFT JOIN matched m ON m.job = stuck.jobspec_id
+      ORDER BY stuck.created_at ASC)
+     UNION ALL ${jobsIn("queued", "created_at", 2)}
+     UNION ALL ${jobsIn("processing", "updated_at", 3)}
+     UNION ALL ${jobsIn("running", "updated_at", 4)}
+     UNION ALL
+     (SELECT 'execution-running' AS state, id::text AS id, ${ageOf("COALESCE(started_at, created_at)")} AS age_s, ${none},
+        job_id::text AS job_id
+      FROM ${tables.executions} WHERE status = 'running' AND ${olderThan("COALESCE(started_at, created_at)", 5)}
+      ORDER BY COALESCE(started_at, created_at) ASC LIMIT $6)`,
+    [t.createdSeconds, t.queuedSeconds, t.processingSeconds, t.runningSeconds, t.executionRunningSeconds, t.limit, t.outboxScanLimit],
+  );
+}

@@ -1,0 +1,138 @@
+import { check, type Check } from "../../result.ts";
+import { ApiError, type ExecutionsPage, type JobDetailsEnvelope, type JobList } from "../../beacon/api.ts";
+import { excerpt } from "../../http.ts";
+import type { JsonRead } from "./fetch.ts";
+import { judgeReceipt } from "./judge.ts";
+import type { ReceiptsSettings } from "./settings.ts";
+
+/** One job whose details (with receipts) were requested. */
+export interface JobRead {
+  id: string;
+  read: JsonRead<JobDetailsEnvelope>;
+  /** The job's questions, from the JobSpec when it validated. */
+  questions: string[] | null;
+  /** Why the stored JobSpec does not validate, if it does not. */
+  specProblems: string[];
+}
+
+const line = (text: string) => excerpt(text, 300);
+
+export function executionsCheck(execs: JsonRead<ExecutionsPage>): Check {
+  const threshold = "2xx {executions, limit, offset, total}";
+  if (!execs.ok) {
+    const wrongShape = execs.failure === "shape" || execs.failure === "not-json";
+    const incident = wrongShape || (execs.failure === "http" && Number(execs.observed) >= 500) ? " (the executions-API incident)" : "";
+    return check({ name: "executions-api", status: "fail", observed: execs.observed, threshold, message: `${execs.message}${incident}`, evidence: [line(execs.message)] });
+  }
+  const n = execs.value.executions?.length ?? 0;
+  return check({ name: "executions-api", status: "pass", observed: execs.status, threshold,
+    message: `${execs.shown}: ${n} executions listed, ${execs.value.total} in total` });
+}
+
+export function jobsApiCheck(jobs: JsonRead<JobList>, reads: JobRead[]): Check {
+  const problems: string[] = [];
+  if (!jobs.ok) problems.push(`${jobs.message}${hint(jobs)}`);
+  for (const r of reads) {
+    if (!r.read.ok && r.read.failure !== "too-large") problems.push(`job ${r.id}: ${r.read.message}${hint(r.read)}`);
+    if (r.specProblems.length) problems.push(`job ${r.id}: stored JobSpec invalid (${r.specProblems.join("; ")})`);
+  }
+  const total = 1 + reads.length;
+  if (problems.length > 0) {
+    return check({ name: "jobs-api", status: "fail", observed: problems.length, threshold: "0 failed reads",
+      message: `${problems.length} of ${total} job API reads failed: ${problems[0]}`, evidence: problems.map(line) });
+  }
+  return check({ name: "jobs-api", status: "pass", observed: 0, threshold: "0 failed reads",
+    message: `job list (${jobs.ok ? (jobs.value.jobs?.length ?? 0) : 0} jobs) and ${reads.length} job details read` });
+}
+
+/** Beacon's database-less mode answers `503 {"error":"persistence unavailable"}`: say so. */
+function hint(read: JsonRead<unknown>): string {
+  if (read.ok || read.failure !== "http") return "";
+  return ApiError.safeParse(read.json).data?.error === "persistence unavailable" ? " (Beacon runs without its database)" : "";
+}
+
+export function idMappingCheck(jobs: JsonRead<JobList>, reads: JobRead[]): Check {
+  const offenders: string[] = [];
+  let listed = 0;
+  if (jobs.ok) {
+    (jobs.value.jobs ?? []).forEach((j, i) => {
+      listed++;
+      if (j.id !== "") return;
+      const spec = typeof j["jobspec_id"] === "string" && j["jobspec_id"] ? `, jobspec_id ${j["jobspec_id"]}` : "";
+      offenders.push(`jobs[${i}] (status ${j.status}, created ${j.created_at}${spec}): empty id in the job list`);
+    });
+  }
+  let detailed = 0;
+  for (const r of reads) {
+    if (!r.read.ok) continue;
+    detailed++;
+    const { id = "", jobspec_id: specId = "" } = r.read.value.job;
+    if (id === "") offenders.push(`job ${r.id}: job.id is empty in the job details (jobspec_id "${specId}")`);
+    else if (specId !== "" && id !== specId) offenders.push(`job ${r.id}: job.id "${id}" differs from job.jobspec_id "${specId}"`);
+    else if (id !== r.id) offenders.push(`job ${r.id}: job.id "${id}" is not the id it was fetched by`);
+  }
+  if (!jobs.ok && detailed === 0) {
+    return check({ name: "id-mapping", status: "error", observed: null, threshold: "0 empty or mismatched ids",
+      message: "not measured: neither the job list nor any job details could be read" });
+  }
+  const status = offenders.length > 0 ? "fail" : "pass";
+  const message = offenders.length > 0
+    ? `${offenders.length} jobs carry an empty or wrong id (the empty-id incident): ${offenders[0]}`
+    : `${listed} job list entries and ${detailed} job details carry their jobspec id`;
+  return check({ name: "id-mapping", status, observed: offenders.length, threshold: "0 empty or mismatched ids", message, evidence: offenders.map(line) });
+}
+
+/** Execution id, region and status by receipt id, from the executions page: for evidence. */
+export type ExecutionIndex = Map<string, { id: number; region: string }>;
+
+/** `sourcesRead`: whether the job list or the executions page could be read to find jobs at all. */
+export function receiptsCheck(reads: JobRead[], executions: ExecutionIndex, s: ReceiptsSettings, sourcesRead: boolean, candidatesNote: string): Check {
+  const threshold = "0 receipts breaking the contract";
+  const readable = reads.filter((r) => r.read.ok || r.read.failure === "too-large");
+  if (reads.length === 0 && !sourcesRead) {
+    return check({ name: "receipts", status: "error", observed: null, threshold, message: "not measured: neither the job list nor the executions page could be read" });
+  }
+  if (reads.length === 0) {
+    return check({ name: "receipts", status: "pass", observed: 0, threshold, message: `no jobs to judge: ${candidatesNote}` });
+  }
+  if (readable.length === 0) {
+    return check({ name: "receipts", status: "error", observed: null, threshold, message: "not measured: no job details could be read (see jobs-api)" });
+  }
+  const offenders: string[] = [];
+  const variants = { direct: 0, nested: 0 };
+  let receipts = 0;
+  let withoutReceipts = 0;
+  for (const r of readable) {
+    if (!r.read.ok) {
+      offenders.push(`job ${r.id}: ${r.read.message}`);
+      continue;
+    }
+    const list = r.read.value.executions ?? [];
+    if (list.length === 0) withoutReceipts++;
+    list.forEach((raw, i) => {
+      receipts++;
+      const verdict = judgeReceipt(raw, { id: r.id, questions: r.questions }, s.placeholderPrefixes);
+      if (verdict.problems.length === 0) {
+        if (verdict.variant === "direct" || verdict.variant === "nested") variants[verdict.variant]++;
+        return;
+      }
+      const execution = verdict.receiptId ? executions.get(verdict.receiptId) : undefined;
+      const where = execution
+        ? `execution ${execution.id} (receipt ${verdict.receiptId}, ${execution.region})`
+        : verdict.receiptId ? `receipt ${verdict.receiptId}${verdict.region ? ` (${verdict.region})` : ""}` : `receipts[${i}]`;
+      offenders.push(`job ${r.id} ${where}: ${verdict.problems.join("; ")}`);
+    });
+  }
+  const skipped = reads.length - readable.length;
+  const notes = [
+    withoutReceipts ? `${withoutReceipts} jobs without receipts` : "",
+    skipped ? `${skipped} jobs unreadable (see jobs-api)` : "",
+  ].filter(Boolean).join(", ");
+  const tail = notes ? ` (${notes})` : "";
+  if (offenders.length > 0) {
+    return check({ name: "receipts", status: "fail", observed: offenders.length, threshold,
+      message: `${offenders.length} receipts of ${readable.length} jobs break the receipt contract${tail}: ${offenders[0]}`, evidence: offenders.map(line) });
+  }
+  return check({ name: "receipts", status: "pass", observed: 0, threshold,
+    message: `${receipts} receipts of ${readable.length} jobs valid (direct ${variants.direct}, nested ${variants.nested})${tail}` });
+}

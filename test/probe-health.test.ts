@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createHarness, type Harness } from "../test/sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { healthProbe } from "../shared/probes/health.ts";
+import { runProbe } from "../shared/runner.ts";
+import { ProbeResult, type Check } from "../shared/result.ts";
+import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { closedPort, startHostileServer, type HostileServer } from "./support/hostile.ts";
+import { testServices } from "./support/env.ts";
+import { streamReply } from "../shared/store/replies.ts";
+
+let h: Harness;
+let sandbox: Sandbox;
+let hostile: HostileServer;
+
+beforeAll(async () => {
+  h = await createHarness();
+  sandbox = await h.start();
+  hostile = await startHostileServer({
+    "/hang": { kind: "hang" },
+    "/garbage": { kind: "body", status: 200, body: Buffer.from([0xff, 0xfe, 0x00, 0x41]) },
+    "/huge": { kind: "huge", status: 200, bytes: 10 * 1024 * 1024 },
+    "/router": { kind: "body", status: 200, body: JSON.stringify({ status: "degraded", providers_total: 3, providers_healthy: 1 }) },
+    "/html": { kind: "body", status: 500, body: "<html>Internal Server Error</html>", contentType: "text/html" },
+  });
+});
+afterAll(async () => {
+  await hostile?.close();
+  await h?.close();
+});
+
+async function runHealth(settings: Record<string, unknown> = {}, extra: Record<string, string> = {}) {
+  const rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { requestTimeoutMs: 1_500, ...settings } } }, extra));
+  try {
+    const result = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+    return { result, byName: Object.fromEntries(result.checks.map((c) => [c.name, c])) as Record<string, Check> };
+  } finally {
+    await rt.close();
+  }
+}
+
+describe("health probe against the sandbox", () => {
+  it("passes when the runner, its database and Redis are healthy, and emits an availability sample", async () => {
+    const { result, byName } = await runHealth();
+    expect(Object.keys(byName).sort()).toEqual(["database", "redis", "runner-health", "runner-ready"]);
+    expect(result.checks.every((c) => c.status === "pass" || c.status === "warn")).toBe(true);
+    expect(result.events).toEqual({ availability: { good: 1, total: 1 } });
+  });
+
+  it("names the failing endpoint when /health turns unhealthy, and clears when it recovers", async () => {
+    await sandbox.incidents.set("health-unhealthy", true);
+    try {
+      const { result, byName } = await runHealth();
+      expect(result.status).toBe("fail");
+      expect(byName["runner-health"]).toMatchObject({ status: "fail", observed: 503 });
+      expect(byName["runner-health"]!.evidence[0]).toContain(`${sandbox.url}/health -> HTTP 503`);
+      expect(result.events).toEqual({ availability: { good: 0, total: 1 } });
+    } finally {
+      await sandbox.incidents.set("health-unhealthy", false);
+    }
+    expect((await runHealth()).byName["runner-health"]!.status).toBe("pass");
+  });
+
+  it("sees /health/ready fail in database-less mode while /health still claims healthy", async () => {
+    await sandbox.incidents.set("database-down", true);
+    try {
+      const { byName } = await runHealth();
+      expect(byName["runner-ready"]).toMatchObject({ status: "fail", observed: 503 });
+      expect(byName["runner-ready"]!.message).toContain("/health still claims healthy");
+    } finally {
+      await sandbox.incidents.set("database-down", false);
+    }
+    expect((await runHealth()).byName["runner-ready"]!.status).toBe("pass");
+  });
+});
+
+describe("health probe against hostile endpoints", () => {
+  it.each([
+    ["a hanging endpoint times out", "hang", "timeout"],
+    ["binary garbage claiming to be JSON fails", "garbage", 200],
+    ["a 10 MB body is cut off and fails", "huge", 10 * 1024 * 1024],
+    ["an HTML 500 fails with the body as evidence", "html", 500],
+  ])("%s", async (_name, path, observed) => {
+    const settings = path === "huge" ? { maxBodyBytes: 64 * 1024 } : {};
+    const { byName } = await runHealth(settings, { BEACON_HEALTH_URLS: `x=${hostile.url}/${path}` });
+    const c = byName["url:x"]!;
+    expect(c.status).toBe("fail");
+    if (path === "huge") expect(c.observed).toBe(64 * 1024);
+    else expect(c.observed).toBe(observed);
+    expect(c.evidence.join(" ")).toContain(`${hostile.url}/${path}`);
+  });
+
+  it("reports a degraded router as warn, with its own words", async () => {
+    const { byName } = await runHealth({}, { BEACON_HEALTH_URLS: `router=${hostile.url}/router` });
+    expect(byName["url:router"]).toMatchObject({ status: "warn", message: expect.stringContaining("degraded") });
+  });
+
+  it("turns a refused connection, an unreachable database and an unreachable Redis into failed checks", async () => {
+    const port = await closedPort();
+    const info = testServices();
+    const { result, byName } = await runHealth({}, {
+      BEACON_HEALTH_URLS: `gone=http://127.0.0.1:${port}/health`,
+      BEACON_DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none`,
+      BEACON_REDIS_REST_URL: `http://127.0.0.1:${port}`,
+      SENTINEL_REDIS_REST_URL: info.redis.restUrl,
+      SENTINEL_REDIS_REST_TOKEN: info.redis.restToken,
+    });
+    expect(byName["url:gone"]).toMatchObject({ status: "fail", observed: "refused" });
+    expect(byName.database).toMatchObject({ status: "fail" });
+    expect(byName.redis).toMatchObject({ status: "fail" });
+    expect(result.status).toBe("fail");
+  });
+
+  it("keeps the secrets of failing connections out of the result", async () => {
+    const port = await closedPort();
+    const { result } = await runHealth({}, { BEACON_DATABASE_URL: `postgres://u:pa55-w0rd-secret@127.0.0.1:${port}/db` });
+    expect(JSON.stringify(result)).not.toContain("pa55-w0rd-secret");
+  });
+});
+
+describe("the runner and the store", () => {
+  it("writes latest, history and the results stream in one round trip, readable back", async () => {
+    const rt = sentinelRuntime(sentinelEnv(h, sandbox));
+    try {
+      const result = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+      const latest = await rt.store!.latest(["health"]);
+      expect(latest.health).toEqual(result);
+      const history = await rt.store!.history("health", 5);
+      expect(history[0]).toMatchObject({ t: result.startedAt, s: result.status });
+      const stream = streamReply(await rt.storeRedis!.xrange(`${h.prefix}sentinel:results`, "-", "+"));
+      expect(stream.some(([, f]) => ProbeResult.parse(JSON.parse(String(f.doc))).startedAt === result.startedAt)).toBe(true);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it("turns a probe that overruns its budget or throws into an error result", async () => {
+    const rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { timeoutMs: 50 } } }));
+    try {
+      const slow = { ...healthProbe, run: () => new Promise<never>(() => {}) };
+      const crash = { ...healthProbe, run: async () => { throw new Error("boom"); } };
+      const opts = { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact };
+      expect(await runProbe(slow, opts)).toMatchObject({ status: "error", error: "probe did not finish within 50 ms" });
+      expect(await runProbe(crash, opts)).toMatchObject({ status: "error", error: "probe crashed: boom" });
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
+describe("npx sentinel run health (the command line)", () => {
+  const exec = promisify(execFile);
+  const sentinel = async (args: string[], env: Record<string, string>) => {
+    try {
+      const { stdout } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
+      return { code: 0, stdout };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  it("exits 1 naming the failing endpoint while /health is unhealthy, 0 once it clears", async () => {
+    const env = sentinelEnv(h, sandbox);
+    await sandbox.incidents.set("health-unhealthy", true);
+    try {
+      const failing = await sentinel(["run", "health", "--json"], env);
+      expect(failing.code).toBe(1);
+      const doc = ProbeResult.parse(JSON.parse(failing.stdout));
+      expect(doc.checks.find((c) => c.name === "runner-health")?.evidence[0]).toContain(`${sandbox.url}/health`);
+    } finally {
+      await sandbox.incidents.set("health-unhealthy", false);
+    }
+    const ok = await sentinel(["run", "health"], env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/health\s+ok/);
+  });
+
+  it("exits 64 listing every configuration problem", async () => {
+    const bad = await sentinel(["run", "health"], { BEACON_API_URL: "nope", SENTINEL_KEY_PREFIX: "bad prefix", BEACON_REDIS_REST_URL: "", SENTINEL_REDIS_REST_URL: "" });
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain("BEACON_API_URL");
+    expect(bad.stderr).toContain("SENTINEL_KEY_PREFIX");
+    expect(bad.stderr).toContain("SENTINEL_REDIS_REST_URL");
+  });
+
+  it("exits 64 for an unknown probe, listing the known ones", async () => {
+    const r = await sentinel(["run", "nope"], sentinelEnv(h, sandbox));
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("known: health");
+  });
+});

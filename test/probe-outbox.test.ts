@@ -1,0 +1,349 @@
+import type { Pool, PoolClient } from "@neondatabase/serverless";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Settings } from "../shared/config/index.ts";
+import { closePool, createSqlPool } from "../shared/db.ts";
+import { silentLogger } from "../shared/log.ts";
+import { outboxProbe, type OutboxSettings } from "../shared/probes/outbox/index.ts";
+import type { ProbeResult } from "../shared/result.ts";
+import { runProbe } from "../shared/runner.ts";
+import { createSqlClient, type SqlClient } from "../shared/sql.ts";
+import { config as functionConfig } from "../functions/probe-outbox.ts";
+import { migrate } from "./sandbox/schema.sql.ts";
+import { call, createHarness, jobSpec, submit, waitForStatus, type Harness } from "./sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { testServices } from "./support/env.ts";
+import { isolatedDatabase, type IsolatedDatabase } from "./support/isolation.ts";
+
+const services = testServices();
+const { wsProxy } = services.postgres;
+const DB_LABEL = "postgres://test-db";
+const ALL_CHECKS = [
+  "outbox-backlog", "outbox-lag", "outbox-envelope",
+  "jobs-stuck-created", "jobs-stuck-queued", "jobs-stuck-processing", "jobs-stuck-running", "executions-stuck-running",
+];
+
+/** Stuck-state thresholds a minute long: fixtures are backdated ten minutes, never waited for. */
+const LOW: Partial<OutboxSettings> = {
+  createdMaxSeconds: 60, queuedMaxSeconds: 60, processingMaxSeconds: 60, runningMaxSeconds: 60, executionRunningMaxSeconds: 60,
+  oldestUnpublishedWarnSeconds: 30, oldestUnpublishedFailSeconds: 60,
+};
+
+function run(sql: SqlClient | undefined, settings: Partial<OutboxSettings> = {}, tables: Record<string, string> = {}): Promise<ProbeResult> {
+  return runProbe(outboxProbe, {
+    deps: { now: () => new Date(), fetch, log: silentLogger, ...(sql ? { sql } : {}) },
+    settings: Settings.parse({ beacon: { tables }, probes: { outbox: { ...LOW, ...settings } } }),
+    targets: { healthUrls: [], databaseLabel: DB_LABEL },
+    redact: (text) => text,
+  });
+}
+
+function checkOf(result: ProbeResult, name: string) {
+  const found = result.checks.find((c) => c.name === name);
+  if (!found) throw new Error(`no check ${name} in ${result.checks.map((c) => c.name).join(", ")}`);
+  return found;
+}
+
+function expectAllPass(result: ProbeResult) {
+  expect(result.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message} ${c.evidence.join(" | ")}`)).toEqual([]);
+  expect(result.checks.map((c) => c.name)).toEqual(ALL_CHECKS);
+}
+
+it("is deployed as a scheduled function with the schedule it declares", () => {
+  expect(functionConfig.schedule).toBe(outboxProbe.schedule);
+  expect(outboxProbe.schedule).toBe("*/2 * * * *");
+});
+
+describe("outbox probe on rows injected with SQL", () => {
+  let db: IsolatedDatabase;
+  /** Writes fixtures; the probe reads through its own read-only client. */
+  let pool: Pool;
+  let probePool: Pool;
+  let sql: SqlClient;
+  beforeAll(async () => {
+    db = await isolatedDatabase(services);
+    pool = createSqlPool({ connectionString: db.connectionString, wsProxy, max: 4 });
+    await migrate(pool);
+    probePool = createSqlPool({ connectionString: db.connectionString, wsProxy, max: 2 });
+    sql = createSqlClient(probePool, { statementTimeoutMs: 5_000 });
+  });
+  afterEach(() => pool.query("TRUNCATE outbox, executions, jobs RESTART IDENTITY CASCADE"));
+  afterAll(async () => {
+    await closePool(probePool);
+    await closePool(pool);
+    await db.drop();
+  });
+
+  const ago = (seconds: number) => `(now() AT TIME ZONE 'UTC') - make_interval(secs => ${seconds})`;
+  const envelope = (id: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ id, enqueued_at: "2025-09-13T10:00:00.123456789Z", attempt: 0, request_id: "", ...extra });
+  const job = async (id: string, status: string, createdAgo = 0, updatedAgo = createdAgo) => {
+    const { rows } = await pool.query<{ id: number }>(
+      `INSERT INTO jobs (jobspec_id, jobspec_data, status, created_at, updated_at) VALUES ($1, '{}', $2, ${ago(createdAgo)}, ${ago(updatedAgo)}) RETURNING id`,
+      [id, status]);
+    return rows[0]!.id;
+  };
+  const outbox = async (payload: string, ageSeconds = 0, published = false) => {
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO outbox (topic, payload, created_at, published_at) VALUES ('jobs', $1::jsonb, ${ago(ageSeconds)}, ${published ? ago(0) : "NULL"}) RETURNING id`,
+      [payload]);
+    return rows[0]!.id;
+  };
+
+  it("passes on an empty database and on a healthy one", async () => {
+    expectAllPass(await run(sql));
+    await job("done-1", "completed", 900);
+    await outbox(envelope("done-1"), 900, true);
+    const result = await run(sql);
+    expectAllPass(result);
+    expect(checkOf(result, "outbox-envelope").message).toBe("1 sampled outbox payloads are valid envelopes");
+  });
+
+  // Each row: what to inject, the check that must fail, and the evidence naming the offender.
+  const cases: { rule: string; check: string; settings?: Partial<OutboxSettings>; inject(): Promise<RegExp> }[] = [
+    { rule: "unpublished-count-over-threshold", check: "outbox-backlog", settings: { unpublishedWarnCount: 1, unpublishedFailCount: 2 }, async inject() {
+      await job("b-1", "completed");
+      const ids = [await outbox(envelope("b-1")), await outbox(envelope("b-1")), await outbox(envelope("b-1"))];
+      return new RegExp(`^outbox row ${ids[0]}: unpublished for \\d+ s$`);
+    } },
+    { rule: "oldest-unpublished-row-too-old", check: "outbox-lag", async inject() {
+      await job("lag-1", "completed");
+      const id = await outbox(envelope("lag-1"), 400);
+      return new RegExp(`^outbox row ${id}: unpublished for 4\\d\\d s$`);
+    } },
+    { rule: "poison-row-missing-attempt", check: "outbox-envelope", async inject() {
+      await job("p-1", "completed");
+      const id = await outbox(JSON.stringify({ id: "p-1", enqueued_at: "2025-09-13T10:00:00Z" }));
+      return new RegExp(`^outbox row ${id}: missing key attempt \\(unpublished, the publisher retries it forever\\)$`);
+    } },
+    { rule: "payload-is-a-json-string", check: "outbox-envelope", async inject() {
+      return new RegExp(`^outbox row ${await outbox(JSON.stringify("{\"id\": \"not really an object\"}"))}: payload is a JSON string, not an object`);
+    } },
+    { rule: "payload-is-a-json-number", check: "outbox-envelope", async inject() {
+      return new RegExp(`^outbox row ${await outbox("42")}: payload is a JSON number`);
+    } },
+    { rule: "payload-is-a-json-array", check: "outbox-envelope", async inject() {
+      return new RegExp(`^outbox row ${await outbox(JSON.stringify([envelope("x")]))}: payload is a JSON array`);
+    } },
+    { rule: "huge-payload-missing-a-key", check: "outbox-envelope", async inject() {
+      await job("huge-1", "completed");
+      const id = await outbox(JSON.stringify({ id: "huge-1", attempt: 0, blob: "x".repeat(2_000_000) }));
+      return new RegExp(`^outbox row ${id}: missing key enqueued_at`);
+    } },
+    { rule: "published-envelope-names-no-job", check: "outbox-envelope", async inject() {
+      return new RegExp(`^outbox row ${await outbox(envelope("ghost-job"), 10, true)}: id "ghost-job" names no job \\(published\\)$`);
+    } },
+    { rule: "envelope-with-empty-id", check: "outbox-envelope", async inject() {
+      return new RegExp(`^outbox row ${await outbox(envelope(""))}: id: must not be empty`);
+    } },
+    { rule: "job-message-shaped-payload", check: "outbox-envelope", async inject() {
+      await job("jm-1", "completed");
+      const id = await outbox(JSON.stringify({ id: "jm-1:1", jobspec_id: "jm-1", action: "execute", payload: {}, attempts: 0, max_retries: 3, enqueued_at: "2025-09-13T10:00:00Z" }));
+      return new RegExp(`^outbox row ${id}: missing key attempt`);
+    } },
+    { rule: "created-with-no-outbox-row", check: "jobs-stuck-created", async inject() {
+      await job("c-none", "created", 600);
+      await job("c-other", "completed", 600);
+      await outbox(envelope("c-other"), 0, true); // another job's row, written since: not c-none's
+      return /^job c-none: 6\d\d s in created, no outbox row/;
+    } },
+    { rule: "created-with-unpublished-outbox-row", check: "jobs-stuck-created", async inject() {
+      await job("c-unpub", "created", 600);
+      const id = await outbox(envelope("c-unpub"), 0);
+      return new RegExp(`^job c-unpub: 6\\d\\d s in created, outbox row ${id} unpublished \\(publisher down or stuck on a poison row\\)$`);
+    } },
+    { rule: "created-with-published-row-never-picked-up", check: "jobs-stuck-created", async inject() {
+      await job("c-pub", "created", 600);
+      const id = await outbox(envelope("c-pub"), 0, true);
+      return new RegExp(`^job c-pub: 6\\d\\d s in created, outbox row ${id} published \\d+ s ago, never picked up`);
+    } },
+    { rule: "created-row-beyond-the-outbox-scan-cap", check: "jobs-stuck-created", settings: { outboxScanLimit: 1 }, async inject() {
+      await job("c-capped", "created", 600);
+      await outbox(envelope("c-capped"), 590, true);
+      await outbox(envelope("someone-else"), 0, true); // the one newest row the scan reads
+      return /^job c-capped: 6\d\d s in created, no outbox row among the newest scanned rows/;
+    } },
+    { rule: "queued-past-threshold", check: "jobs-stuck-queued", async inject() {
+      await job("q-1", "queued", 600);
+      return /^job q-1: 6\d\d s in queued/;
+    } },
+    { rule: "processing-past-threshold", check: "jobs-stuck-processing", async inject() {
+      await job("pr-1", "processing", 3600, 700);
+      return /^job pr-1: 7\d\d s in processing$/;
+    } },
+    { rule: "running-past-threshold", check: "jobs-stuck-running", async inject() {
+      await job("r-1", "running", 3600, 2000);
+      return /^job r-1: 20\d\d s in running$/;
+    } },
+    { rule: "execution-running-past-threshold", check: "executions-stuck-running", async inject() {
+      const jobId = await job("e-1", "completed", 3600);
+      const { rows } = await pool.query<{ id: number }>(
+        `INSERT INTO executions (job_id, provider_id, region, status, started_at, created_at) VALUES ($1, 'p', 'us-east', 'running', ${ago(1000)}, ${ago(1000)}) RETURNING id`, [jobId]);
+      return new RegExp(`^execution ${rows[0]!.id} \\(job_id ${jobId}\\): 1\\d\\d\\d s running$`);
+    } },
+  ];
+
+  it.each(cases)("$rule: fails $check with the offender's id, passes once cleaned up", async ({ check, settings, inject }) => {
+    const expected = await inject();
+    const failed = await run(sql, settings);
+    const c = checkOf(failed, check);
+    expect(c.status, c.message).toBe("fail");
+    expect(c.evidence.some((line) => expected.test(line)), `${c.evidence.join("\n")}\n!~ ${expected}`).toBe(true);
+    expect(c.evidence.every((line) => line.length < 400)).toBe(true);
+    expect(failed.status).toBe("fail");
+    await pool.query("TRUNCATE outbox, executions, jobs RESTART IDENTITY CASCADE");
+    expectAllPass(await run(sql, settings));
+  });
+
+  it("counts the backlog only up to countCap and says so", async () => {
+    await job("cap-1", "completed");
+    for (let i = 0; i < 4; i++) await outbox(envelope("cap-1"));
+    const c = checkOf(await run(sql, { countCap: 3, unpublishedFailCount: 2 }), "outbox-backlog");
+    expect(c).toMatchObject({ status: "fail", observed: 3, message: "at least 3 unpublished outbox rows" });
+  });
+
+  it("computes ages in UTC even when the session time zone is not UTC", async () => {
+    await job("tz-1", "created", 600);
+    // A client without the UTC session setting, on a session 14 hours ahead of UTC.
+    const url = new URL(db.connectionString);
+    url.searchParams.set("options", `${url.searchParams.get("options")} -c TimeZone=Pacific/Kiritimati`);
+    const tzPool = createSqlPool({ connectionString: url.toString(), wsProxy, max: 1 });
+    try {
+      const raw: SqlClient = { query: async (text, params) => (await tzPool.query(text, params)).rows as never };
+      expect((await tzPool.query("SHOW TimeZone")).rows[0]).toEqual({ TimeZone: "Pacific/Kiritimati" });
+      const c = checkOf(await run(raw), "jobs-stuck-created");
+      expect(c.evidence).toEqual([expect.stringMatching(/^job tz-1: 6\d\d s in created/)]);
+    } finally {
+      await closePool(tzPool);
+    }
+  });
+
+  it("turns a locked table into error checks (statement timeout), not a crash", async () => {
+    const locker: PoolClient = await pool.connect();
+    const timeoutPool = createSqlPool({ connectionString: db.connectionString, wsProxy, max: 2 });
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE");
+      const result = await run(createSqlClient(timeoutPool, { statementTimeoutMs: 300 }));
+      expect(result.checks.map((c) => c.name)).toEqual(ALL_CHECKS);
+      for (const c of result.checks) {
+        expect(c.status).toBe("error");
+        expect(c.message).toMatch(/could not measure: .*statement timeout/);
+        expect(c.evidence).toEqual([DB_LABEL]);
+      }
+      expect(result.status).toBe("error");
+    } finally {
+      await locker.query("ROLLBACK");
+      locker.release();
+      await closePool(timeoutPool);
+    }
+  });
+
+  it("reports the runner's time budget when the database hangs past it", async () => {
+    const locker: PoolClient = await pool.connect();
+    const slowPool = createSqlPool({ connectionString: db.connectionString, wsProxy, max: 2 });
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+      const result = await run(createSqlClient(slowPool, { statementTimeoutMs: 5_000 }), { timeoutMs: 200 });
+      expect(result).toMatchObject({ status: "error", error: "probe did not finish within 200 ms", checks: [] });
+    } finally {
+      await locker.query("ROLLBACK");
+      locker.release();
+      await closePool(slowPool);
+    }
+  });
+
+  it("reports an unreachable database, a missing table and a missing client as error checks", async () => {
+    const deadPool = createSqlPool({ connectionString: "postgres://nobody:secret@127.0.0.1:1/none", wsProxy, max: 1 });
+    deadPool.on("error", () => undefined);
+    try {
+      const unreachable = await run(createSqlClient(deadPool, { statementTimeoutMs: 1_000 }));
+      expect(unreachable.checks.map((c) => [c.name, c.status])).toEqual(ALL_CHECKS.map((n) => [n, "error"]));
+      expect(unreachable.checks[0]!.message).toMatch(/^postgres:\/\/test-db: could not measure: /);
+    } finally {
+      await closePool(deadPool);
+    }
+    const missing = await run(sql, {}, { outbox: "no_such_outbox" });
+    expect(missing.checks.every((c) => c.status === "error" && /no_such_outbox/.test(c.message))).toBe(true);
+    const unconfigured = await run(undefined);
+    expect(unconfigured.checks.map((c) => [c.status, c.message])[0]).toEqual(["error", `${DB_LABEL}: not measured: BEACON_DATABASE_URL is not set`]);
+  });
+});
+
+describe("outbox probe against the Beacon sandbox's incidents", () => {
+  let h: Harness;
+  let s: Sandbox;
+  let sql: SqlClient;
+  let probePool: Pool;
+  beforeAll(async () => {
+    h = await createHarness();
+    s = await h.start({ sigBypass: true });
+    probePool = createSqlPool({ connectionString: h.db.connectionString, wsProxy, max: 3 });
+    sql = createSqlClient(probePool, { statementTimeoutMs: 5_000 });
+  });
+  afterEach(() => s.incidents.reset());
+  afterAll(async () => {
+    await closePool(probePool);
+    await h?.close();
+  });
+
+  /** Submits a job and moves its creation ten minutes into the past (the stuck threshold is one). */
+  async function submitAged(): Promise<string> {
+    const spec = jobSpec();
+    const response = await submit(s, spec);
+    expect(response.status, response.text).toBe(202);
+    await s.drain();
+    const id = String(spec["jobspec_id"]);
+    await s.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = $1", [id]);
+    return id;
+  }
+
+  async function recover(id: string) {
+    const republished = await call(`${s.url}/emergency/republish-stuck-jobs`, { method: "POST" });
+    expect(republished.status, republished.text).toBe(200);
+    await waitForStatus(s, id, "completed");
+  }
+
+  it("passes while the pipeline is healthy", async () => {
+    const spec = jobSpec();
+    await submit(s, spec);
+    await waitForStatus(s, String(spec["jobspec_id"]), "completed");
+    const result = await run(sql);
+    expectAllPass(result);
+    expect(checkOf(result, "outbox-envelope").observed).toBe(0);
+  });
+
+  it("no-outbox-row: the stuck job is classified as having no outbox row", async () => {
+    s.incidents.set("no-outbox-row", true);
+    const id = await submitAged();
+    const c = checkOf(await run(sql), "jobs-stuck-created");
+    expect(c.status).toBe("fail");
+    expect(c.message).toMatch(/1 jobs in created > 60 s: 1 no outbox row/);
+    expect(c.evidence).toEqual([expect.stringMatching(new RegExp(`^job ${id}: 6\\d\\d s in created, no outbox row`))]);
+    s.incidents.set("no-outbox-row", false);
+    await recover(id);
+    expectAllPass(await run(sql));
+  });
+
+  it("payload-mismatch: the stuck job's row was published but the job never picked up", async () => {
+    s.incidents.set("payload-mismatch", true);
+    const id = await submitAged();
+    const c = checkOf(await run(sql), "jobs-stuck-created");
+    expect(c.status).toBe("fail");
+    expect(c.evidence).toEqual([expect.stringMatching(new RegExp(`^job ${id}: 6\\d\\d s in created, outbox row \\d+ published \\d+ s ago, never picked up`))]);
+    s.incidents.set("payload-mismatch", false);
+    await recover(id);
+    expectAllPass(await run(sql));
+  });
+
+  it("worker-stopped: published rows pile up behind a worker that pops nothing", async () => {
+    s.incidents.set("worker-stopped", true);
+    const id = await submitAged();
+    const c = checkOf(await run(sql), "jobs-stuck-created");
+    expect(c).toMatchObject({ status: "fail", observed: 1 });
+    expect(c.evidence[0]).toMatch(new RegExp(`^job ${id}: .* published .* never picked up`));
+    s.incidents.set("worker-stopped", false);
+    await waitForStatus(s, id, "completed");
+    expectAllPass(await run(sql));
+  });
+});

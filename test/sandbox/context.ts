@@ -1,0 +1,115 @@
+/** Options, defaults and the dependency bag shared by the sandbox's HTTP handlers and loops. */
+import type { Pool } from "@neondatabase/serverless";
+import type { Redis } from "ioredis";
+import type { Incidents } from "./incidents.ts";
+import type { Metrics } from "./metrics.ts";
+import type { ReceiptVariant } from "./receipts.ts";
+
+/** One entry of Beacon's trusted-keys file (`TRUSTED_KEYS_JSON`). */
+export interface TrustedKey {
+  kid: string;
+  /** base64 of the raw 32-byte Ed25519 public key. */
+  public_key: string;
+  status: "active" | "revoked";
+  /** RFC3339; before it the key is `not_yet_valid`. */
+  not_before?: string;
+  /** RFC3339; after it the key is `expired`. */
+  not_after?: string;
+}
+
+export interface SandboxOptions {
+  /** Postgres through the Neon driver (shared/db.ts `createSqlPool`); `wsProxy` is `host:port` of a local WS proxy. */
+  sql: { connectionString: string; wsProxy?: string };
+  /** A native Redis client, or a factory (the sandbox then owns and closes the client). */
+  redis: Redis | (() => Redis);
+  /** `JOBS_QUEUE_NAME`. Default "jobs"; tests pass e.g. "t1a2b:jobs". Retry/dead/processing keys derive from it. */
+  queueName?: string;
+  /**
+   * Prefix for the Redis keys Beacon does NOT derive from the queue name (`job:processing:<id>`,
+   * `nonce:*`, `rate_limit:*`). Default "" (Beacon's keys); tests pass their random prefix.
+   */
+  redisKeyPrefix?: string;
+  /** `ADMIN_TOKEN`; unset: every /admin route answers 503 admin_auth_not_configured. */
+  adminToken?: string;
+  /** `TRUSTED_KEYS_JSON`; unset: no allowlist (trust evaluation skipped). */
+  trustedKeys?: TrustedKey[];
+  /** `TRUST_ENFORCE`; default true when trustedKeys is given, else false. Also enables timestamp/nonce checks. */
+  trustEnforce?: boolean;
+  /** `RUNNER_SIG_BYPASS`: skip Ed25519 verification. Default false. */
+  sigBypass?: boolean;
+  /** 0 = a random free port (default). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Publisher sleep after a pass that published nothing, ms. Default 500 (Beacon's). */
+  publisherIntervalMs?: number;
+  /** Worker poll interval while the queue is empty, ms. Default 200 (Beacon blocks in BRPOP instead). */
+  workerIntervalMs?: number;
+  /** Simulated inference time per execution, ms. Default 2000. */
+  executionDelayMs?: number;
+  /** Delay before any execution starts under the `slow-worker` incident, ms. Default 150000 (> 2 min). */
+  slowWorkerDelayMs?: number;
+  /** Admin rate limit window per client IP, ms. Default 10000 (one request per 10 s). */
+  adminRateLimitMs?: number;
+  /** Retry delay unit of the advanced queue (`1 min × attempts`), ms. Default 60000. */
+  retryDelayMs?: number;
+  /** Nonce TTL in Redis (`TIMESTAMP_MAX_AGE`), seconds. Default 600. */
+  nonceTtlSeconds?: number;
+  /** Receipt `output.data` shape: "direct", "golem", or "alternate" between them (default). */
+  receiptVariant?: "direct" | "golem" | "alternate";
+  /** "per-question" (default): one execution row per region × model × question; "per-region": one multi-question row. */
+  executionGranularity?: "per-question" | "per-region";
+  /** Create Beacon's schema if absent (idempotent). Default true. */
+  migrate?: boolean;
+}
+
+export type ResolvedOptions = Required<Omit<SandboxOptions, "sql" | "redis" | "adminToken" | "trustedKeys">> &
+  Pick<SandboxOptions, "adminToken" | "trustedKeys">;
+
+export function resolveOptions(opts: SandboxOptions): ResolvedOptions {
+  return {
+    queueName: opts.queueName ?? "jobs",
+    redisKeyPrefix: opts.redisKeyPrefix ?? "",
+    adminToken: opts.adminToken,
+    trustedKeys: opts.trustedKeys,
+    trustEnforce: opts.trustEnforce ?? opts.trustedKeys !== undefined,
+    sigBypass: opts.sigBypass ?? false,
+    port: opts.port ?? 0,
+    host: opts.host ?? "127.0.0.1",
+    publisherIntervalMs: opts.publisherIntervalMs ?? 500,
+    workerIntervalMs: opts.workerIntervalMs ?? 200,
+    executionDelayMs: opts.executionDelayMs ?? 2000,
+    slowWorkerDelayMs: opts.slowWorkerDelayMs ?? 150_000,
+    adminRateLimitMs: opts.adminRateLimitMs ?? 10_000,
+    retryDelayMs: opts.retryDelayMs ?? 60_000,
+    nonceTtlSeconds: opts.nonceTtlSeconds ?? 600,
+    receiptVariant: opts.receiptVariant ?? "alternate",
+    executionGranularity: opts.executionGranularity ?? "per-question",
+    migrate: opts.migrate ?? true,
+  };
+}
+
+/** Beacon's Redis keys for one queue name (contract sheet §3). */
+export function queueKeys(queueName: string) {
+  return {
+    main: queueName,
+    retry: `${queueName}:retry`,
+    dead: `${queueName}:dead`,
+    processing: (messageId: string) => `${queueName}:processing:${messageId}`,
+    processingPattern: `${queueName}:processing:*`,
+  };
+}
+
+export interface SandboxContext {
+  options: ResolvedOptions;
+  pool: Pool;
+  redis: Redis;
+  metrics: Metrics;
+  incidents: Incidents;
+  keys: ReturnType<typeof queueKeys>;
+  /** False in database-less mode: the startup ping failed or `database-down` is on. */
+  dbAvailable(): boolean;
+  /** Key pair the simulated executor signs receipts with. */
+  receiptKeys: { privateKey: string; publicKey: string };
+  nextVariant(): ReceiptVariant;
+}

@@ -1,0 +1,60 @@
+/**
+ * Switchable failure modes, each reproducing one documented Beacon incident (contract sheet §2, §4,
+ * §5, §9). Flip them with `sandbox.incidents.set(name, on)` or, on a running sandbox,
+ * `POST /__sandbox/incidents/:name {"on": true}`.
+ */
+
+export const INCIDENTS = {
+  "no-outbox-row": "POST /api/v1/jobs writes the job row (created) but no outbox row: jobs stay in created (fri-plan 2025-09-12).",
+  "payload-mismatch":
+    "The publisher sends a JobMessage-shaped message whose payload lacks the jobspec id: the worker cannot find the job, the message goes to <queue>:dead, the job stays in created.",
+  "legacy-text-output": "The worker stores receipts whose output.data holds a single text_output instead of responses[].",
+  "executions-500": 'The executions API answers 500 {"error":"Failed to fetch executions"} (receipts and details fail too).',
+  "empty-id": 'Job list and job details carry "id": "" while jobspec_id is set.',
+  "worker-stopped": "The worker pops nothing: the Redis backlog grows and jobs stay in created.",
+  "slow-worker": "The worker marks a job processing, then waits slowWorkerDelayMs before any execution starts.",
+  "health-unhealthy": '/health answers 503 {"status":"unhealthy",...} (the yagna circuit breaker is open).',
+  "database-down":
+    "Database-less mode: jobs endpoints answer 503 persistence unavailable, /health/ready 503, publisher and worker stop.",
+} as const;
+
+export type IncidentName = keyof typeof INCIDENTS;
+
+export const INCIDENT_NAMES = Object.keys(INCIDENTS) as IncidentName[];
+
+export interface IncidentState {
+  name: IncidentName;
+  on: boolean;
+  description: string;
+}
+
+/** The runtime switchboard. */
+export interface Incidents {
+  /** Turns an incident on or off; throws on an unknown name. */
+  set(name: IncidentName, on: boolean): void;
+  isOn(name: IncidentName): boolean;
+  /** Every incident, in declaration order, with its state and one-line description. */
+  list(): IncidentState[];
+  /** Turns everything off. */
+  reset(): void;
+}
+
+export function isIncidentName(name: string): name is IncidentName {
+  return Object.hasOwn(INCIDENTS, name);
+}
+
+export function createIncidents(initial: Partial<Record<IncidentName, boolean>> = {}): Incidents {
+  const active = new Set<IncidentName>();
+  const incidents: Incidents = {
+    set(name, on) {
+      if (!isIncidentName(name)) throw new Error(`unknown incident "${String(name)}"; known: ${INCIDENT_NAMES.join(", ")}`);
+      if (on) active.add(name);
+      else active.delete(name);
+    },
+    isOn: (name) => active.has(name),
+    list: () => INCIDENT_NAMES.map((name) => ({ name, on: active.has(name), description: INCIDENTS[name] })),
+    reset: () => active.clear(),
+  };
+  for (const [name, on] of Object.entries(initial)) incidents.set(name as IncidentName, Boolean(on));
+  return incidents;
+}

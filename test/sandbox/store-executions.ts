@@ -1,0 +1,119 @@
+/**
+ * SQL for executions, mirroring `internal/store/executions_repo.go` and the queries inlined in
+ * `internal/api/executions_handler.go`. `executions.job_id` is the numeric jobs.id; every API join
+ * is `e.job_id = j.id` and exposes `j.jobspec_id` as `job_id`.
+ */
+import type { Pool } from "@neondatabase/serverless";
+import { rfc3339, tsText } from "./store-jobs.ts";
+
+export interface NewExecution {
+  jobspecId: string;
+  providerId: string;
+  region: string;
+  status: "completed" | "failed";
+  startedAt: Date;
+  completedAt: Date;
+  output: unknown;
+  receipt: unknown;
+  modelId: string;
+  questionId: string | null;
+}
+
+/** `InsertExecutionWithModel`: looks the job up by jobspec_id first, then inserts. */
+export async function insertExecution(pool: Pool, e: NewExecution): Promise<number> {
+  const job = await pool.query<{ id: number }>("SELECT id FROM jobs WHERE jobspec_id = $1", [e.jobspecId]);
+  const jobId = job.rows[0]?.id;
+  if (jobId === undefined) throw new Error(`job not found in database for jobspec_id: ${e.jobspecId}`);
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO executions (job_id, provider_id, region, status, started_at, completed_at, output_data, receipt_data, model_id, question_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    [
+      jobId,
+      e.providerId,
+      e.region,
+      e.status,
+      e.startedAt.toISOString(), // TIMESTAMP without zone: Postgres keeps the UTC wall time, ignoring "Z"
+      e.completedAt.toISOString(),
+      e.output === null ? null : JSON.stringify(e.output),
+      e.receipt === null ? null : JSON.stringify(e.receipt),
+      e.modelId,
+      e.questionId,
+    ],
+  );
+  return rows[0]!.id;
+}
+
+const SUMMARY_COLUMNS = `e.id, j.jobspec_id AS job_id, e.status, e.region, e.provider_id,
+  ${tsText("e.started_at")} AS started_at, ${tsText("e.completed_at")} AS completed_at, ${tsText("e.created_at")} AS created_at`;
+
+interface SummaryRow {
+  id: number;
+  job_id: string;
+  status: string;
+  region: string;
+  provider_id: string;
+  started_at: string | null;
+  completed_at: string | null;
+  created_at: string | null;
+}
+
+function summary(row: SummaryRow) {
+  return {
+    id: row.id,
+    job_id: row.job_id,
+    status: row.status,
+    region: row.region,
+    provider_id: row.provider_id,
+    started_at: rfc3339(row.started_at),
+    completed_at: rfc3339(row.completed_at),
+    created_at: rfc3339(row.created_at),
+  };
+}
+
+/** `GET /api/v1/executions`: newest first, with the receipt's string `id` as receipt_id. */
+export async function listExecutions(pool: Pool, limit: number, offset: number) {
+  const { rows } = await pool.query<SummaryRow & { receipt_id: string }>(
+    `SELECT ${SUMMARY_COLUMNS},
+       CASE WHEN jsonb_typeof(e.receipt_data->'id') = 'string' THEN e.receipt_data->>'id' ELSE '' END AS receipt_id
+     FROM executions e JOIN jobs j ON e.job_id = j.id ORDER BY e.created_at DESC, e.id DESC LIMIT $1 OFFSET $2`,
+    [limit, offset],
+  );
+  const total = await pool.query<{ total: number }>("SELECT COUNT(*)::int AS total FROM executions e JOIN jobs j ON e.job_id = j.id");
+  return { executions: rows.map((r) => ({ ...summary(r), receipt_id: r.receipt_id })), total: total.rows[0]?.total ?? rows.length };
+}
+
+/** `GET /api/v1/jobs/:id/executions/all`: every row, receipt or not. */
+export async function listAllForJob(pool: Pool, jobspecId: string) {
+  const { rows } = await pool.query<SummaryRow & { has_receipt: boolean }>(
+    `SELECT ${SUMMARY_COLUMNS}, (e.receipt_data IS NOT NULL) AS has_receipt
+     FROM executions e JOIN jobs j ON e.job_id = j.id WHERE j.jobspec_id = $1 ORDER BY e.created_at DESC, e.id DESC`,
+    [jobspecId],
+  );
+  return rows.map((r) => ({ ...summary(r), has_receipt: r.has_receipt }));
+}
+
+/** `GET /api/v1/executions/:id/details`. */
+export async function getExecutionDetails(pool: Pool, id: string) {
+  const { rows } = await pool.query<SummaryRow & { output_data: unknown; receipt_data: unknown }>(
+    `SELECT ${SUMMARY_COLUMNS}, e.output_data, e.receipt_data FROM executions e JOIN jobs j ON e.job_id = j.id WHERE e.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row && { ...summary(row), output: row.output_data, receipt: row.receipt_data };
+}
+
+/** `GET /api/v1/executions/:id/receipt`: only rows that have a receipt. */
+export async function getReceipt(pool: Pool, id: string): Promise<unknown> {
+  const { rows } = await pool.query<{ receipt_data: unknown }>("SELECT receipt_data FROM executions WHERE id = $1 AND receipt_data IS NOT NULL", [id]);
+  return rows[0]?.receipt_data;
+}
+
+/** `ListExecutionsByJobSpecIDPaginated`: receipts only, newest first. */
+export async function listReceipts(pool: Pool, jobspecId: string, limit: number, offset: number): Promise<unknown[]> {
+  const { rows } = await pool.query<{ receipt_data: unknown }>(
+    `SELECT e.receipt_data FROM executions e JOIN jobs j ON e.job_id = j.id
+     WHERE j.jobspec_id = $1 AND e.receipt_data IS NOT NULL ORDER BY e.created_at DESC, e.id DESC LIMIT $2 OFFSET $3`,
+    [jobspecId, limit, offset],
+  );
+  return rows.map((r) => r.receipt_data);
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // Starts (or finds) Postgres and Redis once per run and prints which engines are in use.
+    globalSetup: ["test/support/global-setup.ts"],
+    // Integration tests talk to real servers over the network; the embedded fallbacks are slower.
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});
