@@ -137,7 +137,8 @@ function decide(state: AlertState, input: AlertInput): Notification[] {
       }
       continue;
     }
-    const dependency = rec.probe && rec.type === "check"
+    // Checks and blindness of a probe whose dependency is down are unknown: only the root cause speaks.
+    const dependency = rec.probe && (rec.type === "check" || rec.type === "blind")
       ? (settings.dependencies[rec.probe] ?? []).find((k) => state.alerts[k]?.firing)
       : undefined;
     const silence = activeSilenceFor(input.silences, rec, now);

@@ -31,7 +31,7 @@ export const DEFAULT_OBJECTIVES: z.input<typeof Objective>[] = [
   { id: "error-rate", title: "API requests without 5xx", target: 0.999, sources: ["traffic:requests"] },
 ];
 
-export const Objectives = z.array(Objective).default(DEFAULT_OBJECTIVES as z.infer<typeof Objective>[]);
+export const Objectives = z.array(Objective).prefault(DEFAULT_OBJECTIVES);
 
 /**
  * Multiwindow, multi-burn-rate alerts (Google SRE Workbook; Sloth). Windows are fractions of the period

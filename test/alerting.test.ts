@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { evaluateAlerts, type AlertInput } from "../shared/alerting/evaluate.ts";
+import { AlertingSettings } from "../shared/alerting/settings.ts";
+import { emptyState, type AlertState } from "../shared/alerting/state.ts";
+import type { ProbeResult, CheckStatus } from "../shared/result.ts";
+import { check } from "../shared/result.ts";
+
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+const at = (minute: number) => new Date(T0 + minute * 60_000);
+const settings = AlertingSettings.parse({});
+const probes = [{ id: "queue", stage: "queue", title: "Queue", intervalMs: 60_000 }, { id: "health", stage: "runner-api", title: "Health", intervalMs: 60_000 }];
+
+function result(minute: number, status: CheckStatus, probe = "queue", name = "queue-depth"): ProbeResult {
+  return {
+    version: 1, probe, status, startedAt: at(minute).toISOString(), durationMs: 5,
+    checks: [check({ name, status, observed: status === "fail" ? 5000 : 3, threshold: "<= 1000", message: status, evidence: status === "fail" ? ["jobs: 5000 waiting"] : [] })],
+    ...(status === "error" ? { error: "Redis unreachable" } : {}),
+  };
+}
+
+/** Feeds one result per minute (and a passing health result) and returns every notification, in order. */
+function play(statuses: CheckStatus[], extra: Partial<AlertInput> = {}) {
+  let state: AlertState = emptyState();
+  const sent: string[] = [];
+  statuses.forEach((s, minute) => {
+    const out = evaluateAlerts({ state, results: [result(minute, s), result(minute, "pass", "health", "runner-health")], slos: [], probes, silences: [], settings, now: at(minute), ...extra });
+    state = out.state;
+    for (const n of out.notifications) sent.push(`${minute}:${n.kind}:${n.alertKey}`);
+  });
+  return { sent, state };
+}
+
+describe("probe alert rules", () => {
+  it.each([
+    ["3 failures in 5 runs fire once", ["fail", "pass", "fail", "pass", "fail"], ["4:firing:check/queue/queue-depth"]],
+    ["2 failures in 5 runs do not", ["fail", "pass", "pass", "fail", "pass"], []],
+    ["blindness counts neither way", ["fail", "error", "fail", "error", "pass"], []],
+    ["a flapping check does not resolve until 2 passes in a row", ["fail", "fail", "fail", "pass", "fail", "pass", "pass"], ["2:firing:check/queue/queue-depth", "6:resolved:check/queue/queue-depth"]],
+  ] as const)("%s", (_name, statuses, expected) => {
+    expect(play([...statuses]).sent.filter((s) => s.includes("check/"))).toEqual(expected);
+  });
+
+  it("a probe that cannot measure 3 times raises 'blind', a ticket, not a failure", () => {
+    const { sent, state } = play(["error", "error", "error"]);
+    expect(sent).toEqual(["2:firing:blind/queue"]);
+    expect(state.alerts["blind/queue"]!.severity).toBe("ticket");
+  });
+
+  it("reminds every 4 hours while firing, and not in between", () => {
+    let state = play(["fail", "fail", "fail"]).state;
+    const kinds: string[] = [];
+    for (const minute of [60, 239, 242, 300, 482]) {
+      const out = evaluateAlerts({ state, results: [result(minute, "fail"), result(minute, "pass", "health", "runner-health")], slos: [], probes, silences: [], settings, now: at(minute) });
+      state = out.state;
+      kinds.push(...out.notifications.map((n) => `${minute}:${n.kind}`));
+    }
+    expect(kinds).toEqual(["242:reminder", "482:reminder"]);
+  });
+
+  it("a cold start with the stored state does not page again", () => {
+    const { state } = play(["fail", "fail", "fail"]);
+    const restored = JSON.parse(JSON.stringify(state)) as AlertState;
+    const out = evaluateAlerts({ state: restored, results: [result(3, "fail"), result(3, "pass", "health", "runner-health")], slos: [], probes, silences: [], settings, now: at(3) });
+    expect(out.notifications).toEqual([]);
+  });
+
+  it("something that fires and clears inside a silence is recorded, not announced", () => {
+    const silence = { id: "s1", matcher: { probe: "queue" }, startsAt: at(0).toISOString(), endsAt: at(60).toISOString(), createdBy: "t", comment: "", createdAt: at(0).toISOString() };
+    const { sent, state } = play(["fail", "fail", "fail", "pass", "pass"], { silences: [silence] });
+    expect(sent.filter((s) => s.includes("queue-depth"))).toEqual([]);
+    expect(state.log.map((l) => l.text)).toEqual(expect.arrayContaining([
+      "check/queue/queue-depth firing, held by silence:s1",
+      "check/queue/queue-depth resolved without having been announced (held by silence:s1)",
+    ]));
+  });
+
+  it("a resolution owed is sent even while a silence is active", () => {
+    let { state } = play(["fail", "fail", "fail"]);
+    const silence = { id: "s2", matcher: {}, startsAt: at(3).toISOString(), endsAt: at(60).toISOString(), createdBy: "t", comment: "", createdAt: at(3).toISOString() };
+    const sent: string[] = [];
+    for (const minute of [3, 4]) {
+      const out = evaluateAlerts({ state, results: [result(minute, "pass"), result(minute, "pass", "health", "runner-health")], slos: [], probes, silences: [silence], settings, now: at(minute) });
+      state = out.state;
+      sent.push(...out.notifications.map((n) => `${n.kind}:${n.alertKey}`));
+    }
+    expect(sent).toEqual(["resolved:check/queue/queue-depth"]);
+  });
+
+  it("an alert held by a dependency is announced once the root cause clears and it still fails", () => {
+    let state = emptyState();
+    const sent: string[] = [];
+    const step = (minute: number, redis: CheckStatus, depth: CheckStatus) => {
+      const out = evaluateAlerts({ state, results: [result(minute, depth), result(minute, redis, "health", "redis")], slos: [], probes, silences: [], settings, now: at(minute) });
+      state = out.state;
+      sent.push(...out.notifications.map((n) => `${minute}:${n.kind}:${n.alertKey}`));
+    };
+    [0, 1, 2].forEach((m) => step(m, "fail", "fail"));
+    [3, 4].forEach((m) => step(m, "pass", "fail"));
+    expect(sent.sort()).toEqual(["2:firing:check/health/redis", "4:firing:check/queue/queue-depth", "4:resolved:check/health/redis"]);
+  });
+});
