@@ -85,3 +85,19 @@ describe("loadConfig", () => {
     expect(problems.join("\n")).not.toContain("hunter2-secret");
   });
 });
+
+describe("SLO and alerting settings", () => {
+  it("default objectives are complete, with periods and guards filled in", () => {
+    const { slos, alerting } = loadConfig(minimal).settings;
+    expect(slos.map((s) => [s.id, s.target, s.periodDays, s.minEvents])).toEqual([
+      ["job-success", 0.99, 30, 100], ["api-availability", 0.999, 30, 100], ["processing-time", 0.99, 30, 100], ["error-rate", 0.999, 30, 100],
+    ]);
+    expect(alerting.defaults).toEqual({ failuresToTrigger: 3, window: 5, successesToResolve: 2, blindToTrigger: 3 });
+  });
+
+  it("objectives are configuration: targets, periods and sources", () => {
+    const slos = [{ id: "error-rate", title: "5xx", target: 0.995, periodDays: 7, sources: ["traffic:requests"] }];
+    const config = loadConfig({ ...minimal, SENTINEL_SETTINGS: JSON.stringify({ slos }) });
+    expect(config.settings.slos).toEqual([{ ...slos[0], minEvents: 100 }]);
+  });
+});
