@@ -63,8 +63,22 @@ export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<Pr
     }),
     options.redact,
   );
-  if (store) await store.record(result, state);
+  if (store) {
+    try {
+      await store.record(result, state);
+    } catch (cause) {
+      throw new StoreWriteError(result, cause);
+    }
+  }
   return result;
+}
+
+/** The result could not be written even after retries; it travels with the error so it is not lost. */
+export class StoreWriteError extends Error {
+  constructor(readonly result: ProbeResult, cause: unknown) {
+    super(`result not stored: ${describe(cause)}`, { cause });
+    this.name = "StoreWriteError";
+  }
 }
 
 class ProbeTimeout extends Error {

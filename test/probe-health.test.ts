@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { createHarness, type Harness } from "../test/sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { healthProbe } from "../shared/probes/health.ts";
-import { runProbe } from "../shared/runner.ts";
+import { runProbe, StoreWriteError } from "../shared/runner.ts";
 import { ProbeResult, type Check } from "../shared/result.ts";
 import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { closedPort, startHostileServer, type HostileServer } from "./support/hostile.ts";
@@ -131,6 +131,18 @@ describe("the runner and the store", () => {
       expect(history[0]).toMatchObject({ t: result.startedAt, s: result.status });
       const stream = streamReply(await rt.storeRedis!.xrange(`${h.prefix}sentinel:results`, "-", "+"));
       expect(stream.some(([, f]) => ProbeResult.parse(JSON.parse(String(f.doc))).startedAt === result.startedAt)).toBe(true);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it("retries a failed store write, then fails loudly with the result attached, never silently", async () => {
+    const port = await closedPort();
+    const rt = sentinelRuntime(sentinelEnv(h, sandbox, {}, { SENTINEL_REDIS_REST_URL: `http://127.0.0.1:${port}`, SENTINEL_REDIS_REST_TOKEN: "x-token-value" }));
+    try {
+      const error = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreWriteError);
+      expect((error as StoreWriteError).result).toMatchObject({ probe: "health", status: "pass" });
     } finally {
       await rt.close();
     }

@@ -1,4 +1,5 @@
-import { ConfigError } from "../../shared/config/index.ts";
+import { ConfigError, collectSecrets } from "../../shared/config/index.ts";
+import { createRedactor } from "../../shared/redact.ts";
 import { UsageError } from "./errors.ts";
 
 /** Exit code for bad usage or configuration (BSD's EX_USAGE), distinct from probe outcomes. */
@@ -55,8 +56,18 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`sentinel ${name}: ${(error as Error).message}\n\n${HELP}`);
       return EX_USAGE;
     }
-    throw error;
+    // Anything else (an unreachable store, say): one line, no stack, unless SENTINEL_DEBUG is set.
+    if (process.env.SENTINEL_DEBUG) throw error;
+    const redact = createRedactor(collectSecrets(process.env));
+    process.stderr.write(`sentinel ${name}: ${redact(describe(error))}\n`);
+    return 2;
   }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error.cause as { code?: string; message?: string } | undefined);
+  return cause?.code || cause?.message ? `${error.message} (${cause.code ?? cause.message})` : error.message;
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { PROBES, PROBE_IDS, findProbe } from "../../shared/probes/registry.ts";
-import { runProbe } from "../../shared/runner.ts";
+import { runProbe, StoreWriteError } from "../../shared/runner.ts";
 import { exitCodeFor, worstStatus, type ProbeResult } from "../../shared/result.ts";
 import { createRuntime } from "../runtime.ts";
 import { formatResults } from "./format.ts";
@@ -21,15 +21,24 @@ export async function runCommand(args: string[]): Promise<number> {
   const rt = createRuntime(process.env, { requireStore: !dryRun });
   try {
     const results: ProbeResult[] = [];
+    const storeErrors: string[] = [];
     for (const probe of probes) {
-      results.push(await runProbe(probe, {
-        deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact,
-        store: dryRun ? undefined : rt.store,
-      }));
+      try {
+        results.push(await runProbe(probe, {
+          deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact,
+          store: dryRun ? undefined : rt.store,
+        }));
+      } catch (error) {
+        if (!(error instanceof StoreWriteError)) throw error;
+        results.push(error.result);
+        storeErrors.push(`${probe.id}: ${rt.redact(error.message)}`);
+      }
     }
     process.stdout.write(`${values.json ? JSON.stringify(results.length === 1 ? results[0] : results, null, 2) : formatResults(results)}\n`);
     if (!values.json && dryRun) process.stdout.write("(dry run: nothing stored)\n");
-    return exitCodeFor(worstStatus(results.map((r) => r.status)));
+    for (const line of storeErrors) process.stderr.write(`sentinel run: ${line}\n`);
+    // A result that could not be stored is as good as unmeasured for everything downstream.
+    return storeErrors.length ? 2 : exitCodeFor(worstStatus(results.map((r) => r.status)));
   } finally {
     await rt.close();
   }

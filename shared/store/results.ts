@@ -34,7 +34,8 @@ export interface ResultStore {
 export function createResultStore(redis: Redis, keys: Keys, options: ResultStoreOptions = {}): ResultStore {
   const historyLength = options.historyLength ?? 1440;
   const streamMaxLength = options.streamMaxLength ?? 10_000;
-  const retries = options.retries ?? 3;
+  // The Upstash client already retries network errors; these retries cover HTTP-level failures.
+  const retries = options.retries ?? 2;
 
   return {
     async record(result, state) {
