@@ -26,6 +26,15 @@ export function sharedRuntime(): Runtime {
 export function scheduledProbe(id: string) {
   const probe = findProbe(id);
   if (!probe) throw new Error(`unknown probe "${id}"`);
+  return withRuntime(async (rt) => {
+    const result = await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+    rt.log.info("probe finished", { probe: id, status: result.status, durationMs: result.durationMs });
+    return Response.json(result);
+  });
+}
+
+/** Runs `handle` with the shared runtime; a configuration problem becomes a 500 listing every problem. */
+export function withRuntime(handle: (rt: Runtime) => Promise<Response>) {
   return async (_request: Request): Promise<Response> => {
     let rt: Runtime;
     try {
@@ -33,9 +42,7 @@ export function scheduledProbe(id: string) {
     } catch (error) {
       return configFailure(error);
     }
-    const result = await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
-    rt.log.info("probe finished", { probe: id, status: result.status, durationMs: result.durationMs });
-    return Response.json(result);
+    return handle(rt);
   };
 }
 
@@ -48,15 +55,9 @@ export function configFailure(error: unknown): Response {
 
 /** The scheduled fan-in: evaluate and notify. Its answer is the evaluation report. */
 export function scheduledFanIn() {
-  return async (_request: Request): Promise<Response> => {
-    let rt: Runtime;
-    try {
-      rt = sharedRuntime();
-    } catch (error) {
-      return configFailure(error);
-    }
+  return withRuntime(async (rt) => {
     const report = await evaluate(rt, { notify: true });
     rt.log.info("fan-in finished", { consumed: report.consumed, notifications: report.notifications.length, delivered: report.delivered, pending: report.pending, skipped: report.skipped });
     return Response.json(redactDeep(report, rt.redact));
-  };
+  });
 }
