@@ -22,12 +22,19 @@ export const PGLITE_MAX_WAIT_MS = 5000;
  * waiting longer than PGLITE_MAX_WAIT_MS gets a clear SQL error instead of hanging.
  */
 export async function servePglite(db: PGlite, opts: { port: number; maxConnections: number }): Promise<{ close(): Promise<void> }> {
-  const queue = new SessionQueue(db);
+  const sockets = new Map<number, Socket>();
+  // Postgres closes the connection on Terminate; pglite-socket does not, and a client that waits for
+  // the server to hang up (the Neon driver does) would keep its process alive.
+  const queue = new SessionQueue(db, (handlerId) => sockets.get(handlerId)?.end());
   const handlers = new Set<PGLiteSocketHandler>();
   const server = createServer((socket: Socket) => {
     const handler = new PGLiteSocketHandler({ queryQueue: queue as unknown as PGLiteSocketHandlerOptions["queryQueue"], closeOnDetach: true });
     handlers.add(handler);
-    socket.once("close", () => handlers.delete(handler));
+    sockets.set(handler.handlerId, socket);
+    socket.once("close", () => {
+      handlers.delete(handler);
+      sockets.delete(handler.handlerId);
+    });
     void handler.attach(socket);
   });
   server.maxConnections = opts.maxConnections;
@@ -69,7 +76,10 @@ class SessionQueue {
   private failing = new Set<number>();
   private waitTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly db: PGlite) {}
+  constructor(
+    private readonly db: PGlite,
+    private readonly onTerminate: (handlerId: number) => void,
+  ) {}
 
   enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -166,6 +176,7 @@ class SessionQueue {
     } catch (error) {
       item.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    if (item.message[0] === 0x58) this.onTerminate(item.handlerId); // 'X'
     const batchEnds = startup || BATCH_END.has(item.message[0] ?? 0);
     this.owner = batchEnds && !this.db.isInTransaction() ? undefined : item.handlerId;
   }
