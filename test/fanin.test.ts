@@ -208,6 +208,7 @@ describe("fan-in against the sandbox, with a local Slack", () => {
     await s.probe("health");
     const report = await s.evaluate();
     expect(report.commands).toBeGreaterThan(0);
+    console.info(`fan-in: ${report.commands} Redis commands for ${report.consumed} new result(s)`);
     expect(report.slos.find((x) => x.id === "api-availability")).toMatchObject({ source: "health:availability", events: 1 });
   });
 });
