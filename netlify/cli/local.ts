@@ -26,7 +26,7 @@ export async function startCommand(args: string[]): Promise<number> {
     projectRoot, port: port(values.port), fireOnStart: true,
     onInvocation: (name, response) => void summarize(name, response),
   });
-  say(`start: Netlify functions served at ${netlify.url}`);
+  say(`start: Netlify functions served at ${netlify.url} (each function is bundled on its first run: the first results take a little while)`);
   for (const f of netlify.scheduled) say(`start:   ${f.name.padEnd(16)} ${f.schedule}`);
   if (local) {
     say(`start: try an incident:  npx sentinel incident health-unhealthy on --url ${local.sandbox.url}`);
@@ -41,8 +41,14 @@ export async function startCommand(args: string[]): Promise<number> {
 
 async function summarize(name: string, response: Response) {
   const text = await response.text();
-  const parsed = ProbeResult.safeParse(safeJson(text));
+  const body = safeJson(text);
+  const parsed = ProbeResult.safeParse(body);
   const time = new Date().toISOString().slice(11, 19);
+  const report = body as { consumed?: number; firing?: { key: string }[]; notifications?: unknown[]; delivered?: number; skipped?: string } | undefined;
+  if (name === "fan-in" && response.ok && report && typeof report.consumed === "number") {
+    const firing = report.firing?.map((a) => a.key) ?? [];
+    return say(`[${time}] fan-in: ${report.skipped ?? `consumed ${report.consumed} results; ${firing.length ? `firing: ${firing.join(", ")}` : "nothing firing"}; ${report.notifications?.length ?? 0} notification(s), ${report.delivered ?? 0} delivered`}`);
+  }
   if (!parsed.success) return say(`[${time}] ${name}: HTTP ${response.status} ${text.slice(0, 200)}`);
   const r = parsed.data;
   const failing = r.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message}`);
