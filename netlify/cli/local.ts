@@ -30,7 +30,8 @@ export async function startCommand(args: string[]): Promise<number> {
   for (const f of netlify.scheduled) say(`start:   ${f.name.padEnd(16)} ${f.schedule}`);
   if (local) {
     say(`start: try an incident:  npx sentinel incident health-unhealthy on --url ${local.sandbox.url}`);
-    say(`start: then run a probe: npx sentinel run health   (with the env printed by 'npx sentinel sandbox')`);
+    say("start: to use the CLI against this stack (npx sentinel run health, evaluate, status...), export:");
+    for (const [k, v] of Object.entries(local.env)) say(`  export ${k}='${v}'`);
   }
   say("start: Ctrl-C to stop");
   await untilInterrupted();
