@@ -4,6 +4,7 @@ import { createSqlPool } from "../shared/db.ts";
 import { createSqlClient } from "../shared/sql.ts";
 import { createKeys } from "../shared/store/keys.ts";
 import { createResultStore, type ResultStore } from "../shared/store/results.ts";
+import { createClaims } from "../shared/store/claims.ts";
 import { createRedactor, safeUrl, type Redactor } from "../shared/redact.ts";
 import { createConsoleLogger, type Logger } from "../shared/log.ts";
 import type { ProbeDeps, ProbeTargets } from "../shared/probes/types.ts";
@@ -42,6 +43,7 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
     log,
     sql: pool ? createSqlClient(pool, { statementTimeoutMs: 5_000 }) : undefined,
     beaconRedis,
+    claims: storeRedis && config.store ? createClaims(storeRedis, createKeys(config.store.keyPrefix)) : undefined,
   };
   const targets: ProbeTargets = {
     apiUrl: config.beaconApiUrl,
@@ -49,6 +51,7 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
     databaseLabel: config.database ? databaseLabel(config.database.connectionString) : undefined,
     redisLabel: config.beaconRedis ? safeUrl(config.beaconRedis.url) : undefined,
     beaconAdminToken: config.beaconAdminToken,
+    canarySigningKey: config.canarySigningKey,
   };
   return {
     config, deps, targets, redact, log, storeRedis,

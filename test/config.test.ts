@@ -101,3 +101,56 @@ describe("SLO and alerting settings", () => {
     expect(config.settings.slos).toEqual([{ ...slos[0], minEvents: 100 }]);
   });
 });
+
+describe("CANARY_SIGNING_KEY", () => {
+  it("is optional: without it the canary is disabled", () => {
+    expect(loadConfig(minimal).canarySigningKey).toBeUndefined();
+  });
+
+  it("accepts a base64 32-byte Ed25519 seed and treats it as a secret", () => {
+    const seed = Buffer.alloc(32, 7).toString("base64");
+    const config = loadConfig({ ...minimal, CANARY_SIGNING_KEY: seed });
+    expect(config.canarySigningKey).toBe(seed);
+    expect(config.secrets).toContain(seed);
+  });
+
+  it("rejects anything else, naming the variable and how to make a key, never echoing the value", () => {
+    const problems = problemsOf({ ...minimal, CANARY_SIGNING_KEY: "not-a-key-hunter2" });
+    expect(problems).toEqual(["CANARY_SIGNING_KEY: must be base64 of a 32-byte Ed25519 seed (generate one with: npx sentinel canary-key)"]);
+    expect(problems.join("\n")).not.toContain("hunter2");
+  });
+});
+
+describe("status API and remediation settings", () => {
+  it("defaults to a public status without CORS, and to Beacon's admin pacing", () => {
+    const config = loadConfig(minimal);
+    expect(config).toMatchObject({ publicStatus: true, corsOrigins: [] });
+    expect(config.statusToken).toBeUndefined();
+    expect(config.settings.remediation).toMatchObject({ adminIntervalMs: 10_500, maxJobsPerRequest: 3, attemptsPerJob: 3 });
+  });
+
+  it("reads the portal origins, the private mode and its token (a secret)", () => {
+    const config = loadConfig({
+      ...minimal, SENTINEL_CORS_ORIGIN: "https://portal.example.org, http://localhost:5173/", SENTINEL_PUBLIC_STATUS: "false",
+      SENTINEL_STATUS_TOKEN: "status-reader-token-0001",
+    });
+    expect(config).toMatchObject({ publicStatus: false, statusToken: "status-reader-token-0001", corsOrigins: ["https://portal.example.org", "http://localhost:5173"] });
+    expect(config.secrets).toContain("status-reader-token-0001");
+  });
+
+  it("lists every status problem at once, each naming its variable", () => {
+    const problems = problemsOf({
+      ...minimal, SENTINEL_CORS_ORIGIN: "https://portal.example.org/app,*", SENTINEL_PUBLIC_STATUS: "no",
+      SENTINEL_STATUS_TOKEN: "short", SENTINEL_SETTINGS: JSON.stringify({ remediation: { adminIntervalMs: 0 } }),
+    });
+    expect(problems.map((p) => p.split(":")[0])).toEqual(expect.arrayContaining([
+      "SENTINEL_CORS_ORIGIN", "SENTINEL_PUBLIC_STATUS", "SENTINEL_STATUS_TOKEN", "SENTINEL_SETTINGS.remediation.adminIntervalMs",
+    ]));
+    expect(problems.join("\n")).toContain('"https://portal.example.org/app" is not an origin');
+  });
+
+  it("refuses a private status nobody could read", () => {
+    expect(problemsOf({ ...minimal, SENTINEL_PUBLIC_STATUS: "false" }).join("\n")).toContain("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN");
+    expect(problemsOf({ ...minimal, SENTINEL_PUBLIC_STATUS: "false", SENTINEL_ADMIN_TOKEN: "admin-token-0123456789" })).toEqual([]);
+  });
+});

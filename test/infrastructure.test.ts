@@ -164,11 +164,14 @@ describe(`Redis through the Upstash client and the REST bridge (${services.redis
     expect(seen.size).toBe(15);
   });
 
-  it("serves streams with MAXLEN trimming", async () => {
-    for (const n of [1, 2, 3]) await redis.xadd(`${p}s`, "*", { n }, { trim: { type: "MAXLEN", threshold: 2, comparison: "=" } });
+  it("serves streams with MAXLEN trimming and exclusive-range cursors", async () => {
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push(await redis.xadd(`${p}s`, "*", { n }, { trim: { type: "MAXLEN", threshold: 2, comparison: "=" } }));
     expect(await redis.xlen(`${p}s`)).toBe(2);
-    const entries = await redis.xrange(`${p}s`, "-", "+");
-    expect(Object.values(entries)).toEqual([{ n: 2 }, { n: 3 }]);
+    expect(Object.values(await redis.xrange(`${p}s`, "-", "+"))).toEqual([{ n: 2 }, { n: 3 }]);
+    // A reader that remembers the last id it saw resumes after it with "(id".
+    expect(Object.keys(await redis.xrange(`${p}s`, `(${ids[1]}`, "+"))).toEqual([ids[2]]);
+    expect(Object.keys(await redis.xrevrange(`${p}s`, "+", "-", 1))).toEqual([ids[2]]);
   });
 
   it("shares its data with the direct client", async () => {

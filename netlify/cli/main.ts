@@ -19,6 +19,15 @@ commands:
                                             (without it: a read-only preview). exit 1 while anything fires
   silence add (--probe P [--check C] | --slo S) (--for 2h | --until ISO) [--starts ISO] [--comment T] [--by NAME]
   silence list | silence remove <id>        hold notifications; checks keep running and recording
+  load --jobs N --concurrency C [--target URL] [--json] [--yes] [--time-limit S]
+                                            submit N signed jobs and follow them (a local sandbox without a target);
+                                            any other target needs --yes or a typed "yes". exit 1 on findings
+  canary-key [--kid NAME] [--from-env]      a new canary key pair and its TRUSTED_KEYS_JSON entry
+  status [--json]                           the pipeline, probes, SLO budgets and firing alerts, from the store
+                                            exit 0 passing/degraded, 1 failing, 2 blind/unknown
+  republish-stuck [--execute] [--job ID]... [--limit N] [--json]
+                                            stuck jobs with their cause and whether republishing helps;
+                                            --execute republishes via Beacon's admin API, paced and audited
 `;
 
 export type Command = (args: string[]) => Promise<number>;
@@ -31,6 +40,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   incident: async () => (await import("./local.ts")).incidentCommand,
   evaluate: async () => (await import("./fanin.ts")).evaluateCommand,
   silence: async () => (await import("./fanin.ts")).silenceCommand,
+  load: async () => (await import("./load.ts")).loadCommand,
+  "canary-key": async () => (await import("./canary-key.ts")).canaryKeyCommand,
+  status: async () => (await import("./status.ts")).statusCommand,
+  "republish-stuck": async () => (await import("./remediate.ts")).republishStuckCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -25,7 +25,8 @@ export async function runCommand(args: string[]): Promise<number> {
     for (const probe of probes) {
       try {
         results.push(await runProbe(probe, {
-          deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact,
+          // A dry run writes nothing, claims included (the canary then says it cannot run).
+          deps: dryRun ? { ...rt.deps, claims: undefined } : rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact,
           store: dryRun ? undefined : rt.store,
         }));
       } catch (error) {

@@ -6,21 +6,26 @@ import { parseSilences } from "../fanin/run.ts";
 import type { Keys } from "../store/keys.ts";
 
 /** What a caller may ask for: validated, so a bad request gets a message that says what to fix. */
-export const SilenceRequest = z
-  .object({
-    probe: z.string().regex(/^[a-z0-9-]+$/).optional(),
-    check: z.string().min(1).max(120).optional(),
-    slo: z.string().regex(/^[a-z0-9-]+$/).optional(),
-    startsAt: z.iso.datetime().optional(),
-    /** Either endsAt or durationMinutes. */
-    endsAt: z.iso.datetime().optional(),
-    durationMinutes: z.number().positive().max(60 * 24 * 31).optional(),
-    createdBy: z.string().min(1).max(80),
-    comment: z.string().max(500).default(""),
-  })
-  .refine((r) => !(r.check && !r.probe), { message: "a check matcher needs its probe", path: ["check"] })
-  .refine((r) => !(r.slo && (r.probe || r.check)), { message: "match either an SLO or a probe/check, not both", path: ["slo"] })
-  .refine((r) => Boolean(r.endsAt) !== Boolean(r.durationMinutes), { message: "give exactly one of endsAt and durationMinutes", path: ["endsAt"] });
+const SilenceFields = z.object({
+  probe: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  check: z.string().min(1).max(120).optional(),
+  slo: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  startsAt: z.iso.datetime().optional(),
+  /** Either endsAt or durationMinutes. */
+  endsAt: z.iso.datetime().optional(),
+  durationMinutes: z.number().positive().max(60 * 24 * 31).optional(),
+  comment: z.string().max(500).default(""),
+});
+
+function rules(r: z.infer<typeof SilenceFields>, ctx: z.RefinementCtx) {
+  if (r.check && !r.probe) ctx.addIssue({ code: "custom", message: "a check matcher needs its probe", path: ["check"] });
+  if (r.slo && (r.probe || r.check)) ctx.addIssue({ code: "custom", message: "match either an SLO or a probe/check, not both", path: ["slo"] });
+  if (Boolean(r.endsAt) === Boolean(r.durationMinutes)) ctx.addIssue({ code: "custom", message: "give exactly one of endsAt and durationMinutes", path: ["endsAt"] });
+}
+
+/** A silence as an API caller sends it (the caller is recorded by the server). */
+export const SilenceBody = SilenceFields.strict().superRefine(rules);
+export const SilenceRequest = SilenceFields.extend({ createdBy: z.string().min(1).max(80) }).superRefine(rules);
 export type SilenceRequest = z.input<typeof SilenceRequest>;
 
 export function createSilenceStore(redis: Redis, keys: Keys, now: () => Date) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { publicKeyFromPrivateKey } from "../beacon/signing.ts";
 
 /**
  * The environment variables: the public contract operators and scripts rely on. This is the only
@@ -27,6 +28,23 @@ const HealthUrls = z.string().transform((raw, ctx) => {
   return pairs;
 });
 
+/** Comma-separated browser origins (scheme://host[:port], no path), e.g. the portal's. */
+const Origins = z.string().transform((raw, ctx) => {
+  const origins: string[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(part);
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === part.replace(/\/$/, "")) origin = url.origin;
+    } catch {
+      /* reported below */
+    }
+    if (origin) origins.push(origin);
+    else ctx.addIssue({ code: "custom", message: `"${part.slice(0, 80)}" is not an origin such as https://portal.example.org` });
+  }
+  return origins;
+});
+
 const JsonObject = z.string().transform((raw, ctx) => {
   try {
     const value: unknown = JSON.parse(raw);
@@ -37,6 +55,15 @@ const JsonObject = z.string().transform((raw, ctx) => {
   ctx.addIssue({ code: "custom", message: "must be a JSON object" });
   return z.NEVER;
 });
+
+/** An Ed25519 private key as signJobSpec takes it; the value itself is never echoed in a problem. */
+const SigningKey = z.string().refine((raw) => {
+  try {
+    return publicKeyFromPrivateKey(raw.trim()).length > 0;
+  } catch {
+    return false;
+  }
+}, "must be base64 of a 32-byte Ed25519 seed (generate one with: npx sentinel canary-key)");
 
 export const EnvSchema = z.object({
   BEACON_API_URL: optional(HttpUrl),
@@ -52,6 +79,13 @@ export const EnvSchema = z.object({
   BEACON_ADMIN_TOKEN: optional(z.string()),
   NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
   SENTINEL_STATUS_URL: optional(HttpUrl),
+  /** "true" (default): status, badge, metrics and page need no token. "false": they need a bearer token. */
+  SENTINEL_PUBLIC_STATUS: optional(z.enum(["true", "false"], { error: 'must be "true" or "false"' })),
+  /** Read-only bearer token for the status routes when they are not public (the admin token works too). */
+  SENTINEL_STATUS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
+  SENTINEL_CORS_ORIGIN: optional(Origins),
+  /** The canary's signing key (base64 32-byte Ed25519 seed); unset: the canary reports itself disabled. */
+  CANARY_SIGNING_KEY: optional(SigningKey),
   SENTINEL_SETTINGS: optional(JsonObject),
 });
 export type Env = z.infer<typeof EnvSchema>;
@@ -63,6 +97,7 @@ export const SECRET_VARIABLES = [
   "SENTINEL_REDIS_REST_TOKEN",
   "SLACK_WEBHOOK_URL",
   "SENTINEL_ADMIN_TOKEN",
+  "SENTINEL_STATUS_TOKEN",
   "BEACON_ADMIN_TOKEN",
   "CANARY_SIGNING_KEY",
 ] as const;

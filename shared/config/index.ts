@@ -4,6 +4,7 @@ import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
 import { ProbeSettings } from "../probes/registry.ts";
 import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
+import { RemediationSettings } from "../remediation/settings.ts";
 import { secretsOfUrl } from "../redact.ts";
 
 /** Thresholds, schedules and Beacon's names: code defaults, overridden by the SENTINEL_SETTINGS JSON. */
@@ -12,6 +13,7 @@ export const Settings = z
     beacon: BeaconSettings.prefault({}),
     probes: ProbeSettings.prefault({}),
     alerting: AlertingSettings.prefault({}),
+    remediation: RemediationSettings.prefault({}),
     /** Replaces the default objectives as a whole when given. */
     slos: Objectives,
   })
@@ -29,6 +31,14 @@ export interface Config {
   adminToken?: string;
   beaconAdminToken?: string;
   statusUrl?: string;
+  /** CANARY_SIGNING_KEY: the canary's Ed25519 private key; absent, the canary is disabled. */
+  canarySigningKey?: string;
+  /** Whether the status routes (status, page, badge, metrics) answer without a token. Default true. */
+  publicStatus: boolean;
+  /** Read-only token for the status routes when they are not public. */
+  statusToken?: string;
+  /** Browser origins allowed to read the status API (CORS), e.g. the portal's. */
+  corsOrigins: string[];
   settings: Settings;
   /** Every configured secret value, for redaction. */
   secrets: string[];
@@ -67,6 +77,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (options.requireStore !== false && !env.SENTINEL_REDIS_REST_URL?.trim() && !env.BEACON_REDIS_REST_URL?.trim()) {
     problems.push("SENTINEL_REDIS_REST_URL: required to store results (or set BEACON_REDIS_REST_URL to share Beacon's Redis)");
   }
+  if (env.SENTINEL_PUBLIC_STATUS?.trim() === "false" && !env.SENTINEL_STATUS_TOKEN?.trim() && !env.SENTINEL_ADMIN_TOKEN?.trim()) {
+    problems.push("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN (or SENTINEL_ADMIN_TOKEN) to let anyone read the status");
+  }
   if (problems.length > 0 || !settings.success) throw new ConfigError(problems);
 
   return {
@@ -79,6 +92,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     adminToken: e.SENTINEL_ADMIN_TOKEN,
     beaconAdminToken: e.BEACON_ADMIN_TOKEN,
     statusUrl: e.SENTINEL_STATUS_URL,
+    canarySigningKey: e.CANARY_SIGNING_KEY?.trim(),
+    publicStatus: e.SENTINEL_PUBLIC_STATUS !== "false",
+    statusToken: e.SENTINEL_STATUS_TOKEN,
+    corsOrigins: e.SENTINEL_CORS_ORIGIN ?? [],
     settings: settings.data,
     secrets: collectSecrets(env),
   };

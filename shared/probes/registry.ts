@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canaryProbe } from "./canary/index.ts";
 import { healthProbe } from "./health.ts";
 import { outboxProbe } from "./outbox/index.ts";
 import { queueProbe } from "./queue/index.ts";
@@ -10,7 +11,7 @@ import type { AnyProbe } from "./types.ts";
  * Every probe, once. Adding a probe means: its file here, one entry in this array, and a function file
  * `functions/probe-<id>.ts` with the same schedule (a test checks the pairing through Netlify's tooling).
  */
-export const PROBES: readonly AnyProbe[] = [healthProbe, outboxProbe, queueProbe, receiptsProbe, trafficProbe];
+export const PROBES: readonly AnyProbe[] = [healthProbe, outboxProbe, queueProbe, receiptsProbe, trafficProbe, canaryProbe];
 
 export function findProbe(id: string): AnyProbe | undefined {
   return PROBES.find((p) => p.id === id);

@@ -4,6 +4,7 @@ import type { Check, EventCounts } from "../result.ts";
 import type { BeaconSettings } from "../config/beacon.ts";
 import type { SqlClient } from "../sql.ts";
 import type { Logger } from "../log.ts";
+import type { Claims } from "../store/claims.ts";
 
 /** The pipeline stages, in the order a job travels them; probes and the status page speak of these. */
 export const STAGES = ["portal", "runner-api", "database", "outbox", "queue", "worker", "receipts"] as const;
@@ -18,6 +19,11 @@ export interface ProbeDeps {
   sql?: SqlClient;
   /** Beacon's queue Redis through the Upstash REST API; absent when not configured. */
   beaconRedis?: Redis;
+  /**
+   * Atomic claims in the sentinel's own store, for a probe that must act once across concurrent
+   * invocations (the canary submits one job at a time). Absent in dry runs, which write nothing.
+   */
+  claims?: Claims;
 }
 
 export interface ProbeTargets {
@@ -27,6 +33,8 @@ export interface ProbeTargets {
   databaseLabel?: string;
   redisLabel?: string;
   beaconAdminToken?: string;
+  /** The canary's Ed25519 private key (base64 32-byte seed, CANARY_SIGNING_KEY); absent: canary disabled. */
+  canarySigningKey?: string;
 }
 
 export interface ProbeContext<S> {

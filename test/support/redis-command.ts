@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { normalizeMockOptions } from "./mock-options.ts";
+import { mockStreamCommand, type MockData } from "./mock-streams.ts";
 
 /** A raw RESP2 reply: bulk strings as Buffers (binary-safe), status strings, integers, nil, arrays. */
 export type Reply = Buffer | string | number | null | Reply[];
@@ -51,6 +52,7 @@ const MOCK_REFUSED = new Set(["connect", "quit", "monitor", "subscribe", "psubsc
 
 function mockRunner(client: Redis): CommandRunner {
   const methods = client as unknown as Record<string, MockMethod | undefined>;
+  const data = (client as unknown as { data: MockData }).data;
   // The mock has no generic `call`: dispatch to its lower-case method, preferring the Buffer variant.
   const start = (command: Buffer[]): Promise<Reply> => {
     const lower = name(command).toLowerCase();
@@ -64,6 +66,8 @@ function mockRunner(client: Redis): CommandRunner {
       // Strings, not Buffers: the mock compares options (NX, MAXLEN, ...) and patterns as JS strings
       // and fails on Buffers. So this engine is only safe for UTF-8 text, not arbitrary bytes.
       const args = normalizeMockOptions(lower.toUpperCase(), command.slice(1).map((arg) => arg.toString("utf8")));
+      const stream = mockStreamCommand(data, lower.toUpperCase(), args, Date.now());
+      if (stream !== undefined) return Promise.resolve(normalize(stream.reply));
       return method.apply(client, args).then(normalize, (error: unknown) => Promise.reject(redisError(error)));
     } catch (error) {
       return Promise.reject(redisError(error)); // unsupported stubs throw synchronously

@@ -70,8 +70,10 @@ export async function throwawayRedis(): Promise<RedisInstance> {
  * ioredis-mock keeps its data in this process, shared by every mock instance with the same
  * host:port. A random host makes one private data set per startServices() call. Test workers reach
  * it through a RESP shim, with a real ioredis client, just as they would a real Redis: the
- * sandbox code then runs unchanged on every engine. Not binary-safe (the mock works on JS strings),
- * stream ids are counters ("1-0") rather than timestamps, and there are no blocking commands.
+ * sandbox code then runs unchanged on every engine. Gaps papered over in redis-command.ts,
+ * mock-options.ts and mock-streams.ts: no generic `call`, case-sensitive options, toy streams, its
+ * own error texts. Gaps left: not binary-safe (the mock works on JS strings), no blocking commands,
+ * no pub/sub through the shim, and only the commands the mock implements (compat.md in its package).
  */
 export async function mockRedis(): Promise<RedisInstance> {
   const context = { host: `sentinel-mock-${randomBytes(4).toString("hex")}`, port: 6379, lazyConnect: false };

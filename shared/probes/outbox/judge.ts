@@ -108,8 +108,8 @@ function stuckLine(r: StuckRow): string {
   return `job ${r.id}: ${s(r.age_s)} in created, ${createdCause(r).detail}`;
 }
 
-/** The three causes of a stuck `created` job, as the fix differs for each. */
-function createdCause(r: StuckRow): { cause: string; detail: string } {
+/** The three causes of a stuck `created` job, as the fix differs for each (shared with shared/remediation). */
+export function createdCause(r: StuckRow): { cause: string; detail: string } {
   if (!r.outbox_rows) {
     const among = r.scan_capped ? " among the newest scanned rows" : "";
     return { cause: "no outbox row", detail: `no outbox row${among} (outbox entries not generated: republish the job)` };

@@ -1,0 +1,82 @@
+import { createKeys, type Keys } from "../../shared/store/keys.ts";
+import { sharedRuntime, configFailure } from "../scheduled.ts";
+import type { Runtime } from "../runtime.ts";
+import { authorize, type Access, type Caller } from "./auth.ts";
+import { corsHeaders } from "./cors.ts";
+import { HttpError } from "./errors.ts";
+import { consumeRateLimit, type RateLimit } from "./rate-limit.ts";
+import { errorResponse, finalize } from "./respond.ts";
+
+/** What a route handler gets: the request, its parsed URL, the runtime, and who is calling. */
+export interface RouteContext {
+  req: Request;
+  url: URL;
+  rt: Runtime;
+  caller: Caller;
+  /** The client's IP as Netlify reports it ("unknown" outside Netlify). */
+  ip: string;
+}
+
+export interface Route {
+  /** For logs. */
+  name: string;
+  methods: readonly string[];
+  access: Access;
+  /** Browsers from SENTINEL_CORS_ORIGIN may call it. */
+  cors?: boolean;
+  /** Counted per client IP before anything else is done for an authorised caller. */
+  rateLimit?: RateLimit;
+  handle(ctx: RouteContext): Promise<Response>;
+}
+
+/** The part of Netlify's Context a route uses; tests pass `{ ip }` or nothing. */
+export interface PlatformContext {
+  ip?: string;
+}
+
+/**
+ * Turns a route into a Netlify function: runtime once per cold start, preflight, method, auth, rate
+ * limit, then the handler; every error becomes a response in errorResponse, and every answer leaves
+ * through `finalize` (redaction, security headers, CORS).
+ *
+ * Order: auth runs before the limiter, so a rejected token costs no allowance; the token comparison
+ * is constant-time and tokens are >= 16 characters, so guessing is not what the limiter is for.
+ */
+export function httpFunction(route: Route, runtime: () => Runtime = sharedRuntime) {
+  return async (req: Request, context?: PlatformContext): Promise<Response> => {
+    let rt: Runtime;
+    try {
+      rt = runtime();
+    } catch (error) {
+      return configFailure(error);
+    }
+    const cors = route.cors ? corsHeaders(req, rt.config.corsOrigins, route.methods) : {};
+    let response: Response;
+    try {
+      if (req.method === "OPTIONS" && route.cors) {
+        response = new Response(null, { status: 204 });
+      } else {
+        if (!route.methods.includes(req.method)) {
+          throw new HttpError(405, "method_not_allowed", `use ${route.methods.join(" or ")}`, {}, { allow: route.methods.join(", ") });
+        }
+        const caller = authorize(req, rt.config, route.access);
+        const ip = context?.ip ?? req.headers.get("x-nf-client-connection-ip") ?? "unknown";
+        if (route.rateLimit) await consumeRateLimit(storeRedis(rt), storeKeys(rt), route.rateLimit, ip);
+        response = await route.handle({ req, url: new URL(req.url), rt, caller, ip });
+      }
+    } catch (error) {
+      response = errorResponse(error, rt.log, route.name);
+    }
+    return finalize(response, rt.redact, cors);
+  };
+}
+
+/** The sentinel's store; the configuration requires it, so its absence is a deployment error. */
+export function storeRedis(rt: Runtime) {
+  if (!rt.storeRedis) throw new HttpError(503, "store_not_configured", "the sentinel's store is not configured (SENTINEL_REDIS_REST_URL)");
+  return rt.storeRedis;
+}
+
+export function storeKeys(rt: Runtime): Keys {
+  return createKeys(rt.config.store?.keyPrefix ?? "sentinel:");
+}

@@ -1,0 +1,73 @@
+import { parseQueueMessage } from "../../beacon/envelope.ts";
+import { excerpt } from "../../http.ts";
+import type { CanaryStage } from "./settings.ts";
+import type { Facts } from "./facts.ts";
+import type { Observation } from "./observe.ts";
+
+export interface Cause {
+  message: string;
+  evidence: string[];
+}
+
+const secs = (n: number) => `${Math.round(n)} s`;
+
+/**
+ * Why a stage did not happen within its budget, in the words an on-call engineer needs: how long the
+ * job has been in which status, and the likely cause ("31 s in created: no outbox row").
+ */
+export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: Observation, nowS: number): Cause {
+  const where = `${secs(nowS)} in ${facts.status ?? "no status"}`;
+  const job = `job ${id}`;
+  const db = facts.db;
+  const queue = obs.queue && !("error" in obs.queue) ? obs.queue : undefined;
+  switch (stage) {
+    case "created":
+      return { message: `${secs(nowS)} after a 202: no job row (the write was lost, or the sentinel reads another database)`, evidence: [job] };
+    case "outbox":
+      return { message: `${where}: no outbox row (republish it: POST /admin/republish-job {"job_id":"${id}"})`, evidence: [job] };
+    case "published": {
+      const older = db?.oldestUnpublishedId && db.outboxId && BigInt(db.oldestUnpublishedId) < BigInt(db.outboxId);
+      const why = older ? `the publisher is stuck on older row ${db!.oldestUnpublishedId} (a poison row is retried forever)` : "the outbox publisher is not running";
+      return { message: `${where}: outbox row ${db?.outboxId ?? "?"} unpublished: ${why}`, evidence: [job, `outbox row ${db?.outboxId ?? "?"}`] };
+    }
+    case "queued": {
+      if (queue?.dead) return { message: `${where}: published, then dead-lettered: ${deadReason(queue.dead)}`, evidence: [job, `dead: ${excerpt(queue.dead, 200)}`] };
+      if (queue?.retry) return { message: `${where}: published, then parked in the retry set: ${deadReason(queue.retry)}`, evidence: [job, `retry: ${excerpt(queue.retry, 200)}`] };
+      return { message: `${where}: published but neither on ${queue?.key ?? "the queue"} (${queue?.depth ?? "?"} deep) nor picked up: the message was lost`, evidence: [job] };
+    }
+    case "processing":
+      if (queue?.waiting) return { message: `${where}: waiting on ${queue.key} (${queue.depth} deep): the worker is not consuming`, evidence: [job, `queue ${queue.key}`] };
+      return { message: `${where}: not picked up by the worker`, evidence: [job] };
+    case "started":
+      return { message: `${where}: no execution started (the worker is slow, or the router/executor is down)`, evidence: [job] };
+    case "completed":
+      if (facts.status === "failed") return { message: `job failed: ${db ? `${db.failed} of ${db.executions} executions failed` : "Beacon marked it failed"}`, evidence: [job] };
+      if (db?.startedS != null) return { message: `${where}: an execution started but none completed (executor slow or hung)`, evidence: [job] };
+      return { message: `${where}: no execution completed`, evidence: [job] };
+    case "receipt":
+      if (facts.receipts?.problems.length) return { message: `the receipt breaks the contract: ${facts.receipts.problems[0]}`, evidence: [job, ...facts.receipts.problems] };
+      return { message: `${where}: no receipt served by the job details (receipt_data NULL?)`, evidence: [job] };
+    default:
+      return { message: where, evidence: [job] };
+  }
+}
+
+/** A stage that happened after its budget. */
+export function lateCause(stage: CanaryStage, at: number, budget: number): string {
+  const hint = stage === "started" ? ": the worker or the executor is slow (the processing-time SLO counts this)" : "";
+  return `happened ${at.toFixed(1)} s after submission, later than its ${budget} s budget${hint}`;
+}
+
+/** What a dead-letter or retry entry says about itself, e.g. the payload-mismatch shape. */
+function deadReason(raw: string): string {
+  const parsed = parseQueueMessage(raw);
+  let error = "";
+  try {
+    const value = JSON.parse(raw) as { error?: unknown };
+    if (typeof value.error === "string" && value.error) error = ` (worker error: ${excerpt(value.error, 80)})`;
+  } catch {
+    /* described by parseQueueMessage */
+  }
+  if (parsed.kind === "invalid") return `${parsed.reason}${error}`;
+  return `a ${parsed.kind === "job-message" ? "JobMessage" : "flat envelope"} for ${parsed.jobId}${error}`;
+}

@@ -1,0 +1,90 @@
+import { budgetOf, CANARY_STAGES, deadlineOf, type CanarySettings, type CanaryStage } from "./settings.ts";
+import { lateCause, missedCause } from "./causes.ts";
+import type { Facts } from "./facts.ts";
+import type { Observation } from "./observe.ts";
+import type { InFlight, Verdict } from "./state.ts";
+
+const FOLLOWED = CANARY_STAGES.filter((s) => s !== "accepted");
+const name = (stage: CanaryStage) => `stage:${stage}`;
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * Advances the canary with what this invocation saw. A stage is decided once: it happened (pass, or
+ * fail when Beacon's own timestamps say it was late) or its budget passed without it (fail, with the
+ * likely cause; only the first such stage fails, the ones after it are held behind it). A stage that
+ * was missed and happens later keeps its failure and gains the time it happened. Pure.
+ */
+export function advance(c: InFlight, facts: Facts, obs: Observation, nowS: number, s: CanarySettings): { canary: InFlight; settled: boolean } {
+  const decided: Record<string, Verdict> = { ...c.decided };
+  const missed = (stage: CanaryStage) => decided[name(stage)]?.status === "fail" && decided[name(stage)]?.at === null;
+  FOLLOWED.forEach((stage, i) => {
+    const prev = decided[name(stage)];
+    const r = facts.reached[stage];
+    const budget = budgetOf(stage, s);
+    if (prev && !missed(stage)) return;
+    if (r && r !== "hidden") {
+      if (prev) decided[name(stage)] = { ...prev, at: round(r.at), exact: r.exact, message: `${prev.message}; then happened ${r.exact ? "at" : "by"} ${round(r.at)} s` };
+      else if (r.exact && r.at > budget) decided[name(stage)] = { status: "fail", at: round(r.at), exact: true, message: lateCause(stage, r.at, budget), evidence: [`job ${c.id}`] };
+      else decided[name(stage)] = { status: "pass", at: round(r.at), exact: r.exact, message: r.exact ? `at ${round(r.at)} s` : `by ${round(r.at)} s (first seen then)`, evidence: [] };
+      return;
+    }
+    if (r === "hidden") {
+      const later = FOLLOWED.slice(i + 1).some((next) => typeof facts.reached[next] === "object");
+      if (later) decided[name(stage)] = { status: "pass", at: null, exact: false, message: "not observable here; inferred from the later stages", evidence: [] };
+      return;
+    }
+    // Known broken before the budget runs out: a failed job, a receipt that breaks the contract.
+    const already = (stage === "completed" && facts.status === "failed") || (stage === "receipt" && (facts.receipts?.problems.length ?? 0) > 0);
+    if (prev || FOLLOWED.slice(0, i).some(missed) || (nowS <= budget && !already)) return;
+    const cause = missedCause(stage, c.id, facts, obs, nowS);
+    decided[name(stage)] = { status: "fail", at: null, exact: false, message: cause.message, evidence: cause.evidence };
+  });
+  judgeRegressions(c, decided, facts, nowS, s);
+  const allDecided = FOLLOWED.every((stage) => decided[name(stage)] !== undefined);
+  return { canary: { ...c, decided }, settled: allDecided || facts.status === "failed" || nowS > deadlineOf(s) };
+}
+
+/** The seed plan's regression checks: out of `created` in time, `id` populated, every question answered. */
+function judgeRegressions(c: InFlight, decided: Record<string, Verdict>, facts: Facts, nowS: number, s: CanarySettings): void {
+  const limit = s.leftCreatedSeconds;
+  const left = facts.reached.processing;
+  if (!decided["regression:left-created"]) {
+    if (typeof left === "object") {
+      const late = left.exact && left.at > limit;
+      decided["regression:left-created"] = { status: late ? "fail" : "pass", at: round(left.at), exact: left.exact,
+        message: late ? `left created only after ${round(left.at)} s (jobs must not sit in created for ${limit} s)` : `left created ${left.exact ? "at" : "by"} ${round(left.at)} s`, evidence: late ? [`job ${c.id}`] : [] };
+    } else if (facts.status === "created" && nowS > limit) {
+      decided["regression:left-created"] = { status: "fail", at: null, exact: false, message: `${Math.round(nowS)} s in created (jobs must not sit in created for ${limit} s)`, evidence: [`job ${c.id}`] };
+    }
+  }
+  if (!decided["regression:id-populated"] && facts.detailsId !== undefined) {
+    const ok = facts.detailsId === c.id && c.answeredId === c.id;
+    const message = ok ? `job.id is the jobspec id ${c.id}`
+      : c.answeredId !== c.id ? `the submit answered id "${c.answeredId}" for jobspec_id "${c.id}" (the empty-id incident)`
+        : `the job details carry id "${facts.detailsId}" for jobspec_id "${c.id}" (the empty-id incident)`;
+    decided["regression:id-populated"] = { status: ok ? "pass" : "fail", at: null, exact: false, message, evidence: ok ? [] : [`job ${c.id}`] };
+  }
+  if (!decided["regression:questions-answered"] && facts.receipts) {
+    const missing = facts.receipts.answered.includes(s.question) ? [] : [`question ${s.question} has no answer`];
+    const problems = [...missing, ...facts.receipts.problems];
+    decided["regression:questions-answered"] = problems.length
+      ? { status: "fail", at: null, exact: false, message: `not every question answered with its text: ${problems[0]}`, evidence: [`job ${c.id}`, ...problems] }
+      : { status: "pass", at: null, exact: false, message: `${s.question} answered with its question text`, evidence: [] };
+  }
+}
+
+/** What a check still undecided when the canary settles is recorded as. */
+export function settleUndecided(c: InFlight, facts: Facts | undefined): Record<string, Verdict> {
+  const decided = { ...c.decided };
+  const held = CANARY_STAGES.find((stage) => decided[name(stage)]?.status === "fail" && decided[name(stage)]?.at === null);
+  for (const stage of FOLLOWED) {
+    if (decided[name(stage)]) continue;
+    const hidden = facts?.reached[stage] === "hidden";
+    const message = held ? `not reached: the canary was held at ${held}` : hidden ? `not observable: ${facts?.blind[0] ?? "no source"}` : "not reached";
+    decided[name(stage)] = { status: "error", at: null, exact: false, message, evidence: [] };
+  }
+  for (const check of ["regression:left-created", "regression:id-populated", "regression:questions-answered"]) {
+    decided[check] ??= { status: "error", at: null, exact: false, message: "not judged: the canary did not get that far", evidence: [] };
+  }
+  return decided;
+}

@@ -1,0 +1,115 @@
+import { JobDetailsEnvelope } from "../../beacon/api.ts";
+import { beaconQueueKeys } from "../../config/beacon.ts";
+import type { ProbeContext } from "../types.ts";
+import { readJson, type JsonRead } from "../receipts/fetch.ts";
+import type { CanarySettings } from "./settings.ts";
+
+/**
+ * What one invocation sees of a canary job. Every time is in seconds since the job row's `created_at`,
+ * computed in SQL on Beacon's own clock, so the stages are timed exactly however rarely we look.
+ */
+export interface DbFacts {
+  status: string;
+  outboxRows: number;
+  outboxS: number | null;
+  publishedS: number | null;
+  outboxId: string | null;
+  /** The row the publisher works on first (`ORDER BY id`): older than ours means it is stuck on it. */
+  oldestUnpublishedId: string | null;
+  /** `updated_at`, which is the pickup time while the status is `processing`. */
+  updatedS: number;
+  executions: number;
+  startedS: number | null;
+  completedS: number | null;
+  completed: number;
+  failed: number;
+}
+
+export interface QueueFacts {
+  key: string;
+  depth: number;
+  /** The canary's envelope is waiting in the main list. */
+  waiting: boolean;
+  /** Raw dead-letter / retry entry that names the canary, if any. */
+  dead?: string;
+  retry?: string;
+}
+
+export interface Observation {
+  /** Undefined: no SQL configured. `null`: no job row. */
+  db?: DbFacts | null | { error: string };
+  queue?: QueueFacts | { error: string };
+  api: JsonRead<JobDetailsEnvelope>;
+}
+
+type Ctx = ProbeContext<CanarySettings>;
+
+export async function observe(ctx: Ctx, id: string, apiUrl: string): Promise<Observation> {
+  const url = new URL(`${ctx.beacon.routes.jobs}/${encodeURIComponent(id)}?include=executions&exec_limit=10`, apiUrl).href;
+  const [db, api] = await Promise.all([
+    ctx.deps.sql ? readDb(ctx, id).catch((e: unknown) => ({ error: message(e) })) : undefined,
+    readJson(ctx, url, JobDetailsEnvelope, { timeoutMs: ctx.settings.requestTimeoutMs, maxBytes: ctx.settings.maxBodyBytes }),
+  ]);
+  const status = db && !("error" in db) ? db?.status : api.ok ? api.value.status : undefined;
+  // The queue is only read while the job has not been picked up: that is when it can tell us why.
+  const queue = ctx.deps.beaconRedis && (status === undefined || status === "created")
+    ? await readQueue(ctx, id).catch((e: unknown) => ({ error: message(e) }))
+    : undefined;
+  return { ...(db === undefined ? {} : { db }), ...(queue ? { queue } : {}), api };
+}
+
+const since = (column: string) => `EXTRACT(EPOCH FROM ${column} - j.created_at)::float8`;
+
+/**
+ * One read-only statement: the job row, its outbox rows (found by a range on outbox(created_at) from the
+ * job's creation, as the outbox probe does: there is no index on the payload id) and its executions.
+ */
+async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
+  const { jobs, outbox, executions } = ctx.beacon.tables;
+  const rows = await ctx.deps.sql!.query<DbFacts & Record<string, unknown>>(
+    `WITH j AS (SELECT id, status, created_at, updated_at FROM ${jobs} WHERE jobspec_id = $1)
+     SELECT j.status, ${since("j.updated_at")} AS "updatedS",
+       o.rows AS "outboxRows", o.first_s AS "outboxS", o.published_s AS "publishedS", o.outbox_id AS "outboxId",
+       (SELECT min(id)::text FROM ${outbox} WHERE published_at IS NULL) AS "oldestUnpublishedId",
+       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed
+     FROM j
+     LEFT JOIN LATERAL (
+       SELECT count(*)::int AS rows, min(${since("ob.created_at")}) AS first_s, min(${since("ob.published_at")}) AS published_s,
+         min(ob.id)::text AS outbox_id
+       FROM ${outbox} ob WHERE ob.created_at >= j.created_at - interval '5 seconds' AND ob.payload->>'id' = $1
+     ) o ON true
+     LEFT JOIN LATERAL (
+       SELECT count(*)::int AS n, min(${since("x.started_at")}) AS started_s,
+         (max(${since("x.completed_at")}) FILTER (WHERE x.status = 'completed'))::float8 AS completed_s,
+         (count(*) FILTER (WHERE x.status = 'completed'))::int AS completed,
+         (count(*) FILTER (WHERE x.status IN ('failed', 'timeout', 'error', 'cancelled')))::int AS failed
+       FROM ${executions} x WHERE x.job_id = j.id
+     ) e ON true`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** One pipelined request: depth, the main list (up to the scan limit), the dead list and the retry set. */
+async function readQueue(ctx: Ctx, id: string): Promise<QueueFacts> {
+  const keys = beaconQueueKeys(ctx.beacon.queue.name);
+  const s = ctx.settings;
+  const p = ctx.deps.beaconRedis!.pipeline();
+  p.llen(keys.main);
+  p.lrange(keys.main, 0, s.queueScanLimit - 1);
+  p.lrange(keys.dead, 0, s.deadScanLimit - 1);
+  p.zrange(keys.retry, 0, s.deadScanLimit - 1);
+  const [depth, main, dead, retry] = (await p.exec()) as [unknown, unknown, unknown, unknown];
+  const quoted = `"${id}"`;
+  const find = (list: unknown) => (Array.isArray(list) ? list.map(String).find((raw) => raw.includes(quoted)) : undefined);
+  const deadHit = find(dead);
+  const retryHit = find(retry);
+  return {
+    key: keys.main, depth: Number(depth) || 0, waiting: find(main) !== undefined,
+    ...(deadHit ? { dead: deadHit } : {}), ...(retryHit ? { retry: retryHit } : {}),
+  };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

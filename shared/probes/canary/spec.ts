@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from "node:crypto";
+import { signJobSpec, type JsonObject } from "../../beacon/signing.ts";
+import type { CanarySettings } from "./settings.ts";
+
+/** Jobspec id prefixes of the sentinel's own jobs: business SLOs and dashboards exclude them by prefix. */
+export const CANARY_ID_PREFIX = "sentinel-canary-";
+export const LOAD_ID_PREFIX = "sentinel-load-";
+
+/** What a sentinel job looks like; the canary's settings carry every field. */
+export type JobShape = Pick<CanarySettings, "region" | "question" | "model" | "jobTimeoutSeconds" | "providerTimeoutSeconds">;
+
+const NS_PER_SECOND = 1_000_000_000;
+const PROMPT = "Answer the benchmark question briefly.";
+
+/** A unique, sortable jobspec id: `<prefix><unix ms>-<8 hex>`. ASCII only (recipe step 5). */
+export function newJobspecId(prefix: string, now: Date): string {
+  return `${prefix}${now.getTime()}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * A JobSpec following the contract sheet's canary recipe (§6) exactly:
+ * 1. no `id` / `created_at`; 2. a unique `jobspec_id`; 3. `min_regions` 1, `min_success_rate` 1 and
+ * integer-nanosecond timeouts, so `Validate()` changes nothing; 4. `metadata.timestamp` (RFC 3339) and a
+ * fresh `metadata.nonce`; 5. no null, "", 0, {} or false, no unknown struct keys, no `<>&`, ASCII only;
+ * models given explicitly (each with its regions), so `NormalizeModelsFromMetadata` adds nothing.
+ * `metadata.canary: true` and `metadata.sentinel` tag it for exclusion from business SLOs.
+ */
+export function buildJobSpec(jobspecId: string, now: Date, shape: JobShape, kind: "canary" | "load"): JsonObject {
+  const data = { prompt: PROMPT };
+  return {
+    jobspec_id: jobspecId,
+    version: "v1",
+    benchmark: {
+      name: `sentinel-${kind}`,
+      description: "Beacon Sentinel synthetic job: one region, one question, one model",
+      container: { image: shape.model.containerImage, tag: "latest", resources: { cpu: "1", memory: "512Mi" } },
+      input: { type: "prompt", data, hash: createHash("sha256").update(JSON.stringify(data)).digest("hex") },
+    },
+    constraints: {
+      regions: [shape.region],
+      min_regions: 1,
+      min_success_rate: 1,
+      timeout: shape.jobTimeoutSeconds * NS_PER_SECOND,
+      provider_timeout: shape.providerTimeoutSeconds * NS_PER_SECOND,
+    },
+    metadata: { timestamp: now.toISOString(), nonce: randomBytes(16).toString("hex"), canary: true, sentinel: kind },
+    questions: [shape.question],
+    models: [{ id: shape.model.id, name: shape.model.name, provider: shape.model.provider, container_image: shape.model.containerImage, regions: [shape.region] }],
+  };
+}
+
+/** The signed body to POST (recipe step 6): canonical JSON minus signature/public_key, then both added. */
+export function signedJobSpec(jobspecId: string, now: Date, shape: JobShape, kind: "canary" | "load", privateKey: string): JsonObject {
+  return signJobSpec(buildJobSpec(jobspecId, now, shape, kind), privateKey);
+}

@@ -1,0 +1,132 @@
+import { STAGES } from "../probes/types.ts";
+import type { ProbeResult } from "../result.ts";
+import { isActive } from "../alerting/silences.ts";
+import type { AlertState } from "../alerting/state.ts";
+import type { ProbeInfo, StatusSnapshot } from "./read.ts";
+import { sloEntries } from "./slos.ts";
+import { buildTimeline } from "./timeline.ts";
+import { StatusDocument, type FiringAlert, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
+
+/** The stages the status page always draws, in the order a job travels them (a stage no probe watches shows as unknown). */
+export const PIPELINE: readonly string[] = ["portal", "runner-api", "outbox", "queue", "worker", "receipts"];
+
+const STAGE_TITLES: Record<string, string> = {
+  portal: "Portal", "runner-api": "Runner API", database: "Database", outbox: "Outbox", queue: "Queue", worker: "Worker", receipts: "Receipts",
+};
+
+/** Worst first: a measured failure, then blindness, then degradation, then not knowing. */
+const RANK: Record<State, number> = { pass: 0, unknown: 1, warn: 2, error: 3, fail: 4 };
+export function worstState(states: Iterable<State>, empty: State = "unknown"): State {
+  let worst: State | undefined;
+  for (const s of states) if (worst === undefined || RANK[s] > RANK[worst]) worst = s;
+  return worst ?? empty;
+}
+
+export interface BuildStatusOptions {
+  now: Date;
+  probes: ProbeInfo[];
+  /** A probe silent for more than staleFactor × its interval is stale (as the alerting's "missing"). */
+  staleFactor: number;
+  /** Compact history entries included per probe. */
+  historyCount: number;
+}
+
+/** Builds the versioned status document. Pure: everything comes in through the snapshot and options. */
+export function buildStatusDocument(snapshot: StatusSnapshot, options: BuildStatusOptions): StatusDocument {
+  const { now } = options;
+  const probes = options.probes.map((info) => probeStatus(info, snapshot, options));
+  const stages = stageOrder(options.probes).map((stage) => stageStatus(stage, probes));
+  const slos = sloEntries(snapshot.slos);
+  const burning = slos.items.filter((s) => s.severity);
+  const watched = stages.filter((s) => s.probes.length > 0);
+  let state = worstState(watched.map((s) => s.state));
+  if (burning.some((s) => s.severity === "page")) state = worstState([state, "fail"]);
+  else if (burning.length) state = worstState([state, "warn"]);
+  if (probes.every((p) => p.latest === null)) state = "unknown";
+
+  const problems = watched.filter((s) => s.state !== "pass").map((s) => `${s.title} ${WORD[s.state]}`);
+  problems.push(...burning.map((s) => `SLO ${s.id} burning its error budget (${s.severity})`));
+  const message = state === "unknown" && probes.every((p) => p.latest === null)
+    ? "no probe results yet"
+    : problems.length ? problems.join("; ") : `all ${watched.length} watched stages passing`;
+
+  return StatusDocument.parse({
+    version: 1,
+    generatedAt: now.toISOString(),
+    overall: { state, message },
+    stages, probes, slos,
+    alerts: { firing: firingAlerts(snapshot.alerts), silences: silencesOf(snapshot, now) },
+  });
+}
+
+export const WORD: Record<State, string> = { pass: "passing", warn: "degraded", fail: "failing", error: "blind", unknown: "unknown" };
+
+/** The pipeline's stages, plus any other stage a probe watches, in STAGES order. */
+export function stageOrder(probes: ProbeInfo[]): string[] {
+  const used = new Set(probes.map((p) => p.stage));
+  const ordered = (STAGES as readonly string[]).filter((s) => PIPELINE.includes(s) || used.has(s));
+  return [...ordered, ...[...used].filter((s) => !ordered.includes(s))];
+}
+
+function probeStatus(info: ProbeInfo, snapshot: StatusSnapshot, options: BuildStatusOptions): ProbeStatus {
+  const latest = snapshot.latest[info.id] ?? null;
+  const ageMs = latest ? Math.max(0, options.now.getTime() - Date.parse(latest.startedAt)) : null;
+  const stale = ageMs !== null && ageMs > options.staleFactor * info.intervalMs;
+  const history = [...(snapshot.histories[info.id] ?? [])].sort((a, b) => b.t.localeCompare(a.t));
+  return {
+    id: info.id, title: info.title, stage: info.stage, schedule: info.schedule,
+    intervalSeconds: Math.round(info.intervalMs / 1000),
+    state: !latest ? "unknown" : stale ? "error" : latest.status,
+    latest, stale,
+    ageSeconds: ageMs === null ? null : Math.round(ageMs / 1000),
+    history: history.slice(0, options.historyCount),
+    timeline: buildTimeline(history, options.now),
+  };
+}
+
+function stageStatus(stage: string, probes: ProbeStatus[]): StageStatus {
+  const mine = probes.filter((p) => p.stage === stage);
+  const title = STAGE_TITLES[stage] ?? stage;
+  if (mine.length === 0) return { id: stage, title, state: "unknown", probes: [], message: "no probe watches this stage" };
+  const state = worstState(mine.map((p) => p.state));
+  const notes = mine.filter((p) => p.state !== "pass").map((p) => `${p.title}: ${probeNote(p)}`);
+  return { id: stage, title, state, probes: mine.map((p) => p.id), message: notes.length ? notes.join("; ") : "all checks pass" };
+}
+
+function probeNote(p: ProbeStatus): string {
+  if (!p.latest) return "no result yet";
+  if (p.stale) return `no result for ${minutes(p.ageSeconds ?? 0)} (expected every ${minutes(p.intervalSeconds)})`;
+  if (p.latest.error) return p.latest.error;
+  return notPassing(p.latest).map((c) => `${c.name} ${WORD[c.status]}`).join(", ") || WORD[p.state];
+}
+
+function notPassing(result: ProbeResult) {
+  return result.checks.filter((c) => c.status !== "pass");
+}
+
+function minutes(seconds: number): string {
+  return seconds < 120 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`;
+}
+
+const SEVERITY_ORDER: Record<string, number> = { page: 0, ticket: 1, warning: 2 };
+
+function firingAlerts(state: AlertState | null): FiringAlert[] {
+  if (!state) return [];
+  return Object.values(state.alerts)
+    .filter((a) => a.firing)
+    .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 9) - (SEVERITY_ORDER[b.severity] ?? 9) || (a.since ?? "").localeCompare(b.since ?? ""))
+    .map((a) => ({
+      key: a.key, type: a.type, stage: a.stage, probe: a.probe, check: a.check, slo: a.slo, severity: a.severity,
+      since: a.since ?? null, heldBy: a.heldBy, title: a.snapshot.title, message: a.snapshot.message,
+      observed: a.snapshot.observed, threshold: a.snapshot.threshold, evidence: a.snapshot.evidence,
+      evidenceTotal: a.snapshot.evidenceTotal, nextStep: a.snapshot.nextStep,
+    }));
+}
+
+/** Active and upcoming silences (maintenance windows); expired ones are history. */
+function silencesOf(snapshot: StatusSnapshot, now: Date) {
+  return snapshot.silences
+    .filter((s) => Date.parse(s.endsAt) > now.getTime())
+    .sort((a, b) => a.startsAt.localeCompare(b.startsAt))
+    .map((s) => ({ ...s, active: isActive(s, now) }));
+}

@@ -1,0 +1,85 @@
+import type { FiringAlert, ProbeStatus, StatusDocument } from "./schema.ts";
+import { ago, badge, esc, LABEL, ms, pct, SYMBOL, utc } from "./html.ts";
+import { budgetBar, latencySvg, stageTimings, timelineSvg } from "./page-svg.ts";
+
+/** The sections of the status page, each a pure function of the document. */
+
+export function overallSection(doc: StatusDocument): string {
+  return `<section class="overall s-${doc.overall.state}" aria-labelledby="overall-h">
+<h2 id="overall-h">Pipeline ${esc(LABEL[doc.overall.state].toLowerCase())}</h2>
+<p>${badge(doc.overall.state)} ${esc(doc.overall.message)}</p></section>`;
+}
+
+export function pipelineSection(doc: StatusDocument): string {
+  const items = doc.stages.map((s) => `<li class="stage s-${s.state}" data-stage="${esc(s.id)}" data-state="${s.state}">
+<span class="icon" aria-hidden="true">${SYMBOL[s.state]}</span><span class="name">${esc(s.title)}</span>
+<span class="word">${LABEL[s.state]}</span><span class="msg">${esc(s.message)}</span></li>`);
+  return `<section aria-labelledby="pipeline-h"><h2 id="pipeline-h">Pipeline, in the order a job travels it</h2>
+<ol class="pipeline">${items.join("")}</ol></section>`;
+}
+
+function evidenceList(items: string[], total: number): string {
+  if (!items.length) return "";
+  const more = total > items.length ? `<li>… and ${total - items.length} more</li>` : "";
+  return `<ul class="evidence">${items.map((e) => `<li><code>${esc(e)}</code></li>`).join("")}${more}</ul>`;
+}
+
+function incident(a: FiringAlert, now: Date): string {
+  const held = a.heldBy ? ` · not announced (${esc(a.heldBy)})` : "";
+  const bound = a.threshold === null ? "" : ` against ${esc(a.threshold)}`;
+  return `<li class="incident sev-${esc(a.severity)}"><h3>${esc(a.title)}</h3>
+<p class="meta">${esc(a.severity)} · ${esc(a.stage)} · since ${esc(utc(a.since))} (${esc(ago(a.since, now))})${held}</p>
+<p>${esc(a.message)}${a.observed === null ? "" : ` (observed ${esc(a.observed)}${bound})`}</p>
+${evidenceList(a.evidence, a.evidenceTotal)}${a.nextStep ? `<p class="next">Next step: ${esc(a.nextStep)}</p>` : ""}</li>`;
+}
+
+export function incidentsSection(doc: StatusDocument, now: Date): string {
+  const { firing, silences } = doc.alerts;
+  const list = firing.length ? `<ul class="incidents">${firing.map((a) => incident(a, now)).join("")}</ul>` : "<p>No alert is firing.</p>";
+  const quiet = silences.length
+    ? `<h3>Silences and maintenance windows</h3><ul>${silences.map((s) => `<li>${s.active ? "Active" : "Upcoming"}: ${esc(JSON.stringify(s.matcher))} from ${esc(utc(s.startsAt))} to ${esc(utc(s.endsAt))}, by ${esc(s.createdBy)}${s.comment ? `: ${esc(s.comment)}` : ""}</li>`).join("")}</ul>`
+    : "";
+  return `<section aria-labelledby="incidents-h"><h2 id="incidents-h">Active incidents (${firing.length})</h2>${list}${quiet}</section>`;
+}
+
+/** Per-stage timings of any probe that reports `stage:<name>` checks (the canary). */
+export function canarySection(doc: StatusDocument): string {
+  const withStages = doc.probes.filter((p) => p.latest?.checks.some((c) => c.name.startsWith("stage:")));
+  if (!withStages.length) return "";
+  const parts = withStages.map((p) => `<h3>${esc(p.title)} <small>run ${esc(utc(p.latest!.startedAt))}</small></h3>${stageTimings(p.latest!.checks)}`);
+  return `<section aria-labelledby="canary-h"><h2 id="canary-h">Canary stage timings</h2>${parts.join("")}</section>`;
+}
+
+function probeCard(p: ProbeStatus, now: Date): string {
+  const r = p.latest;
+  const when = r ? `latest run ${esc(ago(r.startedAt, now))}, took ${esc(ms(r.durationMs))}` : "no result yet";
+  const stale = p.stale ? ` · <strong>stale: expected every ${p.intervalSeconds} s</strong>` : "";
+  const bad = (r?.checks ?? []).filter((c) => c.status !== "pass");
+  const checks = bad.length
+    ? `<ul class="checks">${bad.map((c) => `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}</ul>`
+    : r ? `<p class="ok">All ${r.checks.length} checks pass.</p>` : "";
+  return `<li class="probe" id="probe-${esc(p.id)}" data-probe="${esc(p.id)}" data-state="${p.state}">
+<h3>${esc(p.title)} ${badge(p.state)}</h3>
+<p class="meta">${esc(p.stage)} · ${when}${stale}${r?.error ? ` · ${esc(r.error)}` : ""}</p>
+<div class="charts"><figure><figcaption>Last 24 h</figcaption>${timelineSvg(p.timeline, p.title)}</figure>
+<figure><figcaption>Run time</figcaption>${latencySvg(p.timeline, p.title)}</figure></div>${checks}</li>`;
+}
+
+export function probesSection(doc: StatusDocument, now: Date): string {
+  return `<section aria-labelledby="probes-h"><h2 id="probes-h">Probes</h2><ul class="probes">${doc.probes.map((p) => probeCard(p, now)).join("")}</ul></section>`;
+}
+
+export function slosSection(doc: StatusDocument): string {
+  const { items, evaluatedAt } = doc.slos;
+  if (!items.length) return `<section aria-labelledby="slos-h"><h2 id="slos-h">Service level objectives</h2><p>Not evaluated yet.</p></section>`;
+  const rows = items.map((s) => {
+    const windows = s.windows.map((w) => `${esc(w.window)}: ${pct(w.errorRatio, 3)} errors${w.burnRate === null ? "" : `, burn ${w.burnRate.toFixed(2)}×`}`).join("<br>");
+    const burning = s.severity ? ` <strong class="burning">burning (${esc(s.severity)})</strong>` : "";
+    return `<tr><th scope="row">${esc(s.title)}${burning}<br><small>${esc(s.id)} · target ${pct(s.target, 2)} over ${s.periodDays} d</small></th>
+<td>${budgetBar(s.budgetRemaining)}<small>${s.budgetRemaining === null ? "no events yet" : `${pct(s.budgetRemaining, 1)} left${s.budgetRemainingMinutes === null ? "" : ` (${Math.round(s.budgetRemainingMinutes)} min)`}`}</small></td>
+<td><small>${windows}</small></td><td><small>${esc(s.source ?? "no source has events")} (${s.events} events)</small></td></tr>`;
+  });
+  return `<section aria-labelledby="slos-h"><h2 id="slos-h">Service level objectives</h2>
+<table class="slos"><caption>Evaluated ${esc(utc(evaluatedAt))}</caption><thead><tr><th scope="col">Objective</th><th scope="col">Error budget</th><th scope="col">Error ratio and burn rate by window</th><th scope="col">Source</th></tr></thead>
+<tbody>${rows.join("")}</tbody></table></section>`;
+}

@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { ProbeResult } from "../result.ts";
+import { HistoryEntry } from "../store/results.ts";
+import { Silence } from "../alerting/silences.ts";
+
+/**
+ * The status document: what GET /api/status returns, what the page, the badge, the metrics and
+ * `sentinel status` are built from. A stable, versioned envelope, not whatever Redis holds: fields are
+ * only ever added within version 1.
+ */
+
+/** A probe's, a stage's or the pipeline's state: the check outcomes, plus `unknown` (nothing to go on). */
+export const State = z.enum(["pass", "warn", "fail", "error", "unknown"]);
+export type State = z.infer<typeof State>;
+
+/** One slot of a probe's 24-hour timeline. */
+export const TimelineSlot = z.object({
+  start: z.iso.datetime(),
+  /** Worst outcome of the runs in the slot; `unknown` when none ran. */
+  state: State,
+  runs: z.number().int().nonnegative(),
+  /** Runs that did not pass. */
+  notPassing: z.number().int().nonnegative(),
+  /** Median and longest run duration in the slot, ms; null without runs. */
+  p50Ms: z.number().nullable(),
+  maxMs: z.number().nullable(),
+});
+export type TimelineSlot = z.infer<typeof TimelineSlot>;
+
+export const ProbeStatus = z.object({
+  id: z.string(),
+  title: z.string(),
+  stage: z.string(),
+  schedule: z.string(),
+  /** Expected time between runs, from the schedule. */
+  intervalSeconds: z.number(),
+  /** The latest result's status; `error` when results stopped coming (stale); `unknown` before the first. */
+  state: State,
+  latest: ProbeResult.nullable(),
+  /** No result for longer than staleFactor × interval: the probe is not running. */
+  stale: z.boolean(),
+  /** Seconds since the latest result started; null before the first. */
+  ageSeconds: z.number().nullable(),
+  /** The most recent compact history entries, newest first. */
+  history: z.array(HistoryEntry),
+  /** The last 24 hours in equal slots, oldest first. */
+  timeline: z.array(TimelineSlot),
+});
+export type ProbeStatus = z.infer<typeof ProbeStatus>;
+
+export const StageStatus = z.object({
+  id: z.string(),
+  title: z.string(),
+  state: State,
+  /** Probes that watch this stage; empty when nothing does (the stage is then `unknown`). */
+  probes: z.array(z.string()),
+  message: z.string(),
+});
+export type StageStatus = z.infer<typeof StageStatus>;
+
+export const SloWindow = z.object({
+  /** e.g. "5m", "1h", "30d". */
+  window: z.string(),
+  minutes: z.number(),
+  good: z.number(),
+  total: z.number(),
+  /** Bad over all events; null without events. */
+  errorRatio: z.number().nullable(),
+  /** errorRatio over the error budget; null without events. */
+  burnRate: z.number().nullable(),
+});
+export type SloWindow = z.infer<typeof SloWindow>;
+
+export const SloEntry = z.object({
+  id: z.string(),
+  title: z.string(),
+  target: z.number(),
+  periodDays: z.number(),
+  /** The event source behind the numbers, and how many events it had in the period. */
+  source: z.string().nullable(),
+  events: z.number(),
+  /** The whole period first, then each alert window once, shortest first. */
+  windows: z.array(SloWindow),
+  /** Share of the period's error budget left (below 0 when overspent); null without events. */
+  budgetRemaining: z.number().nullable(),
+  budgetRemainingMinutes: z.number().nullable(),
+  burnAlerts: z.array(z.object({
+    severity: z.string(), factor: z.number(), longWindow: z.string(), shortWindow: z.string(),
+    longBurnRate: z.number().nullable(), shortBurnRate: z.number().nullable(), firing: z.boolean(), guarded: z.boolean(),
+  })),
+  /** The most severe firing burn-rate alert, if any. */
+  severity: z.string().nullable(),
+});
+export type SloEntry = z.infer<typeof SloEntry>;
+
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const FiringAlert = z.object({
+  key: z.string(),
+  type: z.string(),
+  stage: z.string(),
+  probe: z.string().optional(),
+  check: z.string().optional(),
+  slo: z.string().optional(),
+  severity: z.string(),
+  since: z.string().nullable(),
+  /** Why it is not being announced: "silence:<id>" or "dependency:<alert key>". */
+  heldBy: z.string().optional(),
+  title: z.string(),
+  message: z.string(),
+  observed: Scalar,
+  threshold: Scalar,
+  evidence: z.array(z.string()),
+  evidenceTotal: z.number(),
+  nextStep: z.string().optional(),
+});
+export type FiringAlert = z.infer<typeof FiringAlert>;
+
+export const SilenceStatus = Silence.extend({ active: z.boolean() });
+
+export const StatusDocument = z.object({
+  version: z.literal(1),
+  generatedAt: z.iso.datetime(),
+  overall: z.object({ state: State, message: z.string() }),
+  /** Pipeline stages in the order a job travels them. */
+  stages: z.array(StageStatus),
+  probes: z.array(ProbeStatus),
+  slos: z.object({ evaluatedAt: z.string().nullable(), items: z.array(SloEntry) }),
+  alerts: z.object({ firing: z.array(FiringAlert), silences: z.array(SilenceStatus) }),
+});
+export type StatusDocument = z.infer<typeof StatusDocument>;

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKeyPair } from "../shared/beacon/signing.ts";
+import { CANARY_STAGES, REGRESSION_CHECKS } from "../shared/probes/canary/settings.ts";
+import { createHarness, waitForStatus, type Harness } from "./sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { canaryRig, statuses, type CanaryRig } from "./support/canary.ts";
+
+let h: Harness;
+let sandbox: Sandbox;
+const keys = generateKeyPair();
+const rigs: CanaryRig[] = [];
+const rig = (key: string | null = keys.privateKey, settings: Record<string, unknown> = {}) => {
+  const r = canaryRig(h, sandbox, key ?? undefined, settings);
+  rigs.push(r);
+  return r;
+};
+const ALL = ["canary", ...CANARY_STAGES.map((s) => `stage:${s}`), ...REGRESSION_CHECKS];
+
+async function canaryJobs(): Promise<number> {
+  const { rows } = await sandbox.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE jobspec_id LIKE 'sentinel-canary-%'");
+  return rows[0]!.n;
+}
+
+beforeAll(async () => {
+  h = await createHarness();
+  // Trust enforced with only the canary's key: the recipe is checked by the sandbox's real security pipeline.
+  sandbox = await h.start({ trustedKeys: [{ kid: "sentinel-canary", public_key: keys.publicKey, status: "active" }] });
+});
+afterAll(async () => {
+  await Promise.all(rigs.map((r) => r.close()));
+  await h?.close();
+});
+
+describe("canary against the sandbox", () => {
+  it("reports itself disabled without CANARY_SIGNING_KEY, alerting nobody and submitting nothing", async () => {
+    const before = await canaryJobs();
+    const { result, by } = await rig(null).invoke();
+    expect(result.status).toBe("pass");
+    expect(Object.keys(by)).toEqual(["canary"]);
+    expect(by["canary"]!.message).toMatch(/^disabled: CANARY_SIGNING_KEY is not set/);
+    expect(result.events).toBeUndefined();
+    expect(await canaryJobs()).toBe(before);
+  });
+
+  it("follows a signed canary through every stage across invocations, then counts its events once", async () => {
+    const r = rig();
+    const first = await r.invoke();
+    expect(first.by["canary"]!.message).toMatch(/^submitted canary sentinel-canary-\d+-[0-9a-f]{8}/);
+    expect(first.by["stage:accepted"]).toMatchObject({ status: "pass", threshold: "<= 8 s" });
+    expect(first.by["stage:outbox"]!.message).toMatch(/^pending/);
+    expect(first.result.events).toBeUndefined();
+    const id = (await r.state()).inFlight!.id;
+    expect(await h.redis.get(`${r.prefix}claim:canary`)).toBe(id);
+
+    await waitForStatus(sandbox, id, "completed");
+    r.advance(60);
+    const second = await r.invoke();
+    expect(Object.keys(second.by)).toEqual(ALL);
+    expect(second.result.status).toBe("pass");
+    for (const stage of CANARY_STAGES) expect(second.by[`stage:${stage}`]!.observed, stage).toEqual(expect.any(Number));
+    expect(second.by["stage:started"]!.observed as number).toBeLessThan(5);
+    expect(second.by["canary"]!.message).toContain(`canary ${id} settled after 60 s: passed every stage`);
+    expect(second.result.events).toEqual({ jobs: { good: 1, total: 1 }, "start-latency": { good: 1, total: 1 } });
+    expect(await h.redis.get(`${r.prefix}claim:canary`)).toBeNull();
+    expect((await r.state()).inFlight).toBeUndefined();
+
+    // Idle runs repeat the verdicts (so alerts see them) but submit nothing and count nothing.
+    r.advance(60);
+    const idle = await r.invoke();
+    expect(idle.by["canary"]!.message).toMatch(/^idle: last canary .* passed every stage.*; next in 13 min$/);
+    expect(idle.by["stage:receipt"]!.message).toMatch(new RegExp(`^canary ${id}: `));
+    expect(idle.result.events).toBeUndefined();
+    expect((await r.state()).lastSubmittedAt).toBeDefined();
+  });
+
+  it("submits one canary when two invocations run at once", async () => {
+    const r = rig();
+    const before = await canaryJobs();
+    const [a, b] = await Promise.all([r.invoke(), r.invoke()]);
+    const lines = [a, b].map((x) => x.by["canary"]!.message).sort();
+    expect(lines[0]).toBe("another invocation holds the canary slot: at most one canary is in flight");
+    expect(lines[1]).toMatch(/^submitted canary /);
+    expect(await canaryJobs()).toBe(before + 1);
+    expect((await r.state()).inFlight).toBeDefined();
+  });
+
+  it("fails the accepted stage with the fix when Beacon does not trust the key, and frees the slot", async () => {
+    const r = rig(generateKeyPair().privateKey);
+    const { result, by } = await r.invoke();
+    expect(result.status).toBe("fail");
+    expect(by["stage:accepted"]!.message).toContain("trust_violation:unknown");
+    expect(by["stage:accepted"]!.message).toContain("TRUSTED_KEYS_JSON");
+    expect(by["stage:accepted"]!.evidence[1]).toMatch(/^public key [A-Za-z0-9+/]{43}=$/);
+    expect(statuses(by)).toMatchObject({ "stage:created": "error", "stage:receipt": "error" });
+    expect(by["stage:created"]!.message).toMatch(/^canary sentinel-canary-\S+: not reached: the canary was held at accepted$/);
+    expect(result.events).toBeUndefined();
+    expect(await h.redis.get(`${r.prefix}claim:canary`)).toBeNull();
+    r.advance(60);
+    expect((await r.invoke()).by["canary"]!.message).toMatch(/^idle: .*next in 14 min$/);
+  });
+
+  it("follows the job through the API alone without Beacon's database and Redis, inferring what it cannot see", async () => {
+    const r = canaryRig(h, sandbox, keys.privateKey, {}, ({ BEACON_DATABASE_URL, NEON_WS_PROXY, BEACON_REDIS_REST_URL, BEACON_REDIS_REST_TOKEN, ...rest }) => ({
+      ...rest, SENTINEL_REDIS_REST_URL: BEACON_REDIS_REST_URL!, SENTINEL_REDIS_REST_TOKEN: BEACON_REDIS_REST_TOKEN!,
+    }));
+    rigs.push(r);
+    await r.invoke();
+    await waitForStatus(sandbox, (await r.state()).inFlight!.id, "completed");
+    r.advance(60);
+    const { result, by } = await r.invoke();
+    expect(result.status).toBe("pass");
+    expect(by["stage:outbox"]!.message).toMatch(/not observable here; inferred from the later stages$/);
+    expect(by["stage:started"]!.message).toMatch(/by 60 s \(first seen then\)$/);
+    expect(by["canary"]!.message).toContain("BEACON_DATABASE_URL is not set");
+    expect(result.events).toEqual({ jobs: { good: 1, total: 1 } }); // no exact start: no start-latency event
+  });
+
+  it("says it cannot run without the store's claims (a dry run)", async () => {
+    const r = rig();
+    const { canaryProbe } = await import("../shared/probes/canary/index.ts");
+    const { runProbe } = await import("../shared/runner.ts");
+    const result = await runProbe(canaryProbe, { deps: { ...r.rt.deps, claims: undefined }, settings: r.rt.config.settings, targets: r.rt.targets, redact: r.rt.redact });
+    expect(result.checks).toEqual([expect.objectContaining({ name: "canary", status: "error", message: expect.stringContaining("dry run") })]);
+  });
+});

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { httpFunction } from "../netlify/http/handler.ts";
+import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
+import { evaluate } from "../netlify/fanin.ts";
+import { PROBES } from "../shared/probes/registry.ts";
+import { healthProbe } from "../shared/probes/health.ts";
+import { runProbe } from "../shared/runner.ts";
+import type { Runtime } from "../netlify/runtime.ts";
+import { createHarness, jobSpec, submit, type Harness } from "./sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { serveHandlers, type Served } from "./support/http-handlers.ts";
+
+/**
+ * The status page in a real headless browser (Debian's chromium driven by playwright-core): it renders,
+ * its one inline script runs under the page's CSP, it refreshes itself, and during an incident the
+ * failing stage shows as failing. The screenshot is kept in test/artifacts/ (gitignored).
+ */
+const SCREENSHOT = path.resolve(import.meta.dirname, "artifacts/status-page.png");
+
+function chromiumPath(): string {
+  try {
+    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
+  } catch {
+    throw new Error("chromium is not installed, so the status page cannot be tested in a browser. Install Debian's package: apt-get install -y chromium (.ci/run does this).");
+  }
+}
+
+let h: Harness;
+let sandbox: Sandbox;
+let rt: Runtime;
+let server: Served;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+async function runAll() {
+  for (const probe of PROBES) await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+}
+
+beforeAll(async () => {
+  const executablePath = chromiumPath();
+  h = await createHarness();
+  sandbox = await h.start({ sigBypass: true });
+  rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { requestTimeoutMs: 2_000 } } }));
+  for (let i = 0; i < 3; i++) await submit(sandbox, jobSpec());
+  await sandbox.drain();
+  await runAll();
+  await evaluate(rt, { notify: true });
+  const fn = (route: typeof pageRoute) => httpFunction(route, () => rt);
+  server = await serveHandlers({ "/status": fn(pageRoute), "/api/status": fn(statusRoute), "/api/status/badge": fn(badgeRoute), "/api/metrics": fn(metricsRoute) });
+  browser = await chromium.launch({ executablePath, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
+  page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
+  page.on("request", (r) => void (!r.url().startsWith(server.url) && problems.push(`external request: ${r.url()}`)));
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await rt?.close();
+  await h?.close();
+});
+
+const stage = (id: string) => page.locator(`.stage[data-stage="${id}"]`);
+
+describe("the status page in chromium", () => {
+  it("renders the pipeline in order, every stage's state in words, and the probes' pictures with text alternatives", async () => {
+    const response = await page.goto(`${server.url}/status`);
+    expect(response?.status()).toBe(200);
+    expect(await page.locator(".stage").evaluateAll((els) => els.map((e) => e.getAttribute("data-stage")))).toEqual(
+      ["portal", "runner-api", "outbox", "queue", "worker", "receipts"]);
+    await expect.poll(() => stage("runner-api").getAttribute("data-state")).toBe("pass");
+    expect(await stage("runner-api").locator(".word").textContent()).toBe("Passing");
+    expect(await page.locator("svg[role=img]").count()).toBe(PROBES.length * 2);
+    const unlabelled = await page.locator("svg").evaluateAll((els) => els.filter((e) => !(e.getAttribute("aria-label") ?? "").trim()).length);
+    expect(unlabelled).toBe(0);
+    expect(await page.locator("h2").allTextContents()).toEqual(expect.arrayContaining(["Service level objectives", "Probes"]));
+  });
+
+  it("keeps text readable: state words and badges have at least 4.5:1 contrast", async () => {
+    const ratios = await page.locator(".stage .word, .badge").evaluateAll((els) => {
+      const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+      const lum = ([r, g, b]: number[]) => {
+        const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+      };
+      const background = (e: Element | null): string => {
+        for (let n = e; n; n = n.parentElement) {
+          const bg = getComputedStyle(n).backgroundColor;
+          if (bg && bg !== "rgba(0, 0, 0, 0)" && bg !== "transparent") return bg;
+        }
+        return "rgb(255, 255, 255)";
+      };
+      return els.map((e) => {
+        const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(rgb(background(e)))];
+        return { text: e.textContent, ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+      });
+    });
+    expect(ratios.length).toBeGreaterThan(6);
+    expect(ratios.filter((r) => r.ratio < 4.5)).toEqual([]);
+  });
+
+  it("during an incident, the failing stage shows as failing after the page refreshes itself", async () => {
+    sandbox.incidents.set("health-unhealthy", true);
+    try {
+      await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+      // The page refreshes on a timer and whenever the tab becomes visible: the latter, now.
+      await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+      await expect.poll(() => stage("runner-api").getAttribute("data-state"), { timeout: 10_000 }).toBe("fail");
+      expect(await stage("runner-api").locator(".word").textContent()).toBe("Failing");
+      expect(await stage("runner-api").locator(".msg").textContent()).toContain("runner-health failing");
+      expect(await page.locator("#refresh").textContent()).toMatch(/^Updated /);
+      expect(await page.title()).toBe("Beacon pipeline: failing");
+      await expect.poll(() => page.locator(`#probe-health .checks`).textContent()).toContain("/health -> HTTP 503");
+      mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    } finally {
+      sandbox.incidents.set("health-unhealthy", false);
+    }
+  });
+
+  it("loaded nothing from elsewhere and raised no error (the CSP allowed its script)", () => {
+    expect(problems).toEqual([]);
+  });
+});
