@@ -28,6 +28,7 @@ export async function startCommand(args: string[]): Promise<number> {
   });
   say(`start: Netlify functions served at ${netlify.url} (each function is bundled on its first run: the first results take a little while)`);
   for (const f of netlify.scheduled) say(`start:   ${f.name.padEnd(16)} ${f.schedule}`);
+  say(`start: status page ${netlify.url}/status · status API ${netlify.url}/api/status`);
   if (local) {
     say(`start: try an incident:  npx sentinel incident health-unhealthy on --url ${local.sandbox.url}`);
     say("start: to use the CLI against this stack (npx sentinel run health, evaluate, status...), export:");
