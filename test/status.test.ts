@@ -190,8 +190,8 @@ describe("the status page", () => {
       ...snapshot().latest,
       outbox: result("outbox", "fail", 0, [check({ name: "jobs-stuck-created", status: "fail", observed: 1, threshold: 0, message: hostile, evidence: [`job ${hostile}`] })]),
       queue: result("queue", "pass", 0, [
-        check({ name: "stage:submit", status: "pass", observed: 120, threshold: 1000, message: "" }),
-        check({ name: "stage:execute", status: "fail", observed: 9000, threshold: 5000, message: "slow executor" }),
+        check({ name: "stage:submit", status: "pass", observed: 0.12, threshold: "<= 8 s", message: "" }),
+        check({ name: "stage:execute", status: "fail", observed: 150, threshold: "<= 120 s", message: "slow executor" }),
       ]),
     },
   }));
@@ -223,7 +223,7 @@ describe("the status page", () => {
     expect(svgs.length).toBe(PROBES.length * 2);
     for (const svg of svgs) expect(svg).toMatch(/role="img" aria-label="[^"]{10,}"/);
     expect(html).toContain('<div class="bar" role="img" aria-label="0.0% of the error budget left"><span class="fill f-fail" style="width:0.0%">');
-    expect(html).toMatch(/Canary stage timings[\s\S]*submit[\s\S]*120 ms · Passing[\s\S]*execute[\s\S]*9000 ms · Failing[\s\S]*slow executor/);
+    expect(html).toMatch(/Canary stage timings[\s\S]*submit[\s\S]*at 0.1 s · Passing[\s\S]*execute[\s\S]*at 3 min · Failing[\s\S]*slow executor/);
     expect(html).toContain("Active incidents (0)");
   });
 });
