@@ -8,6 +8,7 @@ import type { Notification } from "../alerting/notification.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
 import type { Keys } from "../store/keys.ts";
 import { hashReply, streamReply } from "../store/replies.ts";
+import { readStored } from "../store/documents.ts";
 import type { Logger } from "../log.ts";
 import { decide, type FanInPolicy, type FanInSnapshot } from "./evaluate.ts";
 
@@ -138,30 +139,17 @@ async function evaluateLocked(
 function parseResults(entries: [string, Record<string, unknown>][], log: Logger): ProbeResult[] {
   const out: ProbeResult[] = [];
   for (const [id, fields] of entries) {
-    const doc = typeof fields.doc === "string" ? safeJson(fields.doc) : fields.doc;
-    const parsed = ProbeResult.safeParse(doc);
-    if (parsed.success) out.push(parsed.data);
+    const result = readStored(ProbeResult, fields.doc);
+    if (result) out.push(result);
     else log.warn("skipped an unreadable result in the stream", { id });
   }
   return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
 function parseState(raw: string | null): AlertState {
-  const parsed = AlertState.safeParse(raw ? safeJson(raw) : undefined);
-  return parsed.success ? parsed.data : emptyState();
+  return readStored(AlertState, raw) ?? emptyState();
 }
 
 export function parseSilences(raw: unknown): Silence[] {
-  return Object.values(hashReply(raw)).flatMap((v) => {
-    const parsed = Silence.safeParse(typeof v === "string" ? safeJson(v) : v);
-    return parsed.success ? [parsed.data] : [];
-  });
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return Object.values(hashReply(raw)).flatMap((v) => readStored(Silence, v) ?? []);
 }

@@ -1,3 +1,4 @@
+import { readStored } from "../store/documents.ts";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import { escapeMrkdwn, type SlackMessage } from "../slack/message.ts";
@@ -35,14 +36,7 @@ export async function recordAudit(redis: Redis, keys: Keys, entry: AuditEntry, l
 /** Newest first; unreadable entries are skipped. */
 export async function readAudit(redis: Redis, keys: Keys, count: number): Promise<AuditEntry[]> {
   const raws = await redis.lrange<string>(keys.audit, 0, count - 1);
-  return raws.flatMap((raw) => {
-    try {
-      const parsed = AuditEntry.safeParse(typeof raw === "string" ? JSON.parse(raw) : raw);
-      return parsed.success ? [parsed.data] : [];
-    } catch {
-      return [];
-    }
-  });
+  return raws.flatMap((raw) => readStored(AuditEntry, raw) ?? []);
 }
 
 const SHOWN = 15;

@@ -1,3 +1,4 @@
+import { readStored } from "../store/documents.ts";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import { ProbeResult } from "../result.ts";
@@ -87,11 +88,5 @@ function parseHistory(raw: unknown): HistoryEntry[] {
 }
 
 function parseWith<T>(schema: z.ZodType<T>, raw: unknown): T | null {
-  if (typeof raw !== "string") return null;
-  try {
-    const parsed = schema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return readStored(schema, raw) ?? null;
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import pRetry from "p-retry";
 import { ProbeResult, CheckStatus } from "../result.ts";
 import type { Keys } from "./keys.ts";
+import { readStored } from "./documents.ts";
 
 /** One line of a probe's history: enough for a 24-hour timeline and latency trend. */
 export const HistoryEntry = z.object({
@@ -60,35 +61,18 @@ export function createResultStore(redis: Redis, keys: Keys, options: ResultStore
 
     async loadState(probe) {
       const raw = await redis.get<string>(keys.state(probe));
-      return raw == null ? undefined : parseOrUndefined(raw);
+      return readStored(z.unknown(), raw); // each stateful probe validates its own state
     },
 
     async latest(probes) {
       if (probes.length === 0) return {};
       const raws = await redis.mget<(string | null)[]>(...probes.map(keys.latest));
-      return Object.fromEntries(probes.map((p, i) => [p, parseResult(raws[i] ?? null)]));
+      return Object.fromEntries(probes.map((p, i) => [p, readStored(ProbeResult, raws[i]) ?? null]));
     },
 
     async history(probe, count) {
       const raws = await redis.lrange<string>(keys.history(probe), 0, count - 1);
-      return raws.flatMap((raw) => {
-        const entry = HistoryEntry.safeParse(parseOrUndefined(raw));
-        return entry.success ? [entry.data] : [];
-      });
+      return raws.flatMap((raw) => readStored(HistoryEntry, raw) ?? []);
     },
   };
-}
-
-function parseOrUndefined(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-}
-
-function parseResult(raw: string | null): ProbeResult | null {
-  if (raw == null) return null;
-  const parsed = ProbeResult.safeParse(parseOrUndefined(raw));
-  return parsed.success ? parsed.data : null;
 }
