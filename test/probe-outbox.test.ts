@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "@neondatabase/serverless";
+import { checkOf } from "./support/results.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Settings } from "../shared/config/index.ts";
 import { closePool, createSqlPool } from "../shared/db.ts";
@@ -37,11 +38,6 @@ function run(sql: SqlClient | undefined, settings: Partial<OutboxSettings> = {},
   });
 }
 
-function checkOf(result: ProbeResult, name: string) {
-  const found = result.checks.find((c) => c.name === name);
-  if (!found) throw new Error(`no check ${name} in ${result.checks.map((c) => c.name).join(", ")}`);
-  return found;
-}
 
 function expectAllPass(result: ProbeResult) {
   expect(result.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message} ${c.evidence.join(" | ")}`)).toEqual([]);

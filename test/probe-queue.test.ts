@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo } from "node:net";
+import { checkOf } from "./support/results.ts";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -43,11 +44,6 @@ function run(o: RunOptions): Promise<ProbeResult> {
   });
 }
 
-function checkOf(result: ProbeResult, name: string) {
-  const found = result.checks.find((c) => c.name === name);
-  if (!found) throw new Error(`no check ${name} in ${result.checks.map((c) => c.name).join(", ")}`);
-  return found;
-}
 
 function expectAllPass(result: ProbeResult) {
   expect(result.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message} ${c.evidence.join(" | ")}`)).toEqual([]);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { probeTimeoutMs } from "./settings.ts";
 import { check, type Check } from "../result.ts";
 import { boundedFetch, excerpt, parseJson } from "../http.ts";
 import { GenericHealthBody, HealthBody, ReadyBody } from "../beacon/health.ts";
@@ -7,7 +8,7 @@ import type { Probe, ProbeContext } from "./types.ts";
 
 const Settings = z.object({
   /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
-  timeoutMs: z.number().int().positive().max(28_000).default(20_000),
+  timeoutMs: probeTimeoutMs(20_000),
   /** Per-endpoint budget; a slower answer is a failed check. */
   requestTimeoutMs: z.number().int().positive().default(5_000),
   /** An answer slower than this is degraded (warn). */

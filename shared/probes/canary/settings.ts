@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { seconds, probeTimeoutMs } from "../settings.ts";
 
 /** The stages a canary job travels, in order (contract sheet §2-§5). Each is reported as `stage:<name>`. */
 export const CANARY_STAGES = ["accepted", "created", "outbox", "published", "queued", "processing", "started", "completed", "receipt"] as const;
@@ -8,7 +9,6 @@ export type CanaryStage = (typeof CANARY_STAGES)[number];
 export const REGRESSION_CHECKS = ["regression:left-created", "regression:id-populated", "regression:questions-answered"] as const;
 export type RegressionCheck = (typeof REGRESSION_CHECKS)[number];
 
-const seconds = (fallback: number) => z.number().positive().default(fallback);
 
 /**
  * Seconds after submission by which each stage must have happened. `accepted` is bounded by the submit
@@ -29,7 +29,7 @@ export const StageBudgets = z.object({
 /** `probes.canary` of SENTINEL_SETTINGS. */
 export const CanarySettings = z.object({
   /** Whole-run budget, inside Netlify's 30 s limit for scheduled functions. */
-  timeoutMs: z.number().int().positive().max(28_000).default(20_000),
+  timeoutMs: probeTimeoutMs(20_000),
   /** Per-request budget (the submit and the job read). */
   requestTimeoutMs: z.number().int().positive().default(8_000),
   /** Minutes between two canary submissions (the function runs every minute to follow the one in flight). */

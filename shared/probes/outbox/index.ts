@@ -1,16 +1,15 @@
 import { z } from "zod";
+import { seconds, count, probeTimeoutMs } from "../settings.ts";
 import { check, type Check } from "../../result.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { queryOutbox, queryStuck } from "./queries.ts";
 import { judgeBacklog, judgeEnvelopes, judgeStuck, OUTBOX_CHECKS, STUCK_CHECKS } from "./judge.ts";
 
-const seconds = (fallback: number) => z.number().positive().default(fallback);
-const count = (fallback: number) => z.number().int().nonnegative().default(fallback);
 
 /** `probes.outbox` settings. Stuck-state defaults are Beacon's own (STUCK_JOBS_ANALYSIS.md). */
 export const OutboxSettings = z.object({
   /** Whole-probe budget, inside Netlify's 30 s limit for scheduled functions. */
-  timeoutMs: z.number().int().positive().max(28_000).default(20_000),
+  timeoutMs: probeTimeoutMs(20_000),
   /** Unpublished rows at which the backlog warns / fails. The publisher takes 100 per pass. */
   unpublishedWarnCount: count(100),
   unpublishedFailCount: count(1_000),

@@ -1,16 +1,15 @@
 import { z } from "zod";
+import { seconds, count, probeTimeoutMs } from "../settings.ts";
 import { check, type Check } from "../../result.ts";
 import type { Probe } from "../types.ts";
 import { readQueue } from "./read.ts";
 import { judgeContract, judgeDead, judgeDepth, judgeLatency, judgeRetry, QUEUE_CHECKS, sampleMain } from "./judge.ts";
 
-const seconds = (fallback: number) => z.number().positive().default(fallback);
-const count = (fallback: number) => z.number().int().nonnegative().default(fallback);
 
 /** `probes.queue` settings. */
 export const QueueSettings = z.object({
   /** Whole-probe budget, inside Netlify's 30 s limit for scheduled functions. */
-  timeoutMs: z.number().int().positive().max(28_000).default(20_000),
+  timeoutMs: probeTimeoutMs(20_000),
   /** Waiting messages in the main list at which the queue warns / fails. */
   depthWarnCount: count(100),
   depthFailCount: count(1_000),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { probeTimeoutMs } from "../settings.ts";
 
 /**
  * `probes.receipts` of SENTINEL_SETTINGS. Requests per run: 1 (executions page) + 1 (job list) +
@@ -6,7 +7,7 @@ import { z } from "zod";
  */
 export const ReceiptsSettings = z.object({
   /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
-  timeoutMs: z.number().int().positive().max(28_000).default(25_000),
+  timeoutMs: probeTimeoutMs(25_000),
   /** Per-request budget; the two list reads run together, then the job details together. */
   requestTimeoutMs: z.number().int().positive().default(8_000),
   /** `limit` of GET /api/v1/executions (Beacon caps it at 100). */

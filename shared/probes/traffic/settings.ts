@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { probeTimeoutMs } from "../settings.ts";
 
 /**
  * `probes.traffic` of SENTINEL_SETTINGS. The per-run bounds flag a clearly bad window; the SLOs hold the
@@ -6,7 +7,7 @@ import { z } from "zod";
  */
 export const TrafficSettings = z.object({
   /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
-  timeoutMs: z.number().int().positive().max(28_000).default(15_000),
+  timeoutMs: probeTimeoutMs(15_000),
   /** Budget of the one /metrics request. */
   requestTimeoutMs: z.number().int().positive().default(5_000),
   /** A larger /metrics body is not read further and fails the scrape. */
