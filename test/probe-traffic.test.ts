@@ -133,10 +133,11 @@ describe("traffic probe (stand-in /metrics)", () => {
     );
     const c = byName(out);
     expect(out.checks.every((k) => k.status === "pass")).toBe(true);
-    expect(out.events).toEqual({ requests: { good: 40, total: 40 }, jobs: { good: 4, total: 4 }, "queue-latency": { good: 4, total: 4 } });
+    // Beacon's default buckets stop at 10 s: no measure of "within 120 s", so no queue-latency event.
+    expect(out.events).toEqual({ requests: { good: 40, total: 40 }, jobs: { good: 4, total: 4 } });
     expect(c.requests?.message).toMatch(/40 requests since 2025-09-13T10:00:00.000Z \(300 s\): 2xx 35, 4xx 5/);
     expect(c["5xx-ratio"]?.observed).toBe(0);
-    expect(c["queue-latency"]?.message).toMatch(/le="10", the largest <= 120 s: a lower bound/);
+    expect(c["queue-latency"]?.message).toMatch(/le="10", the largest <= 120 s: a lower bound, so at most a warning, and not an SLO source/);
   });
 
   it("fails 5xx-ratio and names the failing routes", async () => {
@@ -161,12 +162,13 @@ describe("traffic probe (stand-in /metrics)", () => {
     expect(out.events?.jobs).toEqual({ good: 1, total: 4 });
   });
 
-  it("fails queue-latency per region when jobs wait past the bucket", async () => {
+  it("warns (cannot fail on a lower bound) per region when jobs wait past the 10 s bucket", async () => {
     const out = await window(beacon(() => {}), beacon((m) => {
       latencies(m, "US", [200, 300, 1]);
       latencies(m, "EU", [0.1]);
     }));
-    expect(byName(out)["queue-latency"]).toMatchObject({ status: "fail", observed: 0.5, evidence: ["region US: 2 of 3 waited > 10 s"] });
+    expect(byName(out)["queue-latency"]).toMatchObject({ status: "warn", observed: 0.5, evidence: ["region US: 2 of 3 waited > 10 s"] });
+    expect(out.events?.["queue-latency"]).toBeUndefined();
   });
 
   it("uses the le=\"120\" bucket itself when Beacon exports one", async () => {
@@ -177,6 +179,9 @@ describe("traffic probe (stand-in /metrics)", () => {
     const out = await window(histogram(0, 0), histogram(9, 10));
     expect(byName(out)["queue-latency"]).toMatchObject({ status: "pass", observed: 0.9 });
     expect(byName(out)["queue-latency"]?.message).toMatch(/within 120 s .*\(bucket le="120"\)/);
+    expect(out.events?.["queue-latency"]).toEqual({ good: 9, total: 10 });
+    const slow = await window(histogram(0, 0), histogram(5, 10));
+    expect(byName(slow)["queue-latency"]).toMatchObject({ status: "fail", observed: 0.5 });
   });
 
   it("treats a counter that went down as reset: the current value is the increase", async () => {
@@ -219,7 +224,7 @@ describe("traffic probe (stand-in /metrics)", () => {
   it("reports job-success as not measured when the job counters are not exported", async () => {
     const out = await window('http_requests_total{path="/health",method="GET",status="200"} 1\n', 'http_requests_total{path="/health",method="GET",status="200"} 9\n');
     expect(byName(out)["job-success"]).toMatchObject({ status: "error", message: expect.stringMatching(/jobs_processed_total or jobs_failed_total is not exported/) });
-    expect(out.events).toEqual({ requests: { good: 8, total: 8 }, "queue-latency": { good: 0, total: 0 } });
+    expect(out.events).toEqual({ requests: { good: 8, total: 8 } });
   });
 
   const huge = "x".repeat(3 * 1024 * 1024);
@@ -306,7 +311,7 @@ describe("traffic probe against the Beacon sandbox, through the runner and the s
 
     const second = await run();
     expect(second.events?.jobs).toEqual({ good: 1, total: 1 });
-    expect(second.events?.["queue-latency"]).toEqual({ good: 1, total: 1 });
+    expect(second.events?.["queue-latency"]).toBeUndefined(); // the sandbox exports Beacon's default buckets (up to 10 s)
     expect(second.events?.requests).toMatchObject({ total: 4 });
     const ratio = second.checks.find((c) => c.name === "5xx-ratio");
     expect(ratio).toMatchObject({ status: "fail", evidence: ["/api/v1/executions -> 500: 3"] });
