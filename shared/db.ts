@@ -12,12 +12,15 @@ export interface SqlPoolOptions {
   wsProxy?: string;
   /** Maximum open connections. Default: the driver's (10). */
   max?: number;
+  /** Give up opening a connection after this long, so an unreachable database is a failed check, not a hung probe. Default 5000. */
+  connectTimeoutMs?: number;
 }
 
 /** Builds a Neon `Pool`; connections open lazily, on the first query. */
 export function createSqlPool(opts: SqlPoolOptions): Pool {
   const pool = new Pool({
     connectionString: opts.connectionString,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     ...(opts.max === undefined ? {} : { max: opts.max }),
   });
   // Per-pool, not global: mutating `neonConfig` would silently point every other pool in the

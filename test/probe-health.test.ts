@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
+import net from "node:net";
+import { once } from "node:events";
 import { promisify } from "node:util";
 import { createHarness, type Harness } from "../test/sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
@@ -111,6 +113,21 @@ describe("health probe against hostile endpoints", () => {
     expect(byName.database).toMatchObject({ status: "fail" });
     expect(byName.redis).toMatchObject({ status: "fail" });
     expect(result.status).toBe("fail");
+  });
+
+  it("fails the database check, not the whole probe, when the database accepts connections and never answers", async () => {
+    const silent = net.createServer(() => {}); // accepts, then says nothing
+    silent.listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const { port } = silent.address() as { port: number };
+    try {
+      const { result, byName } = await runHealth({ timeoutMs: 15_000 }, { BEACON_DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/db` });
+      expect(result.error).toBeUndefined();
+      expect(byName.database).toMatchObject({ status: "fail", threshold: "reachable" });
+      expect(byName["runner-health"]!.status).toBe("pass");
+    } finally {
+      silent.close();
+    }
   });
 
   it("keeps the secrets of failing connections out of the result", async () => {
