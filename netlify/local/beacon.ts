@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { startServices, type Services } from "../../test/support/services.ts";
 import { startSandbox, type Sandbox } from "../../test/sandbox/index.ts";
+import { generateKeyPair } from "../../shared/beacon/signing.ts";
 
 /** A local Beacon (the sandbox) on real or embedded Postgres and Redis, and the env that points at it. */
 export interface LocalBeacon {
@@ -34,6 +35,8 @@ export async function startLocalBeacon(options: { port?: number; log: (line: str
     BEACON_REDIS_REST_TOKEN: services.redis.restToken,
     BEACON_ADMIN_TOKEN: beaconAdminToken,
     SENTINEL_ADMIN_TOKEN: randomBytes(18).toString("base64url"),
+    // The sandbox verifies every signature but keeps no allowlist, so a fresh key lets the canary run.
+    CANARY_SIGNING_KEY: generateKeyPair().privateKey,
   };
   return {
     services, sandbox, env,
