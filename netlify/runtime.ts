@@ -34,14 +34,15 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
   const config = loadConfig(env, { requireStore: options.requireStore });
   const redact = createRedactor(config.secrets);
   const log = options.log ?? createConsoleLogger(redact);
-  const pool = config.database ? createSqlPool({ ...config.database, max: 4 }) : undefined;
+  const db = config.settings.beacon.database;
+  const pool = config.database ? createSqlPool({ ...config.database, max: 4, connectTimeoutMs: db.connectTimeoutMs }) : undefined;
   const beaconRedis = config.beaconRedis ? upstash(config.beaconRedis, options.redisRetries) : undefined;
   const storeRedis = config.store ? upstash(config.store, options.redisRetries) : undefined;
   const deps: ProbeDeps = {
     now: options.now ?? (() => new Date()),
     fetch: options.fetch ?? globalThis.fetch,
     log,
-    sql: pool ? createSqlClient(pool, { statementTimeoutMs: 5_000 }) : undefined,
+    sql: pool ? createSqlClient(pool, { statementTimeoutMs: db.statementTimeoutMs }) : undefined,
     beaconRedis,
     claims: storeRedis && config.store ? createClaims(storeRedis, createKeys(config.store.keyPrefix)) : undefined,
   };

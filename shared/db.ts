@@ -12,7 +12,7 @@ export interface SqlPoolOptions {
   wsProxy?: string;
   /** Maximum open connections. Default: the driver's (10). */
   max?: number;
-  /** Give up opening a connection after this long, so an unreachable database is a failed check, not a hung probe. Default 5000. */
+  /** Give up opening a connection after this many ms, so a silent database is a failed check, not a hung probe. Default 10000. */
   connectTimeoutMs?: number;
 }
 
@@ -20,7 +20,7 @@ export interface SqlPoolOptions {
 export function createSqlPool(opts: SqlPoolOptions): Pool {
   const pool = new Pool({
     connectionString: opts.connectionString,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
     ...(opts.max === undefined ? {} : { max: opts.max }),
   });
   // Per-pool, not global: mutating `neonConfig` would silently point every other pool in the

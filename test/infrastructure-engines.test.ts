@@ -67,7 +67,7 @@ describe.each(combinations)("engines postgres=$pg redis=$redis", ({ pg, redis, u
   });
 
   it.runIf(pg === "pglite")("answers a connection blocked by another's open transaction with an error, not a hang", async () => {
-    const pool = createSqlPool({ connectionString: services.postgres.connectionString, wsProxy: services.postgres.wsProxy, max: 2 });
+    const pool = createSqlPool({ connectionString: services.postgres.connectionString, wsProxy: services.postgres.wsProxy, max: 2, connectTimeoutMs: 30_000 });
     const holder = await pool.connect();
     try {
       await holder.query("BEGIN");

@@ -121,7 +121,10 @@ describe("health probe against hostile endpoints", () => {
     await once(silent, "listening");
     const { port } = silent.address() as { port: number };
     try {
-      const { result, byName } = await runHealth({ timeoutMs: 15_000 }, { BEACON_DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/db` });
+      const rt = sentinelRuntime(sentinelEnv(h, sandbox, { beacon: { database: { connectTimeoutMs: 1_500 } }, probes: { health: { timeoutMs: 15_000 } } },
+        { BEACON_DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/db` }));
+      const result = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact }).finally(() => rt.close());
+      const byName = Object.fromEntries(result.checks.map((c) => [c.name, c])) as Record<string, Check>;
       expect(result.error).toBeUndefined();
       expect(byName.database).toMatchObject({ status: "fail", threshold: "reachable" });
       expect(byName["runner-health"]!.status).toBe("pass");

@@ -17,6 +17,17 @@ export const BeaconSettings = z.object({
   tables: z
     .object({ jobs: SqlName.default("jobs"), outbox: SqlName.default("outbox"), executions: SqlName.default("executions") })
     .prefault({}),
+  database: z
+    .object({
+      /**
+       * Give up opening a connection after this many ms. Above Neon's cold start (a suspended compute
+       * wakes in a few seconds) and well inside a probe's budget, so a silent database fails its check.
+       */
+      connectTimeoutMs: z.number().int().positive().max(20_000).default(10_000),
+      /** Per-statement limit for the sentinel's read-only queries. */
+      statementTimeoutMs: z.number().int().positive().max(20_000).default(5_000),
+    })
+    .prefault({}),
   queue: z
     .object({
       /** Beacon's cfg.JobsQueueName. The retry zset, dead list and processing markers derive from it. */
