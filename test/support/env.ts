@@ -10,7 +10,7 @@ export type { TestServicesInfo } from "./provided.ts";
 export function testServices(): TestServicesInfo {
   const info = inject("sentinelServices") as TestServicesInfo | undefined;
   if (info === undefined) {
-    throw new Error("No test services: run the tests with vitest.config.ts (its globalSetup starts Postgres and Redis)");
+    throw new Error("No test services: run the tests with test/vitest.config.ts, e.g. `npm run test:only -- <file>` (its globalSetup starts Postgres and Redis)");
   }
   return info;
 }
