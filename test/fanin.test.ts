@@ -6,6 +6,7 @@ import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
 import { closedPort } from "./support/hostile.ts";
 import { testServices } from "./support/env.ts";
+import { startCountingProxy } from "./support/http-handlers.ts";
 import { findProbe } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
 import { evaluate } from "../netlify/fanin.ts";
@@ -203,12 +204,23 @@ describe("fan-in against the sandbox, with a local Slack", () => {
     expect((await s.evaluate()).notifications.map((n) => n.alertKey)).toEqual(["check/health/runner-health"]);
   });
 
-  it("reads in two round trips and counts its commands", async () => {
-    const s = sentinel();
-    await s.probe("health");
-    const report = await s.evaluate();
-    expect(report.commands).toBeGreaterThan(0);
-    console.info(`fan-in: ${report.commands} Redis commands for ${report.consumed} new result(s)`);
-    expect(report.slos.find((x) => x.id === "api-availability")).toMatchObject({ source: "health:availability", events: 1 });
+  it("reads in two round trips, writes in two, and counts its commands", async () => {
+    const info = testServices();
+    const proxy = await startCountingProxy(info.redis.restUrl);
+    try {
+      const s = sentinel({ env: { SENTINEL_REDIS_REST_URL: proxy.url, SENTINEL_REDIS_REST_TOKEN: info.redis.restToken } });
+      await s.probe("health");
+      proxy.reset();
+      const preview = await evaluate(s.rt, { notify: false });
+      expect(proxy.count()).toBe(2); // one pipeline, then XRANGE from the cursor it read
+      expect(preview.consumed).toBe(1);
+      proxy.reset();
+      const report = await s.evaluate();
+      expect(proxy.count()).toBe(4); // the same two reads, the MULTI of writes, the lock release
+      console.info(`fan-in: ${report.commands} Redis commands in ${proxy.count()} round trips for ${report.consumed} new result(s)`);
+      expect(report.slos.find((x) => x.id === "api-availability")).toMatchObject({ source: "health:availability", events: 1 });
+    } finally {
+      await proxy.close();
+    }
   });
 });
