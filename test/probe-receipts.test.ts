@@ -8,10 +8,9 @@ import { receiptsProbe } from "../shared/probes/receipts/index.ts";
 import type { ReceiptsSettings } from "../shared/probes/receipts/settings.ts";
 import type { ProbeContext } from "../shared/probes/types.ts";
 import { generateKeyPair } from "../shared/beacon/signing.ts";
-import { startSandbox, type Sandbox } from "./sandbox/index.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { createHarness, type Harness } from "./sandbox/testing.ts";
 import { buildReceipt, type ReceiptVariant } from "./sandbox/receipts.ts";
-import { createDirectRedis, testServices } from "./support/env.ts";
-import { isolatedDatabase, randomPrefix, type IsolatedDatabase } from "./support/isolation.ts";
 
 function ctx(apiUrl: string | null, overrides: Partial<ReceiptsSettings> = {}): ProbeContext<ReceiptsSettings> {
   return {
@@ -33,9 +32,8 @@ const statuses = (checks: Record<string, Check>) => Object.fromEntries(Object.en
 const ALL_PASS = { "executions-api": "pass", "jobs-api": "pass", "id-mapping": "pass", receipts: "pass" };
 
 describe("receipts probe against the Beacon sandbox", () => {
-  const services = testServices();
-  const prefix = randomPrefix();
-  let db: IsolatedDatabase;
+  let h: Harness;
+  let prefix: string;
   let sandbox: Sandbox;
   let seq = 0;
 
@@ -59,17 +57,13 @@ describe("receipts probe against the Beacon sandbox", () => {
   }
 
   beforeAll(async () => {
-    db = await isolatedDatabase(services);
-    sandbox = await startSandbox({
-      sql: { connectionString: db.connectionString, wsProxy: services.postgres.wsProxy },
-      redis: () => createDirectRedis(services),
-      queueName: `${prefix}jobs`, redisKeyPrefix: prefix, sigBypass: true, executionDelayMs: 5,
-    });
+    h = await createHarness();
+    prefix = h.prefix;
+    sandbox = await h.start({ sigBypass: true, executionDelayMs: 5 });
     await runJob();
   });
   afterAll(async () => {
-    await sandbox?.close();
-    await db?.drop();
+    await h?.close();
   });
   beforeEach(() => sandbox.incidents.reset());
 

@@ -13,10 +13,10 @@ import type { TrafficSettings } from "../shared/probes/traffic/settings.ts";
 import { runProbe } from "../shared/runner.ts";
 import { createKeys } from "../shared/store/keys.ts";
 import { createResultStore } from "../shared/store/results.ts";
-import { startSandbox, type Sandbox } from "./sandbox/index.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { createHarness, type Harness } from "./sandbox/testing.ts";
 import { Metrics } from "./sandbox/metrics.ts";
-import { createDirectRedis, testServices } from "./support/env.ts";
-import { isolatedDatabase, randomPrefix, type IsolatedDatabase } from "./support/isolation.ts";
+import { testServices } from "./support/env.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -268,21 +268,17 @@ describe("traffic probe (stand-in /metrics)", () => {
 
 describe("traffic probe against the Beacon sandbox, through the runner and the store", () => {
   const services = testServices();
-  let db: IsolatedDatabase;
+  let h: Harness;
+  let prefix: string;
   let sandbox: Sandbox;
-  const prefix = randomPrefix();
 
   beforeAll(async () => {
-    db = await isolatedDatabase(services);
-    sandbox = await startSandbox({
-      sql: { connectionString: db.connectionString, wsProxy: services.postgres.wsProxy },
-      redis: () => createDirectRedis(services),
-      queueName: `${prefix}jobs`, redisKeyPrefix: prefix, sigBypass: true, executionDelayMs: 5,
-    });
+    h = await createHarness();
+    prefix = h.prefix;
+    sandbox = await h.start({ sigBypass: true, executionDelayMs: 5 });
   });
   afterAll(async () => {
-    await sandbox?.close();
-    await db?.drop();
+    await h?.close();
   });
 
   it("keeps counters between runs in the store and emits the window's events", async () => {
