@@ -1,5 +1,5 @@
 import { Redis } from "@upstash/redis";
-import { loadConfig, collectSecrets, type Config } from "../shared/config/index.ts";
+import { loadConfig, type Config } from "../shared/config/index.ts";
 import { createSqlPool } from "../shared/db.ts";
 import { createSqlClient } from "../shared/sql.ts";
 import { createKeys } from "../shared/store/keys.ts";
@@ -78,5 +78,3 @@ function databaseLabel(connectionString: string): string {
     return "postgres";
   }
 }
-
-export { collectSecrets };

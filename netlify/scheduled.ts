@@ -1,8 +1,8 @@
 import { findProbe } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
-import { ConfigError } from "../shared/config/index.ts";
+import { ConfigError, collectSecrets } from "../shared/config/index.ts";
 import { createRedactor, redactDeep } from "../shared/redact.ts";
-import { collectSecrets, createRuntime, type Runtime } from "./runtime.ts";
+import { createRuntime, type Runtime } from "./runtime.ts";
 import { evaluate } from "./fanin.ts";
 
 let runtime: Runtime | undefined;

@@ -6,6 +6,7 @@ import { startLocalNetlify } from "../local/netlify-dev.ts";
 import { loadConfig } from "../../shared/config/index.ts";
 import { ProbeResult } from "../../shared/result.ts";
 import { UsageError } from "./errors.ts";
+import { parseJson } from "../../shared/http.ts";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -43,7 +44,8 @@ export async function startCommand(args: string[]): Promise<number> {
 
 async function summarize(name: string, response: Response) {
   const text = await response.text();
-  const body = safeJson(text);
+  const json = parseJson(text);
+  const body = json.ok ? json.value : undefined;
   const parsed = ProbeResult.safeParse(body);
   const time = new Date().toISOString().slice(11, 19);
   const report = body as { consumed?: number; firing?: { key: string }[]; notifications?: unknown[]; delivered?: number; skipped?: string } | undefined;
@@ -105,14 +107,6 @@ function port(raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`"${raw}" is not a port number`);
   return n;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function untilInterrupted(): Promise<void> {

@@ -1,19 +1,13 @@
-import type { PostgresEngine } from "./postgres-engines.ts";
-import type { RedisEngine } from "./redis-engines.ts";
+import type { Services } from "./services.ts";
 
 /**
  * What global-setup.ts hands every test file (through vitest's provide/inject, so it must be plain
  * serialisable data: test files run in other processes than the services).
  */
 export interface TestServicesInfo {
-  postgres: { connectionString: string; wsProxy: string; engine: PostgresEngine };
-  redis: {
-    restUrl: string;
-    restToken: string;
-    engine: RedisEngine;
-    /** `redis://` URL for a native client (the Beacon sandbox); for ioredis-mock, a RESP shim. */
-    directUrl: string;
-  };
+  postgres: Services["postgres"];
+  /** Everything but the client factory, which cannot cross processes; `directUrl` reaches the same data. */
+  redis: Omit<Services["redis"], "createClient">;
   /** Services.describe(): which engines this run uses. */
   description: string;
 }
