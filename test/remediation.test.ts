@@ -2,7 +2,7 @@ import type { Pool } from "@neondatabase/serverless";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { executeRepublish, type ExecuteDeps } from "../shared/remediation/execute.ts";
 import { RemediationSettings } from "../shared/remediation/settings.ts";
-import { remediate, RemediationReport } from "../shared/remediation/run.ts";
+import { remediate, RemediationReport, REMEDIATION_CLAIM } from "../shared/remediation/run.ts";
 import { auditSlackMessage, readAudit } from "../shared/remediation/audit.ts";
 import { silentLogger } from "../shared/log.ts";
 import { closePool, createSqlPool } from "../shared/db.ts";
@@ -214,12 +214,12 @@ describe("what republishing may touch, judged on rows injected with SQL", () => 
     } finally {
       await tokenless.close();
     }
-    await rt.storeRedis!.set(createKeys(prefix).remediationLock, "someone-else", { px: 60_000 });
+    await rt.storeRedis!.set(createKeys(prefix).claim(REMEDIATION_CLAIM), "someone-else", { px: 60_000 });
     try {
       expect((await ask({ execute: true })).plan.blocked).toMatchObject({ code: "busy" });
       expect(calls.requests).toHaveLength(0);
     } finally {
-      await rt.storeRedis!.del(createKeys(prefix).remediationLock);
+      await rt.storeRedis!.del(createKeys(prefix).claim(REMEDIATION_CLAIM));
     }
   });
 

@@ -9,6 +9,7 @@ import type { SloStatus } from "../slo/evaluate.ts";
 import type { Keys } from "../store/keys.ts";
 import { hashReply, streamReply } from "../store/replies.ts";
 import { readStored } from "../store/documents.ts";
+import { RELEASE_IF_HELD } from "../store/claims.ts";
 import type { Logger } from "../log.ts";
 import { decide, type FanInPolicy, type FanInSnapshot } from "./evaluate.ts";
 
@@ -46,7 +47,6 @@ export interface FanInReport {
 }
 
 const PENDING_CAP = 200;
-const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 /**
  * One fan-in evaluation: read everything in one round trip (taking the lock in it), decide purely,
@@ -74,7 +74,7 @@ export async function runFanIn(deps: FanInDeps, policy: FanInPolicy, options: Fa
     return await evaluateLocked(deps, policy, options, now, sources, replies, commands, token);
   } catch (error) {
     // Let the next run start at once rather than after the lock expires; the error still surfaces.
-    if (options.notify) await redis.eval(RELEASE, [keys.lock], [token]).catch(() => {});
+    if (options.notify) await redis.eval(RELEASE_IF_HELD, [keys.lock], [token]).catch(() => {});
     throw error;
   }
 }
@@ -131,7 +131,7 @@ async function evaluateLocked(
   }
   const finish = redis.multi();
   if (delivered > 0) finish.set(keys.alerts, JSON.stringify(state));
-  finish.eval(RELEASE, [keys.lock], [token]);
+  finish.eval(RELEASE_IF_HELD, [keys.lock], [token]);
   commands += (await finish.exec()).length;
   return report(delivered);
 }

@@ -10,6 +10,7 @@ import { auditSlackMessage, recordAudit, type AuditEntry } from "./audit.ts";
 import { executeRepublish, JobOutcome } from "./execute.ts";
 import { gather, jobsNow } from "./gather.ts";
 import { blockedPlan, Plan, planRepublish } from "./plan.ts";
+import { createClaims } from "../store/claims.ts";
 
 export interface RemediationDeps {
   /** Beacon's Postgres (read-only); absent when BEACON_DATABASE_URL is unset. */
@@ -51,7 +52,9 @@ export const RemediationReport = z.object({
 });
 export type RemediationReport = z.infer<typeof RemediationReport>;
 
-const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/** One remediation at a time, across CLI and API callers. */
+export const REMEDIATION_CLAIM = "remediation";
 
 /** Plans (always) and, when asked to execute, republishes under a lock and audits what happened. */
 export async function remediate(deps: RemediationDeps, request: RemediationRequest): Promise<RemediationReport> {
@@ -70,10 +73,11 @@ export async function remediate(deps: RemediationDeps, request: RemediationReque
   const remaining = todo.slice(now.length);
   const s = deps.settings.remediation;
   const token = randomUUID();
+  const claims = createClaims(deps.redis, deps.keys);
   let locked = false;
   if (!plan.blocked && now.length > 0) {
     const ttl = now.length * (s.adminIntervalMs * s.attemptsPerJob + s.requestTimeoutMs) + 30_000;
-    locked = (await deps.redis.set(deps.keys.remediationLock, token, { nx: true, px: ttl })) === "OK";
+    locked = await claims.claim(REMEDIATION_CLAIM, token, ttl);
     if (!locked) plan.blocked = { code: "busy", message: "another remediation is running now: try again when it finishes", evidence: [] };
   }
   try {
@@ -96,7 +100,7 @@ export async function remediate(deps: RemediationDeps, request: RemediationReque
     }
     return report({ results, remaining: entry.remaining, audit: { recorded: true, slack } });
   } finally {
-    if (locked) await deps.redis.eval(RELEASE, [deps.keys.remediationLock], [token]).catch(() => {});
+    if (locked) await claims.release(REMEDIATION_CLAIM, token).catch(() => false);
   }
 }
 

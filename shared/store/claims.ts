@@ -16,7 +16,8 @@ export interface Claims {
   release(name: string, holder: string): Promise<boolean>;
 }
 
-const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/** Lua: delete KEYS[1] only if it still holds ARGV[1]. Also used inside the fan-in's final MULTI. */
+export const RELEASE_IF_HELD = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 export function createClaims(redis: Redis, keys: Keys): Claims {
   return {
@@ -25,7 +26,7 @@ export function createClaims(redis: Redis, keys: Keys): Claims {
       return reply === "OK";
     },
     async release(name, holder) {
-      const reply = await redis.eval(RELEASE, [keys.claim(name)], [holder]);
+      const reply = await redis.eval(RELEASE_IF_HELD, [keys.claim(name)], [holder]);
       return Number(reply) === 1;
     },
   };

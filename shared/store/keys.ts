@@ -25,11 +25,9 @@ export function createKeys(prefix: string) {
     silences: `${prefix}silences`,
     /** LIST (newest first): audit entries of remediation runs (who republished which jobs, and how it went), capped. */
     audit: `${prefix}remediation:audit`,
-    /** STRING (NX, PX): held by the one remediation executing now, so two operators never republish a job twice. */
-    remediationLock: `${prefix}remediation:lock`,
     /** STRING (INCR, EX): requests of one caller to one group of HTTP routes in the current window. */
     rateLimit: (scope: string, caller: string) => `${prefix}ratelimit:${scope}:${caller}`,
-    /** STRING (NX, PX): a named claim held by one probe invocation, e.g. the canary's in-flight slot. */
+    /** STRING (NX, PX): a named claim held by one invocation: the canary's in-flight slot, a running remediation. */
     claim: (name: string) => `${prefix}claim:${name}`,
     /** HASH: good/total event counters of one SLI source at minute, hour and day resolution. */
     counter: (source: string) => `${prefix}slo:events:${source}`,
