@@ -36,8 +36,14 @@ describe("deployable functions, as Netlify's own tooling sees them", () => {
     }
   }, 120_000);
 
-  it("every schedule fits the probe's staleness window", () => {
-    for (const probe of PROBES) expect(intervalOf(probe.schedule)).toBeGreaterThanOrEqual(60_000);
+  it.each([
+    ["* * * * *", 60_000],
+    ["*/2 * * * *", 120_000],
+    ["*/5 * * * *", 300_000],
+    ["0 * * * *", 3_600_000],
+    ["0 9 * * 1-5", 72 * 3_600_000], // weekdays only: the longest gap, Friday to Monday, is what staleness needs
+  ])("the interval the fan-in expects between runs of %s is %i ms", (schedule, ms) => {
+    expect(intervalOf(schedule)).toBe(ms);
   });
 });
 

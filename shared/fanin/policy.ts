@@ -14,8 +14,8 @@ export function policyFrom(settings: Settings): FanInPolicy {
 
 /** The gap between two runs of a cron schedule (the longest gap among the next few, for irregular ones). */
 export function intervalOf(schedule: string): number {
-  const runs = new Cron(schedule, { timezone: "UTC", paused: true }).nextRuns(4, new Date(Date.UTC(2026, 0, 1)));
-  let longest = 60_000;
+  const runs = new Cron(schedule, { timezone: "UTC", paused: true }).nextRuns(8, new Date(Date.UTC(2026, 0, 1)));
+  let longest = 0;
   for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]!.getTime() - runs[i - 1]!.getTime());
   return longest;
 }
