@@ -3,7 +3,7 @@ import { loadConfig, type Config } from "../shared/config/index.ts";
 import { createSqlPool } from "../shared/db.ts";
 import { createSqlClient } from "../shared/sql.ts";
 import { createKeys } from "../shared/store/keys.ts";
-import { createResultStore, type ResultStore } from "../shared/store/results.ts";
+import { createTickStore, type TickStore } from "../shared/store/tick-store.ts";
 import { createClaims } from "../shared/store/claims.ts";
 import { createRedactor, safeUrl, type Redactor } from "../shared/redact.ts";
 import { createConsoleLogger, type Logger } from "../shared/log.ts";
@@ -14,7 +14,8 @@ export interface Runtime {
   config: Config;
   deps: ProbeDeps;
   targets: ProbeTargets;
-  store?: ResultStore;
+  /** The tick's memory and the status document; absent when no store is configured (dry runs). */
+  store?: TickStore;
   storeRedis?: Redis;
   redact: Redactor;
   log: Logger;
@@ -26,7 +27,7 @@ export interface RuntimeOptions {
   now?: () => Date;
   fetch?: typeof fetch;
   log?: Logger;
-  /** Retries of the Upstash client on network errors (its default is 5 with backoff; tests use 0). */
+  /** Retries of the Upstash clients on network errors (default 1; tests use 0). */
   redisRetries?: number;
 }
 
@@ -36,8 +37,11 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
   const log = options.log ?? createConsoleLogger(redact);
   const db = config.settings.beacon.database;
   const pool = config.database ? createSqlPool({ ...config.database, max: 4, connectTimeoutMs: db.connectTimeoutMs }) : undefined;
-  const beaconRedis = config.beaconRedis ? upstash(config.beaconRedis, options.redisRetries) : undefined;
-  const storeRedis = config.store ? upstash(config.store, options.redisRetries) : undefined;
+  // Every store request is bounded: a store that accepts connections and never answers costs
+  // storeTimeoutMs per attempt, never the function's whole life.
+  const timeoutMs = config.settings.tick.storeTimeoutMs;
+  const beaconRedis = config.beaconRedis ? upstash(config.beaconRedis, options.redisRetries, timeoutMs) : undefined;
+  const storeRedis = config.store ? upstash(config.store, options.redisRetries, timeoutMs) : undefined;
   const deps: ProbeDeps = {
     now: options.now ?? (() => new Date()),
     fetch: options.fetch ?? globalThis.fetch,
@@ -56,17 +60,20 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
   };
   return {
     config, deps, targets, redact, log, storeRedis,
-    store: storeRedis && config.store ? createResultStore(storeRedis, createKeys(config.store.keyPrefix)) : undefined,
+    store: storeRedis && config.store ? createTickStore(storeRedis, createKeys(config.store.keyPrefix)) : undefined,
     async close() {
       await pool?.end();
     },
   };
 }
 
-/** Values come back as stored: the sentinel decides per call site what is JSON. */
-function upstash({ url, token }: { url: string; token: string }, retries?: number): Redis {
-  const retry = retries === undefined ? undefined : retries === 0 ? (false as const) : { retries };
-  return new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false, ...(retry === undefined ? {} : { retry }) });
+/**
+ * Values come back as stored: the sentinel decides per call site what is JSON. Each request gets its
+ * own timeout signal; one retry on a network error, after 200 ms.
+ */
+function upstash({ url, token }: { url: string; token: string }, retries = 1, timeoutMs: number): Redis {
+  const retry = retries === 0 ? (false as const) : { retries, backoff: () => 200 };
+  return new Redis({ url, token, automaticDeserialization: false, enableTelemetry: false, retry, signal: () => AbortSignal.timeout(timeoutMs) });
 }
 
 /** host/database of a connection string, without user or password. */

@@ -1,9 +1,10 @@
-import { findProbe } from "../shared/probes/registry.ts";
-import { runProbe } from "../shared/runner.ts";
+import { z } from "zod";
+import { PROBE_IDS } from "../shared/probes/registry.ts";
 import { ConfigError, collectSecrets } from "../shared/config/index.ts";
 import { createRedactor, redactDeep } from "../shared/redact.ts";
+import { parseJson } from "../shared/http.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
-import { evaluate } from "./fanin.ts";
+import { tick } from "./tick.ts";
 
 let runtime: Runtime | undefined;
 
@@ -19,30 +20,16 @@ export function sharedRuntime(): Runtime {
   return runtime;
 }
 
-/**
- * A scheduled probe function: Netlify POSTs `{"next_run": ...}` on the schedule. The answer is the
- * result document, which also makes the local runtime and `functions:invoke` readable.
- */
-export function scheduledProbe(id: string) {
-  const probe = findProbe(id);
-  if (!probe) throw new Error(`unknown probe "${id}"`);
-  return withRuntime(async (rt) => {
-    const result = await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
-    rt.log.info("probe finished", { probe: id, status: result.status, durationMs: result.durationMs });
-    return Response.json(result);
-  });
-}
-
 /** Runs `handle` with the shared runtime; a configuration problem becomes a 500 listing every problem. */
-export function withRuntime(handle: (rt: Runtime) => Promise<Response>) {
-  return async (_request: Request): Promise<Response> => {
+export function withRuntime(handle: (rt: Runtime, request: Request) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
     let rt: Runtime;
     try {
       rt = sharedRuntime();
     } catch (error) {
       return configFailure(error);
     }
-    return handle(rt);
+    return handle(rt, request);
   };
 }
 
@@ -53,11 +40,26 @@ export function configFailure(error: unknown): Response {
   return Response.json({ error: "invalid configuration", problems: error.problems.map(redact) }, { status: 500 });
 }
 
-/** The scheduled fan-in: evaluate and notify. Its answer is the evaluation report. */
-export function scheduledFanIn() {
-  return withRuntime(async (rt) => {
-    const report = await evaluate(rt, { notify: true });
-    rt.log.info("fan-in finished", { consumed: report.consumed, notifications: report.notifications.length, delivered: report.delivered, pending: report.pending, skipped: report.skipped });
-    return Response.json(redactDeep(report, rt.redact));
+/**
+ * A local invocation may name probes to run now (`{"probes": ["health"]}`); Netlify's scheduler
+ * sends only `{"next_run": ...}`, which runs whatever is due.
+ */
+const TickPayload = z.object({ probes: z.array(z.enum(PROBE_IDS as [string, ...string[]])).min(1).optional() });
+
+/** The scheduled tick. Its answer is the tick's report (readable from the local runtime and `functions:invoke`). */
+export function scheduledTick() {
+  return withRuntime(async (rt, request) => {
+    const body = parseJson(await request.text().catch(() => ""));
+    const payload = TickPayload.safeParse(body.ok ? body.value : {});
+    if (!payload.success) {
+      return Response.json({ error: "bad payload", problems: payload.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`), known: PROBE_IDS }, { status: 400 });
+    }
+    const report = await tick(rt, { write: true, probes: payload.data.probes, lockWaitMs: payload.data.probes ? 10_000 : 0 });
+    rt.log.info("tick finished", {
+      ran: report.results.map((r) => `${r.probe}:${r.status}`), skipped: report.skipped, lost: report.lost,
+      notifications: report.notifications.length, delivered: report.delivered, pending: report.pending,
+    });
+    const { status: _status, ...rest } = report;
+    return Response.json(redactDeep(rest, rt.redact));
   });
 }

@@ -1,6 +1,5 @@
 import { ProbeResult, worstStatus, type Check } from "./result.ts";
 import { redactDeep, type Redactor } from "./redact.ts";
-import type { ResultStore } from "./store/results.ts";
 import type { AnyProbe, ProbeDeps, ProbeOutput, ProbeTargets } from "./probes/types.ts";
 import type { Settings } from "./config/index.ts";
 
@@ -8,19 +7,28 @@ export interface RunOptions {
   deps: ProbeDeps;
   settings: Settings;
   targets: ProbeTargets;
-  /** Absent for dry runs: the result is returned and nothing is written. */
-  store?: ResultStore;
   redact: Redactor;
+  /** What this probe kept on its previous run (stateful probes), from the tick's memory. */
+  previousState?: unknown;
+  /** A tighter budget than the probe's own timeoutMs (the tick's remaining time). */
+  timeoutMs?: number;
+}
+
+export interface Measurement {
+  result: ProbeResult;
+  /** State to keep for the next run (stateful probes); undefined when the probe crashed or keeps none. */
+  state: unknown;
 }
 
 /**
  * Runs one probe the way every probe is run: with its time budget, timing, exceptions turned into an
- * `error` result, secrets redacted, and the result written in one round trip. A probe only measures.
+ * `error` result, and secrets redacted. It never writes: the tick records what it returns.
  */
-export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<ProbeResult> {
-  const { deps, store } = options;
-  const settings = (options.settings.probes as Record<string, { timeoutMs: number }>)[probe.id];
-  if (!settings) throw new Error(`no settings for probe ${probe.id}`);
+export async function measure(probe: AnyProbe, options: RunOptions): Promise<Measurement> {
+  const { deps } = options;
+  const own = (options.settings.probes as Record<string, { timeoutMs: number }>)[probe.id];
+  if (!own) throw new Error(`no settings for probe ${probe.id}`);
+  const settings = { ...own, timeoutMs: Math.max(1, Math.min(own.timeoutMs, options.timeoutMs ?? Infinity)) };
   const started = deps.now();
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -36,9 +44,8 @@ export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<Pr
   let events: ProbeOutput["events"];
   let error: string | undefined;
   try {
-    const previousState = probe.stateful && store ? await store.loadState(probe.id) : undefined;
     const output = await Promise.race([
-      probe.run({ deps, settings, beacon: options.settings.beacon, targets: options.targets, signal: controller.signal, previousState }),
+      probe.run({ deps, settings: own, beacon: options.settings.beacon, targets: options.targets, signal: controller.signal, previousState: probe.stateful ? options.previousState : undefined }),
       deadline,
     ]);
     checks = output.checks;
@@ -63,22 +70,12 @@ export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<Pr
     }),
     options.redact,
   );
-  if (store) {
-    try {
-      await store.record(result, state);
-    } catch (cause) {
-      throw new StoreWriteError(result, cause);
-    }
-  }
-  return result;
+  return { result, state: error ? undefined : state };
 }
 
-/** The result could not be written even after retries; it travels with the error so it is not lost. */
-export class StoreWriteError extends Error {
-  constructor(readonly result: ProbeResult, cause: unknown) {
-    super(`result not stored: ${describe(cause)}`, { cause });
-    this.name = "StoreWriteError";
-  }
+/** `measure` for callers that only want the result (a dry run keeps no state). */
+export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<ProbeResult> {
+  return (await measure(probe, options)).result;
 }
 
 class ProbeTimeout extends Error {

@@ -1,3 +1,4 @@
+import { evaluateNow, recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, jobSpec, submit, waitForStatus, call, type Harness } from "./sandbox/testing.ts";
 import type { IncidentName, Sandbox } from "./sandbox/index.ts";
@@ -5,7 +6,6 @@ import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
 import { findProbe } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
-import { evaluate } from "../netlify/fanin.ts";
 
 /**
  * Every incident switch of the sandbox, end to end: the probe that should catch it runs twice, the
@@ -72,8 +72,8 @@ describe("each incident switch, through the fan-in to Slack", () => {
       alerting: { defaults: { failuresToTrigger: 2, window: 3, successesToResolve: 2, blindToTrigger: 2 } },
     }, { SLACK_WEBHOOK_URL: slack.url }));
     const probe = findProbe(row.probe)!;
-    const run = () => runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
-    const fanIn = () => evaluate(rt, { notify: true });
+    const run = () => recordRun(rt, probe.id);
+    const fanIn = () => evaluateNow(rt);
     try {
       const before = slack.received.length;
       await sandbox.incidents.set(row.incident, true);

@@ -1,3 +1,4 @@
+import { evaluateNow } from "./support/sentinel.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
@@ -9,7 +10,8 @@ import { testServices } from "./support/env.ts";
 import { startCountingProxy } from "./support/http-handlers.ts";
 import { findProbe } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
-import { evaluate } from "../netlify/fanin.ts";
+import { tick } from "../netlify/tick.ts";
+import type { Notification } from "../shared/alerting/notification.ts";
 import { createSilenceStore } from "../shared/alerting/silence-store.ts";
 import { createKeys } from "../shared/store/keys.ts";
 import type { Runtime } from "../netlify/runtime.ts";
@@ -47,9 +49,20 @@ function sentinel(options: { now?: () => Date; env?: Record<string, string> } = 
   });
   const rt = sentinelRuntime(env, options.now ? { now: options.now } : {});
   runtimes.push(rt);
-  const probe = async (id: string) =>
-    runProbe(findProbe(id)!, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
-  return { rt, probe, evaluate: () => evaluate(rt, { notify: true }) };
+  // A probe run is evaluated in its own tick now; `evaluate` reports what was decided since the last call.
+  let decided: Notification[] = [];
+  const probe = async (id: string) => {
+    const report = await tick(rt, { write: true, probes: [id], lockWaitMs: 25_000 });
+    decided.push(...report.notifications);
+    return report.results[0];
+  };
+  const evaluate = async () => {
+    const report = await tick(rt, { write: true, probes: [], lockWaitMs: 0 });
+    const notifications = [...decided, ...report.notifications];
+    decided = [];
+    return { ...report, notifications };
+  };
+  return { rt, probe, evaluate };
 }
 
 const texts = (from: number) => slack.received.slice(from).map((r) => JSON.stringify(r.body));
@@ -198,26 +211,24 @@ describe("fan-in against the sandbox, with a local Slack", () => {
     await sandbox.incidents.set("health-unhealthy", true);
     await s.probe("health");
     await s.probe("health");
-    const preview = await evaluate(s.rt, { notify: false });
+    const preview = await evaluateNow(s.rt, { write: false });
     expect(preview.notifications.map((n) => n.alertKey)).toEqual(["check/health/runner-health"]);
     expect(texts(start)).toHaveLength(0);
     expect((await s.evaluate()).notifications.map((n) => n.alertKey)).toEqual(["check/health/runner-health"]);
   });
 
-  it("reads in two round trips, writes in two, and counts its commands", async () => {
+  it("reads in one round trip and writes in one", async () => {
     const info = testServices();
     const proxy = await startCountingProxy(info.redis.restUrl);
     try {
       const s = sentinel({ env: { SENTINEL_REDIS_REST_URL: proxy.url, SENTINEL_REDIS_REST_TOKEN: info.redis.restToken } });
       await s.probe("health");
       proxy.reset();
-      const preview = await evaluate(s.rt, { notify: false });
-      expect(proxy.count()).toBe(2); // one pipeline, then XRANGE from the cursor it read
-      expect(preview.consumed).toBe(1);
+      await evaluateNow(s.rt, { write: false });
+      expect(proxy.count()).toBe(1); // state and silences in one pipeline
       proxy.reset();
       const report = await s.evaluate();
-      expect(proxy.count()).toBe(4); // the same two reads, the MULTI of writes, the lock release
-      console.info(`fan-in: ${report.commands} Redis commands in ${proxy.count()} round trips for ${report.consumed} new result(s)`);
+      expect(proxy.count()).toBe(2); // lock, state and silences; then state, status and the lock release
       expect(report.slos.find((x) => x.id === "api-availability")).toMatchObject({ source: "health:availability", events: 1 });
     } finally {
       await proxy.close();

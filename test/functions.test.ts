@@ -4,33 +4,31 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { listFunctions, zipFunctions } from "@netlify/zip-it-and-ship-it";
 import { PROBES } from "../shared/probes/registry.ts";
-import { intervalOf } from "../shared/fanin/policy.ts";
+import { intervalOf } from "../shared/tick/schedule.ts";
 import { ProbeResult } from "../shared/result.ts";
 import { startLocalNetlify, type LocalNetlify } from "../netlify/local/netlify-dev.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
-import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { sentinelEnv, sentinelRuntime, storedLatest } from "./support/sentinel.ts";
+import { TICK_SCHEDULE } from "../netlify/tick.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const functionsDir = path.join(root, "functions");
 
 describe("deployable functions, as Netlify's own tooling sees them", () => {
-  it("every registered probe has a scheduled function with the schedule it declares", async () => {
+  it("the tick is the one scheduled function, every minute, and only the tick file names it", async () => {
     const functions = await listFunctions([functionsDir], { parseISC: true });
     const scheduled = Object.fromEntries(functions.filter((f) => f.schedule).map((f) => [f.name, f.schedule]));
-    for (const probe of PROBES) expect(scheduled[`probe-${probe.id}`], `functions/probe-${probe.id}.ts`).toBe(probe.schedule);
-    expect(scheduled["fan-in"]).toBe("* * * * *");
-    const strays = Object.keys(scheduled).filter((name) => name !== "fan-in" && !PROBES.some((p) => `probe-${p.id}` === name));
-    expect(strays).toEqual([]);
+    expect(scheduled).toEqual({ tick: TICK_SCHEDULE });
   });
 
-  it("the bundler's manifest carries every schedule (what a deploy registers)", async () => {
+  it("the bundler's manifest carries the tick's schedule (what a deploy registers)", async () => {
     const out = await mkdtemp(path.join(tmpdir(), "sentinel-zip-"));
     try {
-      await zipFunctions([functionsDir], out, { manifest: path.join(out, "manifest.json"), archiveFormat: "none", basePath: root, repositoryRoot: root, config: { "*": { nodeBundler: "esbuild" } } });
+      await zipFunctions([functionsDir], out, { manifest: path.join(out, "manifest.json"), archiveFormat: "none", basePath: root, repositoryRoot: root });
       const manifest = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { functions: { name: string; schedule?: string }[] };
-      const schedules = Object.fromEntries(manifest.functions.map((f) => [f.name, f.schedule]));
-      for (const probe of PROBES) expect(schedules[`probe-${probe.id}`]).toBe(probe.schedule);
+      const schedules = Object.fromEntries(manifest.functions.filter((f) => f.schedule).map((f) => [f.name, f.schedule]));
+      expect(schedules).toEqual({ tick: TICK_SCHEDULE });
     } finally {
       await rm(out, { recursive: true, force: true });
     }
@@ -47,7 +45,7 @@ describe("deployable functions, as Netlify's own tooling sees them", () => {
   });
 });
 
-describe("a scheduled probe function under @netlify/dev", () => {
+describe("the scheduled tick under @netlify/dev", () => {
   let h: Harness;
   let sandbox: Sandbox;
   let netlify: LocalNetlify;
@@ -66,20 +64,23 @@ describe("a scheduled probe function under @netlify/dev", () => {
     await h?.close();
   });
 
-  it("runs when invoked the way the scheduler does, and stores its result", async () => {
-    const response = await netlify.invoke("probe-health");
+  it("runs when invoked the way the scheduler does, and stores its results", async () => {
+    const response = await netlify.invoke("tick");
     expect(response.status).toBe(200);
-    const result = ProbeResult.parse(await response.json());
-    expect(result.probe).toBe("health");
+    const report = (await response.json()) as { results: unknown[] };
+    const results = report.results.map((r) => ProbeResult.parse(r));
+    // A first tick finds every probe due.
+    expect(results.map((r) => r.probe).sort()).toEqual(PROBES.map((p) => p.id).sort());
     const rt = sentinelRuntime(env);
     try {
-      expect((await rt.store!.latest(["health"])).health?.startedAt).toBe(result.startedAt);
+      const health = results.find((r) => r.probe === "health")!;
+      expect((await storedLatest(rt, "health"))?.startedAt).toBe(health.startedAt);
     } finally {
       await rt.close();
     }
   }, 60_000);
 
   it("lists the scheduled functions it will fire locally", () => {
-    expect(netlify.scheduled.map((f) => f.name).sort()).toEqual(["fan-in", ...PROBES.map((p) => `probe-${p.id}`)].sort());
+    expect(netlify.scheduled).toEqual([{ name: "tick", schedule: TICK_SCHEDULE }]);
   });
 });

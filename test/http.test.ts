@@ -12,7 +12,7 @@ import { StatusDocument } from "../shared/status/schema.ts";
 import type { Runtime } from "../netlify/runtime.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
-import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { recordRun, sentinelEnv, sentinelRuntime, storedLatest } from "./support/sentinel.ts";
 import { capturingLogger, startCountingProxy, type CountingProxy } from "./support/http-handlers.ts";
 import { testServices } from "./support/env.ts";
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
   h = await createHarness();
   sandbox = await h.start();
   rt = runtime();
-  await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+  await recordRun(rt, "health");
 });
 afterAll(async () => {
   for (const r of runtimes) await r.close();
@@ -199,7 +199,7 @@ describe("POST /api/probes/:id/run", () => {
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body).toMatchObject({ version: 1, stored: false, result: { probe: "health", version: 1 } });
-    expect((await fresh.store!.latest(["health"])).health).toBeNull();
+    expect(await fresh.store!.readStatus()).toBeUndefined();
   });
 
   it("stores the result, and with notify=true runs the fan-in and says what it decided", async () => {
@@ -207,7 +207,7 @@ describe("POST /api/probes/:id/run", () => {
     const body = await response.json();
     expect(response.status).toBe(200);
     expect(body.stored).toBe(true);
-    expect((await rt.store!.latest(["health"])).health?.startedAt).toBe(body.result.startedAt);
+    expect((await storedLatest(rt, "health"))?.startedAt).toBe(body.result.startedAt);
     expect(body.fanIn).toMatchObject({ consumed: expect.any(Number), notifications: expect.any(Array), firing: expect.any(Array) });
     expect(body.fanIn.consumed).toBeGreaterThanOrEqual(1);
   });

@@ -6,12 +6,12 @@ import { promisify } from "node:util";
 import { createHarness, type Harness } from "../test/sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { healthProbe } from "../shared/probes/health.ts";
-import { runProbe, StoreWriteError } from "../shared/runner.ts";
+import { runProbe } from "../shared/runner.ts";
+import { tick } from "../netlify/tick.ts";
 import { ProbeResult, type Check } from "../shared/result.ts";
-import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { recordRun, sentinelEnv, sentinelRuntime, storedLatest, storedState } from "./support/sentinel.ts";
 import { closedPort, startHostileServer, type HostileServer } from "./support/hostile.ts";
 import { testServices } from "./support/env.ts";
-import { streamReply } from "../shared/store/replies.ts";
 
 let h: Harness;
 let sandbox: Sandbox;
@@ -36,7 +36,7 @@ afterAll(async () => {
 async function runHealth(settings: Record<string, unknown> = {}, extra: Record<string, string> = {}) {
   const rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { requestTimeoutMs: 1_500, ...settings } } }, extra));
   try {
-    const result = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+    const result = await recordRun(rt, "health");
     return { result, byName: Object.fromEntries(result.checks.map((c) => [c.name, c])) as Record<string, Check> };
   } finally {
     await rt.close();
@@ -141,28 +141,31 @@ describe("health probe against hostile endpoints", () => {
 });
 
 describe("the runner and the store", () => {
-  it("writes latest, history and the results stream in one round trip, readable back", async () => {
+  it("records the result in the tick's memory and the status document, readable back", async () => {
     const rt = sentinelRuntime(sentinelEnv(h, sandbox));
     try {
-      const result = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
-      const latest = await rt.store!.latest(["health"]);
-      expect(latest.health).toEqual(result);
-      const history = await rt.store!.history("health", 5);
-      expect(history[0]).toMatchObject({ t: result.startedAt, s: result.status });
-      const stream = streamReply(await rt.storeRedis!.xrange(`${h.prefix}sentinel:results`, "-", "+"));
-      expect(stream.some(([, f]) => ProbeResult.parse(JSON.parse(String(f.doc))).startedAt === result.startedAt)).toBe(true);
+      const result = await recordRun(rt, "health");
+      expect(await storedLatest(rt, "health")).toEqual(result);
+      const memory = (await storedState(rt)).probes.health!;
+      expect(memory.latest).toEqual(result);
+      expect(memory.history[0]).toMatchObject({ t: result.startedAt, s: result.status });
+      expect(memory.timeline.at(-1)).toMatchObject({ r: 1, s: result.status });
     } finally {
       await rt.close();
     }
   });
 
-  it("retries a failed store write, then fails loudly with the result attached, never silently", async () => {
+  it("with the store unreachable, still measures and writes the whole result to the log, never silently", async () => {
     const port = await closedPort();
-    const rt = sentinelRuntime(sentinelEnv(h, sandbox, {}, { SENTINEL_REDIS_REST_URL: `http://127.0.0.1:${port}`, SENTINEL_REDIS_REST_TOKEN: "x-token-value" }));
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const log = { info() {}, warn() {}, error: (message: string, fields: Record<string, unknown> = {}) => void lines.push({ message, fields }) };
+    const rt = sentinelRuntime(sentinelEnv(h, sandbox, {}, { SENTINEL_REDIS_REST_URL: `http://127.0.0.1:${port}`, SENTINEL_REDIS_REST_TOKEN: "x-token-value" }), { log });
     try {
-      const error = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(StoreWriteError);
-      expect((error as StoreWriteError).result).toMatchObject({ probe: "health", status: "pass" });
+      const report = await tick(rt, { write: true, probes: ["health"] });
+      expect(report).toMatchObject({ lost: 1, skipped: expect.stringContaining("store unreachable") });
+      expect(report.results[0]).toMatchObject({ probe: "health", status: "pass" });
+      const logged = lines.find((l) => l.message === "result not stored");
+      expect(ProbeResult.parse(logged?.fields.result)).toEqual(report.results[0]);
     } finally {
       await rt.close();
     }

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo } from "node:net";
-import { checkOf } from "./support/results.ts";
+import { checkOf, type StateCarrier } from "./support/results.ts";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -8,10 +8,7 @@ import { Settings } from "../shared/config/index.ts";
 import { silentLogger } from "../shared/log.ts";
 import { queueProbe, type QueueSettings } from "../shared/probes/queue/index.ts";
 import type { ProbeResult } from "../shared/result.ts";
-import { runProbe } from "../shared/runner.ts";
-import { createKeys } from "../shared/store/keys.ts";
-import { createResultStore, type ResultStore } from "../shared/store/results.ts";
-import { config as functionConfig } from "../functions/probe-queue.ts";
+import { measure } from "../shared/runner.ts";
 import { call, createHarness, jobSpec, submit, waitFor, waitForStatus, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { createDirectRedis, testServices } from "./support/env.ts";
@@ -31,17 +28,19 @@ interface RunOptions {
   now: Date;
   settings?: Partial<QueueSettings>;
   redis?: UpstashRedis | undefined;
-  store?: ResultStore;
+  store?: StateCarrier;
 }
 
-function run(o: RunOptions): Promise<ProbeResult> {
-  return runProbe(queueProbe, {
+async function run(o: RunOptions): Promise<ProbeResult> {
+  const { result, state } = await measure(queueProbe, {
     deps: { now: () => o.now, fetch, log: silentLogger, ...(o.redis === undefined && "redis" in o ? {} : { beaconRedis: o.redis ?? upstash() }) },
     settings: Settings.parse({ beacon: { queue: { name: o.queueName } }, probes: { queue: o.settings ?? {} } }),
     targets: { healthUrls: [], redisLabel: REDIS_LABEL },
     redact: (text) => text,
-    ...(o.store ? { store: o.store } : {}),
+    previousState: o.store?.state,
   });
+  if (o.store && state !== undefined) o.store.state = state;
+  return result;
 }
 
 
@@ -57,8 +56,8 @@ const jobMessage = (jobspecId: string, enqueuedMs: number, extra: Record<string,
   attempts: 1, max_retries: 3, enqueued_at: iso(enqueuedMs), last_attempt: "0001-01-01T00:00:00Z", ...extra,
 });
 
-it("is deployed as a scheduled function with the schedule it declares", () => {
-  expect(functionConfig.schedule).toBe(queueProbe.schedule);
+it("runs every minute in the tick and keeps state between runs", () => {
+  expect(queueProbe.schedule).toBe("* * * * *");
   expect(queueProbe.stateful).toBe(true);
 });
 
@@ -195,10 +194,10 @@ describe("queue probe on messages injected into Redis", () => {
 
   it("dead-letter-growth: baseline, growth with errors as evidence, purge and refill, then quiet", async () => {
     fresh();
-    const store = createResultStore(upstash(), createKeys(`${randomPrefix()}sentinel`));
+    const store = {} as StateCarrier;
     const first = await run({ queueName, now, store });
     expect(checkOf(first, "dead-letter-growth")).toMatchObject({ status: "pass", observed: null });
-    expect(await store.loadState("queue")).toEqual({ deadLength: 0, deadHead: null });
+    expect(store.state).toEqual({ deadLength: 0, deadHead: null });
 
     await direct.lpush(keys.dead, jobMessage("dead-1", NOW, { attempts: 3, error: "executor: ROUTER_TIMEOUT" }));
     await direct.lpush(keys.dead, jobMessage("dead-2", NOW, { attempts: 3, error: "job not found" }));
@@ -221,9 +220,9 @@ describe("queue probe on messages injected into Redis", () => {
 
   it("Redis unreachable or refusing the token: every check is error, and the stored state survives", async () => {
     fresh();
-    const store = createResultStore(upstash(), createKeys(`${randomPrefix()}sentinel`));
+    const store = {} as StateCarrier;
     await run({ queueName, now, store });
-    const before = await store.loadState("queue");
+    const before = store.state;
     const closedPort = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, "127.0.0.1", () => {
         const { port } = server.address() as AddressInfo;
@@ -237,7 +236,7 @@ describe("queue probe on messages injected into Redis", () => {
       expect(result.checks[0]!.message).toMatch(new RegExp(`^${REDIS_LABEL}: could not measure: (fetch failed \\(ECONNREFUSED\\)|.*Unauthorized)`));
       expect(result.checks[0]!.evidence).toEqual([REDIS_LABEL]);
     }
-    expect(await store.loadState("queue")).toEqual(before);
+    expect(store.state).toEqual(before);
     const unconfigured = await run({ queueName, now, redis: undefined });
     expect(unconfigured.checks[0]).toMatchObject({ status: "error", message: `${REDIS_LABEL}: not measured: BEACON_REDIS_REST_URL is not set` });
   });
@@ -257,13 +256,13 @@ describe("queue probe on messages injected into Redis", () => {
 describe("queue probe against the Beacon sandbox's incidents", () => {
   let h: Harness;
   let s: Sandbox;
-  let store: ResultStore;
+  let store: StateCarrier;
   /** Ten minutes after now: messages the sandbox enqueues now are ten minutes old to the probe. */
   const later = () => new Date(Date.now() + 600_000);
   beforeAll(async () => {
     h = await createHarness();
     s = await h.start({ sigBypass: true });
-    store = createResultStore(upstash(), createKeys(`${h.prefix}sentinel`));
+    store = {};
   });
   afterEach(() => s.incidents.reset());
   afterAll(() => h?.close());

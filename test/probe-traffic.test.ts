@@ -1,4 +1,5 @@
 import { Redis as UpstashRedis } from "@upstash/redis";
+import type { StateCarrier } from "./support/results.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -10,9 +11,7 @@ import { parseExposition } from "../shared/probes/traffic/exposition.ts";
 import { trafficProbe } from "../shared/probes/traffic/index.ts";
 import { TrafficState } from "../shared/probes/traffic/counters.ts";
 import type { TrafficSettings } from "../shared/probes/traffic/settings.ts";
-import { runProbe } from "../shared/runner.ts";
-import { createKeys } from "../shared/store/keys.ts";
-import { createResultStore } from "../shared/store/results.ts";
+import { measure, runProbe } from "../shared/runner.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
 import { Metrics } from "./sandbox/metrics.ts";
@@ -282,13 +281,16 @@ describe("traffic probe against the Beacon sandbox, through the runner and the s
   });
 
   it("keeps counters between runs in the store and emits the window's events", async () => {
-    // As netlify/runtime.ts builds it: the store parses JSON itself.
-    const redis = new UpstashRedis({ url: services.redis.restUrl, token: services.redis.restToken, retry: false, enableTelemetry: false, automaticDeserialization: false });
-    const store = createResultStore(redis, createKeys(prefix));
+    // As the tick keeps it: the state a run returns is the next run's previous state.
+    const store: StateCarrier = {};
     const settings = Settings.parse({ probes: { traffic: { minRequests: 1, minJobs: 1 } } });
-    const run = () => runProbe(trafficProbe, {
-      deps: { now: () => new Date(), fetch, log: silentLogger }, settings, targets: { apiUrl: sandbox.url, healthUrls: [] }, store, redact: (t) => t,
-    });
+    const run = async () => {
+      const m = await measure(trafficProbe, {
+        deps: { now: () => new Date(), fetch, log: silentLogger }, settings, targets: { apiUrl: sandbox.url, healthUrls: [] }, redact: (t) => t, previousState: store.state,
+      });
+      if (m.state !== undefined) store.state = m.state;
+      return m.result;
+    };
 
     const first = await run();
     expect(first.status).toBe("pass");
@@ -311,6 +313,6 @@ describe("traffic probe against the Beacon sandbox, through the runner and the s
     expect(second.events?.requests).toMatchObject({ total: 4 });
     const ratio = second.checks.find((c) => c.name === "5xx-ratio");
     expect(ratio).toMatchObject({ status: "fail", evidence: ["/api/v1/executions -> 500: 3"] });
-    expect(TrafficState.parse(await store.loadState("traffic")).series["jobs|processed"]).toBe(1);
+    expect(TrafficState.parse(store.state).series["jobs|processed"]).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { evaluateNow, recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -5,7 +6,6 @@ import { httpFunction, type Route } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
 import { probeRunRoute } from "../netlify/http/probe-run.ts";
 import { remediateRoute } from "../netlify/http/remediate.ts";
-import { evaluate } from "../netlify/fanin.ts";
 import { createRuntime, type Runtime } from "../netlify/runtime.ts";
 import { PROBES } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
@@ -97,10 +97,10 @@ describe("no secret leaves the sentinel", () => {
     await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = $1", [stuck["jobspec_id"]]);
     sandbox.incidents.set("no-outbox-row", false);
 
-    for (const probe of PROBES) keep(`probe ${probe.id}`, await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact }));
+    for (const probe of PROBES) keep(`probe ${probe.id}`, await recordRun(rt, probe.id));
     slack.script([{ status: 500, body: "upstream broke" }]); // the first send fails: the error path is logged
-    keep("fan-in (send fails)", await evaluate(rt, { notify: true }));
-    keep("fan-in (retried)", await evaluate(rt, { notify: true }));
+    keep("fan-in (send fails)", await evaluateNow(rt));
+    keep("fan-in (retried)", await evaluateNow(rt));
 
     for (const [route, path] of [[statusRoute, "/api/status"], [badgeRoute, "/api/status/badge"], [metricsRoute, "/api/metrics"], [pageRoute, "/status"]] as const) {
       expect((await call(route, path, {}, SECRETS.SENTINEL_STATUS_TOKEN)).status).toBe(200);

@@ -1,10 +1,10 @@
+import { evaluateNow, recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { silencesRoute } from "../netlify/http/silences.ts";
-import { evaluate } from "../netlify/fanin.ts";
 import { runProbe } from "../shared/runner.ts";
 import { healthProbe } from "../shared/probes/health.ts";
 import type { Runtime } from "../netlify/runtime.ts";
@@ -44,13 +44,13 @@ describe("silences over the API", () => {
 
     await sandbox.incidents.set("health-unhealthy", true);
     try {
-      await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
-      const held = await evaluate(rt, { notify: true });
+      await recordRun(rt, "health");
+      const held = await evaluateNow(rt);
       expect(held.notifications).toEqual([]);
       expect(held.firing.find((a) => a.key === "check/health/runner-health")?.heldBy).toBe(`silence:${silence.id}`);
 
       expect((await call("DELETE", `/api/silences/${silence.id}`)).status).toBe(200);
-      const announced = await evaluate(rt, { notify: true });
+      const announced = await evaluateNow(rt);
       expect(announced.notifications.map((n) => n.alertKey)).toEqual(["check/health/runner-health"]);
     } finally {
       await sandbox.incidents.set("health-unhealthy", false);

@@ -1,3 +1,4 @@
+import { recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -38,7 +39,7 @@ async function sentinel(args: string[], extra: Record<string, string> = {}) {
   }
 }
 
-const runHealth = () => runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+const runHealth = () => recordRun(rt, "health");
 
 describe("npx sentinel status", () => {
   it("exits 2 before any probe has reported: nothing to go on", async () => {
@@ -48,7 +49,7 @@ describe("npx sentinel status", () => {
   }, 30_000);
 
   it("prints the document with --json, and exits 0 while every stage passes", async () => {
-    for (const probe of PROBES) await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+    for (const probe of PROBES) await recordRun(rt, probe.id);
     const out = await sentinel(["status", "--json"]);
     expect(out.code, out.stderr).toBe(0);
     const doc = StatusDocument.parse(JSON.parse(out.stdout));

@@ -1,3 +1,4 @@
+import { evaluateNow, recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -5,7 +6,6 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
-import { evaluate } from "../netlify/fanin.ts";
 import { PROBES } from "../shared/probes/registry.ts";
 import { healthProbe } from "../shared/probes/health.ts";
 import { runProbe } from "../shared/runner.ts";
@@ -54,7 +54,7 @@ let page: Page;
 const problems: string[] = [];
 
 async function runAll() {
-  for (const probe of PROBES) await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+  for (const probe of PROBES) await recordRun(rt, probe.id);
 }
 
 beforeAll(async () => {
@@ -66,7 +66,7 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) await submit(sandbox, jobSpec());
   await sandbox.drain();
   await runAll();
-  await evaluate(rt, { notify: true });
+  await evaluateNow(rt);
   const fn = (route: typeof pageRoute) => httpFunction(route, () => rt);
   server = await serveHandlers({ "/status": fn(pageRoute), "/api/status": fn(statusRoute), "/api/status/badge": fn(badgeRoute), "/api/metrics": fn(metricsRoute) });
   browser = await chromium.launch({ executablePath, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
@@ -124,7 +124,7 @@ describe.skipIf(SKIP)(`the status page in chromium${SKIP ? " (SKIPPED: chromium 
   it("during an incident, the failing stage shows as failing after the page refreshes itself", async () => {
     sandbox.incidents.set("health-unhealthy", true);
     try {
-      await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+      await recordRun(rt, "health");
       // The page refreshes on a timer and whenever the tab becomes visible: the latter, now.
       await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
       await expect.poll(() => stage("runner-api").getAttribute("data-state"), { timeout: 10_000 }).toBe("fail");

@@ -2,14 +2,15 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { buildStatusDocument, stageOrder } from "../shared/status/document.ts";
-import type { ProbeInfo, StatusSnapshot, StoredSlos } from "../shared/status/read.ts";
+import type { ProbeInfo, StatusSnapshot } from "../shared/status/document.ts";
+import type { StoredSlos } from "../shared/status/slos.ts";
 import { StatusDocument } from "../shared/status/schema.ts";
 import { buildTimeline } from "../shared/status/timeline.ts";
 import { prometheusMetrics } from "../shared/status/metrics.ts";
 import { shieldsBadge } from "../shared/status/badge.ts";
 import { PAGE_CSP, renderStatusPage } from "../shared/status/page.ts";
 import { check, type CheckStatus, type ProbeResult } from "../shared/result.ts";
-import type { HistoryEntry } from "../shared/store/results.ts";
+import { ProbeMemory, remember } from "../shared/tick/state.ts";
 import { AlertState } from "../shared/alerting/state.ts";
 
 const NOW = new Date("2026-05-01T12:00:00.000Z");
@@ -29,7 +30,7 @@ function result(probe: string, status: CheckStatus, minutesAgo = 0, checks = [ch
 function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
   return {
     latest: { health: result("health", "pass"), outbox: result("outbox", "pass"), queue: result("queue", "pass") },
-    histories: {}, slos: null, alerts: null, silences: [], ...over,
+    histories: {}, timelines: {}, slos: null, alerts: null, silences: [], ...over,
   };
 }
 
@@ -83,9 +84,13 @@ describe("the status document", () => {
     expect(doc.stages.find((s) => s.id === "outbox")!.message).toBe("Outbox and stuck jobs: no result for 10 min (expected every 2 min)");
   });
 
+  /** The tick's memory after these results arrived (at NOW). */
+  const memoryOf = (results: ProbeResult[]) => results.reduce((m, r) => remember(m, r, undefined, NOW.getTime()), ProbeMemory.parse({}));
+
   it("keeps the newest history entries, and folds a day into 96 timeline slots", () => {
-    const history: HistoryEntry[] = [0, 1, 2, 3, 4, 5, 6].map((m) => ({ t: at(m), s: m === 3 ? "fail" : "pass", d: 100 + m, f: m === 3 ? ["c"] : [] }));
-    const doc = build(snapshot({ histories: { health: [...history].reverse() } }), 3);
+    const runs = [6, 5, 4, 3, 2, 1, 0].map((m) => ({ ...result("health", m === 3 ? "fail" : "pass", m), durationMs: 100 + m }));
+    const memory = memoryOf(runs);
+    const doc = build(snapshot({ histories: { health: memory.history }, timelines: { health: memory.timeline } }), 3);
     const health = doc.probes.find((p) => p.id === "health")!;
     expect(health.history.map((e) => e.t)).toEqual([at(0), at(1), at(2)]);
     expect(health.timeline).toHaveLength(96);
@@ -95,12 +100,13 @@ describe("the status document", () => {
   });
 
   it.each([
-    ["entries-older-than-a-day-are-dropped", [{ t: at(24 * 60 + 1), s: "fail", d: 1, f: [] }], 0],
-    ["entries-from-the-future-are-dropped", [{ t: at(-5), s: "fail", d: 1, f: [] }], 0],
-    ["unparsable-times-are-dropped", [{ t: "yesterday", s: "fail", d: 1, f: [] }], 0],
-    ["an-entry-on-the-window-start-counts", [{ t: at(24 * 60), s: "pass", d: 1, f: [] }], 1],
-  ] as const)("timeline: %s", (_rule, entries, runs) => {
-    expect(buildTimeline(entries as unknown as HistoryEntry[], NOW).reduce((n, s) => n + s.runs, 0)).toBe(runs);
+    ["results-older-than-a-day-are-dropped", [24 * 60 + 15], 0],
+    ["results-from-the-future-are-not-drawn", [-20], 0],
+    ["a-result-in-the-first-slot-counts", [24 * 60 - 15], 1],
+    ["one-slot-holds-every-run-in-its-15-minutes", [0, 0, 0], 3],
+  ] as const)("timeline: %s", (_rule, minutesAgo, runs) => {
+    const memory = memoryOf(minutesAgo.map((m) => result("health", "pass", m)));
+    expect(buildTimeline(memory.timeline, NOW).reduce((n, slot) => n + slot.runs, 0)).toBe(runs);
   });
 
   it("lists firing alerts page-first with their evidence, and only current or upcoming silences", () => {

@@ -1,21 +1,24 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { createRuntime } from "../runtime.ts";
-import { evaluate } from "../fanin.ts";
+import { tick } from "../tick.ts";
 import { createSilenceStore } from "../../shared/alerting/silence-store.ts";
 import { createKeys } from "../../shared/store/keys.ts";
 import { redactDeep } from "../../shared/redact.ts";
-import type { FanInReport } from "../../shared/fanin/run.ts";
+import type { TickReport } from "../../shared/tick/run.ts";
 import { UsageError } from "./errors.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** `sentinel evaluate [--json] [--notify]`: without --notify, a read-only preview that sends nothing. */
+/**
+ * `sentinel evaluate [--json] [--notify]`: evaluates SLOs and alerts on what is stored, running no
+ * probe. Without --notify, a read-only preview that stores and sends nothing.
+ */
 export async function evaluateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: "boolean", default: false }, notify: { type: "boolean", default: false } } });
   const rt = createRuntime(process.env);
   try {
-    const report = redactDeep(await evaluate(rt, { notify: values.notify }), rt.redact);
+    const { status: _status, ...report } = redactDeep(await tick(rt, { write: values.notify, probes: [], lockWaitMs: values.notify ? 25_000 : 0 }), rt.redact);
     say(values.json ? JSON.stringify(report, null, 2) : formatReport(report, values.notify));
     return report.firing.length > 0 ? 1 : 0;
   } finally {
@@ -23,17 +26,17 @@ export async function evaluateCommand(args: string[]): Promise<number> {
   }
 }
 
-function formatReport(r: FanInReport, notify: boolean): string {
+function formatReport(r: Omit<TickReport, "status">, notify: boolean): string {
   if (r.skipped) return `evaluation skipped: ${r.skipped}`;
   const pct = (x: number | null) => (x === null ? "   n/a" : `${(x * 100).toFixed(2).padStart(6)}%`);
-  const lines = [`consumed ${r.consumed} new results; ${r.commands} Redis commands`, "", "SLO                 target   period-err  budget-left  source (events)"];
+  const lines = ["SLO                 target   period-err  budget-left  source (events)"];
   for (const s of r.slos) {
     lines.push(`${s.id.padEnd(18)} ${pct(s.target)}   ${pct(s.period.errorRatio)}   ${pct(s.budgetRemaining)}     ${s.source ?? "no events"} (${s.events})${s.severity ? `  BURNING: ${s.severity}` : ""}`);
   }
   lines.push("", r.firing.length ? "firing:" : "nothing firing");
   for (const a of r.firing) lines.push(`  ${a.key}  since ${a.since}${a.heldBy ? `  (held by ${a.heldBy})` : ""}  ${a.snapshot.message}`);
   const verb = notify ? "decided" : "would decide";
-  lines.push("", `${verb} ${r.notifications.length} notification(s)${notify ? `; delivered ${r.delivered}, pending ${r.pending}` : " (preview: nothing sent, nothing stored)"}`);
+  lines.push("", `${verb} ${r.notifications.length} notification(s)${notify ? `; ${r.unsent ? `no channel configured, ${r.unsent} logged` : `delivered ${r.delivered}, pending ${r.pending}`}` : " (preview: nothing sent, nothing stored)"}`);
   for (const n of r.notifications) lines.push(`  ${n.kind.padEnd(8)} ${n.alertKey}: ${n.message}`);
   return lines.join("\n");
 }

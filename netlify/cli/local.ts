@@ -45,18 +45,19 @@ export async function startCommand(args: string[]): Promise<number> {
 async function summarize(name: string, response: Response) {
   const text = await response.text();
   const json = parseJson(text);
-  const body = json.ok ? json.value : undefined;
-  const parsed = ProbeResult.safeParse(body);
   const time = new Date().toISOString().slice(11, 19);
-  const report = body as { consumed?: number; firing?: { key: string }[]; notifications?: unknown[]; delivered?: number; skipped?: string } | undefined;
-  if (name === "fan-in" && response.ok && report && typeof report.consumed === "number") {
-    const firing = report.firing?.map((a) => a.key) ?? [];
-    return say(`[${time}] fan-in: ${report.skipped ?? `consumed ${report.consumed} results; ${firing.length ? `firing: ${firing.join(", ")}` : "nothing firing"}; ${report.notifications?.length ?? 0} notification(s), ${report.delivered ?? 0} delivered`}`);
+  const report = json.ok ? (json.value as { results?: unknown[]; firing?: { key: string }[]; notifications?: unknown[]; delivered?: number; unsent?: number; skipped?: string; lost?: number }) : undefined;
+  if (!response.ok || !report || !Array.isArray(report.results)) return say(`[${time}] ${name}: HTTP ${response.status} ${text.slice(0, 200)}`);
+  for (const raw of report.results) {
+    const parsed = ProbeResult.safeParse(raw);
+    if (!parsed.success) continue;
+    const r = parsed.data;
+    const failing = r.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message}`);
+    say(`[${time}] ${r.probe}: ${r.status} in ${r.durationMs} ms${failing.length ? `\n    ${failing.join("\n    ")}` : ""}${r.error ? ` (${r.error})` : ""}`);
   }
-  if (!parsed.success) return say(`[${time}] ${name}: HTTP ${response.status} ${text.slice(0, 200)}`);
-  const r = parsed.data;
-  const failing = r.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message}`);
-  say(`[${time}] ${name}: ${r.status} in ${r.durationMs} ms${failing.length ? `\n    ${failing.join("\n    ")}` : ""}${r.error ? ` (${r.error})` : ""}`);
+  const firing = report.firing?.map((a) => a.key) ?? [];
+  const sent = report.unsent ? `${report.unsent} notification(s) logged (no Slack configured)` : `${report.notifications?.length ?? 0} notification(s), ${report.delivered ?? 0} delivered`;
+  say(`[${time}] ${name}: ${report.skipped ?? `ran ${report.results.length} probe(s); ${firing.length ? `firing: ${firing.join(", ")}` : "nothing firing"}; ${sent}`}`);
 }
 
 /** `sentinel sandbox [--port N]`: the local Beacon alone, with the env that points a sentinel at it. */

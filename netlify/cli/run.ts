@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
 import { PROBES, PROBE_IDS, findProbe } from "../../shared/probes/registry.ts";
-import { runProbe, StoreWriteError } from "../../shared/runner.ts";
+import { runProbe } from "../../shared/runner.ts";
 import { exitCodeFor, worstStatus, type ProbeResult } from "../../shared/result.ts";
 import { createRuntime } from "../runtime.ts";
+import { tick } from "../tick.ts";
 import { formatResults } from "./format.ts";
 import { UsageError } from "./errors.ts";
 
@@ -20,20 +21,18 @@ export async function runCommand(args: string[]): Promise<number> {
   const dryRun = values["dry-run"];
   const rt = createRuntime(process.env, { requireStore: !dryRun });
   try {
-    const results: ProbeResult[] = [];
+    let results: ProbeResult[];
     const storeErrors: string[] = [];
-    for (const probe of probes) {
-      try {
-        results.push(await runProbe(probe, {
-          // A dry run writes nothing, claims included (the canary then says it cannot run).
-          deps: dryRun ? { ...rt.deps, claims: undefined } : rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact,
-          store: dryRun ? undefined : rt.store,
-        }));
-      } catch (error) {
-        if (!(error instanceof StoreWriteError)) throw error;
-        results.push(error.result);
-        storeErrors.push(`${probe.id}: ${rt.redact(error.message)}`);
-      }
+    if (dryRun) {
+      // A dry run writes nothing, claims included (the canary then says it cannot run).
+      const deps = { ...rt.deps, claims: undefined };
+      results = await Promise.all(probes.map((probe) => runProbe(probe, { deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact })));
+    } else {
+      // Recorded and judged like a scheduled run: through the tick, waiting for one in progress.
+      const report = await tick(rt, { write: true, probes: probes.map((p) => p.id), lockWaitMs: 25_000 });
+      results = report.results;
+      if (report.skipped) storeErrors.push(rt.redact(report.skipped));
+      else if (report.lost) storeErrors.push(`${report.lost} result(s) not stored (written to the log)`);
     }
     process.stdout.write(`${values.json ? JSON.stringify(results.length === 1 ? results[0] : results, null, 2) : formatResults(results)}\n`);
     if (!values.json && dryRun) process.stdout.write("(dry run: nothing stored)\n");

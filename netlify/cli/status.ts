@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { createKeys } from "../../shared/store/keys.ts";
-import { loadStatus } from "../../shared/status/load.ts";
-import { WORD } from "../../shared/status/document.ts";
+import { statusAsOf, WORD } from "../../shared/status/document.ts";
+import { emptyStatus } from "../../shared/status/empty.ts";
+import { probeInfos } from "../../shared/fanin/policy.ts";
 import type { State, StatusDocument } from "../../shared/status/schema.ts";
 import { redactDeep } from "../../shared/redact.ts";
 import { createRuntime } from "../runtime.ts";
@@ -14,10 +14,10 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: "boolean", default: false } } });
   const rt = createRuntime(process.env);
   try {
-    if (!rt.storeRedis || !rt.config.store) throw new UsageError("the status lives in the sentinel's store: set SENTINEL_REDIS_REST_URL");
-    const doc = redactDeep(await loadStatus({
-      redis: rt.storeRedis, keys: createKeys(rt.config.store.keyPrefix), settings: rt.config.settings, now: rt.deps.now(),
-    }), rt.redact);
+    if (!rt.store) throw new UsageError("the status lives in the sentinel's store: set SENTINEL_REDIS_REST_URL");
+    const now = rt.deps.now();
+    const stored = await rt.store.readStatus();
+    const doc = redactDeep(stored ? statusAsOf(stored, now, rt.config.settings.alerting.staleFactor) : emptyStatus(probeInfos(rt.config.settings), now), rt.redact);
     say(values.json ? JSON.stringify(doc, null, 2) : formatStatus(doc));
     return EXIT[doc.overall.state];
   } finally {

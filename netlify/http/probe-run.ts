@@ -1,7 +1,7 @@
 import { findProbe, PROBE_IDS } from "../../shared/probes/registry.ts";
 import { runProbe } from "../../shared/runner.ts";
-import type { FanInReport } from "../../shared/fanin/run.ts";
-import { evaluate } from "../fanin.ts";
+import type { TickReport } from "../../shared/tick/run.ts";
+import { tick } from "../tick.ts";
 import { badRequest, HttpError } from "./errors.ts";
 import type { Route } from "./handler.ts";
 import { parseQuery, QueryFlag, readJsonBody } from "./input.ts";
@@ -11,9 +11,10 @@ import { json } from "./respond.ts";
 const PATH = /^\/api\/probes\/([^/]*)\/run\/?$/;
 
 /**
- * POST /api/probes/:id/run[?dry_run=true][&notify=true]: runs a probe now, through the same runner as
- * the schedule, against the configured targets only (a caller chooses which probe, never where it
- * looks). dry_run: nothing is stored. notify: the fan-in then evaluates and sends what it decides.
+ * POST /api/probes/:id/run[?dry_run=true]: runs a probe now, through the same tick as the schedule
+ * (recorded, judged, and what it decides is sent), against the configured targets only (a caller
+ * chooses which probe, never where it looks). dry_run: nothing is stored or sent. `notify=true` is
+ * accepted for compatibility: a stored run is always evaluated.
  */
 export function probeRunRoute(options: { rateLimit?: RateLimit } = {}): Route {
   return {
@@ -29,12 +30,16 @@ export function probeRunRoute(options: { rateLimit?: RateLimit } = {}): Route {
       if ((await readJsonBody(req, 1024)) !== undefined) throw badRequest("this route takes no body: options go in the query string (dry_run, notify)");
       const dryRun = query.dry_run ?? false;
       if (!dryRun && !rt.store) throw new HttpError(503, "store_not_configured", "the sentinel's store is not configured; use dry_run=true");
-      const result = await runProbe(probe, {
-        deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact, store: dryRun ? undefined : rt.store,
-      });
-      rt.log.info("manual probe run", { probe: probe.id, status: result.status, dryRun });
-      const fanIn = query.notify ? fanInSummary(await evaluate(rt, { notify: true })) : undefined;
-      return json(200, { version: 1, result, stored: !dryRun, ...(fanIn ? { fanIn } : {}) }, { "cache-control": "no-store" });
+      if (dryRun) {
+        const result = await runProbe(probe, { deps: { ...rt.deps, claims: undefined }, settings: rt.config.settings, targets: rt.targets, redact: rt.redact });
+        rt.log.info("manual probe run", { probe: probe.id, status: result.status, dryRun });
+        return json(200, { version: 1, result, stored: false }, { "cache-control": "no-store" });
+      }
+      const report = await tick(rt, { write: true, probes: [probe.id], lockWaitMs: 10_000 });
+      const result = report.results[0];
+      if (!result) throw new HttpError(503, "busy", `a scheduled tick is still running: ${report.skipped ?? "try again in a few seconds"}`);
+      rt.log.info("manual probe run", { probe: probe.id, status: result.status, dryRun, lost: report.lost });
+      return json(200, { version: 1, result, stored: report.lost === 0 && !report.skipped, fanIn: fanInSummary(report) }, { "cache-control": "no-store" });
     },
   };
 }
@@ -48,10 +53,10 @@ function probeId(url: URL): string {
 }
 
 /** What the fan-in decided, without the SLO detail the status API already serves. */
-function fanInSummary(r: FanInReport) {
+function fanInSummary(r: TickReport) {
   return {
     ...(r.skipped ? { skipped: r.skipped } : {}),
-    consumed: r.consumed, delivered: r.delivered, pending: r.pending,
+    consumed: r.results.length, delivered: r.delivered, pending: r.pending,
     firing: r.firing.map((a) => ({ key: a.key, since: a.since ?? null, heldBy: a.heldBy ?? null, message: a.snapshot.message })),
     notifications: r.notifications.map((n) => ({ kind: n.kind, alertKey: n.alertKey, severity: n.severity, title: n.title, message: n.message })),
   };

@@ -1,25 +1,40 @@
 import { z } from "zod";
-import { loadStatus } from "../../shared/status/load.ts";
+import { emptyStatus } from "../../shared/status/empty.ts";
+import { statusAsOf } from "../../shared/status/document.ts";
+import { probeInfos } from "../../shared/fanin/policy.ts";
 import { shieldsBadge } from "../../shared/status/badge.ts";
 import { prometheusMetrics, PROMETHEUS_CONTENT_TYPE } from "../../shared/status/metrics.ts";
 import { PAGE_CSP, renderStatusPage } from "../../shared/status/page.ts";
 import { redactDeep } from "../../shared/redact.ts";
 import type { StatusDocument } from "../../shared/status/schema.ts";
 import { statusCacheHeaders } from "./cors.ts";
-import { storeKeys, storeRedis, type Route, type RouteContext } from "./handler.ts";
+import { HttpError } from "./errors.ts";
+import type { Route, RouteContext } from "./handler.ts";
 import { parseQuery } from "./input.ts";
 import { json } from "./respond.ts";
 
 /**
- * The read-only status routes. Each reads the store in ONE round trip (shared/status/read.ts), builds
- * the status document, and answers it in its own format with short cache headers.
+ * The read-only status routes. Each reads the status document the last tick stored (ONE GET, a few KB
+ * gzipped), moves its ages on to now, and answers it in its own format. The document cannot change
+ * before the next tick, so the CDN may keep the answer until then.
  */
+async function statusOf(ctx: RouteContext, historyCount?: number): Promise<StatusDocument> {
+  if (!ctx.rt.store) throw new HttpError(503, "store_not_configured", "the sentinel's store is not configured (SENTINEL_REDIS_REST_URL)");
+  const now = ctx.rt.deps.now();
+  const stored = await ctx.rt.store.readStatus();
+  const doc = stored ? statusAsOf(stored, now, ctx.rt.config.settings.alerting.staleFactor) : emptyStatus(probeInfos(ctx.rt.config.settings), now);
+  const trimmed = historyCount === undefined ? doc : { ...doc, probes: doc.probes.map((p) => ({ ...p, history: p.history.slice(0, historyCount) })) };
+  return redactDeep(trimmed, ctx.rt.redact);
+}
 
-async function statusOf(ctx: RouteContext, historyCount?: number, timeline = true): Promise<StatusDocument> {
-  const doc = await loadStatus({
-    redis: storeRedis(ctx.rt), keys: storeKeys(ctx.rt), settings: ctx.rt.config.settings, now: ctx.rt.deps.now(), historyCount, timeline,
-  });
-  return redactDeep(doc, ctx.rt.redact);
+/** Seconds until the next tick can have replaced the document: the longest a cache may keep it. */
+function freshFor(doc: StatusDocument, now: Date): number {
+  const next = doc.monitoring?.nextTickBy ? Date.parse(doc.monitoring.nextTickBy) : now.getTime();
+  return Math.max(5, Math.min(60, Math.ceil((next - now.getTime()) / 1000) + 5));
+}
+
+function cacheFor(ctx: RouteContext, doc: StatusDocument) {
+  return statusCacheHeaders(ctx.rt.config.publicStatus, freshFor(doc, ctx.rt.deps.now()));
 }
 
 const GET = ["GET"] as const;
@@ -28,7 +43,8 @@ export const statusRoute: Route = {
   name: "api-status", methods: GET, access: "status", cors: true,
   async handle(ctx) {
     const query = parseQuery(ctx.url, { history: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(200).optional() });
-    return json(200, await statusOf(ctx, query.history), statusCacheHeaders(ctx.rt.config.publicStatus));
+    const doc = await statusOf(ctx, query.history);
+    return json(200, doc, cacheFor(ctx, doc));
   },
 };
 
@@ -36,7 +52,8 @@ export const badgeRoute: Route = {
   name: "api-status-badge", methods: GET, access: "status", cors: true,
   async handle(ctx) {
     parseQuery(ctx.url, {});
-    return json(200, shieldsBadge(await statusOf(ctx, 0, false)), statusCacheHeaders(ctx.rt.config.publicStatus));
+    const doc = await statusOf(ctx, 0);
+    return json(200, shieldsBadge(doc), cacheFor(ctx, doc));
   },
 };
 
@@ -44,8 +61,8 @@ export const metricsRoute: Route = {
   name: "api-metrics", methods: GET, access: "status", cors: true,
   async handle(ctx) {
     parseQuery(ctx.url, {});
-    const text = prometheusMetrics(await statusOf(ctx, 0, false));
-    return new Response(text, { status: 200, headers: { "content-type": PROMETHEUS_CONTENT_TYPE, ...statusCacheHeaders(ctx.rt.config.publicStatus) } });
+    const doc = await statusOf(ctx, 0);
+    return new Response(prometheusMetrics(doc), { status: 200, headers: { "content-type": PROMETHEUS_CONTENT_TYPE, ...cacheFor(ctx, doc) } });
   },
 };
 
@@ -53,10 +70,10 @@ export const pageRoute: Route = {
   name: "status-page", methods: GET, access: "status",
   async handle(ctx) {
     parseQuery(ctx.url, {});
-    const html = renderStatusPage(await statusOf(ctx, 0));
-    return new Response(html, {
+    const doc = await statusOf(ctx, 0);
+    return new Response(renderStatusPage(doc), {
       status: 200,
-      headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, ...statusCacheHeaders(ctx.rt.config.publicStatus) },
+      headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, ...cacheFor(ctx, doc) },
     });
   },
 };

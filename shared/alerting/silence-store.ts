@@ -2,7 +2,7 @@ import type { Redis } from "@upstash/redis";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { Silence } from "./silences.ts";
-import { parseSilences } from "../fanin/run.ts";
+import { parseSilences } from "../store/tick-store.ts";
 import type { Keys } from "../store/keys.ts";
 
 /** What a caller may ask for: validated, so a bad request gets a message that says what to fix. */

@@ -1,11 +1,24 @@
 import { z } from "zod";
 import { BeaconSettings } from "./beacon.ts";
 import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
-import { ProbeSettings } from "../probes/registry.ts";
+import { ProbeSettings, PROBES } from "../probes/registry.ts";
+import { validSchedule } from "../tick/schedule.ts";
 import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
 import { RemediationSettings } from "../remediation/settings.ts";
 import { secretsOfUrl } from "../redact.ts";
+
+/** The scheduled tick that runs due probes and evaluates (netlify/tick.ts). */
+export const TickSettings = z.object({
+  /** The function's own budget, under Netlify's 30 s limit for scheduled functions. */
+  budgetMs: z.number().int().min(5_000).max(28_000).default(25_000),
+  /** Most a probe may take inside a tick (its own timeoutMs applies when lower). */
+  probeBudgetMs: z.number().int().min(1_000).max(20_000).default(12_000),
+  /** Timeout of one request to the sentinel's store (one retry on network errors). */
+  storeTimeoutMs: z.number().int().min(200).max(10_000).default(2_500),
+  /** Most pending notifications kept; older overflow is folded into one summary, never dropped silently. */
+  pendingCap: z.number().int().min(5).max(1_000).default(50),
+});
 
 /** Thresholds, schedules and Beacon's names: code defaults, overridden by the SENTINEL_SETTINGS JSON. */
 export const Settings = z
@@ -16,6 +29,14 @@ export const Settings = z
     remediation: RemediationSettings.prefault({}),
     /** Replaces the default objectives as a whole when given. */
     slos: Objectives,
+    /** Each probe's cadence as a UTC cron, e.g. {"receipts": "every 10 minutes" as a cron}; unset probes keep their own. */
+    schedules: z.record(z.string(), z.string()).default({}).superRefine((schedules, ctx) => {
+      for (const [id, cron] of Object.entries(schedules)) {
+        if (!PROBES.some((p) => p.id === id)) ctx.addIssue({ code: "custom", path: [id], message: `no probe "${id}" (known: ${PROBES.map((p) => p.id).join(", ")})` });
+        else if (!validSchedule(cron)) ctx.addIssue({ code: "custom", path: [id], message: `"${cron}" is not a cron expression (UTC, e.g. "*/5 * * * *")` });
+      }
+    }),
+    tick: TickSettings.prefault({}),
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -115,6 +136,11 @@ function settingsInput(raw: string | undefined): unknown {
   } catch {
     return {}; // the JSON problem itself is reported by EnvSchema
   }
+}
+
+/** A probe's effective cadence: SENTINEL_SETTINGS.schedules, else its own default. */
+export function scheduleOf(settings: Settings, probe: { id: string; schedule: string }): string {
+  return settings.schedules[probe.id] ?? probe.schedule;
 }
 
 export function collectSecrets(env: Record<string, string | undefined>): string[] {

@@ -1,21 +1,22 @@
-import { Cron } from "croner";
 import { PROBES } from "../probes/registry.ts";
-import type { Settings } from "../config/index.ts";
+import { scheduleOf, type Settings } from "../config/index.ts";
+import { intervalOf } from "../tick/schedule.ts";
+import type { ProbeInfo } from "../status/document.ts";
 import type { FanInPolicy } from "./evaluate.ts";
 
-/** The fan-in's policy from the settings: objectives, alert rules, and the probes it expects to hear from. */
+/** Every registered probe with its effective cadence (SENTINEL_SETTINGS.schedules, else its own). */
+export function probeInfos(settings: Settings): ProbeInfo[] {
+  return PROBES.map((p) => {
+    const schedule = scheduleOf(settings, p);
+    return { id: p.id, title: p.title, stage: p.stage, schedule, intervalMs: intervalOf(schedule) };
+  });
+}
+
+/** The evaluation's policy from the settings: objectives, alert rules, and the probes it expects to hear from. */
 export function policyFrom(settings: Settings): FanInPolicy {
   return {
     objectives: settings.slos,
     alerting: settings.alerting,
-    probes: PROBES.map((p) => ({ id: p.id, stage: p.stage, title: p.title, intervalMs: intervalOf(p.schedule) })),
+    probes: probeInfos(settings).map(({ id, stage, title, intervalMs }) => ({ id, stage, title, intervalMs })),
   };
-}
-
-/** The gap between two runs of a cron schedule (the longest gap among the next few, for irregular ones). */
-export function intervalOf(schedule: string): number {
-  const runs = new Cron(schedule, { timezone: "UTC", paused: true }).nextRuns(8, new Date(Date.UTC(2026, 0, 1)));
-  let longest = 0;
-  for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]!.getTime() - runs[i - 1]!.getTime());
-  return longest;
 }

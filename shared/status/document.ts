@@ -2,10 +2,33 @@ import { STAGES } from "../probes/types.ts";
 import type { ProbeResult } from "../result.ts";
 import { isActive } from "../alerting/silences.ts";
 import type { AlertState } from "../alerting/state.ts";
-import type { ProbeInfo, StatusSnapshot } from "./read.ts";
-import { sloEntries } from "./slos.ts";
+import type { Silence } from "../alerting/silences.ts";
+import type { HistoryEntry, TimelineBucket } from "../tick/state.ts";
+import { sloEntries, type StoredSlos } from "./slos.ts";
 import { buildTimeline } from "./timeline.ts";
-import { StatusDocument, type FiringAlert, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
+import { StatusDocument, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
+
+/** What the status document is built from: the tick's memory after an evaluation. */
+export interface StatusSnapshot {
+  latest: Record<string, ProbeResult | null>;
+  /** Newest first. */
+  histories: Record<string, HistoryEntry[]>;
+  /** Pre-aggregated 15-minute slots per probe. */
+  timelines: Record<string, TimelineBucket[]>;
+  slos: StoredSlos | null;
+  alerts: AlertState | null;
+  silences: Silence[];
+  monitoring?: MonitoringStatus;
+}
+
+/** A probe as the status document needs it: the registry's fields plus its cadence. */
+export interface ProbeInfo {
+  id: string;
+  title: string;
+  stage: string;
+  schedule: string;
+  intervalMs: number;
+}
 
 /** The stages the status page always draws, in the order a job travels them (a stage no probe watches shows as unknown). */
 export const PIPELINE: readonly string[] = ["portal", "runner-api", "outbox", "queue", "worker", "receipts"];
@@ -27,16 +50,40 @@ export interface BuildStatusOptions {
   probes: ProbeInfo[];
   /** A probe silent for more than staleFactor × its interval is stale (as the alerting's "missing"). */
   staleFactor: number;
-  /** Compact history entries included per probe. */
-  historyCount: number;
+  /** Compact history entries included per probe (default: all the tick keeps). */
+  historyCount?: number;
 }
 
 /** Builds the versioned status document. Pure: everything comes in through the snapshot and options. */
 export function buildStatusDocument(snapshot: StatusSnapshot, options: BuildStatusOptions): StatusDocument {
   const { now } = options;
   const probes = options.probes.map((info) => probeStatus(info, snapshot, options));
-  const stages = stageOrder(options.probes).map((stage) => stageStatus(stage, probes));
-  const slos = sloEntries(snapshot.slos);
+  return StatusDocument.parse({
+    version: 1,
+    generatedAt: now.toISOString(),
+    ...assemble(probes, sloEntries(snapshot.slos)),
+    alerts: { firing: firingAlerts(snapshot.alerts), silences: silencesOf(snapshot, now) },
+    ...(snapshot.monitoring ? { monitoring: snapshot.monitoring } : {}),
+  });
+}
+
+/**
+ * The stored document as of `now`, for a view between two ticks: ages move on, and a probe (or the
+ * whole sentinel) that stopped reporting turns stale even though nothing rewrote the document.
+ */
+export function statusAsOf(doc: StatusDocument, now: Date, staleFactor: number): StatusDocument {
+  const probes = doc.probes.map((p): ProbeStatus => {
+    if (!p.latest) return p;
+    const ageMs = Math.max(0, now.getTime() - Date.parse(p.latest.startedAt));
+    const stale = ageMs > staleFactor * p.intervalSeconds * 1000;
+    return { ...p, ageSeconds: Math.round(ageMs / 1000), stale, state: stale ? "error" : p.latest.status };
+  });
+  return { ...doc, ...assemble(probes, doc.slos) };
+}
+
+/** Stages and the overall verdict from the probes and the SLOs. */
+function assemble(probes: ProbeStatus[], slos: StatusDocument["slos"]) {
+  const stages = stageOrder(probes).map((stage) => stageStatus(stage, probes));
   const burning = slos.items.filter((s) => s.severity);
   const watched = stages.filter((s) => s.probes.length > 0);
   let state = worstState(watched.map((s) => s.state));
@@ -49,20 +96,13 @@ export function buildStatusDocument(snapshot: StatusSnapshot, options: BuildStat
   const message = state === "unknown" && probes.every((p) => p.latest === null)
     ? "no probe results yet"
     : problems.length ? problems.join("; ") : `all ${watched.length} watched stages passing`;
-
-  return StatusDocument.parse({
-    version: 1,
-    generatedAt: now.toISOString(),
-    overall: { state, message },
-    stages, probes, slos,
-    alerts: { firing: firingAlerts(snapshot.alerts), silences: silencesOf(snapshot, now) },
-  });
+  return { overall: { state, message }, stages, probes, slos };
 }
 
 export const WORD: Record<State, string> = { pass: "passing", warn: "degraded", fail: "failing", error: "blind", unknown: "unknown" };
 
 /** The pipeline's stages, plus any other stage a probe watches, in STAGES order. */
-export function stageOrder(probes: ProbeInfo[]): string[] {
+export function stageOrder(probes: { stage: string }[]): string[] {
   const used = new Set(probes.map((p) => p.stage));
   const ordered = (STAGES as readonly string[]).filter((s) => PIPELINE.includes(s) || used.has(s));
   return [...ordered, ...[...used].filter((s) => !ordered.includes(s))];
@@ -79,8 +119,8 @@ function probeStatus(info: ProbeInfo, snapshot: StatusSnapshot, options: BuildSt
     state: !latest ? "unknown" : stale ? "error" : latest.status,
     latest, stale,
     ageSeconds: ageMs === null ? null : Math.round(ageMs / 1000),
-    history: history.slice(0, options.historyCount),
-    timeline: buildTimeline(history, options.now),
+    history: options.historyCount === undefined ? history : history.slice(0, options.historyCount),
+    timeline: buildTimeline(snapshot.timelines[info.id] ?? [], options.now),
   };
 }
 

@@ -54,12 +54,12 @@ export const PAGE_CSP = [
 ].join("; ");
 
 export interface PageOptions {
-  /** Seconds between refreshes. Default 60. */
+  /** Seconds between refreshes. Default 120: every refresh is a function invocation (see `sentinel cost`). */
   refreshSeconds?: number;
 }
 
 export function renderStatusPage(doc: StatusDocument, options: PageOptions = {}): string {
-  const refresh = options.refreshSeconds ?? 60;
+  const refresh = options.refreshSeconds ?? 120;
   const now = new Date(doc.generatedAt);
   const legend = (["pass", "warn", "fail", "error", "unknown"] as const)
     .map((s) => `<li><span class="badge s-${s}"><span aria-hidden="true">${SYMBOL[s]}</span> ${LABEL[s]}</span> ${esc(MEANING[s])}</li>`).join("");

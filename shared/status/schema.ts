@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ProbeResult } from "../result.ts";
-import { HistoryEntry } from "../store/results.ts";
+import { HistoryEntry, Monitoring } from "../tick/state.ts";
 import { Silence } from "../alerting/silences.ts";
 
 /**
@@ -118,6 +118,15 @@ export type FiringAlert = z.infer<typeof FiringAlert>;
 
 export const SilenceStatus = Silence.extend({ active: z.boolean() });
 
+/** The sentinel watching itself: its last evaluation, what it lost, what it could not deliver. */
+export const MonitoringStatus = Monitoring.extend({
+  /** Notifications decided and not yet delivered (retried by the next tick). */
+  pendingNotifications: z.number().int().nonnegative(),
+  /** When the next evaluation is expected; a page older than this is looking at a stalled sentinel. */
+  nextTickBy: z.string().nullable(),
+});
+export type MonitoringStatus = z.infer<typeof MonitoringStatus>;
+
 export const StatusDocument = z.object({
   version: z.literal(1),
   generatedAt: z.iso.datetime(),
@@ -127,5 +136,7 @@ export const StatusDocument = z.object({
   probes: z.array(ProbeStatus),
   slos: z.object({ evaluatedAt: z.string().nullable(), items: z.array(SloEntry) }),
   alerts: z.object({ firing: z.array(FiringAlert), silences: z.array(SilenceStatus) }),
+  /** How the sentinel itself is doing (absent in documents written before it existed). */
+  monitoring: MonitoringStatus.optional(),
 });
 export type StatusDocument = z.infer<typeof StatusDocument>;

@@ -1,5 +1,22 @@
-import type { StoredSlos } from "./read.ts";
+import { z } from "zod";
 import type { SloEntry, SloWindow } from "./schema.ts";
+
+const Window = z.object({
+  minutes: z.number(), good: z.number(), total: z.number(), errorRatio: z.number().nullable(), burnRate: z.number().nullable(),
+});
+
+/** The SLO statuses of one evaluation (shared/slo/evaluate.ts SloStatus), as the tick hands them over. */
+export const StoredSlos = z.object({
+  evaluatedAt: z.string(),
+  slos: z.array(z.object({
+    id: z.string(), title: z.string(), target: z.number(), periodDays: z.number(),
+    source: z.string().nullable(), events: z.number(), period: Window,
+    budgetRemaining: z.number().nullable(), budgetRemainingMinutes: z.number().nullable(),
+    alerts: z.array(z.object({ severity: z.string(), factor: z.number(), long: Window, short: Window, firing: z.boolean(), guarded: z.boolean() })),
+    severity: z.string().nullable(),
+  })),
+});
+export type StoredSlos = z.infer<typeof StoredSlos>;
 
 /** "5m", "1h", "30d": a window length in minutes, for people and Prometheus labels. */
 export function windowLabel(minutes: number): string {

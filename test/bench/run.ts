@@ -8,11 +8,10 @@
  */
 import { generateKeyPair } from "../../shared/beacon/signing.ts";
 import { PROBES } from "../../shared/probes/registry.ts";
-import { runProbe } from "../../shared/runner.ts";
 import { runLoad } from "../../shared/load/run.ts";
 import type { SqlClient } from "../../shared/sql.ts";
 import { createRuntime, type Runtime } from "../../netlify/runtime.ts";
-import { evaluate } from "../../netlify/fanin.ts";
+import { tick } from "../../netlify/tick.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { startServices } from "../support/services.ts";
 import { isolatedDatabase, randomPrefix } from "../support/isolation.ts";
@@ -59,7 +58,7 @@ const rows: Row[] = [];
 async function probeRun(label: string, id: string) {
   const probe = PROBES.find((p) => p.id === id)!;
   reset();
-  const result = await runProbe(probe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+  const result = (await tick(rt, { write: true, probes: [probe.id] })).results[0]!;
   rows.push([label, counts.http, counts.sql, counts.redisCommands, counts.redisRequests, `${result.durationMs} (${result.status})`]);
 }
 
@@ -72,8 +71,8 @@ try {
   await probeRun("probe canary (follows, settles)", "canary");
   await probeRun("probe canary (idle)", "canary");
   reset();
-  const fanin = await evaluate(rt, { notify: true });
-  rows.push(["fan-in evaluation", counts.http, counts.sql, counts.redisCommands, counts.redisRequests, `consumed ${fanin.consumed} results`]);
+  const evaluation = await tick(rt, { write: true, probes: [] });
+  rows.push(["evaluation, no probe", counts.http, counts.sql, counts.redisCommands, counts.redisRequests, `${evaluation.slos.length} SLOs`]);
 
   const serial = await runLoad(loadOptions(LOAD_JOBS, 1), loadDeps());
   const parallel = await runLoad(loadOptions(LOAD_JOBS, 10), loadDeps());

@@ -1,3 +1,4 @@
+import { recordRun, storedState } from "./sentinel.ts";
 import { canaryProbe } from "../../shared/probes/canary/index.ts";
 import { loadState, type CanaryState } from "../../shared/probes/canary/state.ts";
 import { runProbe } from "../../shared/runner.ts";
@@ -31,11 +32,11 @@ export function canaryRig(h: Harness, sandbox: Sandbox, key: string | undefined,
     prefix,
     advance: (seconds) => void (clock.t += seconds * 1000),
     async invoke() {
-      const result = await runProbe(canaryProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+      const result = await recordRun(rt, "canary");
       return { result, by: Object.fromEntries(result.checks.map((c) => [c.name, c])) };
     },
     async state() {
-      return loadState(await rt.store!.loadState("canary"));
+      return loadState((await storedState(rt)).probes.canary?.state);
     },
     close: () => rt.close(),
   };

@@ -1,5 +1,9 @@
 import { testServices } from "./env.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../netlify/runtime.ts";
+import { tick } from "../../netlify/tick.ts";
+import type { TickReport } from "../../shared/tick/run.ts";
+import type { SentinelState } from "../../shared/tick/state.ts";
+import type { ProbeResult } from "../../shared/result.ts";
 import type { Harness } from "../sandbox/testing.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 
@@ -24,4 +28,29 @@ export function sentinelEnv(h: Harness, sandbox: Sandbox, settings: Record<strin
 /** A runtime on that environment, with Upstash retries off so failures show at once. */
 export function sentinelRuntime(env: Record<string, string>, options: RuntimeOptions = {}): Runtime {
   return createRuntime(env, { redisRetries: 0, ...options });
+}
+
+/** Runs one probe the way a scheduled tick records it: stored, judged, notified. Throws when it could not run. */
+export async function recordRun(rt: Runtime, id: string): Promise<ProbeResult> {
+  const report = await tick(rt, { write: true, probes: [id], lockWaitMs: 25_000 });
+  const result = report.results[0];
+  if (!result) throw new Error(`tick ran nothing: ${report.skipped ?? "no such probe"}`);
+  return result;
+}
+
+/** An evaluation that runs no probe (what `sentinel evaluate --notify` does). */
+export function evaluateNow(rt: Runtime, options: { write?: boolean } = {}): Promise<TickReport> {
+  const write = options.write ?? true;
+  return tick(rt, { write, probes: [], lockWaitMs: write ? 25_000 : 0 });
+}
+
+/** The latest stored result of a probe, from the status document the last tick wrote. */
+export async function storedLatest(rt: Runtime, id: string): Promise<ProbeResult | null> {
+  const doc = await rt.store!.readStatus();
+  return doc?.probes.find((p) => p.id === id)?.latest ?? null;
+}
+
+/** The tick's stored memory. */
+export async function storedState(rt: Runtime): Promise<SentinelState> {
+  return (await rt.store!.peek()).state;
 }
