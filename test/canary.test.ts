@@ -73,15 +73,13 @@ describe("canary against the sandbox", () => {
     expect((await r.state()).lastSubmittedAt).toBeDefined();
   });
 
-  it("submits one canary when two invocations run at once", async () => {
+  it("submits one canary when two invocations run at once (the second waits for the tick's lock, then follows it)", async () => {
     const r = rig();
     const before = await canaryJobs();
     const [a, b] = await Promise.all([r.invoke(), r.invoke()]);
-    const lines = [a, b].map((x) => x.by["canary"]!.message).sort();
-    expect(lines[0]).toBe("another invocation holds the canary slot: at most one canary is in flight");
-    expect(lines[1]).toMatch(/^submitted canary /);
+    const lines = [a, b].map((x) => x.by["canary"]!.message);
+    expect(lines.filter((l) => /^submitted canary /.test(l))).toHaveLength(1);
     expect(await canaryJobs()).toBe(before + 1);
-    expect((await r.state()).inFlight).toBeDefined();
   });
 
   it("fails the accepted stage with the fix when Beacon does not trust the key, and frees the slot", async () => {

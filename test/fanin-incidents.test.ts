@@ -1,4 +1,4 @@
-import { evaluateNow, recordRun } from "./support/sentinel.ts";
+import { evaluateNow, recordRun , tickRecorder } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, jobSpec, submit, waitForStatus, call, type Harness } from "./sandbox/testing.ts";
 import type { IncidentName, Sandbox } from "./sandbox/index.ts";
@@ -72,8 +72,9 @@ describe("each incident switch, through the fan-in to Slack", () => {
       alerting: { defaults: { failuresToTrigger: 2, window: 3, successesToResolve: 2, blindToTrigger: 2 } },
     }, { SLACK_WEBHOOK_URL: slack.url }));
     const probe = findProbe(row.probe)!;
-    const run = () => recordRun(rt, probe.id);
-    const fanIn = () => evaluateNow(rt);
+    const recorder = tickRecorder(rt);
+    const run = () => recorder.probe(probe.id);
+    const fanIn = () => recorder.evaluate();
     try {
       const before = slack.received.length;
       await sandbox.incidents.set(row.incident, true);

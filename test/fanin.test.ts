@@ -1,4 +1,5 @@
-import { evaluateNow } from "./support/sentinel.ts";
+import { evaluateNow, storedState, tickRecorder } from "./support/sentinel.ts";
+import { tick } from "../netlify/tick.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
@@ -10,8 +11,6 @@ import { testServices } from "./support/env.ts";
 import { startCountingProxy } from "./support/http-handlers.ts";
 import { findProbe } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
-import { tick } from "../netlify/tick.ts";
-import type { Notification } from "../shared/alerting/notification.ts";
 import { createSilenceStore } from "../shared/alerting/silence-store.ts";
 import { createKeys } from "../shared/store/keys.ts";
 import type { Runtime } from "../netlify/runtime.ts";
@@ -49,20 +48,7 @@ function sentinel(options: { now?: () => Date; env?: Record<string, string> } = 
   });
   const rt = sentinelRuntime(env, options.now ? { now: options.now } : {});
   runtimes.push(rt);
-  // A probe run is evaluated in its own tick now; `evaluate` reports what was decided since the last call.
-  let decided: Notification[] = [];
-  const probe = async (id: string) => {
-    const report = await tick(rt, { write: true, probes: [id], lockWaitMs: 25_000 });
-    decided.push(...report.notifications);
-    return report.results[0];
-  };
-  const evaluate = async () => {
-    const report = await tick(rt, { write: true, probes: [], lockWaitMs: 0 });
-    const notifications = [...decided, ...report.notifications];
-    decided = [];
-    return { ...report, notifications };
-  };
-  return { rt, probe, evaluate };
+  return { rt, ...tickRecorder(rt) };
 }
 
 const texts = (from: number) => slack.received.slice(from).map((r) => JSON.stringify(r.body));
@@ -133,10 +119,10 @@ describe("fan-in against the sandbox, with a local Slack", () => {
     const attempts = slack.requests.length;
     await sandbox.incidents.set("health-unhealthy", true);
     await s.probe("health");
-    await s.probe("health");
     slack.script([{ status: 429, headers: { "retry-after": "1" }, body: "rate_limited" }, { status: 500, body: "oops" }]);
+    await s.probe("health"); // the second failure fires, and the tick sends
     const report = await s.evaluate();
-    expect(report).toMatchObject({ delivered: 1, pending: 0 });
+    expect(report).toMatchObject({ delivered: 0, pending: 0 });
     expect(slack.requests.length - attempts).toBe(3);
     expect(texts(start)).toHaveLength(1);
   });
@@ -146,9 +132,8 @@ describe("fan-in against the sandbox, with a local Slack", () => {
     const start = slack.received.length;
     await sandbox.incidents.set("health-unhealthy", true);
     await s.probe("health");
-    await s.probe("health");
     slack.script([{ status: 404, body: "no_service" }]);
-    expect(await s.evaluate()).toMatchObject({ delivered: 0, pending: 1 });
+    await s.probe("health"); // fires; the send fails
     expect(texts(start)).toHaveLength(0);
     expect(await s.evaluate()).toMatchObject({ delivered: 1, pending: 0 });
     expect(texts(start)).toHaveLength(1);
@@ -205,15 +190,16 @@ describe("fan-in against the sandbox, with a local Slack", () => {
     expect(texts(start)).toHaveLength(1);
   });
 
-  it("a preview (no --notify) consumes nothing and sends nothing", async () => {
+  it("a preview runs and judges, and stores and sends nothing", async () => {
     const s = sentinel();
     const start = slack.received.length;
     await sandbox.incidents.set("health-unhealthy", true);
     await s.probe("health");
-    await s.probe("health");
-    const preview = await evaluateNow(s.rt, { write: false });
+    const preview = await tick(s.rt, { write: false, probes: ["health"] });
     expect(preview.notifications.map((n) => n.alertKey)).toEqual(["check/health/runner-health"]);
     expect(texts(start)).toHaveLength(0);
+    expect((await storedState(s.rt)).probes.health?.history).toHaveLength(1);
+    await s.probe("health");
     expect((await s.evaluate()).notifications.map((n) => n.alertKey)).toEqual(["check/health/runner-health"]);
   });
 

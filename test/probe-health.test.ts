@@ -142,7 +142,7 @@ describe("health probe against hostile endpoints", () => {
 
 describe("the runner and the store", () => {
   it("records the result in the tick's memory and the status document, readable back", async () => {
-    const rt = sentinelRuntime(sentinelEnv(h, sandbox));
+    const rt = sentinelRuntime(sentinelEnv(h, sandbox, {}, { SENTINEL_KEY_PREFIX: `${h.prefix}own:` }));
     try {
       const result = await recordRun(rt, "health");
       expect(await storedLatest(rt, "health")).toEqual(result);

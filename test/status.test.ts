@@ -94,8 +94,9 @@ describe("the status document", () => {
     const health = doc.probes.find((p) => p.id === "health")!;
     expect(health.history.map((e) => e.t)).toEqual([at(0), at(1), at(2)]);
     expect(health.timeline).toHaveLength(96);
-    const last = health.timeline.at(-1)!;
-    expect(last).toMatchObject({ state: "fail", runs: 7, notPassing: 1, p50Ms: 103, maxMs: 106 });
+    // Slots sit on a fixed 15-minute grid: NOW (12:00) opens the last one, the six runs before it fill the one before.
+    expect(health.timeline.at(-1)).toMatchObject({ start: at(0), state: "pass", runs: 1, notPassing: 0, p50Ms: 100, maxMs: 100 });
+    expect(health.timeline.at(-2)).toMatchObject({ start: at(15), state: "fail", runs: 6, notPassing: 1, p50Ms: 103, maxMs: 106 });
     expect(health.timeline[0]).toMatchObject({ state: "unknown", runs: 0, p50Ms: null });
   });
 

@@ -54,3 +54,26 @@ export async function storedLatest(rt: Runtime, id: string): Promise<ProbeResult
 export async function storedState(rt: Runtime): Promise<SentinelState> {
   return (await rt.store!.peek()).state;
 }
+
+/**
+ * Probe runs and evaluations as a scheduled tick does them, for tests written as "run, run, then
+ * look at what was decided": each probe run is evaluated (and notified) in its own tick, and
+ * `evaluate` reports every notification decided since its previous call.
+ */
+export function tickRecorder(rt: Runtime) {
+  let decided: TickReport["notifications"] = [];
+  return {
+    async probe(id: string): Promise<ProbeResult> {
+      const report = await tick(rt, { write: true, probes: [id], lockWaitMs: 25_000 });
+      decided.push(...report.notifications);
+      if (!report.results[0]) throw new Error(`tick ran nothing: ${report.skipped ?? "no such probe"}`);
+      return report.results[0];
+    },
+    async evaluate(): Promise<TickReport> {
+      const report = await tick(rt, { write: true, probes: [], lockWaitMs: 0 });
+      const notifications = [...decided, ...report.notifications];
+      decided = [];
+      return { ...report, notifications };
+    },
+  };
+}
