@@ -15,8 +15,8 @@ commands:
   sandbox [--port N]                        start the local Beacon sandbox alone and print its URLs
   incident <name> on|off [--url URL]        flip an incident switch on a running sandbox
   incident list [--url URL]                 list the sandbox's incident switches
-  evaluate [--json] [--notify]              SLOs and alerts now; --notify consumes results and sends to Slack
-                                            (without it: a read-only preview). exit 1 while anything fires
+  evaluate [--json] [--notify]              SLOs and alerts on what is stored, running no probe; --notify stores
+                                            and sends to Slack (without it: a read-only preview). exit 1 while anything fires
   silence add (--probe P [--check C] | --slo S) (--for 2h | --until ISO) [--starts ISO] [--comment T] [--by NAME]
   silence list | silence remove <id>        hold notifications; checks keep running and recording
   load --jobs N --concurrency C [--target URL] [--json] [--yes] [--time-limit S]
@@ -25,6 +25,9 @@ commands:
   canary-key [--kid NAME] [--from-env]      a new canary key pair and its TRUSTED_KEYS_JSON entry
   status [--json]                           the pipeline, probes, SLO budgets and firing alerts, from the store
                                             exit 0 passing/degraded, 1 failing, 2 blind/unknown
+  cost [--json] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]
+                                            the month this configuration costs (invocations, store commands and
+                                            transfer, Beacon's side) against the free tiers; exit 1 when over
   republish-stuck [--execute] [--job ID]... [--limit N] [--json]
                                             stuck jobs with their cause and whether republishing helps;
                                             --execute republishes via Beacon's admin API, paced and audited
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   load: async () => (await import("./load.ts")).loadCommand,
   "canary-key": async () => (await import("./canary-key.ts")).canaryKeyCommand,
   status: async () => (await import("./status.ts")).statusCommand,
+  cost: async () => (await import("./cost.ts")).costCommand,
   "republish-stuck": async () => (await import("./remediate.ts")).republishStuckCommand,
 };
 

@@ -60,8 +60,27 @@ export function intervalOf(schedule: string): number {
   return longest;
 }
 
-/** Runs of `schedule` in a 30-day month (43,200 minutes), counted over a real month of the calendar. */
+const WEEK_MINUTES = 7 * 1440;
+const runsCache = new Map<string, number>();
+
+/**
+ * Runs of `schedule` in `minutes` from the start of a week (Monday 1 June 2026, UTC). Whole weeks are
+ * counted once and multiplied: a cron repeats weekly (day-of-month rules aside), and walking every
+ * slot of a month for a per-minute cron is 43,200 steps.
+ */
+export function runsIn(schedule: string, minutes: number): number {
+  const key = `${schedule}|${minutes}`;
+  const cached = runsCache.get(key);
+  if (cached !== undefined) return cached;
+  const start = Date.UTC(2026, 5, 1) - 1;
+  const count = (m: number) => slotsBetween(schedule, new Date(start), new Date(start + m * 60_000), Number.MAX_SAFE_INTEGER);
+  const weeks = Math.floor(minutes / WEEK_MINUTES);
+  const runs = weeks * (weeks > 0 ? count(WEEK_MINUTES) : 0) + count(minutes - weeks * WEEK_MINUTES);
+  runsCache.set(key, runs);
+  return runs;
+}
+
+/** Runs of `schedule` in a 30-day month (43,200 minutes). */
 export function runsPerMonth(schedule: string): number {
-  const from = new Date(Date.UTC(2026, 5, 1) - 1);
-  return slotsBetween(schedule, from, new Date(Date.UTC(2026, 6, 1) - 1));
+  return runsIn(schedule, 43_200);
 }

@@ -5,7 +5,43 @@ import { createCommandRunner, errorText, type CommandRunner, type Outcome, type 
 export interface UpstashBridge {
   url: string;
   token: string;
+  /** What the bridge has served, counted the way Upstash bills it. */
+  meter: BridgeMeter;
   close(): Promise<void>;
+}
+
+/**
+ * Upstash bills every command, including each one inside a pipeline or transaction; scripts (EVAL,
+ * EVALSHA) are counted apart because its pricing does not say whether a script is one command or
+ * the commands it runs. Bytes are request and response bodies, as transfer is counted.
+ */
+export interface BridgeMeter {
+  requests: number;
+  commands: number;
+  scripts: number;
+  bytesIn: number;
+  bytesOut: number;
+  byCommand: Record<string, number>;
+  reset(): void;
+}
+
+function createMeter(): BridgeMeter {
+  const meter: BridgeMeter = {
+    requests: 0, commands: 0, scripts: 0, bytesIn: 0, bytesOut: 0, byCommand: {},
+    reset() {
+      Object.assign(meter, { requests: 0, commands: 0, scripts: 0, bytesIn: 0, bytesOut: 0, byCommand: {} });
+    },
+  };
+  return meter;
+}
+
+function count(meter: BridgeMeter, commands: Buffer[][]) {
+  meter.commands += commands.length;
+  for (const c of commands) {
+    const name = String(c[0]).toUpperCase();
+    meter.byCommand[name] = (meter.byCommand[name] ?? 0) + 1;
+    if (name === "EVAL" || name === "EVALSHA") meter.scripts++;
+  }
 }
 
 export interface UpstashBridgeOptions {
@@ -31,8 +67,9 @@ class BadRequest extends Error {}
 export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<UpstashBridge> {
   const client = opts.redis();
   const runner = createCommandRunner(client);
+  const meter = createMeter();
   const server = createServer((req, res) => {
-    handle(runner, opts.token, req, res).catch((error: unknown) => reply(res, 500, { error: errorText(error) }));
+    handle(runner, opts.token, req, res, meter).catch((error: unknown) => reply(res, 500, { error: errorText(error) }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -43,6 +80,7 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   return {
     url: `http://127.0.0.1:${address.port}`,
     token: opts.token,
+    meter,
     async close() {
       // fetch keeps connections alive; without closing them server.close() would wait for their timeout.
       server.closeAllConnections();
@@ -52,26 +90,32 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   };
 }
 
-async function handle(runner: CommandRunner, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(runner: CommandRunner, token: string, req: IncomingMessage, res: ServerResponse, meter: BridgeMeter): Promise<void> {
   if (req.headers.authorization !== `Bearer ${token}`) return reply(res, 401, { error: "Unauthorized" });
   if (req.method !== "POST") return reply(res, 405, { error: "only POST is supported" });
   const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
   const encodeOutcome = (o: Outcome) => ("error" in o ? o : { result: encode(o.result, base64) });
   const path = new URL(req.url ?? "/", "http://bridge").pathname.replace(/\/+$/, "");
   try {
-    const body: unknown = JSON.parse(await readBody(req));
+    const text = await readBody(req);
+    meter.requests++;
+    meter.bytesIn += Buffer.byteLength(text);
+    const body: unknown = JSON.parse(text);
     if (path === "") {
-      return reply(res, 200, { result: encode(await runner.run(toCommand(body)), base64) });
+      const command = toCommand(body);
+      count(meter, [command]);
+      return reply(res, 200, { result: encode(await runner.run(command), base64) }, meter);
     }
     if (!Array.isArray(body)) throw new BadRequest(`ERR ${path} expects an array of commands`);
     const commands = body.map(toCommand); // validate all before running any
+    count(meter, commands);
     if (path === "/pipeline") {
       // Issued in one tick: order is kept on the single connection, atomicity is not promised.
       const settled = await Promise.allSettled(commands.map((c) => runner.run(c)));
       const outcomes = settled.map((s): Outcome => (s.status === "fulfilled" ? { result: s.value } : { error: errorText(s.reason) }));
-      return reply(res, 200, outcomes.map(encodeOutcome));
+      return reply(res, 200, outcomes.map(encodeOutcome), meter);
     }
-    if (path === "/multi-exec") return reply(res, 200, (await runner.transaction(commands)).map(encodeOutcome));
+    if (path === "/multi-exec") return reply(res, 200, (await runner.transaction(commands)).map(encodeOutcome), meter);
     return reply(res, 404, { error: `unknown path ${path}` });
   } catch (error) {
     // Bad JSON, refused commands and Redis error replies are all the caller's to fix: 400, as Upstash does.
@@ -108,6 +152,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+function reply(res: ServerResponse, status: number, body: unknown, meter?: BridgeMeter): void {
+  const text = JSON.stringify(body);
+  if (meter) meter.bytesOut += Buffer.byteLength(text);
+  res.writeHead(status, { "content-type": "application/json" }).end(text);
 }

@@ -21,7 +21,7 @@ export const receiptsProbe: Probe<ReceiptsSettings> = {
   id: "receipts",
   title: "Receipts and the executions API",
   stage: "receipts",
-  schedule: "*/5 * * * *",
+  schedule: "*/3 * * * *",
   settings: ReceiptsSettings,
   async run(ctx) {
     const { apiUrl } = ctx.targets;
