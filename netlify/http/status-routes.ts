@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadStatus } from "../../shared/status/load.ts";
-import { shieldsBadge } from "../../shared/status/badge.ts";
+import { shieldsBadge, shieldsErrorBadge } from "../../shared/status/badge.ts";
 import { prometheusMetrics, PROMETHEUS_CONTENT_TYPE } from "../../shared/status/metrics.ts";
 import { PAGE_CSP, renderStatusPage } from "../../shared/status/page.ts";
 import { redactDeep } from "../../shared/redact.ts";
@@ -24,18 +24,22 @@ async function statusOf(ctx: RouteContext, historyCount?: number, timeline = tru
 
 const GET = ["GET"] as const;
 
+/** Read-only routes ignore query parameters they do not take: cache busters and scrape params are harmless here. */
+const READ_ONLY = { unknown: "ignore" } as const;
+
 export const statusRoute: Route = {
   name: "api-status", methods: GET, access: "status", cors: true,
   async handle(ctx) {
-    const query = parseQuery(ctx.url, { history: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(200).optional() });
+    const query = parseQuery(ctx.url, { history: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(200).optional() }, READ_ONLY);
     return json(200, await statusOf(ctx, query.history), statusCacheHeaders(ctx.rt.config.publicStatus));
   },
 };
 
 export const badgeRoute: Route = {
   name: "api-status-badge", methods: GET, access: "status", cors: true,
+  // A badge renderer reads only badge JSON: errors keep their HTTP status and speak the badge's format.
+  formatError: (status, error) => json(status, shieldsErrorBadge(error)),
   async handle(ctx) {
-    parseQuery(ctx.url, {});
     return json(200, shieldsBadge(await statusOf(ctx, 0, false)), statusCacheHeaders(ctx.rt.config.publicStatus));
   },
 };
@@ -43,7 +47,6 @@ export const badgeRoute: Route = {
 export const metricsRoute: Route = {
   name: "api-metrics", methods: GET, access: "status", cors: true,
   async handle(ctx) {
-    parseQuery(ctx.url, {});
     const text = prometheusMetrics(await statusOf(ctx, 0, false));
     return new Response(text, { status: 200, headers: { "content-type": PROMETHEUS_CONTENT_TYPE, ...statusCacheHeaders(ctx.rt.config.publicStatus) } });
   },
@@ -52,7 +55,6 @@ export const metricsRoute: Route = {
 export const pageRoute: Route = {
   name: "status-page", methods: GET, access: "status",
   async handle(ctx) {
-    parseQuery(ctx.url, {});
     const html = renderStatusPage(await statusOf(ctx, 0));
     return new Response(html, {
       status: 200,
