@@ -14,6 +14,7 @@ import { buildStatusDocument } from "../shared/status/document.ts";
 import { prometheusMetrics } from "../shared/status/metrics.ts";
 import type { StoredSlos } from "../shared/status/read.ts";
 import { check } from "../shared/result.ts";
+import { AlertState } from "../shared/alerting/state.ts";
 import { ALERT_NAME, prometheusRules, prometheusRulesYaml, promDuration, RECORDED } from "../shared/export/prometheus-rules.ts";
 import { grafanaDashboard } from "../shared/export/grafana-dashboard.ts";
 import { toYaml } from "../shared/export/yaml.ts";
@@ -34,8 +35,17 @@ const HAVE_PROMTOOL = requirePromtool();
 const DEFAULTS: Objective[] = Objectives.parse(undefined);
 const NOW = new Date("2026-05-01T12:00:00.000Z");
 
-/** A status document with every family present: SLOs with counters, a firing alert, a silence. */
-function fullDocument(counters = true) {
+const FIRING = AlertState.parse({
+  alerts: {
+    "check/health/runner-health": {
+      key: "check/health/runner-health", type: "check", stage: "runner-api", probe: "health", check: "runner-health", firing: true, since: NOW.toISOString(), severity: "page",
+      snapshot: { title: "Runner health failing", message: "HTTP 503", observed: 503, threshold: 200, evidence: [], evidenceTotal: 0 },
+    },
+  },
+});
+
+/** A status document with every family present: SLOs with counters, and (when asked) a firing alert. */
+function fullDocument(counters = true, alerts: AlertState | null = null) {
   const w = (minutes: number) => ({ minutes, good: 990, total: 1000, errorRatio: 0.01, burnRate: 1 });
   const slos: StoredSlos = {
     evaluatedAt: NOW.toISOString(),
@@ -48,7 +58,7 @@ function fullDocument(counters = true) {
   };
   const result = { version: 1 as const, probe: "health", status: "fail" as const, startedAt: NOW.toISOString(), durationMs: 120, checks: [check({ name: "runner-health", status: "fail", observed: 503, threshold: 200, message: "down" })] };
   return buildStatusDocument(
-    { latest: { health: result }, histories: {}, slos, alerts: null, silences: [] },
+    { latest: { health: result }, histories: {}, slos, alerts, silences: [] },
     { now: NOW, probes: [{ id: "health", title: "Service health", stage: "runner-api", schedule: "* * * * *", intervalMs: 60_000 }], staleFactor: 2, historyCount: 0 },
   );
 }
@@ -65,6 +75,11 @@ describe("the exposition", () => {
     const firing = families.sentinel_alerts_firing!.metrics;
     expect(firing.length).toBe(12);
     expect(firing.every((m) => m.value === "0")).toBe(true);
+  });
+
+  it("counts a firing alert under its severity and type, the others staying at zero", () => {
+    const firing = parsePrometheusTextFormat(prometheusMetrics(fullDocument(true, FIRING))).find((f) => f.name === "sentinel_alerts_firing")!.metrics;
+    expect(firing.filter((m) => m.value !== "0")).toEqual([{ labels: { severity: "page", type: "check" }, value: "1" }]);
   });
 
   it("exports the SLO event counters as _total counters when the status carries them", () => {
@@ -101,7 +116,7 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check metrics", () => {
   }, 60_000);
 
   it("accepts a document with every family: counters, firing alerts, budgets", async () => {
-    expect(await promtool(["check", "metrics"], prometheusMetrics(fullDocument()))).toEqual({ code: 0, out: "" });
+    expect(await promtool(["check", "metrics"], prometheusMetrics(fullDocument(true, FIRING)))).toEqual({ code: 0, out: "" });
   });
 
   it("is a real check: it rejects what the exporter used to write", async () => {
@@ -129,6 +144,16 @@ describe("the exported rules", () => {
     ["5m", 5], ["1h", 60], ["30d", 43_200], ["10s", 1 / 6], ["90s", 1.5], ["2h", 120],
   ])("writes %s for %d minutes", (duration, minutes) => {
     expect(promDuration(minutes)).toBe(duration);
+  });
+});
+
+describe("the YAML writer", () => {
+  it("writes blocks for multi-line strings, quotes what a block would change, and nests lists of maps", () => {
+    const text = toYaml({ expr: "a\nb", kept: " lead\nx", trailing: "y \nz", list: [{ k: 1, v: [true, null] }], none: [], empty: {}, "odd key": 'q"uote' });
+    expect(text).toBe([
+      "expr: |-", "  a", "  b", 'kept: " lead\\nx"', 'trailing: "y \\nz"', "list:", "  - k: 1", "    v:", "      - true", "      - null",
+      "none: []", "empty: {}", '"odd key": "q\\"uote"', "",
+    ].join("\n"));
   });
 });
 
