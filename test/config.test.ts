@@ -49,10 +49,27 @@ describe("loadConfig", () => {
     ["no Beacon URL", { ...minimal, BEACON_API_URL: "" }, "BEACON_API_URL: required"],
     ["no store anywhere", { BEACON_API_URL: "https://r.example.org" }, "SENTINEL_REDIS_REST_URL: required"],
     ["token without URL", { ...minimal, SENTINEL_REDIS_REST_TOKEN: "t" }, "SENTINEL_REDIS_REST_URL: required when"],
-    ["settings not JSON", { ...minimal, SENTINEL_SETTINGS: "{nope" }, "SENTINEL_SETTINGS: must be a JSON object"],
-    ["unknown settings key", { ...minimal, SENTINEL_SETTINGS: '{"probs":{}}' }, "SENTINEL_SETTINGS."],
+    ["settings not JSON", { ...minimal, SENTINEL_SETTINGS: "{nope" }, "SENTINEL_SETTINGS: not valid JSON at line 1, column 2 (character 2): expected a double-quoted property name"],
+    ["settings an array", { ...minimal, SENTINEL_SETTINGS: "[]" }, "SENTINEL_SETTINGS: must be a JSON object ({...}), not an array"],
+    ["unknown settings key, without a stray dot", { ...minimal, SENTINEL_SETTINGS: '{"probs":{}}' }, 'SENTINEL_SETTINGS: Unrecognized key: "probs"'],
   ])("rejects %s", (_name, env, expected) => {
     expect(problemsOf(env).join("\n")).toContain(expected);
+  });
+
+  it.each([
+    ["trailing-comma", '{"probes": {"health": {"latencyWarnMs": 900,}}}', "line 1, column 45 (character 45): expected a double-quoted property name"],
+    ["single-quotes", "{'probes': {}}", "line 1, column 2 (character 2): expected a double-quoted property name"],
+    ["bare-word-on-line-3", '{\n  "probes": {\n    "health": x\n  }\n}', "line 3, column 15 (character 31): expected a value"],
+    ["cut-short", '{"probes": {', "line 1, column 13 (character 13): expected a double-quoted property name, but the text ends"],
+    ["text-after-the-object", '{} {}', "line 1, column 4 (character 4): expected nothing after the JSON value"],
+  ])("says where SENTINEL_SETTINGS breaks: %s", (_rule, raw, where) => {
+    expect(problemsOf({ ...minimal, SENTINEL_SETTINGS: raw })).toEqual([`SENTINEL_SETTINGS: not valid JSON at ${where}`]);
+  });
+
+  it("never quotes the settings text in a JSON problem", () => {
+    const problems = problemsOf({ ...minimal, SENTINEL_SETTINGS: '{"note": "hunter2-secret" oops}' });
+    expect(problems.join("\n")).not.toContain("hunter2");
+    expect(problems.join("\n")).toContain("column 27");
   });
 
   it("lets dry runs go without a store", () => {

@@ -81,7 +81,6 @@ describe("GET /api/status", () => {
   });
 
   it.each([
-    ["unknown-parameter", "/api/status?verbose=1", /unknown query parameter "verbose"; this route takes history/],
     ["history-not-a-number", "/api/status?history=lots", /query\.history: must be a number/],
     ["history-too-large", "/api/status?history=5000", /query\.history/],
     ["parameter-given-twice", "/api/status?history=1&history=2", /give the query parameter "history" once/],
@@ -90,6 +89,15 @@ describe("GET /api/status", () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: "bad_request", message: expect.stringMatching(message) });
     expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it.each([
+    ["cache-buster", statusRoute, "/api/status?v=2"],
+    ["cache-buster-on-the-badge", badgeRoute, "/api/status/badge?v=2"],
+    ["prometheus-scrape-params", metricsRoute, "/api/metrics?module=sentinel&target=x"],
+    ["page-with-a-tracking-parameter", pageRoute, "/status?utm_source=readme"],
+  ])("ignores unknown parameters on read-only routes: %s", async (_rule, route, path) => {
+    expect((await call(route, path)).status).toBe(200);
   });
 
   it("limits history to what was asked", async () => {
@@ -130,6 +138,18 @@ describe("GET /api/status", () => {
       if (status === 401) expect(response.headers.get("www-authenticate")).toContain("Bearer");
     });
 
+    it.each([
+      ["no-token", {}, 401, "unauthorized"],
+      ["wrong-token", bearer("not-the-token-at-all-0000"), 403, "invalid token"],
+    ])("answers the badge's %s error as a shields.io badge, keeping the status", async (_rule, headers, status, message) => {
+      const response = await call(badgeRoute, "/api/status/badge", { headers }, priv);
+      expect(response.status).toBe(status);
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      if (status === 401) expect(response.headers.get("www-authenticate")).toContain("Bearer");
+      // Only the keys shields.io's endpoint schema allows (it rejects unknown ones).
+      expect(await response.json()).toStrictEqual({ schemaVersion: 1, label: "beacon pipeline", message, color: "lightgrey", isError: true });
+    });
+
     it.each([["the status token", READER], ["the admin token", ADMIN]])("serves %s, privately cached", async (_name, token) => {
       const response = await call(statusRoute, "/api/status", { headers: bearer(token) }, priv);
       expect(response.status).toBe(200);
@@ -140,6 +160,13 @@ describe("GET /api/status", () => {
 });
 
 describe("badge, metrics and page", () => {
+  it("answers the badge as a badge even when the configuration is broken", async () => {
+    const broken = httpFunction(badgeRoute, () => { throw new ConfigError(["BEACON_API_URL: required"]); });
+    const response = await broken(new Request("http://sentinel.test/api/status/badge"));
+    expect(response.status).toBe(500);
+    expect(await response.json()).toStrictEqual({ schemaVersion: 1, label: "beacon pipeline", message: "invalid configuration", color: "lightgrey", isError: true });
+  });
+
   it("GET /api/status/badge is a shields.io endpoint badge", async () => {
     const response = await call(badgeRoute, "/api/status/badge");
     expect(await response.json()).toMatchObject({ schemaVersion: 1, label: "beacon pipeline", message: expect.any(String), color: expect.any(String) });

@@ -63,6 +63,9 @@ describe("silences over the API", () => {
     ["a check without its probe", { check: "redis", durationMinutes: 5 }, "body.check"],
     ["an unknown field", { probe: "health", durationMinutes: 5, createdBy: "me" }, "createdBy"],
     ["a bad date", { probe: "health", endsAt: "tomorrow" }, "body.endsAt"],
+    ["an unknown probe", { probe: "nosuch", durationMinutes: 5 }, 'body.probe: unknown probe \\"nosuch\\"; known: health, outbox, queue'],
+    ["an unknown SLO", { slo: "nosuch", durationMinutes: 5 }, 'body.slo: unknown SLO \\"nosuch\\"; known: job-success, api-availability'],
+    ["a check the probe does not have", { probe: "health", check: "nosuch", durationMinutes: 5 }, 'body.check: probe health has no check \\"nosuch\\" in its latest result; known: runner-health'],
   ])("rejects %s with a 400 that says what to fix", async (_name, body, expected) => {
     const response = await call("POST", "/api/silences", body);
     expect(response.status).toBe(400);

@@ -7,6 +7,7 @@ import { createKeys } from "../../shared/store/keys.ts";
 import { redactDeep } from "../../shared/redact.ts";
 import type { TickReport } from "../../shared/tick/run.ts";
 import { UsageError } from "./errors.ts";
+import { PROBE_IDS } from "../../shared/probes/registry.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -56,7 +57,8 @@ export async function silenceCommand(args: string[]): Promise<number> {
   });
   const rt = createRuntime(process.env);
   if (!rt.storeRedis || !rt.config.store) throw new UsageError("silences live in the sentinel's store: set SENTINEL_REDIS_REST_URL");
-  const store = createSilenceStore(rt.storeRedis, createKeys(rt.config.store.keyPrefix), rt.deps.now);
+  const known = { probes: PROBE_IDS, slos: rt.config.settings.slos.map((o) => o.id) }; // unknown names are refused
+  const store = createSilenceStore(rt.storeRedis, createKeys(rt.config.store.keyPrefix), rt.deps.now, known);
   const [action, id] = positionals;
   try {
     if (action === "list") {

@@ -7,6 +7,7 @@ import { loadConfig } from "../../shared/config/index.ts";
 import { ProbeResult } from "../../shared/result.ts";
 import { UsageError } from "./errors.ts";
 import { parseJson } from "../../shared/http.ts";
+import { INCIDENT_NAMES } from "../../test/sandbox/incidents.ts";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -85,8 +86,10 @@ export async function incidentCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (!name || (state !== "on" && state !== "off") || positionals.length !== 2) {
-    throw new UsageError("expected: incident <name> on|off, or: incident list");
+    throw new UsageError(`expected: incident <name> on|off, or: incident list (names: ${INCIDENT_NAMES.join(", ")})`);
   }
+  // Judged here, before reaching for a sandbox: a typo should say so, not "no sandbox answers".
+  if (!(INCIDENT_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown incident "${name}"; known: ${INCIDENT_NAMES.join(", ")}`);
   const response = await reach(`${base}/__sandbox/incidents/${encodeURIComponent(name)}`, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ on: state === "on" }),
   });

@@ -1,37 +1,12 @@
 import { ConfigError, collectSecrets } from "../../shared/config/index.ts";
 import { createRedactor } from "../../shared/redact.ts";
+import { readFileSync } from "node:fs";
 import { UsageError } from "./errors.ts";
+import { COMMAND_HELP, commandHelp, overview } from "./help.ts";
 
 /** Exit code for bad usage or configuration (BSD's EX_USAGE), distinct from probe outcomes. */
 export const EX_USAGE = 64;
 
-
-const HELP = `usage: sentinel <command> [options]
-
-commands:
-  run <probe-id|all> [--json] [--dry-run]   run probes once against the configured deployment
-                                            exit 0 pass/warn, 1 fail, 2 error, 64 bad usage/config
-  start                                     run the sentinel locally (on the sandbox unless BEACON_API_URL is set)
-  sandbox [--port N]                        start the local Beacon sandbox alone and print its URLs
-  incident <name> on|off [--url URL]        flip an incident switch on a running sandbox
-  incident list [--url URL]                 list the sandbox's incident switches
-  evaluate [--json] [--notify]              SLOs and alerts on what is stored, running no probe; --notify stores
-                                            and sends to Slack (without it: a read-only preview). exit 1 while anything fires
-  silence add (--probe P [--check C] | --slo S) (--for 2h | --until ISO) [--starts ISO] [--comment T] [--by NAME]
-  silence list | silence remove <id>        hold notifications; checks keep running and recording
-  load --jobs N --concurrency C [--target URL] [--json] [--yes] [--time-limit S]
-                                            submit N signed jobs and follow them (a local sandbox without a target);
-                                            any other target needs --yes or a typed "yes". exit 1 on findings
-  canary-key [--kid NAME] [--from-env]      a new canary key pair and its TRUSTED_KEYS_JSON entry
-  status [--json]                           the pipeline, probes, SLO budgets and firing alerts, from the store
-                                            exit 0 passing/degraded, 1 failing, 2 blind/unknown
-  cost [--json] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]
-                                            the month this configuration costs (invocations, store commands and
-                                            transfer, Beacon's side) against the free tiers; exit 1 when over
-  republish-stuck [--execute] [--job ID]... [--limit N] [--json]
-                                            stuck jobs with their cause and whether republishing helps;
-                                            --execute republishes via Beacon's admin API, paced and audited
-`;
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -48,19 +23,51 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import("./status.ts")).statusCommand,
   cost: async () => (await import("./cost.ts")).costCommand,
   "republish-stuck": async () => (await import("./remediate.ts")).republishStuckCommand,
+  export: async () => (await import("./export.ts")).exportCommand,
 };
+
+/** The package's version, from package.json beside the CLI (the CLI runs from a checkout or an npm install). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
+/** `--help` or `-h` among a command's arguments (before a `--` that ends the options). */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+/**
+ * The CLI's stdout is its output (a report, JSON under --json); the runtime's logger writes info lines
+ * with console.log, so while a command runs those go to stderr with the warnings and errors.
+ */
+function logsToStderr(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug };
+  console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+  return () => void Object.assign(console, saved);
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(HELP);
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`sentinel ${version()}\n`);
+    return 0;
+  }
+  if (!name || name === "--help" || name === "-h" || (name === "help" && rest.length === 0)) {
+    process.stdout.write(overview());
     return name ? 0 : EX_USAGE;
   }
+  if (name === "help") return help(rest[0]!);
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`sentinel: unknown command "${name}"\n\n${HELP}`);
+    process.stderr.write(`sentinel: unknown command "${name}"\n\n${overview()}`);
     return EX_USAGE;
   }
+  if (asksForHelp(rest)) {
+    process.stdout.write(commandHelp(name));
+    return 0;
+  }
+  const restore = logsToStderr();
   try {
     const command = await load();
     return await command(rest);
@@ -70,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       return EX_USAGE;
     }
     if (isParseArgsError(error)) {
-      process.stderr.write(`sentinel ${name}: ${(error as Error).message}\n\n${HELP}`);
+      process.stderr.write(`sentinel ${name}: ${(error as Error).message}\n\n${commandHelp(name)}`);
       return EX_USAGE;
     }
     // Anything else (an unreachable store, say): one line, no stack, unless SENTINEL_DEBUG is set.
@@ -78,7 +85,18 @@ export async function main(argv: string[]): Promise<number> {
     const redact = createRedactor(collectSecrets(process.env));
     process.stderr.write(`sentinel ${name}: ${redact(describe(error))}\n`);
     return 2;
+  } finally {
+    restore();
   }
+}
+
+function help(command: string): number {
+  if (!(command in COMMAND_HELP)) {
+    process.stderr.write(`sentinel help: unknown command "${command}" (commands: ${Object.keys(COMMAND_HELP).join(", ")})\n`);
+    return EX_USAGE;
+  }
+  process.stdout.write(commandHelp(command));
+  return 0;
 }
 
 function describe(error: unknown): string {

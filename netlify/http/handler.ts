@@ -27,6 +27,11 @@ export interface Route {
   /** Counted per client IP before anything else is done for an authorised caller. */
   rateLimit?: RateLimit;
   handle(ctx: RouteContext): Promise<Response>;
+  /**
+   * Re-renders an error answer in the route's own format (the badge speaks shields.io's), keeping its
+   * status and headers. Without it, errors are the JSON `{error, message}` of errorResponse.
+   */
+  formatError?(status: number, error: { code: string; message: string }): Response;
 }
 
 /** The part of Netlify's Context a route uses; tests pass `{ ip }` or nothing. */
@@ -48,7 +53,7 @@ export function httpFunction(route: Route, runtime: () => Runtime = sharedRuntim
     try {
       rt = runtime();
     } catch (error) {
-      return configFailure(error);
+      return route.formatError ? reformat(configFailure(error), route.formatError) : configFailure(error);
     }
     const cors = route.cors ? corsHeaders(req, rt.config.corsOrigins, route.methods) : {};
     let response: Response;
@@ -66,9 +71,18 @@ export function httpFunction(route: Route, runtime: () => Runtime = sharedRuntim
       }
     } catch (error) {
       response = errorResponse(error, rt.log, route.name);
+      if (route.formatError) response = await reformat(response, route.formatError);
     }
     return finalize(response, rt.redact, cors);
   };
+}
+
+async function reformat(response: Response, format: NonNullable<Route["formatError"]>): Promise<Response> {
+  const body = (await response.json().catch(() => ({}))) as { error?: unknown; message?: unknown };
+  const formatted = format(response.status, { code: String(body.error ?? "error"), message: String(body.message ?? "") });
+  const headers = new Headers(response.headers);
+  formatted.headers.forEach((value, key) => headers.set(key, value));
+  return new Response(formatted.body, { status: formatted.status, headers });
 }
 
 /** The sentinel's store; the configuration requires it, so its absence is a deployment error. */

@@ -2,15 +2,23 @@ import { z } from "zod";
 import { badRequest, HttpError, invalidInput } from "./errors.ts";
 
 /**
- * Caller input: the query string and the body, each validated with zod. Unknown query parameters are
- * an error (a typo such as ?dryrun=true must not silently execute), and bodies are read up to a cap.
+ * Caller input: the query string and the body, each validated with zod. On routes that act, unknown
+ * query parameters are an error (a typo such as ?dryrun=true must not silently execute); read-only
+ * routes ignore them, as caches and scrapers expect (a README badge's ?v=2, a Prometheus `params:`).
+ * Bodies are read up to a cap.
  */
 
-/** Parses the query string with a strict object schema; 400 names unknown or repeated parameters. */
-export function parseQuery<T extends z.ZodRawShape>(url: URL, shape: T): z.infer<z.ZodObject<T>> {
+export interface QueryOptions {
+  /** "reject" (default): 400 naming the parameter. "ignore": for read-only routes. */
+  unknown?: "reject" | "ignore";
+}
+
+/** Parses the query string with an object schema; 400 names bad, repeated or (unless ignored) unknown parameters. */
+export function parseQuery<T extends z.ZodRawShape>(url: URL, shape: T, options: QueryOptions = {}): z.infer<z.ZodObject<T>> {
   const known = Object.keys(shape);
   const raw: Record<string, string> = {};
   for (const [key, value] of url.searchParams) {
+    if (!known.includes(key) && options.unknown === "ignore") continue;
     if (!known.includes(key)) {
       throw badRequest(`unknown query parameter "${key.slice(0, 40)}"; this route takes ${known.length ? known.join(", ") : "none"}`);
     }

@@ -5,6 +5,7 @@ import { storeKeys, storeRedis, type Route } from "./handler.ts";
 import { parseBody, readJsonBody } from "./input.ts";
 import { ADMIN_RATE_LIMIT } from "./rate-limit.ts";
 import { json } from "./respond.ts";
+import { PROBE_IDS } from "../../shared/probes/registry.ts";
 
 const ITEM = /^\/api\/silences\/([A-Za-z0-9-]{1,40})\/?$/;
 
@@ -17,7 +18,7 @@ export function silencesRoute(): Route {
   return {
     name: "api-silences", methods: ["GET", "POST", "DELETE"], access: "admin", rateLimit: ADMIN_RATE_LIMIT,
     async handle({ req, url, rt, caller }) {
-      const store = createSilenceStore(storeRedis(rt), storeKeys(rt), rt.deps.now);
+      const store = createSilenceStore(storeRedis(rt), storeKeys(rt), rt.deps.now, { probes: PROBE_IDS, slos: rt.config.settings.slos.map((o) => o.id) });
       const id = ITEM.exec(url.pathname)?.[1];
       if (req.method === "GET") return json(200, { version: 1, silences: await store.list() }, { "cache-control": "no-store" });
       if (req.method === "DELETE") {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { emptyStatus } from "../../shared/status/empty.ts";
 import { statusAsOf } from "../../shared/status/document.ts";
 import { probeInfos } from "../../shared/fanin/policy.ts";
-import { shieldsBadge } from "../../shared/status/badge.ts";
+import { shieldsBadge, shieldsErrorBadge } from "../../shared/status/badge.ts";
 import { prometheusMetrics, PROMETHEUS_CONTENT_TYPE } from "../../shared/status/metrics.ts";
 import { PAGE_CSP, renderStatusPage } from "../../shared/status/page.ts";
 import { redactDeep } from "../../shared/redact.ts";
@@ -39,10 +39,13 @@ function cacheFor(ctx: RouteContext, doc: StatusDocument) {
 
 const GET = ["GET"] as const;
 
+/** Read-only routes ignore query parameters they do not take: cache busters and scrape params are harmless here. */
+const READ_ONLY = { unknown: "ignore" } as const;
+
 export const statusRoute: Route = {
   name: "api-status", methods: GET, access: "status", cors: true,
   async handle(ctx) {
-    const query = parseQuery(ctx.url, { history: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(200).optional() });
+    const query = parseQuery(ctx.url, { history: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(200).optional() }, READ_ONLY);
     const doc = await statusOf(ctx, query.history);
     return json(200, doc, cacheFor(ctx, doc));
   },
@@ -50,8 +53,9 @@ export const statusRoute: Route = {
 
 export const badgeRoute: Route = {
   name: "api-status-badge", methods: GET, access: "status", cors: true,
+  // A badge renderer reads only badge JSON: errors keep their HTTP status and speak the badge's format.
+  formatError: (status, error) => json(status, shieldsErrorBadge(error)),
   async handle(ctx) {
-    parseQuery(ctx.url, {});
     const doc = await statusOf(ctx, 0);
     return json(200, shieldsBadge(doc), cacheFor(ctx, doc));
   },
@@ -60,7 +64,6 @@ export const badgeRoute: Route = {
 export const metricsRoute: Route = {
   name: "api-metrics", methods: GET, access: "status", cors: true,
   async handle(ctx) {
-    parseQuery(ctx.url, {});
     const doc = await statusOf(ctx, 0);
     return new Response(prometheusMetrics(doc), { status: 200, headers: { "content-type": PROMETHEUS_CONTENT_TYPE, ...cacheFor(ctx, doc) } });
   },
@@ -69,7 +72,6 @@ export const metricsRoute: Route = {
 export const pageRoute: Route = {
   name: "status-page", methods: GET, access: "status",
   async handle(ctx) {
-    parseQuery(ctx.url, {});
     const doc = await statusOf(ctx, 0);
     return new Response(renderStatusPage(doc), {
       status: 200,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { publicKeyFromPrivateKey } from "../beacon/signing.ts";
+import { findJsonSyntaxError } from "./json-syntax.ts";
 
 /**
  * The environment variables: the public contract operators and scripts rely on. This is the only
@@ -45,14 +46,16 @@ const Origins = z.string().transform((raw, ctx) => {
   return origins;
 });
 
+/** A JSON object; a syntax error is reported with where it is, never with the text around it. */
 const JsonObject = z.string().transform((raw, ctx) => {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    /* reported below */
+  const broken = findJsonSyntaxError(raw);
+  if (broken) {
+    ctx.addIssue({ code: "custom", message: `not valid JSON at line ${broken.line}, column ${broken.column} (character ${broken.offset + 1}): ${broken.expected}` });
+    return z.NEVER;
   }
-  ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+  const value: unknown = JSON.parse(raw);
+  if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  ctx.addIssue({ code: "custom", message: `must be a JSON object ({...}), not ${Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`}` });
   return z.NEVER;
 });
 

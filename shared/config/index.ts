@@ -86,9 +86,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
 
   // Validated on its own so that its problems are listed even when other variables are wrong too.
   const settings = Settings.safeParse(settingsInput(env.SENTINEL_SETTINGS));
-  if (!settings.success) {
-    for (const issue of settings.error.issues) problems.push(`SENTINEL_SETTINGS.${issue.path.join(".")}: ${issue.message}`);
-  }
+  if (!settings.success) problems.push(...settings.error.issues.map(settingsProblem));
 
   if (!env.BEACON_API_URL?.trim()) problems.push("BEACON_API_URL: required (base URL of the Beacon runner API)");
   pair(problems, env, "BEACON_REDIS_REST_URL", "BEACON_REDIS_REST_TOKEN");
@@ -120,6 +118,25 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     settings: settings.data,
     secrets: collectSecrets(env),
   };
+}
+
+/**
+ * SENTINEL_SETTINGS alone (JSON syntax, then the schema), for commands that need no deployment, such
+ * as `sentinel export`. Throws ConfigError listing every problem.
+ */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const problems: string[] = [];
+  const raw = EnvSchema.pick({ SENTINEL_SETTINGS: true }).safeParse(env);
+  if (!raw.success) for (const issue of raw.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
+  const settings = Settings.safeParse(settingsInput(env.SENTINEL_SETTINGS));
+  if (!settings.success) problems.push(...settings.error.issues.map(settingsProblem));
+  if (problems.length > 0 || !settings.success) throw new ConfigError(problems);
+  return settings.data;
+}
+
+/** `SENTINEL_SETTINGS.probes.health.latencyWarnMs: ...`, or `SENTINEL_SETTINGS: ...` for the object itself. */
+function settingsProblem(issue: z.core.$ZodIssue): string {
+  return `${["SENTINEL_SETTINGS", ...issue.path.map(String)].join(".")}: ${issue.message}`;
 }
 
 /** URL and token variables come in pairs; judged on the raw values so it is reported alongside format problems. */

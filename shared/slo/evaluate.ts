@@ -1,4 +1,4 @@
-import { BURN_RATE_RULES, type Objective, type Severity } from "./objectives.ts";
+import { burnRateWindows, type Objective, type Severity } from "./objectives.ts";
 
 export interface Counts {
   good: number;
@@ -62,14 +62,12 @@ export function evaluateSlo(objective: Objective, count: CountWindow, nowMs: num
   const source = objective.sources.find((s) => windowOf(s, periodMinutes).total > 0) ?? null;
   const period = source ? windowOf(source, periodMinutes) : { minutes: periodMinutes, good: 0, total: 0, errorRatio: null, burnRate: null };
   const alerts = source
-    ? BURN_RATE_RULES.map((rule): BurnAlert => {
-        const longMinutes = periodMinutes * rule.longFraction;
-        const factor = (rule.budgetShare * periodMinutes) / longMinutes;
-        const long = windowOf(source, longMinutes);
-        const short = windowOf(source, longMinutes / 12);
-        const burning = (long.burnRate ?? 0) >= factor && (short.burnRate ?? 0) >= factor;
+    ? burnRateWindows(objective.periodDays).map((rule): BurnAlert => {
+        const long = windowOf(source, rule.longMinutes);
+        const short = windowOf(source, rule.shortMinutes);
+        const burning = (long.burnRate ?? 0) >= rule.factor && (short.burnRate ?? 0) >= rule.factor;
         const enough = long.total >= objective.minEvents;
-        return { severity: rule.severity, factor: round(factor), long, short, firing: burning && enough, guarded: burning && !enough };
+        return { severity: rule.severity, factor: round(rule.factor), long, short, firing: burning && enough, guarded: burning && !enough };
       })
     : [];
   const budgetRemaining = period.burnRate === null ? null : 1 - period.burnRate;

@@ -45,3 +45,21 @@ export const BURN_RATE_RULES = [
 ] as const;
 
 export type Severity = (typeof BURN_RATE_RULES)[number]["severity"];
+
+export interface BurnRateWindow {
+  severity: Severity;
+  /** Burn rate at which the rule fires: budgetShare of the whole budget spent within the long window. */
+  factor: number;
+  longMinutes: number;
+  /** A twelfth of the long window: the alert also needs it burning, so it clears soon after the cause. */
+  shortMinutes: number;
+}
+
+/** BURN_RATE_RULES for a period: what the fan-in evaluates and what `sentinel export prometheus-rules` writes. */
+export function burnRateWindows(periodDays: number): BurnRateWindow[] {
+  const periodMinutes = periodDays * 24 * 60;
+  return BURN_RATE_RULES.map((rule) => {
+    const longMinutes = periodMinutes * rule.longFraction;
+    return { severity: rule.severity, factor: (rule.budgetShare * periodMinutes) / longMinutes, longMinutes, shortMinutes: longMinutes / 12 };
+  });
+}

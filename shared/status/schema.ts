@@ -71,6 +71,9 @@ export const SloWindow = z.object({
 });
 export type SloWindow = z.infer<typeof SloWindow>;
 
+export const SloCounters = z.object({ good: z.number().int().nonnegative(), total: z.number().int().nonnegative() });
+export type SloCounters = z.infer<typeof SloCounters>;
+
 export const SloEntry = z.object({
   id: z.string(),
   title: z.string(),
@@ -90,6 +93,12 @@ export const SloEntry = z.object({
   })),
   /** The most severe firing burn-rate alert, if any. */
   severity: z.string().nullable(),
+  /**
+   * Events counted toward the SLO since its counters began (from the source the SLO used at the time):
+   * monotonic, reset only when the store loses them. Exported as the `_total` counters from which
+   * Prometheus recording rules rebuild the SLI over any window. Absent until the fan-in keeps them.
+   */
+  counters: SloCounters.optional(),
 });
 export type SloEntry = z.infer<typeof SloEntry>;
 

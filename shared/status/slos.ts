@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { SloEntry, SloWindow } from "./schema.ts";
+import { SloCounters, type SloEntry, type SloWindow } from "./schema.ts";
 
 const Window = z.object({
   minutes: z.number(), good: z.number(), total: z.number(), errorRatio: z.number().nullable(), burnRate: z.number().nullable(),
@@ -48,7 +48,17 @@ export function sloEntries(stored: StoredSlos | null): { evaluatedAt: string | n
           longBurnRate: a.long.burnRate, shortBurnRate: a.short.burnRate, firing: a.firing, guarded: a.guarded,
         })),
         severity: s.severity,
+        ...countersOf(s),
       };
     }),
   };
+}
+
+/**
+ * The SLO's lifetime event counters, when the fan-in's stored status carries them (`counters: {good,
+ * total}` beside each SLO); read defensively, so an older fan-in's status simply has none.
+ */
+function countersOf(stored: object): { counters?: SloCounters } {
+  const parsed = SloCounters.safeParse((stored as { counters?: unknown }).counters);
+  return parsed.success && parsed.data.good <= parsed.data.total ? { counters: parsed.data } : {};
 }

@@ -115,6 +115,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     }
     for (const [source, fields] of Object.entries(decision.prune)) for (const f of fields) delete state.counters[source]?.[f];
     for (const [source, hash] of Object.entries(state.counters)) if (Object.keys(hash).length === 0) delete state.counters[source];
+    countSloEvents(state, decision.slos, results);
     state.alerts = decision.state;
     const queued = collapsePending([...state.alerts.pending, ...decision.notifications], deps.settings.pendingCap, started);
     state.alerts.pending = queued.pending;
@@ -214,13 +215,28 @@ async function measureBlind(deps: TickDeps, options: TickOptions, now: Date, err
   return { results, lost: options.write ? results.length : 0, slos: [], firing: [], notifications: [], delivered: 0, pending: 0, unsent: 0, skipped: `store unreachable: ${message}` };
 }
 
+/** Adds this tick's events to each SLO's lifetime counters, from the source the SLO uses now. */
+function countSloEvents(state: SentinelState, slos: SloStatus[], results: ProbeResult[]) {
+  for (const slo of slos) {
+    if (!slo.source) continue;
+    for (const r of results) {
+      for (const [name, counts] of Object.entries(r.events ?? {})) {
+        if (`${r.probe}:${name}` !== slo.source) continue;
+        const totals = (state.sloTotals[slo.id] ??= { good: 0, total: 0 });
+        totals.good += counts.good;
+        totals.total += counts.total;
+      }
+    }
+  }
+}
+
 function buildStatus(deps: TickDeps, state: SentinelState, silences: Parameters<typeof buildStatusDocument>[0]["silences"], slos: SloStatus[], now: Date): StatusDocument {
   const probes = deps.infos;
   return buildStatusDocument({
     latest: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.latest ?? null])),
     histories: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.history ?? []])),
     timelines: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.timeline ?? []])),
-    slos: { evaluatedAt: now.toISOString(), slos },
+    slos: { evaluatedAt: now.toISOString(), slos: slos.map((s) => ({ ...s, ...(state.sloTotals[s.id] ? { counters: state.sloTotals[s.id] } : {}) })) },
     alerts: state.alerts,
     silences,
     monitoring: {

@@ -67,6 +67,8 @@ export const SentinelState = z.object({
   probes: z.record(z.string(), ProbeMemory).default({}),
   /** Good/total SLI counters per source (shared/slo/counters.ts fields). */
   counters: z.record(z.string(), z.record(z.string(), z.number())).default({}),
+  /** Lifetime good/total events per SLO, from whichever source it used: the `_total` counters of /api/metrics. */
+  sloTotals: z.record(z.string(), z.object({ good: z.number().nonnegative(), total: z.number().nonnegative() })).default({}),
   alerts: AlertState.prefault({}),
   monitoring: Monitoring.prefault({}),
 });

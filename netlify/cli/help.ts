@@ -1,0 +1,100 @@
+/**
+ * What `sentinel --help`, `sentinel help <command>` and `sentinel <command> --help` print. One entry per
+ * command: its usage lines and what it does, options and exit codes included.
+ */
+export interface CommandHelp {
+  usage: string[];
+  /** One line (or two) for the overview. */
+  summary: string;
+  /** The rest, for the command's own help. */
+  details?: string;
+}
+
+export const COMMAND_HELP: Record<string, CommandHelp> = {
+  run: {
+    usage: ["run <probe-id|all> [--json] [--dry-run]"],
+    summary: "run probes once against the configured deployment\nexit 0 pass/warn, 1 fail, 2 error, 64 bad usage/config",
+    details: "--json      the result document(s) on stdout, nothing else\n--dry-run   store nothing (the canary then reports that it cannot run)",
+  },
+  start: {
+    usage: ["start [--port N] [--sandbox-port N]"],
+    summary: "run the sentinel locally (on the sandbox unless BEACON_API_URL is set)",
+    details: "--port N          where the Netlify functions are served (default 8888)\n--sandbox-port N  the local Beacon sandbox's port (default 8080)",
+  },
+  sandbox: {
+    usage: ["sandbox [--port N]"],
+    summary: "start the local Beacon sandbox alone and print its URLs",
+    details: "--port N  the sandbox's port (default 8080)",
+  },
+  incident: {
+    usage: ["incident <name> on|off [--url URL]", "incident list [--url URL]"],
+    summary: "flip or list the incident switches of a running sandbox",
+    details: "--url URL  the sandbox (default BEACON_API_URL, else http://127.0.0.1:8080)",
+  },
+  evaluate: {
+    usage: ["evaluate [--json] [--notify]"],
+    summary: "SLOs and alerts on what is stored, running no probe; --notify stores and sends\n(without it: a read-only preview). exit 1 while anything fires",
+    details: "--json    the evaluation report on stdout; logs go to stderr\n--notify  store the evaluation and send what it decides",
+  },
+  silence: {
+    usage: ["silence add (--probe P [--check C] | --slo S) (--for 2h | --until ISO) [--starts ISO] [--comment T] [--by NAME] [--json]", "silence list [--json] | silence remove <id>"],
+    summary: "hold notifications; checks keep running and recording",
+    details: "--probe P, --slo S  what to silence: a registered probe (optionally one check of it) or a configured SLO\n--for D             30m, 2h, 1d or a number of minutes; or --until an ISO time",
+  },
+  load: {
+    usage: ["load --jobs N --concurrency C [--target URL] [--json] [--yes] [--time-limit S]"],
+    summary: "submit N signed jobs and follow them (a local sandbox without a target);\nany other target needs --yes or a typed \"yes\". exit 1 on findings",
+  },
+  "canary-key": {
+    usage: ["canary-key [--kid NAME] [--from-env]"],
+    summary: "a new canary key pair and its TRUSTED_KEYS_JSON entry",
+    details: "--from-env  print the entry for CANARY_SIGNING_KEY's public half instead of a new pair",
+  },
+  status: {
+    usage: ["status [--json]"],
+    summary: "the pipeline, probes, SLO budgets and firing alerts, from the store\nexit 0 passing/degraded, 1 failing, 2 blind/unknown",
+  },
+  cost: {
+    usage: ["cost [--json] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]"],
+    summary: "the month this configuration costs: invocations, store commands and transfer,\nand Beacon's side, against the free tiers. exit 1 when over a free tier",
+    details: "--page-hours-per-day H  hours a day a status page is open (default 24)\n--page-refresh S        its refresh interval (default 120)\n--scrape-interval S     a Prometheus scrape of /api/metrics every S seconds (default none)\n--netlify-toml FILE     where a [functions.tick] schedule override is read (default ./netlify.toml)",
+  },
+  "republish-stuck": {
+    usage: ["republish-stuck [--execute] [--job ID]... [--limit N] [--json]"],
+    summary: "stuck jobs with their cause and whether republishing helps;\n--execute republishes via Beacon's admin API, paced and audited",
+  },
+  export: {
+    usage: ["export prometheus-rules [--output FILE]", "export grafana-dashboard [--output FILE]"],
+    summary: "Prometheus recording and burn-rate alert rules for the configured SLOs (YAML),\nor a Grafana dashboard (JSON) for /api/metrics. Needs only SENTINEL_SETTINGS",
+    details: "--output FILE  write there instead of stdout",
+  },
+};
+
+const COLUMN = 44;
+
+function indented(text: string, pad: number): string[] {
+  return text.split("\n").map((l) => `${" ".repeat(pad)}${l}`);
+}
+
+/** The overview: every command's usage with its summary. */
+export function overview(): string {
+  const lines = ["usage: sentinel <command> [options]", "       sentinel help <command> | <command> --help | --version", "", "commands:"];
+  for (const help of Object.values(COMMAND_HELP)) {
+    const [first, ...more] = help.usage;
+    const summary = help.summary.split("\n");
+    if (first!.length <= COLUMN - 4 && more.length === 0) {
+      lines.push(`  ${first!.padEnd(COLUMN - 2)}${summary[0]}`, ...indented(summary.slice(1).join("\n"), COLUMN).filter((l) => l.trim()));
+    } else {
+      lines.push(...help.usage.map((u) => `  ${u}`), ...indented(help.summary, COLUMN));
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** One command's help. */
+export function commandHelp(name: string): string {
+  const help = COMMAND_HELP[name]!;
+  const lines = [...help.usage.map((u, i) => `${i === 0 ? "usage: " : "       "}sentinel ${u}`), "", ...help.summary.split("\n")];
+  if (help.details) lines.push("", ...help.details.split("\n"));
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,120 @@
+import { burnRateWindows, type Objective } from "../slo/objectives.ts";
+import { METRIC } from "../status/metrics.ts";
+import { toYaml } from "./yaml.ts";
+
+/**
+ * Prometheus recording and alerting rules that rebuild the sentinel's SLOs from the `_total` counters
+ * of /api/metrics, in the style of Sloth: one recorded error ratio per window, then multiwindow,
+ * multi-burn-rate alerts with the fan-in's own windows and factors (shared/slo/objectives.ts), and its
+ * minimum-events guard. The SLI is event-weighted over every window, the period included, as the fan-in
+ * computes it: the period rule reads the counters over the whole period (keep that much retention).
+ */
+
+/** Names of the recorded series, for the dashboard and the tests. */
+export const RECORDED = {
+  errorRatio: (window: string) => `sentinel_slo:sli_error:ratio_rate${window}`,
+  events: (window: string) => `sentinel_slo:events:increase${window}`,
+  objective: "sentinel_slo:objective:ratio",
+  errorBudget: "sentinel_slo:error_budget:ratio",
+  budgetRemaining: "sentinel_slo:period_error_budget_remaining:ratio",
+} as const;
+
+export const ALERT_NAME = "SentinelErrorBudgetBurn";
+
+/** A window length as a Prometheus duration: "5m", "1h", "30d", "10s". */
+export function promDuration(minutes: number): string {
+  const ms = Math.round(minutes * 60_000);
+  if (ms <= 0) throw new Error(`a window must be positive, got ${minutes} minutes`);
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** Twelve significant digits: 1 - 0.999 prints as 0.001, not 0.0010000000000000009. */
+const num = (n: number) => String(Number(n.toPrecision(12)));
+
+interface RecordingRule {
+  record: string;
+  expr: string;
+  /** The SLO's id on every record: it keeps the records of different SLOs apart (promtool lints that). */
+  labels: Record<string, string>;
+}
+interface AlertingRule {
+  alert: string;
+  expr: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+export interface RuleFile {
+  groups: { name: string; rules: (RecordingRule | AlertingRule)[] }[];
+}
+
+export function prometheusRules(objectives: Objective[]): RuleFile {
+  return { groups: objectives.map(sloGroup) };
+}
+
+export function prometheusRulesYaml(objectives: Objective[]): string {
+  const header = [
+    "# Prometheus rules for Beacon Sentinel's SLOs: `npx sentinel export prometheus-rules` writes them from the",
+    "# configured SLOs (SENTINEL_SETTINGS.slos). Check them with: promtool check rules <file>",
+  ];
+  return `${header.join("\n")}\n${toYaml(prometheusRules(objectives))}`;
+}
+
+function sloGroup(o: Objective): { name: string; rules: (RecordingRule | AlertingRule)[] } {
+  const sel = `{slo="${o.id}"}`;
+  const budget = 1 - o.target;
+  const rules = burnRateWindows(o.periodDays);
+  const period = promDuration(o.periodDays * 1440);
+  const windows = [...new Set(rules.flatMap((r) => [r.shortMinutes, r.longMinutes]))].sort((a, b) => a - b).map(promDuration);
+
+  const errorRatio = (w: string): RecordingRule => ({
+    record: RECORDED.errorRatio(w),
+    expr: [
+      "1 - (",
+      `  sum by (slo) (rate(${METRIC.sloGoodEvents}${sel}[${w}]))`,
+      "  /",
+      `  sum by (slo) (rate(${METRIC.sloEvents}${sel}[${w}]))`,
+      ")",
+    ].join("\n"),
+    labels: { slo: o.id },
+  });
+  const recordings: RecordingRule[] = [
+    ...windows.map(errorRatio),
+    ...[...new Set(rules.map((r) => promDuration(r.longMinutes)))].map((w) => ({
+      record: RECORDED.events(w), expr: `sum by (slo) (increase(${METRIC.sloEvents}${sel}[${w}]))`, labels: { slo: o.id },
+    })),
+    ...(windows.includes(period) ? [] : [errorRatio(period)]),
+    { record: RECORDED.objective, expr: `vector(${num(o.target)})`, labels: { slo: o.id } },
+    { record: RECORDED.errorBudget, expr: `vector(${num(budget)})`, labels: { slo: o.id } },
+    { record: RECORDED.budgetRemaining, expr: `1 - ${RECORDED.errorRatio(period)}${sel} / ${num(budget)}`, labels: { slo: o.id } },
+  ];
+
+  const alerts: AlertingRule[] = (["page", "ticket"] as const).flatMap((severity) => {
+    const mine = rules.filter((r) => r.severity === severity);
+    if (mine.length === 0) return [];
+    const clauses = mine.map((r) => {
+      const long = promDuration(r.longMinutes);
+      const threshold = `(${num(r.factor)} * ${num(budget)})`;
+      return [
+        "(",
+        `  ${RECORDED.errorRatio(long)}${sel} >= ${threshold}`,
+        `  and ${RECORDED.errorRatio(promDuration(r.shortMinutes))}${sel} >= ${threshold}`,
+        ...(o.minEvents > 0 ? [`  and ${RECORDED.events(long)}${sel} >= ${o.minEvents}`] : []),
+        ")",
+      ].join("\n");
+    });
+    const pairs = mine.map((r) => `${promDuration(r.longMinutes)}/${promDuration(r.shortMinutes)} at ${num(r.factor)}x`).join(" or ");
+    return [{
+      alert: ALERT_NAME,
+      expr: clauses.join("\nor\n"),
+      labels: { severity, slo: o.id },
+      annotations: {
+        summary: `SLO ${o.id} is burning its error budget (${severity})`,
+        description: `${o.title}: target ${num(o.target * 100)}% over ${o.periodDays} days. Fires when the error ratio burns the budget at ${pairs} (long and short window), with at least ${o.minEvents} events in the long window.`,
+      },
+    }];
+  });
+  return { name: `sentinel-slo-${o.id}`, rules: [...recordings, ...alerts] };
+}
