@@ -106,7 +106,7 @@ describe("stdout is the output: JSON under --json, logs on stderr", () => {
     expect(out.code, out.stderr).toBe(1); // something fires
     const report = JSON.parse(out.stdout) as { firing: { key: string }[] };
     expect(report.firing.map((a) => a.key)).toContain("check/health/runner-health");
-    expect(out.stderr).toContain("notifications decided, no channel configured");
+    expect(out.stderr).toContain("evaluation stored");
   }, 60_000);
 
   it("run --json: the result document alone", async () => {

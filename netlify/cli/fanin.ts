@@ -20,6 +20,7 @@ export async function evaluateCommand(args: string[]): Promise<number> {
   const rt = createRuntime(process.env);
   try {
     const { status: _status, ...report } = redactDeep(await tick(rt, { write: values.notify, probes: [], lockWaitMs: values.notify ? 25_000 : 0 }), rt.redact);
+    if (values.notify) rt.log.info("evaluation stored", { firing: report.firing.length, pending: report.pending, delivered: report.delivered });
     say(values.json ? JSON.stringify(report, null, 2) : formatReport(report, values.notify));
     return report.firing.length > 0 ? 1 : 0;
   } finally {
