@@ -4,6 +4,7 @@ import { shieldsBadge } from "../../shared/status/badge.ts";
 import { prometheusMetrics, PROMETHEUS_CONTENT_TYPE } from "../../shared/status/metrics.ts";
 import { PAGE_CSP, renderStatusPage } from "../../shared/status/page.ts";
 import { redactDeep } from "../../shared/redact.ts";
+import { summaryView } from "../../shared/status/public.ts";
 import type { StatusDocument } from "../../shared/status/schema.ts";
 import { statusCacheHeaders } from "./cors.ts";
 import { storeKeys, storeRedis, type Route, type RouteContext } from "./handler.ts";
@@ -19,7 +20,8 @@ async function statusOf(ctx: RouteContext, historyCount?: number, timeline = tru
   const doc = await loadStatus({
     redis: storeRedis(ctx.rt), keys: storeKeys(ctx.rt), settings: ctx.rt.config.settings, now: ctx.rt.deps.now(), historyCount, timeline,
   });
-  return redactDeep(doc, ctx.rt.redact);
+  const shown = ctx.rt.config.statusView === "summary" ? summaryView(doc) : doc;
+  return redactDeep(shown, ctx.rt.redact);
 }
 
 const GET = ["GET"] as const;
