@@ -1,4 +1,5 @@
 import type { Redis } from "@upstash/redis";
+import { errorText } from "../error-text.ts";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Settings } from "../config/index.ts";
@@ -115,9 +116,7 @@ async function makePlan(deps: RemediationDeps, jobIds: string[]): Promise<Plan> 
 }
 
 function reason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof cause === "string" ? `${error.message} (${cause})` : error.message;
+  return errorText(error);
 }
 
 export function summarize(r: Omit<RemediationReport, "summary">): string {
