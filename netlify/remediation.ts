@@ -11,7 +11,7 @@ export function remediationDeps(rt: Runtime, options: { sleep?: (ms: number) => 
   const webhookUrl = rt.config.slackWebhookUrl;
   const sender = webhookUrl ? createSlackSender({ webhookUrl }) : undefined;
   return {
-    sql: rt.deps.sql, redis: rt.storeRedis, keys: createKeys(rt.config.store.keyPrefix), settings: rt.config.settings,
+    sql: rt.deps.sql, beaconRedis: rt.deps.beaconRedis, redis: rt.storeRedis, keys: createKeys(rt.config.store.keyPrefix), settings: rt.config.settings,
     fetch: rt.deps.fetch, now: rt.deps.now, sleep: options.sleep ?? realSleep, log: rt.log, redact: rt.redact,
     beaconApiUrl: rt.config.beaconApiUrl, beaconAdminToken: rt.config.beaconAdminToken,
     notify: sender

@@ -18,7 +18,7 @@ export async function tick(rt: Runtime, options: TickOptions): Promise<TickRepor
   if (!rt.store) throw new Error("the tick needs the sentinel's store (SENTINEL_REDIS_REST_URL)");
   const settings = rt.config.settings;
   const webhookUrl = rt.config.slackWebhookUrl;
-  const sender = webhookUrl ? createSlackSender({ webhookUrl }) : undefined;
+  const sender = webhookUrl ? createSlackSender({ webhookUrl, budgetMs: SEND_BUDGET_MS }) : undefined;
   return runTick({
     store: rt.store,
     probes: PROBES,
@@ -30,6 +30,7 @@ export async function tick(rt: Runtime, options: TickOptions): Promise<TickRepor
     send: sender
       ? async (notifications) => {
           const outcome = await sender.send(buildSlackMessage(notifications, { statusUrl: rt.config.statusUrl, now: rt.deps.now(), redact: rt.redact }));
+          if (outcome.delivery === "unknown") return { ok: false, unknown: true, error: outcome.error };
           return outcome.ok ? { ok: true } : { ok: false, error: outcome.error };
         }
       : undefined,

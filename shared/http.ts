@@ -1,3 +1,5 @@
+import { scrubUrls } from "./redact.ts";
+
 /**
  * Fetching from a probed system without trusting it: every call is time-bounded, every body is read
  * up to a cap, and every way it can go wrong comes back as data the probe turns into a failed check.
@@ -29,15 +31,23 @@ export interface BoundedFetchOptions {
   body?: string;
 }
 
+/**
+ * Never throws and never repeats a credential: user info in `url` (`https://user:pass@host/`, which
+ * fetch refuses outright) is sent as Basic authorization instead, and failure messages have every URL
+ * scrubbed of user info and query values (fetch's own messages quote the URL it was given).
+ */
 export async function boundedFetch(url: string, options: BoundedFetchOptions): Promise<BoundedResponse> {
+  const target = withoutCredentials(url);
+  const headers = target.authorization && !hasHeader(options.headers, "authorization")
+    ? { ...options.headers, authorization: target.authorization } : options.headers;
   const started = options.now().getTime();
   const elapsed = () => options.now().getTime() - started;
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    const response = await options.fetch(url, {
+    const response = await options.fetch(target.url, {
       method: options.method ?? "GET",
-      headers: options.headers,
+      headers,
       body: options.body,
       signal,
       redirect: "manual",
@@ -50,8 +60,34 @@ export async function boundedFetch(url: string, options: BoundedFetchOptions): P
     if (options.signal?.aborted) return { ok: false, failure: "aborted", message: "probe was stopped", durationMs };
     const code = errorCode(error);
     if (code === "ECONNREFUSED") return { ok: false, failure: "refused", message: "connection refused", durationMs };
-    return { ok: false, failure: "network", message: code ? `network error ${code}` : describe(error), durationMs };
+    return { ok: false, failure: "network", message: code ? `network error ${code}` : scrubUrls(describe(error)), durationMs };
   }
+}
+
+/** The URL without its user info, and that user info as a Basic authorization header. */
+function withoutCredentials(raw: string): { url: string; authorization?: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { url: raw }; // fetch reports it; its message is scrubbed
+  }
+  if (!url.username && !url.password) return { url: raw };
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const basic = Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString("base64");
+  url.username = "";
+  url.password = "";
+  return { url: url.href, authorization: `Basic ${basic}` };
+}
+
+function hasHeader(headers: Record<string, string> | undefined, name: string): boolean {
+  return Object.keys(headers ?? {}).some((k) => k.toLowerCase() === name);
 }
 
 async function readCapped(response: Response, maxBytes: number) {

@@ -255,6 +255,45 @@ describe("POST /api/probes/:id/run", () => {
   });
 });
 
+describe("wrong tokens are rate limited per caller", () => {
+  const WRONG = "wrong-token-000000000000000000";
+  const post = (r: Runtime, token: string, context?: { ip?: string }, headers: Record<string, string> = {}) =>
+    httpFunction(probeRunRoute(), () => r)(new Request("http://sentinel.test/api/probes/nope/run", { method: "POST", headers: { ...bearer(token), ...headers } }), context);
+
+  it("after 10 wrong admin tokens the caller gets 429, its right token included; other callers are unaffected", async () => {
+    const r = runtime({ SENTINEL_KEY_PREFIX: `${h.prefix}guess-${Date.now()}:` });
+    for (let i = 0; i < 10; i++) expect((await post(r, `${WRONG}${i}`, { ip: "10.66.0.1" })).status).toBe(403);
+    const locked = await post(r, ADMIN, { ip: "10.66.0.1" });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(500);
+    expect((await locked.json()).message).toMatch(/too many wrong tokens: at most 10 per 600 s/);
+    expect((await post(r, ADMIN, { ip: "10.66.0.2" })).status).toBe(404); // the right token, another caller
+  });
+
+  it("a non-public status route counts wrong status tokens the same way", async () => {
+    const r = runtime({ SENTINEL_KEY_PREFIX: `${h.prefix}guess-status-${Date.now()}:`, SENTINEL_PUBLIC_STATUS: "false", SENTINEL_STATUS_TOKEN: READER });
+    const get = (token: string) => httpFunction(statusRoute, () => r)(new Request("http://sentinel.test/api/status", { headers: bearer(token) }), { ip: "10.66.1.1" });
+    for (let i = 0; i < 10; i++) expect((await get(`${WRONG}${i}`)).status).toBe(403);
+    expect((await get(READER)).status).toBe(429);
+  });
+
+  it("off Netlify, a rotating x-nf-client-connection-ip does not mint fresh allowances", async () => {
+    const r = runtime({ SENTINEL_KEY_PREFIX: `${h.prefix}spoof-${Date.now()}:` });
+    for (let i = 0; i < 10; i++) {
+      expect((await post(r, `${WRONG}${i}`, undefined, { "x-nf-client-connection-ip": `203.0.113.${i}` })).status).toBe(403);
+    }
+    expect((await post(r, `${WRONG}x`, undefined, { "x-nf-client-connection-ip": "203.0.113.99" })).status).toBe(429);
+  });
+
+  it("off Netlify, the route's own limit is not bypassed by a rotating header either", async () => {
+    const r = runtime({ SENTINEL_KEY_PREFIX: `${h.prefix}spoof-ok-${Date.now()}:` });
+    for (let i = 0; i < 10; i++) {
+      expect((await post(r, ADMIN, undefined, { "x-nf-client-connection-ip": `198.51.100.${i}` })).status).toBe(404);
+    }
+    expect((await post(r, ADMIN, undefined, { "x-nf-client-connection-ip": "198.51.100.99" })).status).toBe(429);
+  });
+});
+
 describe("POST /api/remediate/republish input", () => {
   const post = (body: BodyInit | null, headers: Record<string, string> = { "content-type": "application/json" }) =>
     call(remediateRoute(), "/api/remediate/republish", { method: "POST", body, headers: { ...bearer(ADMIN), ...headers } });

@@ -43,6 +43,22 @@ async function runHealth(settings: Record<string, unknown> = {}, extra: Record<s
   }
 }
 
+/** A TCP server that accepts every connection and never says a word. */
+async function silentServer() {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => void sockets.add(socket));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe("health probe against the sandbox", () => {
   it("passes when the runner, its database and Redis are healthy, and emits an availability sample", async () => {
     const { result, byName } = await runHealth();
@@ -133,6 +149,35 @@ describe("health probe against hostile endpoints", () => {
     }
   });
 
+  it("gives the real reason for an unreachable database, never [object Object]", async () => {
+    const port = await closedPort();
+    // Through the WebSocket proxy the Neon driver rejects with an event object, not an Error.
+    const { byName } = await runHealth({}, { BEACON_DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none`, NEON_WS_PROXY: `127.0.0.1:${port}` });
+    expect(byName.database).toMatchObject({ status: "fail", threshold: "reachable" });
+    expect(byName.database!.message).not.toContain("[object");
+    expect(byName.database!.message).toContain("ECONNREFUSED");
+  });
+
+  it("a Beacon Redis that accepts and never answers costs only the redis check, within its own budget", async () => {
+    const silent = await silentServer();
+    const info = testServices();
+    try {
+      const started = performance.now();
+      const { result, byName } = await runHealth({ timeoutMs: 8_000, redisTimeoutMs: 1_000 }, {
+        BEACON_REDIS_REST_URL: silent.url, BEACON_REDIS_REST_TOKEN: "t".repeat(20),
+        SENTINEL_REDIS_REST_URL: info.redis.restUrl, SENTINEL_REDIS_REST_TOKEN: info.redis.restToken,
+      });
+      expect(result.error).toBeUndefined();
+      expect(byName.redis).toMatchObject({ status: "fail", observed: "timeout", message: expect.stringContaining("no answer within 1000 ms") });
+      expect(byName["runner-health"]!.status).toBe("pass");
+      expect(byName["runner-ready"]!.status).toBe("pass");
+      expect(byName.database!.status).not.toBe("fail");
+      expect(performance.now() - started).toBeLessThan(6_000);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it("keeps the secrets of failing connections out of the result", async () => {
     const port = await closedPort();
     const { result } = await runHealth({}, { BEACON_DATABASE_URL: `postgres://u:pa55-w0rd-secret@127.0.0.1:${port}/db` });
@@ -212,6 +257,26 @@ describe("npx sentinel run health (the command line)", () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/health\s+ok/);
   });
+
+  it("exits, with the redis check failed, while Beacon's Redis accepts connections and never answers", async () => {
+    const silent = await silentServer();
+    const info = testServices();
+    try {
+      const env = sentinelEnv(h, sandbox, { probes: { health: { timeoutMs: 5_000, redisTimeoutMs: 1_000 } } }, {
+        BEACON_REDIS_REST_URL: silent.url, BEACON_REDIS_REST_TOKEN: "t".repeat(20),
+        SENTINEL_REDIS_REST_URL: info.redis.restUrl, SENTINEL_REDIS_REST_TOKEN: info.redis.restToken,
+      });
+      const started = performance.now();
+      const r = await sentinel(["run", "health", "--json"], env);
+      expect(r.code).toBe(1);
+      expect(performance.now() - started).toBeLessThan(20_000);
+      const doc = ProbeResult.parse(JSON.parse(r.stdout));
+      expect(doc.checks.find((c) => c.name === "redis")).toMatchObject({ status: "fail", observed: "timeout" });
+      expect(doc.checks.find((c) => c.name === "runner-health")?.status).toBe("pass");
+    } finally {
+      await silent.close();
+    }
+  }, 40_000);
 
   it("exits 64 listing every configuration problem", async () => {
     const bad = await sentinel(["run", "health"], { BEACON_API_URL: "nope", SENTINEL_KEY_PREFIX: "bad prefix", BEACON_REDIS_REST_URL: "", SENTINEL_REDIS_REST_URL: "" });

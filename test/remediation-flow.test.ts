@@ -141,6 +141,101 @@ describe("no-outbox-row, through POST /api/remediate/republish", () => {
   });
 });
 
+describe("worker-stopped: jobs whose messages are still in Beacon's queue are never republished", () => {
+  /** A runtime that also knows where the sandbox keeps the JobRunner's per-job lock. */
+  const queueAware = () => sentinelRuntime(sentinelEnv(h, sandbox, {
+    probes: { outbox: { createdMaxSeconds: 60 } }, remediation: { adminIntervalMs: 300 },
+    beacon: { queue: { name: sandbox.queueName, jobLockPrefix: `${h.prefix}job:processing:` } },
+  }, { SENTINEL_ADMIN_TOKEN: SENTINEL_ADMIN, BEACON_ADMIN_TOKEN: BEACON_ADMIN }));
+  const ask = (r: Runtime, body: unknown) => httpFunction(remediateRoute({ sleep }), () => r)(new Request("http://sentinel.test/api/remediate/republish", {
+    method: "POST", body: JSON.stringify(body), headers: { authorization: `Bearer ${SENTINEL_ADMIN}`, "content-type": "application/json" },
+  }), { ip: "10.1.1.2" });
+  const outboxRows = async (ids: string[]) =>
+    Number((await sandbox.pool.query("SELECT count(*) AS n FROM outbox WHERE payload->>'id' = ANY($1)", [ids])).rows[0].n);
+
+  it("20 queued jobs, 10 minutes in created: none republished, each refused with where its message waits", async () => {
+    const r = queueAware();
+    sandbox.incidents.set("worker-stopped", true);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const spec = jobSpec();
+        expect((await submit(sandbox, spec)).status).toBe(202);
+        ids.push(String(spec["jobspec_id"]));
+      }
+      await sandbox.drain(); // the publisher pushes all 20; nothing consumes them
+      await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
+      const waiting = await sandbox.redis.lrange(sandbox.queueName, 0, -1);
+      expect(ids.filter((id) => waiting.some((m) => JSON.parse(m).id === id))).toHaveLength(20);
+      const rowsBefore = await outboxRows(ids);
+
+      const dry = RemediationReport.parse(await (await ask(r, {})).json());
+      const mine = dry.plan.items.filter((i) => ids.includes(i.jobId));
+      expect(mine).toHaveLength(20);
+      for (const item of mine) {
+        expect(item).toMatchObject({ cause: "published but never picked up", action: "refuse" });
+        expect(item.reason).toMatch(new RegExp(`^its message is waiting in ${sandbox.queueName} \\(\\d+ ahead of it\\): republishing would run the job twice$`));
+      }
+
+      const executed = await ask(r, { execute: true });
+      const report = RemediationReport.parse(await executed.json());
+      expect(report.results.filter((x) => ids.includes(x.jobId))).toEqual([]);
+      expect(await outboxRows(ids)).toBe(rowsBefore); // Beacon wrote no second row for any of them
+      expect(await sandbox.redis.llen(sandbox.queueName)).toBe(waiting.length);
+    } finally {
+      sandbox.incidents.set("worker-stopped", false);
+      await sandbox.drain();
+      await r.close();
+    }
+  }, 60_000);
+
+  it("a message taken for processing, a retry waiting, and the JobRunner's lock each hold their job; a lost message does not", async () => {
+    const r = queueAware();
+    const ids: string[] = [];
+    sandbox.incidents.set("worker-stopped", true);
+    try {
+      for (let i = 0; i < 4; i++) {
+        const spec = jobSpec();
+        expect((await submit(sandbox, spec)).status).toBe(202);
+        ids.push(String(spec["jobspec_id"]));
+      }
+      await sandbox.drain();
+      await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
+      const [processing, retrying, locked, lost] = ids as [string, string, string, string];
+      // Empty the list, then put each job where Beacon's worker would have it.
+      await sandbox.redis.del(sandbox.queueName);
+      await sandbox.redis.set(`${sandbox.queueName}:processing:${processing}:1764500000000000000`, "{}", "EX", 600);
+      const message = { id: `${retrying}:1764500000000000001`, jobspec_id: retrying, action: "process", payload: null, attempts: 1, max_retries: 3, enqueued_at: "2026-11-30T10:00:00Z" };
+      await sandbox.redis.zadd(`${sandbox.queueName}:retry`, Math.floor(Date.now() / 1000) + 60, JSON.stringify(message));
+      await sandbox.redis.set(`${h.prefix}job:processing:${locked}`, "1", "EX", 900);
+
+      const dry = RemediationReport.parse(await (await ask(r, { jobIds: ids })).json());
+      const reasonOf = (id: string) => dry.plan.items.find((i) => i.jobId === id)!;
+      expect(reasonOf(processing)).toMatchObject({ action: "refuse", reason: expect.stringMatching(/^a worker is processing its message/) });
+      expect(reasonOf(retrying)).toMatchObject({ action: "refuse", reason: expect.stringMatching(/^its message is waiting for a retry in .*:retry \(due /) });
+      expect(reasonOf(locked)).toMatchObject({ action: "refuse", reason: expect.stringMatching(/^the worker holds its lock .*job:processing:/) });
+      expect(reasonOf(lost)).toMatchObject({ action: "republish", cause: "published but never picked up" });
+    } finally {
+      await sandbox.redis.del(`${sandbox.queueName}:retry`, `${h.prefix}job:processing:${ids[2]}`, `${sandbox.queueName}:processing:${ids[0]}:1764500000000000000`);
+      sandbox.incidents.set("worker-stopped", false);
+      await sandbox.pool.query("DELETE FROM jobs WHERE status = 'created'");
+      await r.close();
+    }
+  }, 60_000);
+
+  it("refuses everything, saying why, when Beacon's queue is not configured", async () => {
+    const r = sentinelRuntime({ ...env, BEACON_REDIS_REST_URL: "", BEACON_REDIS_REST_TOKEN: "", SENTINEL_REDIS_REST_URL: env.BEACON_REDIS_REST_URL!, SENTINEL_REDIS_REST_TOKEN: env.BEACON_REDIS_REST_TOKEN! });
+    try {
+      await stuckJobs("no-outbox-row", 1);
+      const dry = RemediationReport.parse(await (await ask(r, {})).json());
+      expect(dry.plan.blocked).toMatchObject({ code: "queue-not-configured", message: expect.stringContaining("BEACON_REDIS_REST_URL") });
+    } finally {
+      await sandbox.pool.query("DELETE FROM jobs WHERE status = 'created'");
+      await r.close();
+    }
+  });
+});
+
 describe("payload-mismatch, through `npx sentinel republish-stuck`", () => {
   const exec = promisify(execFile);
   const sentinel = async (args: string[]) => {

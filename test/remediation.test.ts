@@ -55,6 +55,16 @@ describe("republishing, paced for Beacon's one-admin-request-per-10-s limit", ()
     for (let i = 1; i < requests.length; i++) expect(requests[i]!.at - requests[i - 1]!.at).toBeGreaterThanOrEqual(10_500);
   });
 
+  it("skips a job whose message reached Beacon's queue between planning and acting", async () => {
+    const { deps, requests } = executeDeps([], {
+      recheck: async (id) => ({ id, status: "created", age_s: 900, unpublished: 0, ...(id === "b" ? { queued: "its message is waiting in jobs (0 ahead of it)" } : {}) }),
+    });
+    const out = await executeRepublish(["a", "b"], deps);
+    expect(out.map((o) => [o.jobId, o.outcome])).toEqual([["a", "republished"], ["b", "skipped"]]);
+    expect(out[1]!.detail).toBe("its message is waiting in jobs (0 ahead of it): not republished");
+    expect(requests.map((r) => r.body)).toEqual([{ job_id: "a" }]);
+  });
+
   it("waits Beacon's retry_after on 429, then retries the same job", async () => {
     const { deps, sleeps, requests } = executeDeps([{ status: 429, body: { error: "rate_limit_exceeded", retry_after: 10 } }]);
     const out = await executeRepublish(["a"], deps);

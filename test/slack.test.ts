@@ -300,7 +300,7 @@ describe("createSlackSender against a local Slack receiver", () => {
 
   it("429 (Retry-After: 1), then 500, then 200 delivers exactly once in 3 attempts", async () => {
     receiver.script([{ status: 429, headers: { "retry-after": "1" }, body: "rate_limited" }, { status: 500, body: "internal_error" }]);
-    expect(await send(sender())).toEqual({ ok: true, attempts: 3 });
+    expect(await send(sender())).toEqual({ ok: true, delivery: "delivered", attempts: 3 });
     expect(receiver.requests.map((r) => r.status)).toEqual([429, 500, 200]);
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]?.body).toEqual(message);
@@ -311,7 +311,7 @@ describe("createSlackSender against a local Slack receiver", () => {
   it("a Retry-After beyond maxWaitMs gives up, retryable, and says when to come back", async () => {
     receiver.script([{ status: 429, headers: { "retry-after": "30" }, body: "rate_limited" }]);
     expect(await send(sender({ maxWaitMs: 8000 }))).toEqual({
-      ok: false, attempts: 1, retryable: true, error: "Slack answered HTTP 429: rate_limited", retryAfterMs: 30_000,
+      ok: false, delivery: "failed", attempts: 1, retryable: true, error: "Slack answered HTTP 429: rate_limited", retryAfterMs: 30_000,
     });
     expect(receiver.received).toHaveLength(0);
     expect(clock.sleeps).toEqual([]);
@@ -329,13 +329,13 @@ describe("createSlackSender against a local Slack receiver", () => {
     ["400 invalid_payload", 400, "invalid_payload"],
   ])("%s is a configuration problem: one attempt, not retryable", async (_name, status, body) => {
     receiver.script([{ status, body }]);
-    expect(await send(sender())).toEqual({ ok: false, attempts: 1, retryable: false, error: `Slack answered HTTP ${status}: ${body}` });
+    expect(await send(sender())).toEqual({ ok: false, delivery: "failed", attempts: 1, retryable: false, error: `Slack answered HTTP ${status}: ${body}` });
     expect(receiver.requests).toHaveLength(1);
   });
 
   it("persistent 5xx stops after maxAttempts, retryable, with growing backoff", async () => {
     receiver.script(Array(4).fill({ status: 503, body: "service_unavailable" }));
-    expect(await send(sender({ minIntervalMs: 0 }))).toEqual({ ok: false, attempts: 4, retryable: true, error: "Slack answered HTTP 503: service_unavailable" });
+    expect(await send(sender({ minIntervalMs: 0 }))).toEqual({ ok: false, delivery: "failed", attempts: 4, retryable: true, error: "Slack answered HTTP 503: service_unavailable" });
     expect(clock.sleeps).toEqual([500, 1000, 2000]);
   });
 
@@ -343,7 +343,39 @@ describe("createSlackSender against a local Slack receiver", () => {
     const url = `http://127.0.0.1:${await closedPort()}/services/T00000000/B00000000/${receiver.token}`;
     const outcome = await createSlackSender({ webhookUrl: url, sleep: clock.sleep, now: clock.now, maxAttempts: 2 }).send(message);
     outcomes.push(outcome);
-    expect(outcome).toEqual({ ok: false, attempts: 2, retryable: true, error: "request to Slack failed: fetch failed (ECONNREFUSED)" });
+    // Refused: nothing went out, so it is "failed", safe to send again.
+    expect(outcome).toEqual({ ok: false, delivery: "failed", attempts: 2, retryable: true, error: "request to Slack failed: fetch failed (ECONNREFUSED)" });
+  });
+
+  it("a Slack that takes 4.5 s to accept gets ONE copy: the timeout allows for Slack's real latency", async () => {
+    receiver.script([{ status: 200, delayMs: 4_500 }]);
+    expect(await send(sender())).toEqual({ ok: true, delivery: "delivered", attempts: 1 });
+    expect(receiver.received).toHaveLength(1);
+  }, 15_000);
+
+  it("a send that goes out and times out is retried once, then reported unknown and never sent again: at most two copies", async () => {
+    receiver.script([{ status: 200, delayMs: 1_000 }, { status: 200, delayMs: 1_000 }, { status: 200, delayMs: 1_000 }]);
+    const outcome = await send(sender({ requestTimeoutMs: 250 }));
+    expect(outcome).toEqual({ ok: true, delivery: "unknown", attempts: 2, error: expect.stringContaining("Slack did not answer within 250 ms") });
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // let the slow receiver finish
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.requests).toHaveLength(2);
+  }, 15_000);
+
+  it("after an unknown outcome, the one retry's failure does not start more attempts", async () => {
+    receiver.script([{ status: 200, delayMs: 800 }, { status: 503, body: "service_unavailable" }]);
+    const outcome = await send(sender({ requestTimeoutMs: 250, minIntervalMs: 0 }));
+    expect(outcome).toMatchObject({ ok: true, delivery: "unknown", attempts: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(receiver.requests.map((r) => r.status)).toEqual([200, 503]);
+  }, 15_000);
+
+  it("no attempt starts that could not finish within the send's budget", async () => {
+    receiver.script(Array(4).fill({ status: 500, body: "internal_error" }));
+    // Each attempt may take 10 s: after the first, a second (1 s spacing + 10 s) would end past 10.5 s.
+    const outcome = await send(sender({ budgetMs: 10_500 }));
+    expect(outcome).toMatchObject({ ok: false, delivery: "failed", attempts: 1, retryable: true });
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it("spaces requests at least minIntervalMs apart and delivers queued sends in order", async () => {

@@ -6,3 +6,7 @@ import { register } from "tsx/esm/api";
 register();
 const { main } = await import("../cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));
+// The command has answered. A request a dependency never answers (a silent Redis, say) would keep
+// the event loop, and so the process, alive for ever: give the loop a moment to drain on its own,
+// then exit anyway. The timer is unref'd, so a process that drains exits at once without waiting.
+setTimeout(() => process.exit(), 1_000).unref();

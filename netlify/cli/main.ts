@@ -73,7 +73,8 @@ export async function main(argv: string[]): Promise<number> {
     return await command(rest);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
-      process.stderr.write(`sentinel ${name}: ${error.message}\n`);
+      // Problems never quote secret values, and the redactor (URL scrubbing included) makes sure.
+      process.stderr.write(`sentinel ${name}: ${createRedactor(collectSecrets(process.env))(error.message)}\n`);
       return EX_USAGE;
     }
     if (isParseArgsError(error)) {

@@ -4,7 +4,7 @@ import type { Runtime } from "../runtime.ts";
 import { authorize, type Access, type Caller } from "./auth.ts";
 import { corsHeaders } from "./cors.ts";
 import { HttpError } from "./errors.ts";
-import { consumeRateLimit, type RateLimit } from "./rate-limit.ts";
+import { AUTH_FAILURE_LIMIT, consumeRateLimit, recordAuthFailure, refuseIfLockedOut, type RateLimit } from "./rate-limit.ts";
 import { errorResponse, finalize } from "./respond.ts";
 
 /** What a route handler gets: the request, its parsed URL, the runtime, and who is calling. */
@@ -13,7 +13,7 @@ export interface RouteContext {
   url: URL;
   rt: Runtime;
   caller: Caller;
-  /** The client's IP as Netlify reports it ("unknown" outside Netlify). */
+  /** Who the limiters count: the client IP the platform vouches for (see clientIdentity). */
   ip: string;
 }
 
@@ -24,7 +24,7 @@ export interface Route {
   access: Access;
   /** Browsers from SENTINEL_CORS_ORIGIN may call it. */
   cors?: boolean;
-  /** Counted per client IP before anything else is done for an authorised caller. */
+  /** Counted per caller (clientIdentity) before anything else is done for an authorised caller. */
   rateLimit?: RateLimit;
   handle(ctx: RouteContext): Promise<Response>;
   /**
@@ -36,7 +36,21 @@ export interface Route {
 
 /** The part of Netlify's Context a route uses; tests pass `{ ip }` or nothing. */
 export interface PlatformContext {
+  /** The client IP as the platform determined it: Netlify's edge (or @netlify/dev, from the socket). */
   ip?: string;
+}
+
+/**
+ * Whom the limiters count. Only the platform's `context.ip` is trusted: on Netlify it comes from the
+ * edge, which sets `x-nf-client-connection-ip` itself; @netlify/dev takes it from the socket. A request
+ * header is never read: off Netlify anyone can send `x-nf-client-connection-ip`, and a new value per
+ * request would mint a fresh allowance each time. Without a platform IP (the handler called by some
+ * other adapter) every caller shares ONE allowance: the limit holds, at the price of callers on such a
+ * deployment sharing it.
+ */
+export function clientIdentity(context?: PlatformContext): string {
+  const ip = context?.ip?.trim();
+  return ip ? ip : "no-platform-ip";
 }
 
 /**
@@ -44,8 +58,10 @@ export interface PlatformContext {
  * limit, then the handler; every error becomes a response in errorResponse, and every answer leaves
  * through `finalize` (redaction, security headers, CORS).
  *
- * Order: auth runs before the limiter, so a rejected token costs no allowance; the token comparison
- * is constant-time and tokens are >= 16 characters, so guessing is not what the limiter is for.
+ * Order: a caller locked out for wrong tokens is refused first (429, before its token is even
+ * compared); then auth, where a wrong token counts against the caller (AUTH_FAILURE_LIMIT); then the
+ * route's own limit, which counts authorised requests only. Costs one store round trip on every
+ * token-guarded request (the lockout read) and one more per wrong token.
  */
 export function httpFunction(route: Route, runtime: () => Runtime = sharedRuntime) {
   return async (req: Request, context?: PlatformContext): Promise<Response> => {
@@ -64,8 +80,16 @@ export function httpFunction(route: Route, runtime: () => Runtime = sharedRuntim
         if (!route.methods.includes(req.method)) {
           throw new HttpError(405, "method_not_allowed", `use ${route.methods.join(" or ")}`, {}, { allow: route.methods.join(", ") });
         }
-        const caller = authorize(req, rt.config, route.access);
-        const ip = context?.ip ?? req.headers.get("x-nf-client-connection-ip") ?? "unknown";
+        const ip = clientIdentity(context);
+        const guarded = route.access === "admin" || !rt.config.publicStatus;
+        if (guarded && (rt.config.adminToken || rt.config.statusToken)) await refuseIfLockedOut(storeRedis(rt), storeKeys(rt), AUTH_FAILURE_LIMIT, ip);
+        let caller: Caller;
+        try {
+          caller = authorize(req, rt.config, route.access);
+        } catch (error) {
+          if (error instanceof HttpError && error.status === 403) await recordAuthFailure(storeRedis(rt), storeKeys(rt), AUTH_FAILURE_LIMIT, ip);
+          throw error;
+        }
         if (route.rateLimit) await consumeRateLimit(storeRedis(rt), storeKeys(rt), route.rateLimit, ip);
         response = await route.handle({ req, url: new URL(req.url), rt, caller, ip });
       }

@@ -6,6 +6,7 @@ import { shieldsBadge, shieldsErrorBadge } from "../../shared/status/badge.ts";
 import { prometheusMetrics, PROMETHEUS_CONTENT_TYPE } from "../../shared/status/metrics.ts";
 import { PAGE_CSP, renderStatusPage } from "../../shared/status/page.ts";
 import { redactDeep } from "../../shared/redact.ts";
+import { summaryView } from "../../shared/status/public.ts";
 import type { StatusDocument } from "../../shared/status/schema.ts";
 import { statusCacheHeaders } from "./cors.ts";
 import { HttpError } from "./errors.ts";
@@ -24,7 +25,8 @@ async function statusOf(ctx: RouteContext, historyCount?: number): Promise<Statu
   const stored = await ctx.rt.store.readStatus();
   const doc = stored ? statusAsOf(stored, now, ctx.rt.config.settings.alerting.staleFactor) : emptyStatus(probeInfos(ctx.rt.config.settings), now);
   const trimmed = historyCount === undefined ? doc : { ...doc, probes: doc.probes.map((p) => ({ ...p, history: p.history.slice(0, historyCount) })) };
-  return redactDeep(trimmed, ctx.rt.redact);
+  const shown = ctx.rt.config.statusView === "summary" ? summaryView(trimmed) : trimmed;
+  return redactDeep(shown, ctx.rt.redact);
 }
 
 /** Seconds until the next tick can have replaced the document: the longest a cache may keep it. */

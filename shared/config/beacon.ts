@@ -32,6 +32,8 @@ export const BeaconSettings = z.object({
     .object({
       /** Beacon's cfg.JobsQueueName. The retry zset, dead list and processing markers derive from it. */
       name: z.string().min(1).default("jobs"),
+      /** Prefix of the JobRunner's per-job lock `job:processing:<jobspec_id>` (not derived from the queue name). */
+      jobLockPrefix: z.string().min(1).default("job:processing:"),
     })
     .prefault({}),
   routes: z

@@ -20,7 +20,8 @@ const HealthUrls = z.string().transform((raw, ctx) => {
     const name = eq > 0 ? part.slice(0, eq).trim() : "";
     const url = eq > 0 ? part.slice(eq + 1).trim() : "";
     if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name) || !HttpUrl.safeParse(url).success) {
-      const shown = part.replace(/\/\/[^@/]*@/, "//…@").slice(0, 80); // never echo credentials
+      // Never echo credentials or query values, even of a value that is not a URL at all.
+      const shown = part.replace(/[^\s=/]*@/, "…@").replace(/\?.*$/, "?…").slice(0, 80);
       ctx.addIssue({ code: "custom", message: `"${shown}" is not a name=http(s)-url pair` });
       continue;
     }
@@ -82,8 +83,12 @@ export const EnvSchema = z.object({
   BEACON_ADMIN_TOKEN: optional(z.string()),
   NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
   SENTINEL_STATUS_URL: optional(HttpUrl),
-  /** "true" (default): status, badge, metrics and page need no token. "false": they need a bearer token. */
-  SENTINEL_PUBLIC_STATUS: optional(z.enum(["true", "false"], { error: 'must be "true" or "false"' })),
+  /**
+   * "true" (default): status, badge, metrics and page need no token. "false": they need a bearer token.
+   * "summary": no token, and they show states, timings and SLOs only: no check messages, evidence,
+   * errors or silence comments, which name internal hosts and the database (shared/status/public.ts).
+   */
+  SENTINEL_PUBLIC_STATUS: optional(z.enum(["true", "false", "summary"], { error: 'must be "true", "false" or "summary"' })),
   /** Read-only bearer token for the status routes when they are not public (the admin token works too). */
   SENTINEL_STATUS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   SENTINEL_CORS_ORIGIN: optional(Origins),

@@ -56,6 +56,11 @@ export interface Config {
   canarySigningKey?: string;
   /** Whether the status routes (status, page, badge, metrics) answer without a token. Default true. */
   publicStatus: boolean;
+  /**
+   * What the status routes show: everything ("full"), or, with SENTINEL_PUBLIC_STATUS=summary, states,
+   * timings and SLOs without the free text that names internal hosts and the database ("summary").
+   */
+  statusView: "full" | "summary";
   /** Read-only token for the status routes when they are not public. */
   statusToken?: string;
   /** Browser origins allowed to read the status API (CORS), e.g. the portal's. */
@@ -113,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     statusUrl: e.SENTINEL_STATUS_URL,
     canarySigningKey: e.CANARY_SIGNING_KEY?.trim(),
     publicStatus: e.SENTINEL_PUBLIC_STATUS !== "false",
+    statusView: e.SENTINEL_PUBLIC_STATUS === "summary" ? "summary" : "full",
     statusToken: e.SENTINEL_STATUS_TOKEN,
     corsOrigins: e.SENTINEL_CORS_ORIGIN ?? [],
     settings: settings.data,
@@ -160,15 +166,28 @@ export function scheduleOf(settings: Settings, probe: { id: string; schedule: st
   return settings.schedules[probe.id] ?? probe.schedule;
 }
 
+/**
+ * Every secret the environment holds, for the redactor: the secret variables' values, and the
+ * credentials and query values of EVERY configured URL (BEACON_API_URL, each BEACON_HEALTH_URLS
+ * entry, the database, both Redis URLs, the Slack webhook, the status URL). Read from the raw
+ * environment, so a configuration that fails validation is still redacted when it is reported.
+ */
 export function collectSecrets(env: Record<string, string | undefined>): string[] {
   const values = SECRET_VARIABLES.flatMap((name) => {
     const value = env[name];
     if (!value) return [];
-    return name === "BEACON_DATABASE_URL" || name === "SLACK_WEBHOOK_URL" ? secretsOfUrl(value) : [value];
+    // These two are secret as a whole (the Slack token is the URL's path), and in their parts.
+    return name === "BEACON_DATABASE_URL" || name === "SLACK_WEBHOOK_URL" ? secretsOfUrl(value, { whole: true }) : [value];
   });
-  const urlSecrets = ["BEACON_API_URL", "BEACON_REDIS_REST_URL", "SENTINEL_REDIS_REST_URL"].flatMap((n) => {
-    const value = env[n];
-    return value && /\/\/[^/]*@/.test(value) ? secretsOfUrl(value).slice(1) : [];
-  });
-  return [...values, ...urlSecrets];
+  const urls = [
+    env.BEACON_API_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL,
+    ...healthUrlValues(env.BEACON_HEALTH_URLS),
+  ];
+  return [...new Set([...values, ...urls.flatMap((url) => secretsOfUrl(url?.trim()))])];
+}
+
+/** The URL part of each `name=url` entry of BEACON_HEALTH_URLS, valid or not. */
+function healthUrlValues(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw.split(",").map((part) => part.slice(part.indexOf("=") + 1).trim()).filter(Boolean);
 }

@@ -4,13 +4,26 @@ import { check, type Check } from "../result.ts";
 import { boundedFetch, excerpt, parseJson } from "../http.ts";
 import { GenericHealthBody, HealthBody, ReadyBody } from "../beacon/health.ts";
 import { safeUrl } from "../redact.ts";
+import { errorText } from "../error-text.ts";
 import type { Probe, ProbeContext } from "./types.ts";
 
+/**
+ * Every dependency has its own budget, all running at once, each capped at 90% of the probe's: a
+ * dependency that never answers costs its own check (failed, "no answer within N ms") and never the
+ * others', and the probe always has time left to report.
+ */
 const Settings = z.object({
   /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
   timeoutMs: probeTimeoutMs(20_000),
-  /** Per-endpoint budget; a slower answer is a failed check. */
+  /** Per-endpoint budget (runner /health, /health/ready, each extra URL); a slower answer is a failed check. */
   requestTimeoutMs: z.number().int().positive().default(5_000),
+  /**
+   * Budget of the `database` check, ms. Above the driver's connect timeout (beacon.database.connectTimeoutMs,
+   * 10 s, which covers a Neon compute waking up) so the driver's own reason is reported when it has one.
+   */
+  databaseTimeoutMs: z.number().int().positive().default(12_000),
+  /** Budget of the `redis` check (one PING through the Upstash REST API), ms. */
+  redisTimeoutMs: z.number().int().positive().default(5_000),
   /** An answer slower than this is degraded (warn). */
   latencyWarnMs: z.number().int().positive().default(1_000),
   /** Bodies larger than this are not read further and fail the check. */
@@ -30,13 +43,20 @@ export const healthProbe: Probe<Settings> = {
   settings: Settings,
   async run(ctx) {
     const { apiUrl, healthUrls } = ctx.targets;
-    const endpoints: Promise<Check>[] = [];
+    const cap = (ms: number) => Math.max(1, Math.min(ms, Math.floor(ctx.settings.timeoutMs * 0.9)));
+    const requestTimeoutMs = cap(ctx.settings.requestTimeoutMs);
+    // The fetch itself stops at requestTimeoutMs; the budget is a backstop for a fetch that ignores its signal.
+    const endpoint = (name: string, url: string, judge: Judge) =>
+      withinBudget(name, safeUrl(url), requestTimeoutMs + FETCH_GRACE_MS, probeEndpoint(ctx, name, url, judge, requestTimeoutMs));
+    const pending: Promise<Check>[] = [];
     if (apiUrl) {
-      endpoints.push(probeEndpoint(ctx, "runner-health", new URL(ctx.beacon.routes.health, apiUrl).href, judgeHealth));
-      endpoints.push(probeEndpoint(ctx, "runner-ready", new URL(ctx.beacon.routes.ready, apiUrl).href, judgeReady));
+      pending.push(endpoint("runner-health", new URL(ctx.beacon.routes.health, apiUrl).href, judgeHealth));
+      pending.push(endpoint("runner-ready", new URL(ctx.beacon.routes.ready, apiUrl).href, judgeReady));
     }
-    for (const { name, url } of healthUrls) endpoints.push(probeEndpoint(ctx, `url:${name}`, url, judgeGeneric));
-    const checks = explainStubHealth(await Promise.all([...endpoints, databaseCheck(ctx), redisCheck(ctx)]));
+    for (const { name, url } of healthUrls) pending.push(endpoint(`url:${name}`, url, judgeGeneric));
+    pending.push(withinBudget("database", ctx.targets.databaseLabel ?? "database", cap(ctx.settings.databaseTimeoutMs), databaseCheck(ctx)));
+    pending.push(withinBudget("redis", ctx.targets.redisLabel ?? "redis", cap(ctx.settings.redisTimeoutMs), redisCheck(ctx)));
+    const checks = explainStubHealth(await Promise.all(pending));
     // One availability sample per run for the API-availability SLO: the runner answered and was ready.
     const runner = checks.filter((c) => c.name === "runner-health" || c.name === "runner-ready");
     const up = runner.every((c) => c.status === "pass" || c.status === "warn");
@@ -44,13 +64,34 @@ export const healthProbe: Probe<Settings> = {
   },
 };
 
-async function probeEndpoint(ctx: Ctx, name: string, url: string, judge: Judge): Promise<Check> {
+const FETCH_GRACE_MS = 250;
+
+/**
+ * The check, or a failed one once `budgetMs` has passed without an answer. The late work is left to
+ * finish (or fail) on its own: its result is dropped, and nothing waits for it.
+ */
+async function withinBudget(name: string, label: string, budgetMs: number, work: Promise<Check>): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Check>((resolve) => {
+    timer = setTimeout(() => resolve(check({
+      name, status: "fail", observed: "timeout", threshold: `an answer within ${budgetMs} ms`,
+      message: `${label}: no answer within ${budgetMs} ms`, evidence: [label],
+    })), budgetMs);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function probeEndpoint(ctx: Ctx, name: string, url: string, judge: Judge, timeoutMs: number): Promise<Check> {
   const { settings, deps } = ctx;
   const shown = safeUrl(url);
   const threshold = `2xx within ${settings.latencyWarnMs} ms`;
   const res = await boundedFetch(url, {
     fetch: deps.fetch, now: deps.now, signal: ctx.signal,
-    timeoutMs: settings.requestTimeoutMs, maxBytes: settings.maxBodyBytes,
+    timeoutMs, maxBytes: settings.maxBodyBytes,
     headers: { accept: "application/json" },
   });
   if (!res.ok) {
@@ -146,6 +187,6 @@ function notConfigured(name: string, variable: string): Check {
 }
 
 function unreachable(name: string, label: string, error: unknown): Check {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorText(error);
   return check({ name, status: "fail", observed: null, threshold: "reachable", message: `${label}: ${reason}`, evidence: [label] });
 }

@@ -49,8 +49,9 @@ export async function executeRepublish(jobIds: string[], deps: ExecuteDeps): Pro
       continue;
     }
     const now = await deps.recheck(jobId);
-    if (!now || now.status !== "created" || now.unpublished > 0) {
-      const why = !now ? "the job no longer exists" : now.status !== "created" ? `the job is ${now.status} now` : "an unpublished outbox row appeared meanwhile";
+    if (!now || now.status !== "created" || now.unpublished > 0 || now.queued) {
+      const why = !now ? "the job no longer exists" : now.status !== "created" ? `the job is ${now.status} now`
+        : now.unpublished > 0 ? "an unpublished outbox row appeared meanwhile" : now.queued;
       outcomes.push({ jobId, outcome: "skipped", detail: `${why}: not republished`, attempts: 0 });
       continue;
     }

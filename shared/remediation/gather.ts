@@ -24,6 +24,8 @@ export interface JobNow {
   age_s: number;
   /** Outbox rows naming the job that are still unpublished. */
   unpublished: number;
+  /** Set when Beacon's queue still holds the job's message (or could not be read): why not to republish. */
+  queued?: string;
 }
 
 export async function gather(sql: SqlClient, beacon: BeaconSettings, s: OutboxSettings, jobIds: string[]): Promise<Gathered> {

@@ -13,12 +13,15 @@ import type { Gathered, JobNow } from "./gather.ts";
  * payload mismatch). It cannot help, and can hurt, when:
  *   - the publisher itself is down: the new row would wait behind the old ones;
  *   - the job already has an unpublished row: a second one would run the job twice;
+ *   - its message is still in Beacon's queue (waiting, waiting for a retry, or being processed): with
+ *     the worker stopped every published job looks "published, never picked up", and is not lost;
  *   - the job is not in `created`: it is past the outbox, or gone;
  *   - Beacon's database cannot be read: nothing can be judged.
  */
 
 export const BlockCode = z.enum([
   "database-not-configured", "database-unreachable", "publisher-down", "admin-token-missing", "busy",
+  "queue-not-configured", "queue-unreadable",
 ]);
 
 export const PlanItem = z.object({
@@ -62,6 +65,15 @@ export function planRepublish(g: Gathered, settings: OutboxSettings, jobIds: str
     return { publisher, blocked: { code: "publisher-down", message, evidence: lag!.evidence }, items };
   }
   return { publisher, blocked: null, items };
+}
+
+/** Refuses every candidate whose message Beacon's queue still holds, saying where it is. Pure. */
+export function applyQueue(plan: Plan, held: ReadonlyMap<string, string>): Plan {
+  const items = plan.items.map((item): PlanItem => {
+    const where = item.action === "republish" ? held.get(item.jobId) : undefined;
+    return where ? { ...item, action: "refuse", reason: `${where}: republishing would run the job twice` } : item;
+  });
+  return { ...plan, items };
 }
 
 function stuckItem(r: StuckRow): PlanItem {

@@ -1,4 +1,5 @@
 import type { Redis } from "@upstash/redis";
+import { errorText } from "../error-text.ts";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Settings } from "../config/index.ts";
@@ -8,13 +9,16 @@ import type { SlackMessage } from "../slack/message.ts";
 import type { Keys } from "../store/keys.ts";
 import { auditSlackMessage, recordAudit, type AuditEntry } from "./audit.ts";
 import { executeRepublish, JobOutcome } from "./execute.ts";
-import { gather, jobsNow } from "./gather.ts";
-import { blockedPlan, Plan, planRepublish } from "./plan.ts";
+import { gather, jobsNow, type JobNow } from "./gather.ts";
+import { applyQueue, blockedPlan, Plan, planRepublish } from "./plan.ts";
+import { readQueuePresence } from "./queue.ts";
 import { createClaims } from "../store/claims.ts";
 
 export interface RemediationDeps {
   /** Beacon's Postgres (read-only); absent when BEACON_DATABASE_URL is unset. */
   sql?: SqlClient;
+  /** Beacon's queue Redis: a job whose message is still there is not republished. Absent: nothing is. */
+  beaconRedis?: Redis;
   /** The sentinel's store: audit trail and the execution lock. */
   redis: Redis;
   keys: Keys;
@@ -84,7 +88,7 @@ export async function remediate(deps: RemediationDeps, request: RemediationReque
     const results = plan.blocked ? [] : await executeRepublish(now, {
       fetch: deps.fetch, now: deps.now, sleep: deps.sleep, log: deps.log, settings: s, adminToken: deps.beaconAdminToken ?? "",
       url: `${(deps.beaconApiUrl ?? "").replace(/\/$/, "")}${deps.settings.beacon.routes.republishJob}`,
-      recheck: async (id) => (await jobsNow(deps.sql!, deps.settings.beacon, [id]))[0],
+      recheck: (id) => recheck(deps, id),
     });
     const entry: AuditEntry = {
       version: 1, at: deps.now().toISOString(), action: "republish-job", caller: request.caller, requested: jobIds,
@@ -107,17 +111,45 @@ export async function remediate(deps: RemediationDeps, request: RemediationReque
 async function makePlan(deps: RemediationDeps, jobIds: string[]): Promise<Plan> {
   if (!deps.sql) return blockedPlan("database-not-configured", "BEACON_DATABASE_URL is not set: stuck jobs cannot be found or judged");
   const outbox = deps.settings.probes.outbox;
+  let plan: Plan;
   try {
-    return planRepublish(await gather(deps.sql, deps.settings.beacon, outbox, jobIds), outbox, jobIds);
+    plan = planRepublish(await gather(deps.sql, deps.settings.beacon, outbox, jobIds), outbox, jobIds);
   } catch (error) {
     return blockedPlan("database-unreachable", `Beacon's database could not be read, so nothing can be judged safely: ${reason(error)}`);
+  }
+  const candidates = plan.items.filter((i) => i.action === "republish").map((i) => i.jobId);
+  if (candidates.length === 0 || plan.blocked) return plan;
+  if (!deps.beaconRedis) {
+    return { ...plan, blocked: { code: "queue-not-configured", evidence: [],
+      message: "BEACON_REDIS_REST_URL is not set: whether a job's message still waits in Beacon's queue cannot be checked, and republishing a waiting job runs it twice" } };
+  }
+  try {
+    return applyQueue(plan, (await readQueue(deps, candidates)).held);
+  } catch (error) {
+    return { ...plan, blocked: { code: "queue-unreadable", evidence: [], message: `Beacon's queue could not be checked, so nothing can be judged safely: ${reason(error)}` } };
+  }
+}
+
+function readQueue(deps: RemediationDeps, jobIds: string[]) {
+  return readQueuePresence(deps.beaconRedis!, deps.settings.beacon.queue, jobIds, {
+    maxEntries: deps.settings.remediation.queueMaxEntries, scanCount: 1000, maxScanCalls: 50,
+  });
+}
+
+/** The job right before its republish: its row, and whether the queue took its message meanwhile. */
+async function recheck(deps: RemediationDeps, id: string): Promise<JobNow | undefined> {
+  const now = (await jobsNow(deps.sql!, deps.settings.beacon, [id]))[0];
+  if (!now || now.status !== "created" || now.unpublished > 0) return now;
+  try {
+    const held = (await readQueue(deps, [id])).held.get(id);
+    return held ? { ...now, queued: held } : now;
+  } catch (error) {
+    return { ...now, queued: `Beacon's queue could not be checked (${reason(error)})` };
   }
 }
 
 function reason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof cause === "string" ? `${error.message} (${cause})` : error.message;
+  return errorText(error);
 }
 
 export function summarize(r: Omit<RemediationReport, "summary">): string {

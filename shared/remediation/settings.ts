@@ -21,6 +21,11 @@ export const RemediationSettings = z.object({
   maxRequestedJobs: z.number().int().positive().max(1_000).default(100),
   /** Audit entries kept in the store (newest first). Default 500. */
   auditLength: z.number().int().positive().default(500),
+  /**
+   * Most messages read from Beacon's queue list and retry set to check each job against. A longer queue
+   * cannot be judged whole, so nothing is republished. Default 10000.
+   */
+  queueMaxEntries: z.number().int().positive().max(100_000).default(10_000),
   /** Per-request timeout of an admin call, in ms. Default 8000. */
   requestTimeoutMs: z.number().int().positive().default(8_000),
 });

@@ -7,6 +7,11 @@ export interface ScriptedResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Answer this long after the request arrived. The message counts as posted on arrival, as Slack's
+   * does: a slow-accepting Slack posts what the client then gives up waiting for.
+   */
+  delayMs?: number;
 }
 
 export interface ReceivedRequest {
@@ -43,6 +48,8 @@ export async function startSlackReceiver(options: { now?: () => number } = {}): 
     const answer = queue.shift() ?? { status: 200, body: "ok" };
     requests.push({ body, at, status: answer.status });
     if (answer.status === 200) received.push({ body, at });
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return; // the client gave up waiting
     res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });
     res.end(answer.body ?? (answer.status === 200 ? "ok" : ""));
   });

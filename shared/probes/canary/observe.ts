@@ -1,4 +1,5 @@
 import { JobDetailsEnvelope } from "../../beacon/api.ts";
+import { errorText } from "../../error-text.ts";
 import { beaconQueueKeys } from "../../config/beacon.ts";
 import type { ProbeContext } from "../types.ts";
 import { readJson, type JsonRead } from "../receipts/fetch.ts";
@@ -111,5 +112,5 @@ async function readQueue(ctx: Ctx, id: string): Promise<QueueFacts> {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return errorText(error);
 }

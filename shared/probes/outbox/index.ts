@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { errorText } from "../../error-text.ts";
 import { seconds, count, probeTimeoutMs } from "../settings.ts";
 import { check, type Check } from "../../result.ts";
 import type { Probe, ProbeContext } from "../types.ts";
@@ -79,8 +80,5 @@ function blind(ctx: Ctx, names: readonly string[], message: string): Check[] {
 
 /** The driver's message, plus the underlying cause when there is one ("fetch failed" says little). */
 function reason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  const detail = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : undefined;
-  return detail ? `${error.message} (${detail})` : error.message;
+  return errorText(error);
 }

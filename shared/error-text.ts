@@ -1,0 +1,24 @@
+/**
+ * A readable, single-line reason for anything thrown or emitted as an error. Not everything that
+ * reaches a catch is an Error: the Neon driver rejects with a WebSocket `ErrorEvent` (or a plain object
+ * shaped like one) whose own text lives in `.message` or in the `.error` it wraps, and `String()` of
+ * those is "[object ErrorEvent]" / "[object Object]", which told an operator nothing.
+ */
+export function errorText(error: unknown): string {
+  return describe(error, 0) || "unknown error (nothing was said)";
+}
+
+function describe(error: unknown, depth: number): string {
+  if (typeof error === "string") return error.trim();
+  if (error === null || typeof error !== "object") return error === undefined ? "" : String(error);
+  if (depth > 3) return "";
+  const e = error as { message?: unknown; code?: unknown; error?: unknown; cause?: unknown; errors?: unknown; type?: unknown };
+  const own = typeof e.message === "string" ? e.message.trim() : "";
+  const code = typeof e.code === "string" || typeof e.code === "number" ? String(e.code) : "";
+  const nested = [e.error, e.cause, ...(Array.isArray(e.errors) ? e.errors.slice(0, 1) : [])]
+    .map((inner) => (inner === error ? "" : describe(inner, depth + 1)))
+    .find(Boolean) ?? "";
+  const parts = [own, nested && !own.includes(nested) ? nested : "", code && !own.includes(code) && !nested.includes(code) ? code : ""].filter(Boolean);
+  if (parts.length === 0 && typeof e.type === "string") return `${e.type} event without a message`;
+  return parts.length === 2 || parts.length === 3 ? `${parts[0]} (${parts.slice(1).join(", ")})` : (parts[0] ?? "");
+}
