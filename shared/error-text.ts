@@ -15,10 +15,16 @@ function describe(error: unknown, depth: number): string {
   const e = error as { message?: unknown; code?: unknown; error?: unknown; cause?: unknown; errors?: unknown; type?: unknown };
   const own = typeof e.message === "string" ? e.message.trim() : "";
   const code = typeof e.code === "string" || typeof e.code === "number" ? String(e.code) : "";
-  const nested = [e.error, e.cause, ...(Array.isArray(e.errors) ? e.errors.slice(0, 1) : [])]
-    .map((inner) => (inner === error ? "" : describe(inner, depth + 1)))
-    .find(Boolean) ?? "";
+  const inners = [e.error, e.cause, ...(Array.isArray(e.errors) ? e.errors.slice(0, 1) : [])].filter((inner) => inner && inner !== error);
+  // Beside a message of its own, an inner error's code says enough ("fetch failed (ECONNREFUSED)");
+  // without one, the inner error's whole text is the reason.
+  const nested = inners.map((inner) => (own && codeOf(inner)) || describe(inner, depth + 1)).find(Boolean) ?? "";
   const parts = [own, nested && !own.includes(nested) ? nested : "", code && !own.includes(code) && !nested.includes(code) ? code : ""].filter(Boolean);
   if (parts.length === 0 && typeof e.type === "string") return `${e.type} event without a message`;
   return parts.length === 2 || parts.length === 3 ? `${parts[0]} (${parts.slice(1).join(", ")})` : (parts[0] ?? "");
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "";
 }

@@ -120,9 +120,9 @@ describe("fan-in against the sandbox, with a local Slack", () => {
     await sandbox.incidents.set("health-unhealthy", true);
     await s.probe("health");
     slack.script([{ status: 429, headers: { "retry-after": "1" }, body: "rate_limited" }, { status: 500, body: "oops" }]);
-    await s.probe("health"); // the second failure fires, and the tick sends
-    const report = await s.evaluate();
-    expect(report).toMatchObject({ delivered: 0, pending: 0 });
+    await s.probe("health"); // the second failure fires, and the tick sends (within its send budget)
+    const report = await s.evaluate(); // delivers what the budget left pending, if anything
+    expect(report).toMatchObject({ pending: 0 });
     expect(slack.requests.length - attempts).toBe(3);
     expect(texts(start)).toHaveLength(1);
   });

@@ -12,6 +12,7 @@ import { ProbeResult, type Check } from "../shared/result.ts";
 import { recordRun, sentinelEnv, sentinelRuntime, storedLatest, storedState } from "./support/sentinel.ts";
 import { closedPort, startHostileServer, type HostileServer } from "./support/hostile.ts";
 import { testServices } from "./support/env.ts";
+import { errorText } from "../shared/error-text.ts";
 
 let h: Harness;
 let sandbox: Sandbox;
@@ -42,6 +43,21 @@ async function runHealth(settings: Record<string, unknown> = {}, extra: Record<s
     await rt.close();
   }
 }
+
+describe("errorText: a readable reason from whatever was thrown", () => {
+  const refused = Object.assign(new Error("connect ECONNREFUSED 10.0.0.5:5432"), { code: "ECONNREFUSED" });
+  it.each([
+    ["an Error with a coded cause", new TypeError("fetch failed", { cause: refused }), "fetch failed (ECONNREFUSED)"],
+    ["a WebSocket ErrorEvent-like object wrapping the error", { type: "error", message: "", error: refused }, "connect ECONNREFUSED 10.0.0.5:5432"],
+    ["an event with its own message", { type: "error", message: "Received network error or non-101 status code." }, "Received network error or non-101 status code."],
+    ["an event that says nothing", { type: "error" }, "error event without a message"],
+    ["an AggregateError", new AggregateError([refused], ""), "connect ECONNREFUSED 10.0.0.5:5432"],
+    ["a string", "  boom  ", "boom"],
+    ["an empty object", {}, "unknown error (nothing was said)"],
+  ])("%s", (_name, thrown, expected) => {
+    expect(errorText(thrown)).toBe(expected);
+  });
+});
 
 /** A TCP server that accepts every connection and never says a word. */
 async function silentServer() {
