@@ -55,7 +55,7 @@ function marshal(message: JobMessage): string {
 export type EnvelopeHandler = (payload: string, signal: AbortSignal) => Promise<void>;
 
 export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): Pass {
-  const { redis, keys, metrics } = ctx;
+  const { redis, keys } = ctx;
 
   const fail = async (message: JobMessage, error: unknown) => {
     await redis.del(keys.processing(message.id));
@@ -63,11 +63,11 @@ export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): 
     if (message.attempts < message.max_retries) {
       const retryAt = Math.floor((Date.now() + ctx.options.retryDelayMs * message.attempts) / 1000);
       await redis.zadd(keys.retry, retryAt, marshal(message));
-      metrics.inc("jobs_retried_total");
     } else {
       await redis.lpush(keys.dead, marshal(message));
-      metrics.inc("jobs_deadletter_total");
     }
+    // jobs_retried_total / jobs_deadletter_total: registered, never incremented (retry_handler.go,
+    // redis_queue.go), so in production they read 0 whatever happens here.
   };
 
   const processMessage = async (message: JobMessage, signal: AbortSignal) => {
