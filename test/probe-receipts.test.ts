@@ -111,6 +111,23 @@ describe("receipts probe against the Beacon sandbox", () => {
     expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
   });
 
+  it("a placeholder question text in a receipt: job-answers fails naming job and execution, then passes once restored", async () => {
+    const id = await runJob();
+    const { rows } = await sandbox.pool.query<{ id: number; question_id: string; text: string }>(
+      `SELECT e.id, e.question_id, e.receipt_data->'output'->'data'->'responses'->0->>'question' AS text FROM executions e JOIN jobs j ON e.job_id = j.id
+       WHERE j.jobspec_id = $1 AND jsonb_typeof(e.receipt_data->'output'->'data'->'responses') = 'array' ORDER BY e.id LIMIT 1`, [id]);
+    const target = rows[0]!;
+    const setQuestion = (text: string) => sandbox.pool.query(
+      "UPDATE executions SET receipt_data = jsonb_set(receipt_data, '{output,data,responses,0,question}', to_jsonb($2::text)) WHERE id = $1", [target.id, text]);
+    await setQuestion(`Question text for ${target.question_id}`);
+    const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });
+    expect(on["job-answers"]?.evidence).toEqual([
+      expect.stringMatching(new RegExp(`^job ${id} execution ${target.id} \\((us-east|eu-west) / llama3.2-1b / ${target.question_id}\\): placeholder question text "Question text for ${target.question_id}"$`)),
+    ]);
+    await setQuestion(target.text);
+    expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
+  });
+
   it("empty-id: fails id-mapping with the jobspec ids, from the list and the details, then recovers", async () => {
     sandbox.incidents.set("empty-id", true);
     const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });

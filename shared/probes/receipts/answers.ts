@@ -72,20 +72,22 @@ const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filt
 
 /** The (region, model) units a job should have run, the way the job runner and its barrier count them. */
 export function expectedUnits(row: Pick<JobAnswerRow, "regions" | "models" | "spec_model">): { region: string; model: string }[] {
-  const regions = strings(row.regions).map(routerRegion);
+  // Regions are matched as the spec spells them (Beacon compares `mr == r`), then stored under router names.
+  const regions = strings(row.regions);
   const models = (Array.isArray(row.models) ? row.models : [])
     .map((m) => (typeof m === "object" && m !== null ? (m as Record<string, unknown>) : {}))
     .filter((m) => typeof m["id"] === "string" && m["id"] !== "")
-    .map((m) => ({ id: m["id"] as string, regions: strings(m["regions"]).map(routerRegion) }));
+    .map((m) => ({ id: m["id"] as string, regions: strings(m["regions"]) }));
   const units = new Map<string, { region: string; model: string }>();
+  const add = (raw: string, model: string) => {
+    const region = routerRegion(raw);
+    units.set(`${region}|${model}`, { region, model });
+  };
   if (models.length === 0) {
     const model = typeof row.spec_model === "string" && row.spec_model !== "" ? row.spec_model : DEFAULT_MODEL;
-    for (const region of regions) units.set(`${region}|${model}`, { region, model });
+    for (const r of regions) add(r, model);
   } else {
-    for (const m of models) {
-      const where = regions.length > 0 ? regions.filter((r) => m.regions.includes(r)) : m.regions;
-      for (const region of where) units.set(`${region}|${m.id}`, { region, model: m.id });
-    }
+    for (const m of models) for (const r of regions.length > 0 ? regions.filter((x) => m.regions.includes(x)) : m.regions) add(r, m.id);
   }
   return [...units.values()];
 }
