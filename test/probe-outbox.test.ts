@@ -20,12 +20,13 @@ const { wsProxy } = services.postgres;
 const DB_LABEL = "postgres://test-db";
 const ALL_CHECKS = [
   "outbox-backlog", "outbox-lag", "outbox-envelope",
-  "jobs-stuck-created", "jobs-stuck-queued", "jobs-stuck-processing", "jobs-stuck-running", "executions-stuck-running",
+  "jobs-stuck-created", "jobs-stuck-queued", "jobs-stuck-processing", "jobs-stuck-finalizing", "jobs-stuck-running", "executions-stuck-running",
+  "clock-skew",
 ];
 
 /** Stuck-state thresholds a minute long: fixtures are backdated ten minutes, never waited for. */
 const LOW: Partial<OutboxSettings> = {
-  createdMaxSeconds: 60, queuedMaxSeconds: 60, processingMaxSeconds: 60, runningMaxSeconds: 60, executionRunningMaxSeconds: 60,
+  createdMaxSeconds: 60, queuedMaxSeconds: 60, processingMaxSeconds: 60, finalizingMaxSeconds: 60, runningMaxSeconds: 60, executionRunningMaxSeconds: 60,
   oldestUnpublishedWarnSeconds: 30, oldestUnpublishedFailSeconds: 60,
 };
 
@@ -166,6 +167,25 @@ describe("outbox probe on rows injected with SQL", () => {
       await job("pr-1", "processing", 3600, 700);
       return /^job pr-1: 7\d\d s in processing$/;
     } },
+    { rule: "finalizing-past-threshold", check: "jobs-stuck-finalizing", async inject() {
+      await job("fin-1", "finalizing", 3600, 700);
+      return /^job fin-1: 7\d\d s in finalizing \(strict completion barrier: persisted executions below expected; nothing moves it on\)$/;
+    } },
+    { rule: "job-updated-in-the-future", check: "clock-skew", async inject() {
+      await job("skew-1", "completed", 10, -3600);
+      return /^job skew-1: jobs\.updated_at \d{4}-\d\d-\d\dT[\d:]+ is 3[56]\d\d s ahead of the database clock$/;
+    } },
+    { rule: "outbox-row-created-in-the-future", check: "clock-skew", async inject() {
+      await job("skew-2", "completed");
+      const id = await outbox(envelope("skew-2"), -600);
+      return new RegExp(`^outbox row ${id}: outbox\\.created_at \\S+ is [56]\\d\\d s ahead of the database clock$`);
+    } },
+    { rule: "execution-started-in-the-future", check: "clock-skew", async inject() {
+      const jobId = await job("skew-3", "completed");
+      const { rows } = await pool.query<{ id: number }>(
+        `INSERT INTO executions (job_id, provider_id, region, status, started_at) VALUES ($1, 'p', 'us-east', 'completed', ${ago(-7200)}) RETURNING id`, [jobId]);
+      return new RegExp(`^execution ${rows[0]!.id}: executions\\.started_at \\S+ is 7[12]\\d\\d s ahead of the database clock$`);
+    } },
     { rule: "running-past-threshold", check: "jobs-stuck-running", async inject() {
       await job("r-1", "running", 3600, 2000);
       return /^job r-1: 20\d\d s in running$/;
@@ -188,6 +208,17 @@ describe("outbox probe on rows injected with SQL", () => {
     expect(failed.status).toBe("fail");
     await pool.query("TRUNCATE outbox, executions, jobs RESTART IDENTITY CASCADE");
     expectAllPass(await run(sql, settings));
+  });
+
+  it("clock-skew: fails when the database clock is an hour from the sentinel's, passes when they agree", async () => {
+    const skewed = await runProbe(outboxProbe, {
+      deps: { now: () => new Date(Date.now() - 3_600_000), fetch, log: silentLogger, sql },
+      settings: Settings.parse({ probes: { outbox: LOW } }),
+      targets: { healthUrls: [], databaseLabel: DB_LABEL },
+      redact: (text) => text,
+    });
+    expect(checkOf(skewed, "clock-skew")).toMatchObject({ status: "fail", evidence: [expect.stringMatching(/^database clock: 3[56]\d\d s ahead of the sentinel's$/)] });
+    expect(checkOf(await run(sql), "clock-skew").status).toBe("pass");
   });
 
   it("counts the backlog only up to countCap and says so", async () => {

@@ -3,7 +3,7 @@ import { seconds, count, probeTimeoutMs } from "../settings.ts";
 import { check, type Check } from "../../result.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { queryOutbox, queryStuck } from "./queries.ts";
-import { judgeBacklog, judgeEnvelopes, judgeStuck, OUTBOX_CHECKS, STUCK_CHECKS } from "./judge.ts";
+import { judgeBacklog, judgeClock, judgeEnvelopes, judgeStuck, OUTBOX_CHECKS, STUCK_CHECKS } from "./judge.ts";
 
 
 /** `probes.outbox` settings. Stuck-state defaults are Beacon's own (STUCK_JOBS_ANALYSIS.md). */
@@ -21,9 +21,19 @@ export const OutboxSettings = z.object({
   /** `queued` is only used by the cross-region path, which bypasses the outbox and never recovers. */
   queuedMaxSeconds: seconds(300),
   processingMaxSeconds: seconds(600),
+  /**
+   * `finalizing` (strict completion barrier): nothing in Beacon moves a job on from it, so any job
+   * there longer than a job's own run is stuck. Default 10 min, the JobSpec's default timeout.
+   */
+  finalizingMaxSeconds: seconds(600),
   runningMaxSeconds: seconds(1_800),
   /** An execution row in `running` longer than this is stuck. */
   executionRunningMaxSeconds: seconds(900),
+  /**
+   * Clock skew: rows dated more than this far ahead of Beacon's database clock, or a database clock this
+   * far from the sentinel's, are reported. Ages of such rows are negative, so no other check sees them.
+   */
+  clockSkewToleranceSeconds: seconds(60),
   /** Unpublished rows whose payloads are contract-checked: the publisher's own batch. */
   unpublishedSampleSize: count(100),
   /** Most recently published rows whose payloads are contract-checked. */
@@ -59,13 +69,14 @@ export const outboxProbe: Probe<OutboxSettings> = {
       queryStuck(sql, tables, {
         createdSeconds: s.createdMaxSeconds, queuedSeconds: s.queuedMaxSeconds, processingSeconds: s.processingMaxSeconds,
         runningSeconds: s.runningMaxSeconds, executionRunningSeconds: s.executionRunningMaxSeconds, limit: s.stuckSampleLimit,
+        finalizingSeconds: s.finalizingMaxSeconds, futureToleranceSeconds: s.clockSkewToleranceSeconds,
         outboxScanLimit: s.outboxScanLimit,
       }),
     ]);
     const checks: Check[] = [];
     if (outbox.status === "fulfilled") checks.push(...judgeBacklog(outbox.value, s), judgeEnvelopes(outbox.value));
     else checks.push(...blind(ctx, OUTBOX_CHECKS, `could not measure: ${reason(outbox.reason)}`));
-    if (stuck.status === "fulfilled") checks.push(...judgeStuck(stuck.value, s));
+    if (stuck.status === "fulfilled") checks.push(...judgeStuck(stuck.value, s), judgeClock(stuck.value, s, ctx.deps.now()));
     else checks.push(...blind(ctx, STUCK_CHECKS, `could not measure: ${reason(stuck.reason)}`));
     return { checks };
   },
