@@ -13,6 +13,7 @@ commands:
                                             exit 0 pass/warn, 1 fail, 2 error, 64 bad usage/config
   start                                     run the sentinel locally (on the sandbox unless BEACON_API_URL is set)
   sandbox [--port N]                        start the local Beacon sandbox alone and print its URLs
+  sandbox --reset [--url URL]               return a running sandbox to green: incidents off, its data deleted
   incident <name> on|off [--url URL]        flip an incident switch on a running sandbox
   incident list [--url URL]                 list the sandbox's incident switches
   evaluate [--json] [--notify]              SLOs and alerts now; --notify consumes results and sends to Slack

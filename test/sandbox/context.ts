@@ -73,9 +73,16 @@ export interface SandboxOptions {
   strictCompletionBarrier?: boolean;
   /** Create Beacon's schema if absent (idempotent). Default true. */
   migrate?: boolean;
+  /**
+   * Create a schema of its own (`beacon_sandbox_<random>`) in the given database, put Beacon's tables
+   * there, and drop it on close, leaving the database as found. `Sandbox.connectionString` then points
+   * at that schema: give it to the sentinel as BEACON_DATABASE_URL. Default false (the connection
+   * string's own search_path, as the test harness isolates it).
+   */
+  ownSchema?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<SandboxOptions, "sql" | "redis" | "adminToken" | "trustedKeys">> &
+export type ResolvedOptions = Required<Omit<SandboxOptions, "sql" | "redis" | "adminToken" | "trustedKeys" | "ownSchema">> &
   Pick<SandboxOptions, "adminToken" | "trustedKeys">;
 
 export function resolveOptions(opts: SandboxOptions): ResolvedOptions {

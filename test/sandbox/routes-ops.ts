@@ -10,6 +10,7 @@ import { goTime, ZERO_TIME } from "./go-struct.ts";
 import type { SandboxContext } from "./context.ts";
 import { json, jsonError, type Request, type Response, type Route } from "./http.ts";
 import { isIncidentName } from "./incidents.ts";
+import { resetSandbox } from "./reset.ts";
 
 const SERVICES = ["yagna", "ipfs", "database", "redis"] as const;
 const BREAKERS: Record<(typeof SERVICES)[number], string> = { yagna: "yagna-submit", ipfs: "ipfs-store", database: "database-query", redis: "redis-get" };
@@ -86,6 +87,7 @@ export function opsRoutes(ctx: SandboxContext): Route[] {
   routes.push(
     { method: "GET", pattern: "/__sandbox/incidents", handler: () => json(200, { incidents: ctx.incidents.list() }), internal: true },
     { method: "POST", pattern: "/__sandbox/incidents/:name", handler: (req) => setIncident(ctx, req), internal: true },
+    { method: "POST", pattern: "/__sandbox/reset", handler: async () => json(200, await resetSandbox(ctx)), internal: true },
   );
   return routes;
 }
