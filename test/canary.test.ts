@@ -123,3 +123,46 @@ describe("canary against the sandbox", () => {
     expect(result.checks).toEqual([expect.objectContaining({ name: "canary", status: "error", message: expect.stringContaining("dry run") })]);
   });
 });
+
+describe("canary on the hybrid path (no receipts: the answer is in output_data)", () => {
+  let hh: Harness;
+  let hybrid: Sandbox;
+  const hybridRigs: CanaryRig[] = [];
+  beforeAll(async () => {
+    hh = await createHarness();
+    hybrid = await hh.start({ hybridPath: true, trustedKeys: [{ kid: "sentinel-canary", public_key: keys.publicKey, status: "active" }] });
+  });
+  afterAll(async () => {
+    await Promise.all(hybridRigs.map((r) => r.close()));
+    await hh?.close();
+  });
+
+  it("passes its receipt stage from output_data, fails it naming the canary when the answer is empty, passes again after", async () => {
+    const r = canaryRig(hh, hybrid, keys.privateKey);
+    hybridRigs.push(r);
+    await r.invoke();
+    const first = (await r.state()).inFlight!.id;
+    await waitForStatus(hybrid, first, "completed");
+    r.advance(60);
+    const ok = await r.invoke();
+    expect(statuses(ok.by)).toMatchObject({ "stage:receipt": "pass", "regression:questions-answered": "pass" });
+
+    r.advance(15 * 60);
+    await r.invoke();
+    const second = (await r.state()).inFlight!.id;
+    await waitForStatus(hybrid, second, "completed");
+    await hybrid.pool.query(
+      "UPDATE executions e SET output_data = jsonb_set(e.output_data, '{response}', '\"\"') FROM jobs j WHERE e.job_id = j.id AND j.jobspec_id = $1", [second]);
+    r.advance(60);
+    const bad = await r.invoke();
+    expect(bad.by["stage:receipt"]).toMatchObject({ status: "fail", message: expect.stringContaining(second) });
+    expect(JSON.stringify(bad.by["stage:receipt"]!.evidence)).toMatch(/output_data.response is empty \(no receipt: hybrid path\)/);
+
+    r.advance(15 * 60);
+    await r.invoke();
+    const third = (await r.state()).inFlight!.id;
+    await waitForStatus(hybrid, third, "completed");
+    r.advance(60);
+    expect((await r.invoke()).by["stage:receipt"]?.status).toBe("pass");
+  });
+});

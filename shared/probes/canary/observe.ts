@@ -23,6 +23,11 @@ export interface DbFacts {
   completedS: number | null;
   completed: number;
   failed: number;
+  /**
+   * Completed executions without a receipt (the hybrid path: `receipt_data` NULL), with the length of
+   * their trimmed `output_data.response` (null when there is none): where the answer lives there.
+   */
+  outputAnswers?: { execution: number; question_id: string | null; chars: number | null }[] | null;
 }
 
 export interface QueueFacts {
@@ -71,7 +76,7 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
      SELECT j.status, ${since("j.updated_at")} AS "updatedS",
        o.rows AS "outboxRows", o.first_s AS "outboxS", o.published_s AS "publishedS", o.outbox_id AS "outboxId",
        (SELECT min(id)::text FROM ${outbox} WHERE published_at IS NULL) AS "oldestUnpublishedId",
-       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed
+       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers"
      FROM j
      LEFT JOIN LATERAL (
        SELECT count(*)::int AS rows, min(${since("ob.created_at")}) AS first_s, min(${since("ob.published_at")}) AS published_s,
@@ -82,7 +87,10 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
        SELECT count(*)::int AS n, min(${since("x.started_at")}) AS started_s,
          (max(${since("x.completed_at")}) FILTER (WHERE x.status = 'completed'))::float8 AS completed_s,
          (count(*) FILTER (WHERE x.status = 'completed'))::int AS completed,
-         (count(*) FILTER (WHERE x.status IN ('failed', 'timeout', 'error', 'cancelled')))::int AS failed
+         (count(*) FILTER (WHERE x.status IN ('failed', 'timeout', 'error', 'cancelled')))::int AS failed,
+         jsonb_agg(jsonb_build_object('execution', x.id, 'question_id', x.question_id,
+             'chars', CASE WHEN jsonb_typeof(x.output_data->'response') = 'string' THEN length(btrim(x.output_data->>'response')) END))
+           FILTER (WHERE x.status = 'completed' AND x.receipt_data IS NULL) AS "outputAnswers"
        FROM ${executions} x WHERE x.job_id = j.id
      ) e ON true`,
     [id],
