@@ -128,6 +128,18 @@ describe("receipts probe against the Beacon sandbox", () => {
     expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
   });
 
+  it("undecodable-receipt: jobs-api fails naming the job whose details answer 500, then passes once a good job is newest", async () => {
+    sandbox.incidents.set("undecodable-receipt", true);
+    const bad = await runJob();
+    const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });
+    expect(on["jobs-api"]).toMatchObject({ status: "fail" });
+    expect(on["jobs-api"]?.evidence).toEqual([expect.stringMatching(new RegExp(`^job ${bad}: .* -> HTTP 500: {"error":"failed to unmarshal receipt: json: cannot unmarshal string into Go struct field Receipt\\.execution_details\\.dura`))]);
+    expect(on["job-answers"]?.status).toBe("pass"); // the answers themselves are there
+    sandbox.incidents.set("undecodable-receipt", false);
+    await runJob();
+    expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
+  });
+
   it("empty-id: fails id-mapping with the jobspec ids, from the list and the details, then recovers", async () => {
     sandbox.incidents.set("empty-id", true);
     const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });

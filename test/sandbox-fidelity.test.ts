@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "./sandbox/index.ts";
+import { BeaconSettings } from "../shared/config/beacon.ts";
+import { silentLogger } from "../shared/log.ts";
+import { outboxProbe, OutboxSettings } from "../shared/probes/outbox/index.ts";
+import { createSqlClient } from "../shared/sql.ts";
+import { closePool, createSqlPool } from "../shared/db.ts";
+import { testServices } from "./support/env.ts";
 import { call, createHarness, jobSpec, submit, waitFor, type Harness } from "./sandbox/testing.ts";
 
 /** Where the sandbox follows the real runner rather than the idealised contract (see README fidelity table). */
@@ -26,9 +32,26 @@ describe("sandbox fidelity to Beacon's Go code", () => {
     await settled(s, id, "finalizing");
     await s.drain();
     expect([await statusOf(s, id), await executions(s, id)]).toEqual(["finalizing", 1]); // Beacon's count query errors: 0 < 1
+    // The outbox probe names it once it has sat there past the threshold, and passes once it is gone.
+    const probePool = createSqlPool({ connectionString: h.db.connectionString, wsProxy: testServices().postgres.wsProxy, max: 1 });
+    const sql = createSqlClient(probePool, { statementTimeoutMs: 5_000 });
+    const stuckCheck = async () => {
+      const out = await outboxProbe.run({
+        deps: { now: () => new Date(), fetch, log: silentLogger, sql },
+        settings: OutboxSettings.parse({ finalizingMaxSeconds: 300 }), beacon: BeaconSettings.parse({}), targets: { healthUrls: [] },
+        signal: new AbortController().signal,
+      });
+      return out.checks.find((c) => c.name === "jobs-stuck-finalizing")!;
+    };
+    expect((await stuckCheck()).status).toBe("pass"); // not yet past 300 s
+    await s.pool.query("UPDATE jobs SET updated_at = updated_at - interval '400 seconds' WHERE jobspec_id = $1", [id]);
+    expect(await stuckCheck()).toMatchObject({ status: "fail", evidence: [expect.stringMatching(new RegExp(`^job ${id}: 4\\d\\d s in finalizing`))] });
+    await call(`${s.url}/__sandbox/reset`, { method: "POST" });
+    expect((await stuckCheck()).status).toBe("pass");
+    await closePool(probePool);
     // Without models the barrier expects 0 executions and lets the job complete.
     const plain = jobSpec();
-    await submit(s, plain);
+    expect((await submit(s, plain)).status).toBe(202);
     await settled(s, String(plain["jobspec_id"]), "completed");
     await s.close(); // one sandbox per schema at a time: several would double-publish (see README)
   });
