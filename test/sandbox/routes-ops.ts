@@ -55,6 +55,7 @@ function metricsText(ctx: SandboxContext): Response {
   ctx.metrics.set("memory_heap_sys_bytes", memory.heapTotal);
   ctx.metrics.set("memory_stack_inuse_bytes", 0);
   ctx.metrics.set("goroutine_count", process.getActiveResourcesInfo().length);
+  ctx.metrics.set("process_resident_memory_bytes", memory.rss);
   return { status: 200, text: ctx.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8" };
 }
 
