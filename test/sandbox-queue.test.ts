@@ -70,6 +70,17 @@ describe("queue worker", () => {
     expect(await h.redis.llen(s.keys.main)).toBe(0);
   });
 
+  it("rebuilds a message that is not a JobMessage but names a job (Dequeue's fallback): it runs, and on failure it is retried, not lost", async () => {
+    const id = await heldJob();
+    // "enqueued_at" is not RFC 3339: Go cannot unmarshal the JobMessage, the fallback reads the id.
+    await h.redis.rpush(s.keys.main, JSON.stringify({ id, enqueued_at: "yesterday", attempt: 0 }));
+    await waitForStatus(s, id, "completed");
+    await h.redis.rpush(s.keys.main, JSON.stringify({ id: "ghost-job", enqueued_at: "yesterday" }));
+    // Retried through the retry set until its three attempts are spent (a flat envelope read as a JobMessage gets none).
+    const dead = await waitFor(async () => (await h.redis.lrange(s.keys.dead, 0, -1)).find((m) => m.includes("env:ghost-job:")), "the rebuilt message to exhaust its retries");
+    expect(JSON.parse(dead)).toMatchObject({ id: expect.stringMatching(/^env:ghost-job:\d+$/), jobspec_id: "ghost-job", attempts: 3, max_retries: 3 });
+  });
+
   it("skips a job whose per-job lock is held, and runs it once the lock is gone", async () => {
     const id = await heldJob();
     await h.redis.set(`${h.prefix}job:processing:${id}`, "1", "EX", 60);
