@@ -75,6 +75,39 @@ describe("sandbox fidelity to Beacon's Go code", () => {
     await s.close();
   });
 
+  it("slow-worker feeds the processing-time SLO from the database: a late first execution is a bad outbox:start-latency event naming the job", async () => {
+    const s = await h.start({ sigBypass: true, slowWorkerDelayMs: 1_500, queueName: `${h.prefix}slow` });
+    const probePool = createSqlPool({ connectionString: h.db.connectionString, wsProxy: testServices().postgres.wsProxy, max: 1 });
+    let state: unknown;
+    const sli = async () => {
+      const out = await outboxProbe.run({
+        deps: { now: () => new Date(), fetch, log: silentLogger, sql: createSqlClient(probePool, { statementTimeoutMs: 5_000 }) },
+        settings: OutboxSettings.parse({ startWithinSeconds: 1, sliSettleSeconds: 0, sliInitialWindowSeconds: 600 }), beacon: BeaconSettings.parse({}),
+        targets: { healthUrls: [] }, signal: new AbortController().signal, previousState: state,
+      });
+      state = out.state;
+      return { events: out.events, check: out.checks.find((c) => c.name === "jobs-finished")! };
+    };
+    try {
+      await sli(); // earlier tests' jobs: counted and behind the mark now
+      s.incidents.set("slow-worker", true);
+      const slow = jobSpec();
+      await submit(s, slow);
+      await settled(s, String(slow["jobspec_id"]), "completed");
+      const late = await sli();
+      expect(late.events?.["start-latency"]).toEqual({ good: 0, total: 1 });
+      expect(late.check.evidence).toEqual([expect.stringMatching(new RegExp(`^job ${slow["jobspec_id"]}: first execution started [12] s after submission$`))]);
+      s.incidents.set("slow-worker", false);
+      const quick = jobSpec();
+      await submit(s, quick);
+      await settled(s, String(quick["jobspec_id"]), "completed");
+      expect(await sli()).toMatchObject({ events: { "start-latency": { good: 1, total: 1 }, jobs: { good: 1, total: 1 } }, check: { status: "pass" } });
+    } finally {
+      await closePool(probePool);
+      await s.close();
+    }
+  });
+
   it("duplicate-executions: each execution row is written twice", async () => {
     const s = await h.start({ sigBypass: true, queueName: `${h.prefix}dup` });
     s.incidents.set("duplicate-executions", true);
