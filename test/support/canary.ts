@@ -20,8 +20,11 @@ export interface CanaryRig {
 
 let rigs = 0;
 
-/** `env` rewrites the sentinel's environment, e.g. to drop Beacon's database. */
-export function canaryRig(h: Harness, sandbox: Sandbox, key: string | undefined, settings: Record<string, unknown> = {}, env = (e: Record<string, string>) => e): CanaryRig {
+/**
+ * `env` rewrites the sentinel's environment, e.g. to drop Beacon's database. `portalUrl` is handed to
+ * the canary as its portal target (what BEACON_PORTAL_URL becomes once the runtime maps it).
+ */
+export function canaryRig(h: Harness, sandbox: Sandbox, key: string | undefined, settings: Record<string, unknown> = {}, env = (e: Record<string, string>) => e, portalUrl?: string): CanaryRig {
   const clock = { t: Date.now() };
   const prefix = `${h.prefix}c${++rigs}:`;
   const extra: Record<string, string> = { SENTINEL_KEY_PREFIX: prefix, ...(key ? { CANARY_SIGNING_KEY: key } : {}) };
@@ -31,7 +34,8 @@ export function canaryRig(h: Harness, sandbox: Sandbox, key: string | undefined,
     prefix,
     advance: (seconds) => void (clock.t += seconds * 1000),
     async invoke() {
-      const result = await runProbe(canaryProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, store: rt.store, redact: rt.redact });
+      const targets = { ...rt.targets, ...(portalUrl ? { portalUrl } : {}) };
+      const result = await runProbe(canaryProbe, { deps: rt.deps, settings: rt.config.settings, targets, store: rt.store, redact: rt.redact });
       return { result, by: Object.fromEntries(result.checks.map((c) => [c.name, c])) };
     },
     async state() {

@@ -45,22 +45,27 @@ export interface Observation {
   db?: DbFacts | null | { error: string };
   queue?: QueueFacts | { error: string };
   api: JsonRead<JobDetailsEnvelope>;
+  /** The same details read through the portal's proxy (BEACON_PORTAL_URL only). */
+  portal?: JsonRead<JobDetailsEnvelope>;
 }
 
 type Ctx = ProbeContext<CanarySettings>;
 
 export async function observe(ctx: Ctx, id: string, apiUrl: string): Promise<Observation> {
-  const url = new URL(`${ctx.beacon.routes.jobs}/${encodeURIComponent(id)}?include=executions&exec_limit=10`, apiUrl).href;
-  const [db, api] = await Promise.all([
+  const path = `${ctx.beacon.routes.jobs}/${encodeURIComponent(id)}?include=executions&exec_limit=10`;
+  const read = (base: string) => readJson(ctx, new URL(path, base).href, JobDetailsEnvelope, { timeoutMs: ctx.settings.requestTimeoutMs, maxBytes: ctx.settings.maxBodyBytes });
+  const { portalUrl } = ctx.targets;
+  const [db, api, portal] = await Promise.all([
     ctx.deps.sql ? readDb(ctx, id).catch((e: unknown) => ({ error: message(e) })) : undefined,
-    readJson(ctx, url, JobDetailsEnvelope, { timeoutMs: ctx.settings.requestTimeoutMs, maxBytes: ctx.settings.maxBodyBytes }),
+    read(apiUrl),
+    portalUrl ? read(portalUrl) : undefined,
   ]);
   const status = db && !("error" in db) ? db?.status : api.ok ? api.value.status : undefined;
   // The queue is only read while the job has not been picked up: that is when it can tell us why.
   const queue = ctx.deps.beaconRedis && (status === undefined || status === "created")
     ? await readQueue(ctx, id).catch((e: unknown) => ({ error: message(e) }))
     : undefined;
-  return { ...(db === undefined ? {} : { db }), ...(queue ? { queue } : {}), api };
+  return { ...(db === undefined ? {} : { db }), ...(queue ? { queue } : {}), api, ...(portal ? { portal } : {}) };
 }
 
 const since = (column: string) => `EXTRACT(EPOCH FROM ${column} - j.created_at)::float8`;
