@@ -1,4 +1,7 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Check } from "../shared/result.ts";
 import { generateKeyPair } from "../shared/beacon/signing.ts";
 import { CANARY_STAGES, REGRESSION_CHECKS } from "../shared/probes/canary/settings.ts";
 import { createHarness, waitForStatus, type Harness } from "./sandbox/testing.ts";
@@ -119,5 +122,121 @@ describe("canary against the sandbox", () => {
     const { runProbe } = await import("../shared/runner.ts");
     const result = await runProbe(canaryProbe, { deps: { ...r.rt.deps, claims: undefined }, settings: r.rt.config.settings, targets: r.rt.targets, redact: r.rt.redact });
     expect(result.checks).toEqual([expect.objectContaining({ name: "canary", status: "error", message: expect.stringContaining("dry run") })]);
+  });
+});
+
+describe("canary on the hybrid path (no receipts: the answer is in output_data)", () => {
+  let hh: Harness;
+  let hybrid: Sandbox;
+  const hybridRigs: CanaryRig[] = [];
+  beforeAll(async () => {
+    hh = await createHarness();
+    hybrid = await hh.start({ hybridPath: true, trustedKeys: [{ kid: "sentinel-canary", public_key: keys.publicKey, status: "active" }] });
+  });
+  afterAll(async () => {
+    await Promise.all(hybridRigs.map((r) => r.close()));
+    await hh?.close();
+  });
+
+  it("passes its receipt stage from output_data, fails it naming the canary when the answer is empty, passes again after", async () => {
+    const r = canaryRig(hh, hybrid, keys.privateKey);
+    hybridRigs.push(r);
+    await r.invoke();
+    const first = (await r.state()).inFlight!.id;
+    await waitForStatus(hybrid, first, "completed");
+    r.advance(60);
+    const ok = await r.invoke();
+    expect(statuses(ok.by)).toMatchObject({ "stage:receipt": "pass", "regression:questions-answered": "pass" });
+
+    r.advance(15 * 60);
+    await r.invoke();
+    const second = (await r.state()).inFlight!.id;
+    await waitForStatus(hybrid, second, "completed");
+    await hybrid.pool.query(
+      "UPDATE executions e SET output_data = jsonb_set(e.output_data, '{response}', '\"\"') FROM jobs j WHERE e.job_id = j.id AND j.jobspec_id = $1", [second]);
+    r.advance(60);
+    const bad = await r.invoke();
+    expect(bad.by["stage:receipt"]).toMatchObject({ status: "fail", message: expect.stringContaining(second) });
+    expect(JSON.stringify(bad.by["stage:receipt"]!.evidence)).toMatch(/output_data.response is empty \(no receipt: hybrid path\)/);
+
+    r.advance(15 * 60);
+    await r.invoke();
+    const third = (await r.state()).inFlight!.id;
+    await waitForStatus(hybrid, third, "completed");
+    r.advance(60);
+    expect((await r.invoke()).by["stage:receipt"]?.status).toBe("pass");
+  });
+});
+
+describe("canary through the portal's /api/v1 proxy (BEACON_PORTAL_URL)", () => {
+  type Mode = "proxy" | "details-502" | "empty-id";
+  let mode: Mode = "proxy";
+  let posts = 0;
+  let portal: Server;
+  let portalUrl: string;
+  const portalRigs: CanaryRig[] = [];
+
+  beforeAll(async () => {
+    // A stand-in for the portal's Netlify redirect: /api/* forwarded to the runner, answers passed back.
+    portal = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      if (req.method === "POST") posts++;
+      if (mode === "details-502" && req.method === "GET") {
+        res.writeHead(502, { "content-type": "text/html" });
+        return res.end("<html>502 Bad Gateway</html>");
+      }
+      const upstream = await fetch(`${sandbox.url}${req.url}`, {
+        method: req.method, headers: { "content-type": String(req.headers["content-type"] ?? "application/json") },
+        ...(req.method === "POST" ? { body: Buffer.concat(chunks) } : {}),
+      });
+      let body = await upstream.text();
+      if (mode === "empty-id" && req.method === "POST" && upstream.status === 202) body = JSON.stringify({ ...JSON.parse(body), id: "" });
+      res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => portal.listen(0, "127.0.0.1", resolve));
+    portalUrl = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await Promise.all(portalRigs.map((r) => r.close()));
+    portal.closeAllConnections();
+    await new Promise((resolve) => portal.close(resolve));
+  });
+
+  /** Submits one canary (through the portal) and returns the checks once its job has completed. */
+  async function oneCanary(r: CanaryRig): Promise<Record<string, Check>> {
+    r.advance(15 * 60);
+    const submitted = await r.invoke();
+    expect(submitted.by["canary"]!.message).toMatch(/^submitted canary/);
+    const id = (await r.state()).inFlight!.id;
+    await waitForStatus(sandbox, id, "completed");
+    r.advance(60);
+    return (await r.invoke()).by;
+  }
+
+  it("submits through the portal, reads back through both, and fails naming the portal and the canary when either breaks", async () => {
+    const r = canaryRig(h, sandbox, keys.privateKey, {}, (e) => e, portalUrl);
+    portalRigs.push(r);
+    mode = "proxy";
+    const before = posts;
+    const ok = await oneCanary(r);
+    expect(posts - before).toBe(1);
+    expect(ok["stage:accepted"]!.message).toMatch(/: HTTP 202 through the portal in \d+ ms, id "sentinel-canary-/);
+    expect(ok["regression:both-apis"]).toMatchObject({ status: "pass", message: expect.stringContaining(`${portalUrl}/api/v1/jobs/`) });
+
+    mode = "details-502";
+    const broken = await oneCanary(r);
+    const id502 = (await r.state()).last!.id;
+    expect(broken["regression:both-apis"]).toMatchObject({ status: "fail", message: expect.stringMatching(/^canary .*: the portal does not serve the job: .* -> HTTP 502/) });
+    expect(broken["regression:both-apis"]!.evidence).toContain(`job ${id502}`);
+
+    mode = "empty-id";
+    const empty = await oneCanary(r);
+    expect(empty["regression:id-populated"]).toMatchObject({ status: "fail", message: expect.stringMatching(/the submit answered id "" for jobspec_id/) });
+
+    mode = "proxy";
+    const again = await oneCanary(r);
+    expect(statuses(again)).toMatchObject({ "regression:both-apis": "pass", "regression:id-populated": "pass" });
   });
 });

@@ -19,12 +19,13 @@ const { wsProxy } = services.postgres;
 const DB_LABEL = "postgres://test-db";
 const ALL_CHECKS = [
   "outbox-backlog", "outbox-lag", "outbox-envelope",
-  "jobs-stuck-created", "jobs-stuck-queued", "jobs-stuck-processing", "jobs-stuck-running", "executions-stuck-running",
+  "jobs-stuck-created", "jobs-stuck-queued", "jobs-stuck-processing", "jobs-stuck-finalizing", "jobs-stuck-running", "executions-stuck-running",
+  "clock-skew", "jobs-finished",
 ];
 
 /** Stuck-state thresholds a minute long: fixtures are backdated ten minutes, never waited for. */
 const LOW: Partial<OutboxSettings> = {
-  createdMaxSeconds: 60, queuedMaxSeconds: 60, processingMaxSeconds: 60, runningMaxSeconds: 60, executionRunningMaxSeconds: 60,
+  createdMaxSeconds: 60, queuedMaxSeconds: 60, processingMaxSeconds: 60, finalizingMaxSeconds: 60, runningMaxSeconds: 60, executionRunningMaxSeconds: 60,
   oldestUnpublishedWarnSeconds: 30, oldestUnpublishedFailSeconds: 60,
 };
 
@@ -164,6 +165,25 @@ describe("outbox probe on rows injected with SQL", () => {
       await job("pr-1", "processing", 3600, 700);
       return /^job pr-1: 7\d\d s in processing$/;
     } },
+    { rule: "finalizing-past-threshold", check: "jobs-stuck-finalizing", async inject() {
+      await job("fin-1", "finalizing", 3600, 700);
+      return /^job fin-1: 7\d\d s in finalizing \(strict completion barrier: persisted executions below expected; nothing moves it on\)$/;
+    } },
+    { rule: "job-updated-in-the-future", check: "clock-skew", async inject() {
+      await job("skew-1", "completed", 10, -3600);
+      return /^job skew-1: jobs\.updated_at \d{4}-\d\d-\d\dT[\d:]+ is 3[56]\d\d s ahead of the database clock$/;
+    } },
+    { rule: "outbox-row-created-in-the-future", check: "clock-skew", async inject() {
+      await job("skew-2", "completed");
+      const id = await outbox(envelope("skew-2"), -600);
+      return new RegExp(`^outbox row ${id}: outbox\\.created_at \\S+ is [56]\\d\\d s ahead of the database clock$`);
+    } },
+    { rule: "execution-started-in-the-future", check: "clock-skew", async inject() {
+      const jobId = await job("skew-3", "completed");
+      const { rows } = await pool.query<{ id: number }>(
+        `INSERT INTO executions (job_id, provider_id, region, status, started_at) VALUES ($1, 'p', 'us-east', 'completed', ${ago(-7200)}) RETURNING id`, [jobId]);
+      return new RegExp(`^execution ${rows[0]!.id}: executions\\.started_at \\S+ is 7[12]\\d\\d s ahead of the database clock$`);
+    } },
     { rule: "running-past-threshold", check: "jobs-stuck-running", async inject() {
       await job("r-1", "running", 3600, 2000);
       return /^job r-1: 20\d\d s in running$/;
@@ -186,6 +206,72 @@ describe("outbox probe on rows injected with SQL", () => {
     expect(failed.status).toBe("fail");
     await pool.query("TRUNCATE outbox, executions, jobs RESTART IDENTITY CASCADE");
     expectAllPass(await run(sql, settings));
+  });
+
+  it("clock-skew: fails when the database clock is an hour from the sentinel's, passes when they agree", async () => {
+    const skewed = await runProbe(outboxProbe, {
+      deps: { now: () => new Date(Date.now() - 3_600_000), fetch, log: silentLogger, sql },
+      settings: Settings.parse({ probes: { outbox: LOW } }),
+      targets: { healthUrls: [], databaseLabel: DB_LABEL },
+      redact: (text) => text,
+    });
+    expect(checkOf(skewed, "clock-skew")).toMatchObject({ status: "fail", evidence: [expect.stringMatching(/^database clock: 3[56]\d\d s ahead of the sentinel's$/)] });
+    expect(checkOf(await run(sql), "clock-skew").status).toBe("pass");
+  });
+
+  describe("job SLIs of every finished job (outbox:jobs, outbox:start-latency)", () => {
+    const runWith = (previousState?: unknown) => outboxProbe.run({
+      deps: { now: () => new Date(), fetch, log: silentLogger, sql },
+      settings: Settings.parse({ probes: { outbox: { ...LOW, sliSettleSeconds: 0 } } }).probes.outbox as OutboxSettings,
+      beacon: Settings.parse({}).beacon,
+      targets: { healthUrls: [], databaseLabel: DB_LABEL },
+      signal: new AbortController().signal,
+      previousState,
+    });
+    /** A finished job created `createdAgo` s ago, updated `updatedAgo` s ago, its first execution `startAfter` s after creation. */
+    const finished = async (id: string, status: string, createdAgo: number, updatedAgo: number, startAfter: number | null) => {
+      const jobId = await job(id, status, createdAgo, updatedAgo);
+      if (startAfter !== null) {
+        await pool.query(`INSERT INTO executions (job_id, provider_id, region, status, started_at) VALUES ($1, 'p', 'us-east', 'completed', ${ago(createdAgo - startAfter)})`, [jobId]);
+      }
+    };
+
+    it("counts each finished job once, canaries excluded, naming the failed and the slow ones; clears once they are counted", async () => {
+      await finished("sli-ok", "completed", 200, 60, 30);
+      await finished("sli-slow", "completed", 400, 50, 300);
+      await finished("sli-failed", "failed", 100, 40, null);
+      await finished("sentinel-canary-abc", "completed", 100, 40, 500); // the canary reports itself
+      await finished("sli-old", "completed", 5000, 1000, 10); // before the first window
+      await finished("sli-running", "processing", 100, 40, 10); // not finished
+      const first = await runWith();
+      expect(first.events).toEqual({ jobs: { good: 2, total: 3 }, "start-latency": { good: 1, total: 3 } });
+      const c = first.checks.find((x) => x.name === "jobs-finished")!;
+      expect(c).toMatchObject({ status: "warn", observed: 3 });
+      expect(c.evidence).toEqual(["job sli-failed: failed", "job sli-failed: no execution ever started", "job sli-slow: first execution started 300 s after submission"]);
+      expect(c.message).toMatch(/^3 jobs finished in the first window: 2 completed, 1 failed; 1 started within 120 s; slowest start 300 s \(job sli-slow\)$/);
+
+      const second = await runWith(first.state);
+      expect(second.events).toEqual({ jobs: { good: 0, total: 0 }, "start-latency": { good: 0, total: 0 } });
+      expect(second.checks.find((x) => x.name === "jobs-finished")?.status).toBe("pass");
+
+      await finished("sli-next", "completed", 100, 0, 20); // updated_at is NOW() when Beacon writes it
+      const third = await runWith(second.state);
+      expect(third.events).toEqual({ jobs: { good: 1, total: 1 }, "start-latency": { good: 1, total: 1 } });
+    });
+
+    it("resumes inside a run of equal timestamps when a page is full, counting every job exactly once", async () => {
+      for (const id of ["tie-a", "tie-b", "tie-c"]) await finished(id, "completed", 100, 30, 5);
+      await pool.query("UPDATE jobs SET updated_at = (SELECT min(updated_at) FROM jobs)");
+      const limited = (state?: unknown) => outboxProbe.run({
+        deps: { now: () => new Date(), fetch, log: silentLogger, sql },
+        settings: Settings.parse({ probes: { outbox: { ...LOW, sliJobLimit: 2 } } }).probes.outbox as OutboxSettings,
+        beacon: Settings.parse({}).beacon, targets: { healthUrls: [] }, signal: new AbortController().signal, previousState: state,
+      });
+      const a = await limited();
+      const b = await limited(a.state);
+      const c = await limited(b.state);
+      expect([a, b, c].map((r) => r.events?.["jobs"]?.total)).toEqual([2, 1, 0]);
+    });
   });
 
   it("counts the backlog only up to countCap and says so", async () => {
@@ -220,7 +306,8 @@ describe("outbox probe on rows injected with SQL", () => {
       await locker.query("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE");
       const result = await run(createSqlClient(timeoutPool, { statementTimeoutMs: 300 }));
       expect(result.checks.map((c) => c.name)).toEqual(ALL_CHECKS);
-      for (const c of result.checks) {
+      expect(checkOf(result, "jobs-finished").status).toBe("pass"); // its statement never reads the outbox
+      for (const c of result.checks.filter((x) => x.name !== "jobs-finished")) {
         expect(c.status).toBe("error");
         expect(c.message).toMatch(/could not measure: .*statement timeout/);
         expect(c.evidence).toEqual([DB_LABEL]);
@@ -259,7 +346,9 @@ describe("outbox probe on rows injected with SQL", () => {
       await closePool(deadPool);
     }
     const missing = await run(sql, {}, { outbox: "no_such_outbox" });
-    expect(missing.checks.every((c) => c.status === "error" && /no_such_outbox/.test(c.message))).toBe(true);
+    expect(missing.checks.filter((c) => c.name !== "jobs-finished").every((c) => c.status === "error" && /no_such_outbox/.test(c.message))).toBe(true);
+    const noJobs = await run(sql, {}, { jobs: "no_such_jobs" });
+    expect(checkOf(noJobs, "jobs-finished")).toMatchObject({ status: "error", message: expect.stringMatching(/no_such_jobs/) });
     const unconfigured = await run(undefined);
     expect(unconfigured.checks.map((c) => [c.status, c.message])[0]).toEqual(["error", `${DB_LABEL}: not measured: BEACON_DATABASE_URL is not set`]);
   });

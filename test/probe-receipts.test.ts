@@ -11,10 +11,14 @@ import { generateKeyPair } from "../shared/beacon/signing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
 import { buildReceipt, type ReceiptVariant } from "./sandbox/receipts.ts";
+import type { Pool } from "@neondatabase/serverless";
+import { closePool, createSqlPool } from "../shared/db.ts";
+import { createSqlClient, type SqlClient } from "../shared/sql.ts";
+import { testServices } from "./support/env.ts";
 
-function ctx(apiUrl: string | null, overrides: Partial<ReceiptsSettings> = {}): ProbeContext<ReceiptsSettings> {
+function ctx(apiUrl: string | null, overrides: Partial<ReceiptsSettings> = {}, sql?: SqlClient): ProbeContext<ReceiptsSettings> {
   return {
-    deps: { now: () => new Date(), fetch, log: silentLogger },
+    deps: { now: () => new Date(), fetch, log: silentLogger, ...(sql ? { sql } : {}) },
     settings: receiptsProbe.settings.parse(overrides),
     beacon: BeaconSettings.parse({}),
     targets: { ...(apiUrl ? { apiUrl } : {}), healthUrls: [] },
@@ -22,19 +26,23 @@ function ctx(apiUrl: string | null, overrides: Partial<ReceiptsSettings> = {}): 
   };
 }
 
+/** Beacon's database as the probe sees it in the sandbox tests (set in their beforeAll). */
+let sandboxSql: SqlClient | undefined;
+
 async function run(apiUrl: string | null, overrides: Partial<ReceiptsSettings> = {}): Promise<Record<string, Check>> {
-  const out = await receiptsProbe.run(ctx(apiUrl, overrides));
-  expect(out.checks.map((c) => c.name)).toEqual(["executions-api", "jobs-api", "id-mapping", "receipts"]);
+  const out = await receiptsProbe.run(ctx(apiUrl, overrides, sandboxSql));
+  expect(out.checks.map((c) => c.name)).toEqual(["executions-api", "jobs-api", "id-mapping", "receipts", "job-answers"]);
   return Object.fromEntries(out.checks.map((c) => [c.name, c]));
 }
 
 const statuses = (checks: Record<string, Check>) => Object.fromEntries(Object.entries(checks).map(([n, c]) => [n, c.status]));
-const ALL_PASS = { "executions-api": "pass", "jobs-api": "pass", "id-mapping": "pass", receipts: "pass" };
+const ALL_PASS = { "executions-api": "pass", "jobs-api": "pass", "id-mapping": "pass", receipts: "pass", "job-answers": "pass" };
 
 describe("receipts probe against the Beacon sandbox", () => {
   let h: Harness;
   let prefix: string;
   let sandbox: Sandbox;
+  let probePool: Pool | undefined;
   let seq = 0;
 
   /** Submits a two-region, two-question job and waits until the sandbox has run it. */
@@ -60,9 +68,13 @@ describe("receipts probe against the Beacon sandbox", () => {
     h = await createHarness();
     prefix = h.prefix;
     sandbox = await h.start({ sigBypass: true, executionDelayMs: 5 });
+    probePool = createSqlPool({ connectionString: h.db.connectionString, wsProxy: testServices().postgres.wsProxy, max: 2 });
+    sandboxSql = createSqlClient(probePool, { statementTimeoutMs: 5_000 });
     await runJob();
   });
   afterAll(async () => {
+    sandboxSql = undefined;
+    if (probePool) await closePool(probePool);
     await h?.close();
   });
   beforeEach(() => sandbox.incidents.reset());
@@ -86,41 +98,75 @@ describe("receipts probe against the Beacon sandbox", () => {
   it("legacy-text-output: fails receipts naming the job and its execution ids, then recovers", async () => {
     sandbox.incidents.set("legacy-text-output", true);
     const bad = await runJob();
-    const on = await run(sandbox.url, { maxJobs: 1 });
-    expect(statuses(on)).toEqual({ ...ALL_PASS, receipts: "fail" });
+    const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });
+    expect(statuses(on)).toEqual({ ...ALL_PASS, receipts: "fail", "job-answers": "fail" });
     expect(on.receipts?.observed).toBe(4);
+    expect(on["job-answers"]?.evidence).toHaveLength(4);
+    expect(on["job-answers"]?.evidence[0]).toMatch(new RegExp(`^job ${bad} execution \\d+ \\((us-east|eu-west) / llama3.2-1b / (identity_basic|math_basic)\\): receipt holds a single output.data.text_output`));
     const shape = new RegExp(`^job ${bad} execution (\\d+) \\(receipt receipt-\\d+, (us-east|eu-west)\\): single output.data.text_output`);
     const named = on.receipts!.evidence.map((line) => Number(shape.exec(line)?.[1]));
     expect(named.sort((a, b) => a - b)).toEqual(await executionIds(bad));
     sandbox.incidents.set("legacy-text-output", false);
     await runJob(); // the newest completed job is judged; the bad one is older now
-    expect(statuses(await run(sandbox.url, { maxJobs: 1 }))).toEqual(ALL_PASS);
+    expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
+  });
+
+  it("a placeholder question text in a receipt: job-answers fails naming job and execution, then passes once restored", async () => {
+    const id = await runJob();
+    const { rows } = await sandbox.pool.query<{ id: number; question_id: string; text: string }>(
+      `SELECT e.id, e.question_id, e.receipt_data->'output'->'data'->'responses'->0->>'question' AS text FROM executions e JOIN jobs j ON e.job_id = j.id
+       WHERE j.jobspec_id = $1 AND jsonb_typeof(e.receipt_data->'output'->'data'->'responses') = 'array' ORDER BY e.id LIMIT 1`, [id]);
+    const target = rows[0]!;
+    const setQuestion = (text: string) => sandbox.pool.query(
+      "UPDATE executions SET receipt_data = jsonb_set(receipt_data, '{output,data,responses,0,question}', to_jsonb($2::text)) WHERE id = $1", [target.id, text]);
+    await setQuestion(`Question text for ${target.question_id}`);
+    const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });
+    expect(on["job-answers"]?.evidence).toEqual([
+      expect.stringMatching(new RegExp(`^job ${id} execution ${target.id} \\((us-east|eu-west) / llama3.2-1b / ${target.question_id}\\): placeholder question text "Question text for ${target.question_id}"$`)),
+    ]);
+    await setQuestion(target.text);
+    expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
+  });
+
+  it("undecodable-receipt: jobs-api fails naming the job whose details answer 500, then passes once a good job is newest", async () => {
+    sandbox.incidents.set("undecodable-receipt", true);
+    const bad = await runJob();
+    const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });
+    expect(on["jobs-api"]).toMatchObject({ status: "fail" });
+    expect(on["jobs-api"]?.evidence).toEqual([expect.stringMatching(new RegExp(`^job ${bad}: .* -> HTTP 500: {"error":"failed to unmarshal receipt: json: cannot unmarshal string into Go struct field Receipt\\.execution_details\\.dura`))]);
+    expect(on["job-answers"]?.status).toBe("pass"); // the answers themselves are there
+    sandbox.incidents.set("undecodable-receipt", false);
+    await runJob();
+    expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
   });
 
   it("empty-id: fails id-mapping with the jobspec ids, from the list and the details, then recovers", async () => {
     sandbox.incidents.set("empty-id", true);
-    const on = await run(sandbox.url, { maxJobs: 1 });
+    const on = await run(sandbox.url, { maxJobs: 1, answerJobs: 1 });
     expect(statuses(on)).toEqual({ ...ALL_PASS, "id-mapping": "fail" });
     const newest = `${prefix}bias-${seq}`;
     expect(on["id-mapping"]?.evidence[0]).toMatch(new RegExp(`^jobs\\[0\\] \\(status completed, created .*, jobspec_id ${newest}\\): empty id in the job list$`));
     expect(on["id-mapping"]?.evidence).toContain(`job ${newest}: job.id is empty in the job details (jobspec_id "${newest}")`);
     expect(on["id-mapping"]?.evidenceTotal).toBe(seq + 1); // every listed job, plus the one whose details were read
     sandbox.incidents.set("empty-id", false);
-    expect(statuses(await run(sandbox.url, { maxJobs: 1 }))).toEqual(ALL_PASS);
+    expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS);
   });
 
   it("database-down: fails both APIs with their URLs and says what Beacon reports, then recovers", async () => {
     sandbox.incidents.set("database-down", true);
-    const on = await run(sandbox.url);
-    expect(statuses(on)).toEqual({ "executions-api": "fail", "jobs-api": "fail", "id-mapping": "error", receipts: "error" });
+    const on = await run(sandbox.url, { answerJobs: 1 });
+    // The database itself is up: job-answers still reads it (Beacon's API is what went database-less).
+    expect(statuses(on)).toEqual({ "executions-api": "fail", "jobs-api": "fail", "id-mapping": "error", receipts: "error", "job-answers": "pass" });
     expect(on["executions-api"]?.evidence).toEqual([`${sandbox.url}/api/v1/executions?… -> HTTP 500: {"error":"Database connection not available"}`]);
     expect(on["jobs-api"]?.evidence).toEqual([`${sandbox.url}/api/v1/jobs?… -> HTTP 503: {"error":"persistence unavailable"} (Beacon runs without its database)`]);
     sandbox.incidents.set("database-down", false);
-    expect(statuses(await run(sandbox.url, { maxJobs: 1 }))).toEqual(ALL_PASS); // maxJobs 1: skip the legacy-output job above
+    expect(statuses(await run(sandbox.url, { maxJobs: 1, answerJobs: 1 }))).toEqual(ALL_PASS); // maxJobs 1: skip the legacy-output job above
   });
 });
 
 describe("receipts probe against hostile answers (stand-in API)", () => {
+  /** No database here: job-answers reports itself not measured. */
+  const ALL_PASS = { "executions-api": "pass", "jobs-api": "pass", "id-mapping": "pass", receipts: "pass", "job-answers": "error" };
   type Handler = (req: IncomingMessage, res: ServerResponse) => void;
   let server: Server;
   let url: string;
@@ -253,6 +299,6 @@ describe("receipts probe against hostile answers (stand-in API)", () => {
   });
 
   it("reports every check as not measured without BEACON_API_URL", async () => {
-    expect(Object.values(statuses(await run(null)))).toEqual(["error", "error", "error", "error"]);
+    expect(Object.values(statuses(await run(null)))).toEqual(["error", "error", "error", "error", "error"]);
   });
 });

@@ -64,8 +64,10 @@ async function window(first: string, second: string, overrides: Partial<TrafficS
 }
 
 /** Beacon's metrics as the sandbox renders them (same names, labels and default buckets). */
+/** One scrape of the sandbox's metrics, from one and the same process (start time pinned) unless `fill` says otherwise. */
 function beacon(fill: (m: Metrics) => void): string {
   const m = new Metrics();
+  m.set("process_start_time_seconds", 1000);
   fill(m);
   return m.render();
 }
@@ -200,8 +202,8 @@ describe("traffic probe (stand-in /metrics)", () => {
 
   it("treats a changed process start time as a restart, even when counters grew past their old values", async () => {
     const out = await window(
-      `process_start_time_seconds 1000\n${beacon((m) => m.inc("jobs_processed_total", {}, 5))}`,
-      `process_start_time_seconds 2000\n${beacon((m) => m.inc("jobs_processed_total", {}, 7))}`,
+      beacon((m) => { m.set("process_start_time_seconds", 1000); m.inc("jobs_processed_total", {}, 5); }),
+      beacon((m) => { m.set("process_start_time_seconds", 2000); m.inc("jobs_processed_total", {}, 7); }),
     );
     expect(out.events?.jobs).toEqual({ good: 7, total: 7 });
     expect(byName(out).scrape?.message).toMatch(/runner restarted/);

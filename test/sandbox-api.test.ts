@@ -202,6 +202,10 @@ describe("a job through the pipeline", () => {
       expect(r.text).toContain(line);
     }
     expect(r.text).toMatch(/runner_execution_duration_seconds_count\{region="us-east",status="completed"\} 2/);
+    // The process collector: a start time near now (a restart is a new value), as promhttp's default registry.
+    const start = Number(/^process_start_time_seconds (\d+)$/m.exec(r.text)?.[1]);
+    expect(Math.abs(start - Date.now() / 1000)).toBeLessThan(600);
+    expect(r.text).toMatch(/^process_resident_memory_bytes [1-9]\d*$/m);
   });
 
   it("answers HEAD /metrics without a body", async () => {

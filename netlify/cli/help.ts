@@ -22,8 +22,8 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     details: "--port N          where the Netlify functions are served (default 8888)\n--sandbox-port N  the local Beacon sandbox's port (default 8080)",
   },
   sandbox: {
-    usage: ["sandbox [--port N]"],
-    summary: "start the local Beacon sandbox alone and print its URLs",
+    usage: ["sandbox [--port N]", "sandbox --reset [--url URL]"],
+    summary: "start the local Beacon sandbox alone and print its URLs;\n--reset returns a running sandbox to green: incidents off, its data deleted",
     details: "--port N  the sandbox's port (default 8080)",
   },
   incident: {

@@ -61,9 +61,15 @@ async function summarize(name: string, response: Response) {
   say(`[${time}] ${name}: ${report.skipped ?? `ran ${report.results.length} probe(s); ${firing.length ? `firing: ${firing.join(", ")}` : "nothing firing"}; ${sent}`}`);
 }
 
-/** `sentinel sandbox [--port N]`: the local Beacon alone, with the env that points a sentinel at it. */
+/**
+ * `sentinel sandbox [--port N]`: the local Beacon alone, with the env that points a sentinel at it.
+ * `sentinel sandbox --reset [--url U]`: return a running sandbox to a green pipeline (incidents off,
+ * its jobs, outbox, executions and queue keys deleted).
+ */
 export async function sandboxCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: "string", default: "8080" } } });
+  const { values } = parseArgs({ args, options: { port: { type: "string", default: "8080" }, reset: { type: "boolean", default: false }, url: { type: "string" } } });
+  if (values.reset) return resetSandboxCommand(values.url);
+  if (values.url) throw new UsageError("--url goes with --reset (to start a sandbox, give --port)");
   const local = await startLocalBeacon({ port: port(values.port), log: (l) => say(`sandbox: ${l}`) });
   say(`sandbox: Beacon runner API at ${local.sandbox.url}`);
   say(`sandbox: incidents: ${local.sandbox.url}/__sandbox/incidents  (npx sentinel incident list)`);
@@ -72,6 +78,20 @@ export async function sandboxCommand(args: string[]): Promise<number> {
   say("sandbox: Ctrl-C to stop");
   await untilInterrupted();
   await local.close();
+  return 0;
+}
+
+async function resetSandboxCommand(url: string | undefined): Promise<number> {
+  const base = url ?? process.env.BEACON_API_URL ?? "http://127.0.0.1:8080";
+  const response = await reach(`${base}/__sandbox/reset`, { method: "POST" });
+  const body = await response.text();
+  if (!response.ok) throw new UsageError(`sandbox answered HTTP ${response.status}: ${body}`);
+  const parsed = parseJson(body);
+  const report = (parsed.ok ? parsed.value : {}) as { incidentsCleared?: string[]; rowsDeleted?: Record<string, number>; redisKeysDeleted?: number };
+  const rows = Object.entries(report.rowsDeleted ?? {}).map(([table, n]) => `${n} ${table}`).join(", ");
+  say(`sandbox reset: incidents switched off: ${report.incidentsCleared?.length ? report.incidentsCleared.join(", ") : "none"}`);
+  say(`sandbox reset: deleted ${rows || "no rows"} and ${report.redisKeysDeleted ?? 0} queue keys`);
+  say("sandbox reset: the sentinel's own results and alerts clear as its probes pass again (silences stay)");
   return 0;
 }
 

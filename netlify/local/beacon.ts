@@ -22,6 +22,8 @@ export async function startLocalBeacon(options: { port?: number; log: (line: str
       redis: () => services.redis.createClient(),
       adminToken: beaconAdminToken,
       port: options.port ?? 0,
+      // Beacon's tables go into a schema of the sandbox's own, dropped when it stops: the database it found is left as it was.
+      ownSchema: true,
     });
   } catch (error) {
     await services.close();
@@ -29,7 +31,7 @@ export async function startLocalBeacon(options: { port?: number; log: (line: str
   }
   const env: Record<string, string> = {
     BEACON_API_URL: sandbox.url,
-    BEACON_DATABASE_URL: services.postgres.connectionString,
+    BEACON_DATABASE_URL: sandbox.connectionString,
     NEON_WS_PROXY: services.postgres.wsProxy,
     BEACON_REDIS_REST_URL: services.redis.restUrl,
     BEACON_REDIS_REST_TOKEN: services.redis.restToken,

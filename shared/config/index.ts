@@ -43,6 +43,8 @@ export type Settings = z.infer<typeof Settings>;
 
 export interface Config {
   beaconApiUrl?: string;
+  /** BEACON_PORTAL_URL: the canary submits through the portal's /api/v1 proxy and reads back through both. */
+  portalUrl?: string;
   healthUrls: { name: string; url: string }[];
   database?: { connectionString: string; wsProxy?: string };
   beaconRedis?: { url: string; token: string };
@@ -108,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
 
   return {
     beaconApiUrl: e.BEACON_API_URL,
+    portalUrl: e.BEACON_PORTAL_URL,
     healthUrls: e.BEACON_HEALTH_URLS ?? [],
     database: e.BEACON_DATABASE_URL ? { connectionString: e.BEACON_DATABASE_URL, wsProxy: e.NEON_WS_PROXY } : undefined,
     beaconRedis: e.BEACON_REDIS_REST_URL && e.BEACON_REDIS_REST_TOKEN ? { url: e.BEACON_REDIS_REST_URL, token: e.BEACON_REDIS_REST_TOKEN } : undefined,

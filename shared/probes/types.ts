@@ -28,6 +28,8 @@ export interface ProbeDeps {
 
 export interface ProbeTargets {
   apiUrl?: string;
+  /** The portal whose `/api/v1` proxy the canary submits through (BEACON_PORTAL_URL); absent: the runner API only. */
+  portalUrl?: string;
   healthUrls: { name: string; url: string }[];
   /** Where the SQL and Redis dependencies point, for evidence (never with credentials). */
   databaseLabel?: string;

@@ -35,7 +35,7 @@ export async function gather(sql: SqlClient, beacon: BeaconSettings, s: OutboxSe
     queryStuck(sql, tables, {
       createdSeconds: s.createdMaxSeconds, queuedSeconds: s.queuedMaxSeconds, processingSeconds: s.processingMaxSeconds,
       runningSeconds: s.runningMaxSeconds, executionRunningSeconds: s.executionRunningMaxSeconds, limit: s.stuckSampleLimit,
-      outboxScanLimit: s.outboxScanLimit,
+      outboxScanLimit: s.outboxScanLimit, finalizingSeconds: s.finalizingMaxSeconds, futureToleranceSeconds: s.clockSkewToleranceSeconds,
     }),
     jobIds.length ? jobsNow(sql, beacon, jobIds) : Promise.resolve([]),
   ]);

@@ -25,9 +25,10 @@ export type Objective = z.infer<typeof Objective>;
 
 /** The four objectives of the hardening plan. */
 export const DEFAULT_OBJECTIVES: z.input<typeof Objective>[] = [
-  { id: "job-success", title: "Jobs complete successfully", target: 0.99, sources: ["traffic:jobs", "canary:jobs"] },
+  // Every job in Beacon's database first (outbox probe), then the runner's counters, then the canary alone.
+  { id: "job-success", title: "Jobs complete successfully", target: 0.99, sources: ["outbox:jobs", "traffic:jobs", "canary:jobs"] },
   { id: "api-availability", title: "Runner API available", target: 0.999, sources: ["health:availability"] },
-  { id: "processing-time", title: "Jobs start executing within 120 s", target: 0.99, sources: ["traffic:queue-latency", "canary:start-latency"] },
+  { id: "processing-time", title: "Jobs start executing within 120 s", target: 0.99, sources: ["outbox:start-latency", "traffic:queue-latency", "canary:start-latency"] },
   { id: "error-rate", title: "API requests without 5xx", target: 0.999, sources: ["traffic:requests"] },
 ];
 

@@ -59,11 +59,30 @@ export interface SandboxOptions {
   receiptVariant?: "direct" | "golem" | "alternate";
   /** "per-question" (default): one execution row per region × model × question; "per-region": one multi-question row. */
   executionGranularity?: "per-question" | "per-region";
+  /**
+   * The hybrid-router path (`executor_hybrid.go`): one execution per region × model × question,
+   * `receipt_data` NULL and the answer in `output_data` as `{response, provider, metadata}`.
+   * Default false (the container path: a signed receipt per execution).
+   */
+  hybridPath?: boolean;
+  /**
+   * `STRICT_COMPLETION_BARRIER=1`: before marking a job completed, count its persisted executions
+   * with Beacon's own query (string spec id against the integer `job_id`, whose error is ignored, so the
+   * count is 0) and leave the job in `finalizing` when fewer than expected. Default false.
+   */
+  strictCompletionBarrier?: boolean;
   /** Create Beacon's schema if absent (idempotent). Default true. */
   migrate?: boolean;
+  /**
+   * Create a schema of its own (`beacon_sandbox_<random>`) in the given database, put Beacon's tables
+   * there, and drop it on close, leaving the database as found. `Sandbox.connectionString` then points
+   * at that schema: give it to the sentinel as BEACON_DATABASE_URL. Default false (the connection
+   * string's own search_path, as the test harness isolates it).
+   */
+  ownSchema?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<SandboxOptions, "sql" | "redis" | "adminToken" | "trustedKeys">> &
+export type ResolvedOptions = Required<Omit<SandboxOptions, "sql" | "redis" | "adminToken" | "trustedKeys" | "ownSchema">> &
   Pick<SandboxOptions, "adminToken" | "trustedKeys">;
 
 export function resolveOptions(opts: SandboxOptions): ResolvedOptions {
@@ -84,7 +103,9 @@ export function resolveOptions(opts: SandboxOptions): ResolvedOptions {
     retryDelayMs: opts.retryDelayMs ?? 60_000,
     nonceTtlSeconds: opts.nonceTtlSeconds ?? 600,
     receiptVariant: opts.receiptVariant ?? "alternate",
-    executionGranularity: opts.executionGranularity ?? "per-question",
+    executionGranularity: opts.hybridPath ? "per-question" : (opts.executionGranularity ?? "per-question"),
+    hybridPath: opts.hybridPath ?? false,
+    strictCompletionBarrier: opts.strictCompletionBarrier ?? false,
     migrate: opts.migrate ?? true,
   };
 }

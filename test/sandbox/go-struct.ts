@@ -6,7 +6,7 @@
  */
 
 export type Kind =
-  | { t: "string" | "int" | "float" | "bool" | "time" | "strings" | "anyMap" | "stringMap" }
+  | { t: "string" | "int" | "float" | "bool" | "time" | "strings" | "anyMap" | "stringMap" | "any" }
   | { t: "struct" | "ptr" | "structs"; fields: Field[] };
 
 export interface Field {
@@ -70,8 +70,10 @@ function fail(path: string, want: string, got: unknown): never {
 
 /** Decodes `value` into a value of `kind`, starting from `current` as Go does. */
 export function decode(kind: Kind, value: unknown, current: unknown, path: string): unknown {
-  if (value === null) return ["strings", "anyMap", "stringMap", "ptr", "structs"].includes(kind.t) ? null : current;
+  if (value === null) return ["strings", "anyMap", "stringMap", "ptr", "structs", "any"].includes(kind.t) ? null : current;
   switch (kind.t) {
+    case "any": // interface{}: any JSON value
+      return value;
     case "string":
       return typeof value === "string" ? value : fail(path, "string", value);
     case "int":

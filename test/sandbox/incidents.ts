@@ -14,6 +14,12 @@ export const INCIDENTS = {
   "worker-stopped": "The worker pops nothing: the Redis backlog grows and jobs stay in created.",
   "slow-worker": "The worker marks a job processing, then waits slowWorkerDelayMs before any execution starts.",
   "health-unhealthy": '/health answers 503 {"status":"unhealthy",...} (the yagna circuit breaker is open).',
+  "lost-answer":
+    "The insert of each job's last execution fails and, as in Beacon, the error is only logged: the job completes with one answer missing.",
+  "duplicate-executions":
+    "Every execution row is written twice (Beacon's dedup query compares the integer job_id with the string spec id and ignores the error).",
+  "undecodable-receipt":
+    "Receipts carry execution_details.duration as a string: Go cannot decode the row, so ?include=executions answers 500.",
   "database-down":
     "Database-less mode: jobs endpoints answer 503 persistence unavailable, /health/ready 503, publisher and worker stop.",
 } as const;

@@ -5,6 +5,7 @@
  *   POST /api/v1/jobs → jobs row + outbox row (one tx) → publisher RPUSH → worker RPOP → executions.
  * See test/sandbox/README.md for the decisions taken where the contract sheet is uncertain.
  */
+import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Pool, PoolClient } from "@neondatabase/serverless";
 import type { Redis } from "ioredis";
@@ -30,6 +31,10 @@ export { INCIDENT_NAMES, INCIDENTS, type IncidentName, type Incidents, type Inci
 export interface Sandbox {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
   url: string;
+  /** The database the sandbox writes, search_path included: what BEACON_DATABASE_URL should be. */
+  connectionString: string;
+  /** The schema it created (ownSchema), dropped on close; undefined when it uses the given search_path. */
+  ownSchema?: string;
   incidents: Incidents;
   /** The sandbox's own pool (search_path as in the connection string). */
   pool: Pool;
@@ -62,9 +67,38 @@ async function pingDatabase(pool: Pool, timeoutMs: number): Promise<boolean> {
   }
 }
 
+/** Creates `beacon_sandbox_<random>` and returns it with a connection string whose sessions use only it. */
+async function createOwnSchema(sql: SandboxOptions["sql"]): Promise<{ schema: string; connectionString: string; drop(): Promise<void> }> {
+  const schema = `beacon_sandbox_${randomBytes(5).toString("hex")}`;
+  const admin = () => createSqlPool({ connectionString: sql.connectionString, ...(sql.wsProxy ? { wsProxy: sql.wsProxy } : {}), max: 1 });
+  const pool = admin();
+  try {
+    await pool.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await closePool(pool);
+  }
+  const url = new URL(sql.connectionString);
+  const existing = url.searchParams.get("options");
+  url.searchParams.set("options", `${existing ? `${existing} ` : ""}-c search_path=${schema}`);
+  return {
+    schema,
+    connectionString: url.toString(),
+    async drop() {
+      const dropper = admin();
+      try {
+        await dropper.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await closePool(dropper);
+      }
+    },
+  };
+}
+
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const options = resolveOptions(opts);
-  const pool = createSqlPool({ connectionString: opts.sql.connectionString, ...(opts.sql.wsProxy ? { wsProxy: opts.sql.wsProxy } : {}), max: 5 });
+  const own = opts.ownSchema ? await createOwnSchema(opts.sql) : undefined;
+  const connectionString = own?.connectionString ?? opts.sql.connectionString;
+  const pool = createSqlPool({ connectionString, ...(opts.sql.wsProxy ? { wsProxy: opts.sql.wsProxy } : {}), max: 5 });
   // TIMESTAMP columns hold UTC wall time (Beacon runs in UTC): pin the session zone for NOW().
   pool.on("connect", (client: PoolClient) => void client.query("SET TIME ZONE 'UTC'").catch(() => undefined));
   pool.on("error", () => undefined); // an idle client dying must not crash the process
@@ -72,7 +106,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const redis = typeof opts.redis === "function" ? opts.redis() : opts.redis;
 
   const databaseless = !(await pingDatabase(pool, 5000));
-  if (!databaseless && options.migrate) await migrate(pool);
+  if (!databaseless && options.migrate) {
+    try {
+      await migrate(pool);
+    } catch (error) {
+      await closePool(pool);
+      await own?.drop().catch(() => undefined);
+      throw error;
+    }
+  }
 
   const incidents = createIncidents();
   const controller = new AbortController();
@@ -110,6 +152,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   let closing: Promise<void> | undefined;
   return {
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
+    connectionString,
+    ...(own ? { ownSchema: own.schema } : {}),
     incidents,
     pool,
     redis,
@@ -139,6 +183,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (ownsRedis) await redis.quit().catch(() => redis.disconnect());
         await closePool(pool);
+        await own?.drop();
       })();
       return closing;
     },

@@ -58,6 +58,10 @@ export class Metrics {
     histogram("runner_execution_duration_seconds", "Execution duration by region and status.", ["region", "status"]);
     counter("runner_failures_total", "Total runner execution failures by region and error type.", ["region", "error_type", "component"]);
     histogram("runner_queue_latency_seconds", "Time spent in queue before a worker starts processing.", ["region"]);
+    // promhttp's default registry adds the process collector: a restart shows as a new start time.
+    gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.");
+    gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+    this.set("process_start_time_seconds", Math.floor(Date.now() / 1000));
   }
 
   private define(name: string, help: string, type: Family["type"], labelNames: string[]): void {

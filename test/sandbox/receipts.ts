@@ -56,6 +56,19 @@ export interface SimulatedRun {
   variant: ReceiptVariant;
 }
 
+/**
+ * What the hybrid executor stores as `output_data` (`executor_hybrid.go`): the router's answer to the
+ * one question of a per-question execution, no question text, and no receipt beside it.
+ */
+export function hybridOutput(run: SimulatedRun): Record<string, unknown> {
+  const answer = responses(run)[0]!;
+  return {
+    response: answer.response,
+    provider: run.providerId,
+    metadata: { model: run.modelId, region: run.region, inference_time: answer.inference_time },
+  };
+}
+
 function responses(run: SimulatedRun) {
   const ids = run.questionIds.length > 0 ? run.questionIds : ["prompt"];
   const seconds = Math.max(0.001, (run.completedAt.getTime() - run.startedAt.getTime()) / 1000 / ids.length);

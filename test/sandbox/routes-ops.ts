@@ -10,6 +10,7 @@ import { goTime, ZERO_TIME } from "./go-struct.ts";
 import type { SandboxContext } from "./context.ts";
 import { json, jsonError, type Request, type Response, type Route } from "./http.ts";
 import { isIncidentName } from "./incidents.ts";
+import { resetSandbox } from "./reset.ts";
 
 const SERVICES = ["yagna", "ipfs", "database", "redis"] as const;
 const BREAKERS: Record<(typeof SERVICES)[number], string> = { yagna: "yagna-submit", ipfs: "ipfs-store", database: "database-query", redis: "redis-get" };
@@ -54,6 +55,7 @@ function metricsText(ctx: SandboxContext): Response {
   ctx.metrics.set("memory_heap_sys_bytes", memory.heapTotal);
   ctx.metrics.set("memory_stack_inuse_bytes", 0);
   ctx.metrics.set("goroutine_count", process.getActiveResourcesInfo().length);
+  ctx.metrics.set("process_resident_memory_bytes", memory.rss);
   return { status: 200, text: ctx.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8" };
 }
 
@@ -86,6 +88,7 @@ export function opsRoutes(ctx: SandboxContext): Route[] {
   routes.push(
     { method: "GET", pattern: "/__sandbox/incidents", handler: () => json(200, { incidents: ctx.incidents.list() }), internal: true },
     { method: "POST", pattern: "/__sandbox/incidents/:name", handler: (req) => setIncident(ctx, req), internal: true },
+    { method: "POST", pattern: "/__sandbox/reset", handler: async () => json(200, await resetSandbox(ctx)), internal: true },
   );
   return routes;
 }

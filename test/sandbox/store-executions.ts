@@ -4,6 +4,7 @@
  * is `e.job_id = j.id` and exposes `j.jobspec_id` as `job_id`.
  */
 import type { Pool } from "@neondatabase/serverless";
+import { decode, zeroOf, type Kind } from "./go-struct.ts";
 import { rfc3339, tsText } from "./store-jobs.ts";
 
 export interface NewExecution {
@@ -108,12 +109,55 @@ export async function getReceipt(pool: Pool, id: string): Promise<unknown> {
   return rows[0]?.receipt_data;
 }
 
-/** `ListExecutionsByJobSpecIDPaginated`: receipts only, newest first. */
+/** Beacon's `models.Receipt` as `encoding/json` binds it (times and the integer duration are strict). */
+const RECEIPT: Kind = {
+  t: "struct",
+  fields: [
+    { key: "schema_version", kind: { t: "string" } },
+    { key: "id", kind: { t: "string" } },
+    { key: "jobspec_id", kind: { t: "string" } },
+    {
+      key: "execution_details",
+      kind: {
+        t: "struct",
+        fields: [
+          { key: "task_id", kind: { t: "string" } },
+          { key: "provider_id", kind: { t: "string" } },
+          { key: "region", kind: { t: "string" } },
+          { key: "started_at", kind: { t: "time" } },
+          { key: "completed_at", kind: { t: "time" } },
+          { key: "duration", kind: { t: "int" } },
+          { key: "status", kind: { t: "string" } },
+        ],
+      },
+    },
+    { key: "output", kind: { t: "struct", fields: [{ key: "data", kind: { t: "any" } }, { key: "hash", kind: { t: "string" } }, { key: "metadata", kind: { t: "anyMap" } }] } },
+    { key: "provenance", kind: { t: "struct", fields: [{ key: "benchmark_hash", kind: { t: "string" } }, { key: "provider_info", kind: { t: "anyMap" } }, { key: "execution_env", kind: { t: "anyMap" } }] } },
+    { key: "created_at", kind: { t: "time" } },
+    { key: "signature", kind: { t: "string" } },
+    { key: "public_key", kind: { t: "string" } },
+  ],
+};
+
+/** A receipt row Go cannot unmarshal: the whole listing fails (`executions_repo.go`), the handler answers 500. */
+export class ReceiptDecodeError extends Error {}
+
+/**
+ * `ListExecutionsByJobSpecIDPaginated`: receipts only, newest first, each unmarshalled into the Go
+ * struct; one row that does not fit fails the call with "failed to unmarshal receipt: …".
+ */
 export async function listReceipts(pool: Pool, jobspecId: string, limit: number, offset: number): Promise<unknown[]> {
   const { rows } = await pool.query<{ receipt_data: unknown }>(
     `SELECT e.receipt_data FROM executions e JOIN jobs j ON e.job_id = j.id
      WHERE j.jobspec_id = $1 AND e.receipt_data IS NOT NULL ORDER BY e.created_at DESC, e.id DESC LIMIT $2 OFFSET $3`,
     [jobspecId, limit, offset],
   );
+  for (const r of rows) {
+    try {
+      decode(RECEIPT, r.receipt_data, zeroOf(RECEIPT), "Receipt");
+    } catch (error) {
+      throw new ReceiptDecodeError(`failed to unmarshal receipt: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   return rows.map((r) => r.receipt_data);
 }

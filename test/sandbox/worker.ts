@@ -5,7 +5,7 @@
  * the JobRunner. On failure: retry ZSET (`1 min × attempts`) while attempts < max_retries, else the
  * dead list. A flat envelope read as a JobMessage has max_retries 0, so it is dead-lettered at once.
  */
-import { decode, goTime, zeroOf, type Kind } from "./go-struct.ts";
+import { decode, goTime, normalizeGoTime, unixNano, ZERO_TIME, zeroOf, type Kind } from "./go-struct.ts";
 import type { Pass } from "./loop.ts";
 import type { SandboxContext } from "./context.ts";
 
@@ -45,6 +45,28 @@ function parseJobMessage(raw: string): JobMessage | undefined {
   }
 }
 
+/**
+ * `Dequeue`'s fallback when the JobMessage does not unmarshal: an object with a non-empty string `id`
+ * is rebuilt as `env:<id>:<nanos>` for that job, `max_retries` 3 (so it is retried, not lost).
+ */
+function rebuildEnvelope(raw: string): JobMessage | undefined {
+  let env: unknown;
+  try {
+    env = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof env !== "object" || env === null || Array.isArray(env)) return undefined;
+  const { id, attempt, enqueued_at: enqueuedAt } = env as Record<string, unknown>;
+  if (typeof id !== "string" || id === "") return undefined;
+  const enqueued = typeof enqueuedAt === "string" ? normalizeGoTime(enqueuedAt) : undefined;
+  return {
+    id: `env:${id}:${unixNano()}`, jobspec_id: id, action: "", payload: null,
+    attempts: typeof attempt === "number" ? Math.trunc(attempt) : 0, max_retries: 3,
+    enqueued_at: enqueued ?? goTime(new Date()), last_attempt: ZERO_TIME, error: "",
+  };
+}
+
 /** Go's json.Marshal of a JobMessage (`last_attempt` always present, `error` omitempty). */
 function marshal(message: JobMessage): string {
   const { error, ...rest } = message;
@@ -55,7 +77,7 @@ function marshal(message: JobMessage): string {
 export type EnvelopeHandler = (payload: string, signal: AbortSignal) => Promise<void>;
 
 export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): Pass {
-  const { redis, keys, metrics } = ctx;
+  const { redis, keys } = ctx;
 
   const fail = async (message: JobMessage, error: unknown) => {
     await redis.del(keys.processing(message.id));
@@ -63,11 +85,11 @@ export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): 
     if (message.attempts < message.max_retries) {
       const retryAt = Math.floor((Date.now() + ctx.options.retryDelayMs * message.attempts) / 1000);
       await redis.zadd(keys.retry, retryAt, marshal(message));
-      metrics.inc("jobs_retried_total");
     } else {
       await redis.lpush(keys.dead, marshal(message));
-      metrics.inc("jobs_deadletter_total");
     }
+    // jobs_retried_total / jobs_deadletter_total: registered, never incremented (retry_handler.go,
+    // redis_queue.go), so in production they read 0 whatever happens here.
   };
 
   const processMessage = async (message: JobMessage, signal: AbortSignal) => {
@@ -92,12 +114,13 @@ export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): 
     if (!ctx.dbAvailable() || ctx.incidents.isOn("worker-stopped")) return ctx.options.workerIntervalMs;
     const raw = await redis.rpop(keys.main);
     if (raw !== null) {
-      const message = parseJobMessage(raw);
+      const message = parseJobMessage(raw) ?? rebuildEnvelope(raw);
       if (message) {
         await processMessage(message, signal);
         return 0;
       }
-      // Dequeue error: that message is lost; Beacon then pops one raw envelope and ignores its errors.
+      // Dequeue error (no job id to rebuild from): that message is lost; Beacon then pops one raw
+      // envelope and ignores its errors.
       const fallback = await redis.rpop(keys.main);
       if (fallback !== null) await handle(fallback, signal).catch(() => undefined);
       return 0;

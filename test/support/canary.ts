@@ -21,8 +21,11 @@ export interface CanaryRig {
 
 let rigs = 0;
 
-/** `env` rewrites the sentinel's environment, e.g. to drop Beacon's database. */
-export function canaryRig(h: Harness, sandbox: Sandbox, key: string | undefined, settings: Record<string, unknown> = {}, env = (e: Record<string, string>) => e): CanaryRig {
+/**
+ * `env` rewrites the sentinel's environment, e.g. to drop Beacon's database. `portalUrl` is handed to
+ * the canary as its portal target (what BEACON_PORTAL_URL becomes once the runtime maps it).
+ */
+export function canaryRig(h: Harness, sandbox: Sandbox, key: string | undefined, settings: Record<string, unknown> = {}, env = (e: Record<string, string>) => e, portalUrl?: string): CanaryRig {
   const clock = { t: Date.now() };
   const prefix = `${h.prefix}c${++rigs}:`;
   const extra: Record<string, string> = { SENTINEL_KEY_PREFIX: prefix, ...(key ? { CANARY_SIGNING_KEY: key } : {}) };
@@ -32,6 +35,7 @@ export function canaryRig(h: Harness, sandbox: Sandbox, key: string | undefined,
     prefix,
     advance: (seconds) => void (clock.t += seconds * 1000),
     async invoke() {
+      if (portalUrl) rt.targets.portalUrl = portalUrl;
       const result = await recordRun(rt, "canary");
       return { result, by: Object.fromEntries(result.checks.map((c) => [c.name, c])) };
     },

@@ -39,13 +39,13 @@ export function advance(c: InFlight, facts: Facts, obs: Observation, nowS: numbe
     const cause = missedCause(stage, c.id, facts, obs, nowS);
     decided[name(stage)] = { status: "fail", at: null, exact: false, message: cause.message, evidence: cause.evidence };
   });
-  judgeRegressions(c, decided, facts, nowS, s);
+  judgeRegressions(c, decided, facts, obs, nowS, s);
   const allDecided = FOLLOWED.every((stage) => decided[name(stage)] !== undefined);
   return { canary: { ...c, decided }, settled: allDecided || facts.status === "failed" || nowS > deadlineOf(s) };
 }
 
 /** The seed plan's regression checks: out of `created` in time, `id` populated, every question answered. */
-function judgeRegressions(c: InFlight, decided: Record<string, Verdict>, facts: Facts, nowS: number, s: CanarySettings): void {
+function judgeRegressions(c: InFlight, decided: Record<string, Verdict>, facts: Facts, obs: Observation, nowS: number, s: CanarySettings): void {
   const limit = s.leftCreatedSeconds;
   const left = facts.reached.processing;
   if (!decided["regression:left-created"]) {
@@ -64,6 +64,10 @@ function judgeRegressions(c: InFlight, decided: Record<string, Verdict>, facts: 
         : `the job details carry id "${facts.detailsId}" for jobspec_id "${c.id}" (the empty-id incident)`;
     decided["regression:id-populated"] = { status: ok ? "pass" : "fail", at: null, exact: false, message, evidence: ok ? [] : [`job ${c.id}`] };
   }
+  if (!decided["regression:both-apis"]) {
+    const v = bothApis(c, obs);
+    if (v) decided["regression:both-apis"] = v;
+  }
   if (!decided["regression:questions-answered"] && facts.receipts) {
     const missing = facts.receipts.answered.includes(s.question) ? [] : [`question ${s.question} has no answer`];
     const problems = [...missing, ...facts.receipts.problems];
@@ -71,6 +75,26 @@ function judgeRegressions(c: InFlight, decided: Record<string, Verdict>, facts: 
       ? { status: "fail", at: null, exact: false, message: `not every question answered with its text: ${problems[0]}`, evidence: [`job ${c.id}`, ...problems] }
       : { status: "pass", at: null, exact: false, message: `${s.question} answered with its question text`, evidence: [] };
   }
+}
+
+/**
+ * The seed asks for both APIs: with a portal configured the canary was submitted through its proxy,
+ * and the job must read back through the portal as through the runner, carrying its jobspec id.
+ * Decided on the first observation where both answered (or the portal failed); without a portal, at once.
+ */
+function bothApis(c: InFlight, obs: Observation): Verdict | undefined {
+  const portal = obs.portal;
+  if (!portal) return { status: "pass", at: null, exact: false, message: "BEACON_PORTAL_URL is not set: submitted and read through the runner API only", evidence: [] };
+  if (!portal.ok) {
+    if (portal.failure === "unreachable" && !obs.api.ok) return undefined; // both unreachable: the stages say so
+    return { status: "fail", at: null, exact: false, message: `the portal does not serve the job: ${portal.message}`, evidence: [`job ${c.id}`, portal.message] };
+  }
+  if (!obs.api.ok) return undefined;
+  const viaPortal = portal.value.job.id ?? "";
+  if (viaPortal !== c.id) {
+    return { status: "fail", at: null, exact: false, message: `the portal serves job.id "${viaPortal}" for jobspec_id "${c.id}"`, evidence: [`job ${c.id}`, portal.shown] };
+  }
+  return { status: "pass", at: null, exact: false, message: `submitted through the portal; ${portal.shown} and the runner both serve ${c.id}`, evidence: [] };
 }
 
 /** What a check still undecided when the canary settles is recorded as. */

@@ -65,5 +65,12 @@ export function factsOf(obs: Observation, c: InFlight, nowS: number, s: CanarySe
       if (facts.receipts.problems.length === 0) reached.receipt = typeof reached.completed === "object" && reached.completed.exact ? reached.completed : seen;
     }
   }
+  // The hybrid path stores no receipt: the API serves none and the answer sits in output_data.
+  const outputAnswers = db?.outputAnswers ?? [];
+  if (completedStatus && !facts.receipts && outputAnswers.length > 0) {
+    const problems = outputAnswers.filter((a) => !a.chars).map((a) => `execution ${a.execution} (${a.question_id ?? "no question_id"}): output_data.response is empty (no receipt: hybrid path)`);
+    facts.receipts = { problems, answered: outputAnswers.filter((a) => a.chars && a.question_id).map((a) => a.question_id!) };
+    if (problems.length === 0) reached.receipt = typeof reached.completed === "object" && reached.completed.exact ? reached.completed : seen;
+  }
   return facts;
 }

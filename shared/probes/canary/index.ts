@@ -65,7 +65,9 @@ async function submit(ctx: Ctx, state: CanaryState, now: Date, key: string, apiU
     return { checks: [summary("pass", "another invocation holds the canary slot: at most one canary is in flight"), ...buildChecks(state, s, undefined)] };
   }
   const spec = signedJobSpec(id, now, s, "canary", key);
-  const outcome = await submitJob(new URL(ctx.beacon.routes.jobs, apiUrl).href, spec, { fetch: ctx.deps.fetch, now: ctx.deps.now, timeoutMs: s.requestTimeoutMs, signal: ctx.signal });
+  // Through the portal's /api/v1 proxy when one is configured: the path a user's job takes.
+  const portal = ctx.targets.portalUrl;
+  const outcome = await submitJob(new URL(ctx.beacon.routes.jobs, portal ?? apiUrl).href, spec, { fetch: ctx.deps.fetch, now: ctx.deps.now, timeoutMs: s.requestTimeoutMs, signal: ctx.signal });
   const acceptedS = Math.round(outcome.durationMs) / 1000;
   if (!outcome.accepted) {
     await ctx.deps.claims!.release(SLOT, id);
@@ -74,7 +76,8 @@ async function submit(ctx: Ctx, state: CanaryState, now: Date, key: string, apiU
     const next = settled({ ...state, lastSubmittedAt: now.toISOString() }, canary, settleUndecided(canary, undefined), now);
     return { checks: [summary("pass", `canary ${id} was not accepted`), ...buildChecks(next, s, undefined)], state: next };
   }
-  const accepted: Verdict = { status: "pass", at: acceptedS, exact: true, message: `HTTP 202 in ${outcome.durationMs} ms, id "${outcome.id}"`, evidence: [] };
+  const via = portal ? " through the portal" : "";
+  const accepted: Verdict = { status: "pass", at: acceptedS, exact: true, message: `HTTP 202${via} in ${outcome.durationMs} ms, id "${outcome.id}"`, evidence: [] };
   const next: CanaryState = {
     ...state, lastSubmittedAt: now.toISOString(),
     inFlight: { id, submittedAt: now.toISOString(), acceptedS, answeredId: outcome.id, decided: { "stage:accepted": accepted } },

@@ -24,6 +24,11 @@ export interface DbFacts {
   completedS: number | null;
   completed: number;
   failed: number;
+  /**
+   * Completed executions without a receipt (the hybrid path: `receipt_data` NULL), with the length of
+   * their trimmed `output_data.response` (null when there is none): where the answer lives there.
+   */
+  outputAnswers?: { execution: number; question_id: string | null; chars: number | null }[] | null;
 }
 
 export interface QueueFacts {
@@ -41,22 +46,27 @@ export interface Observation {
   db?: DbFacts | null | { error: string };
   queue?: QueueFacts | { error: string };
   api: JsonRead<JobDetailsEnvelope>;
+  /** The same details read through the portal's proxy (BEACON_PORTAL_URL only). */
+  portal?: JsonRead<JobDetailsEnvelope>;
 }
 
 type Ctx = ProbeContext<CanarySettings>;
 
 export async function observe(ctx: Ctx, id: string, apiUrl: string): Promise<Observation> {
-  const url = new URL(`${ctx.beacon.routes.jobs}/${encodeURIComponent(id)}?include=executions&exec_limit=10`, apiUrl).href;
-  const [db, api] = await Promise.all([
+  const path = `${ctx.beacon.routes.jobs}/${encodeURIComponent(id)}?include=executions&exec_limit=10`;
+  const read = (base: string) => readJson(ctx, new URL(path, base).href, JobDetailsEnvelope, { timeoutMs: ctx.settings.requestTimeoutMs, maxBytes: ctx.settings.maxBodyBytes });
+  const { portalUrl } = ctx.targets;
+  const [db, api, portal] = await Promise.all([
     ctx.deps.sql ? readDb(ctx, id).catch((e: unknown) => ({ error: message(e) })) : undefined,
-    readJson(ctx, url, JobDetailsEnvelope, { timeoutMs: ctx.settings.requestTimeoutMs, maxBytes: ctx.settings.maxBodyBytes }),
+    read(apiUrl),
+    portalUrl ? read(portalUrl) : undefined,
   ]);
   const status = db && !("error" in db) ? db?.status : api.ok ? api.value.status : undefined;
   // The queue is only read while the job has not been picked up: that is when it can tell us why.
   const queue = ctx.deps.beaconRedis && (status === undefined || status === "created")
     ? await readQueue(ctx, id).catch((e: unknown) => ({ error: message(e) }))
     : undefined;
-  return { ...(db === undefined ? {} : { db }), ...(queue ? { queue } : {}), api };
+  return { ...(db === undefined ? {} : { db }), ...(queue ? { queue } : {}), api, ...(portal ? { portal } : {}) };
 }
 
 const since = (column: string) => `EXTRACT(EPOCH FROM ${column} - j.created_at)::float8`;
@@ -72,7 +82,7 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
      SELECT j.status, ${since("j.updated_at")} AS "updatedS",
        o.rows AS "outboxRows", o.first_s AS "outboxS", o.published_s AS "publishedS", o.outbox_id AS "outboxId",
        (SELECT min(id)::text FROM ${outbox} WHERE published_at IS NULL) AS "oldestUnpublishedId",
-       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed
+       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers"
      FROM j
      LEFT JOIN LATERAL (
        SELECT count(*)::int AS rows, min(${since("ob.created_at")}) AS first_s, min(${since("ob.published_at")}) AS published_s,
@@ -83,7 +93,10 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
        SELECT count(*)::int AS n, min(${since("x.started_at")}) AS started_s,
          (max(${since("x.completed_at")}) FILTER (WHERE x.status = 'completed'))::float8 AS completed_s,
          (count(*) FILTER (WHERE x.status = 'completed'))::int AS completed,
-         (count(*) FILTER (WHERE x.status IN ('failed', 'timeout', 'error', 'cancelled')))::int AS failed
+         (count(*) FILTER (WHERE x.status IN ('failed', 'timeout', 'error', 'cancelled')))::int AS failed,
+         jsonb_agg(jsonb_build_object('execution', x.id, 'question_id', x.question_id,
+             'chars', CASE WHEN jsonb_typeof(x.output_data->'response') = 'string' THEN length(btrim(x.output_data->>'response')) END))
+           FILTER (WHERE x.status = 'completed' AND x.receipt_data IS NULL) AS "outputAnswers"
        FROM ${executions} x WHERE x.job_id = j.id
      ) e ON true`,
     [id],

@@ -8,6 +8,7 @@ function thresholdOf(checkName: string, s: CanarySettings): string {
   if (checkName.startsWith("stage:")) return `<= ${budgetOf(checkName.slice(6) as (typeof CANARY_STAGES)[number], s)} s`;
   if (checkName === "regression:left-created") return `<= ${s.leftCreatedSeconds} s in created`;
   if (checkName === "regression:id-populated") return "job.id == jobspec_id";
+  if (checkName === "regression:both-apis") return "the portal and the runner serve the job";
   return "every question answered with its text";
 }
 

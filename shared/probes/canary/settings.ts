@@ -6,7 +6,7 @@ export const CANARY_STAGES = ["accepted", "created", "outbox", "published", "que
 export type CanaryStage = (typeof CANARY_STAGES)[number];
 
 /** The seed plan's regression checks, run on every canary. */
-export const REGRESSION_CHECKS = ["regression:left-created", "regression:id-populated", "regression:questions-answered"] as const;
+export const REGRESSION_CHECKS = ["regression:left-created", "regression:id-populated", "regression:questions-answered", "regression:both-apis"] as const;
 export type RegressionCheck = (typeof REGRESSION_CHECKS)[number];
 
 

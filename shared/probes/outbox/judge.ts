@@ -6,7 +6,8 @@ import type { OutboxRow, StuckRow, StuckState } from "./queries.ts";
 /** Check names of statement 1 (the outbox) and statement 2 (stuck states), in result order. */
 export const OUTBOX_CHECKS = ["outbox-backlog", "outbox-lag", "outbox-envelope"] as const;
 export const STUCK_CHECKS = [
-  "jobs-stuck-created", "jobs-stuck-queued", "jobs-stuck-processing", "jobs-stuck-running", "executions-stuck-running",
+  "jobs-stuck-created", "jobs-stuck-queued", "jobs-stuck-processing", "jobs-stuck-finalizing", "jobs-stuck-running", "executions-stuck-running",
+  "clock-skew",
 ] as const;
 
 const s = (seconds: number) => `${Math.round(seconds)} s`;
@@ -77,10 +78,33 @@ function poisonNote(row: OutboxRow): string {
   return problem ? ` (poison: ${problem})` : "";
 }
 
+/**
+ * clock-skew: rows dated ahead of Beacon's database clock (their age is negative, so every stuck check
+ * and the lag would silently skip them), and a database clock far from the sentinel's.
+ */
+export function judgeClock(rows: StuckRow[], settings: OutboxSettings, sentinelNow: Date): Check {
+  const tolerance = settings.clockSkewToleranceSeconds;
+  const future = rows.filter((r) => r.state === "future");
+  const dbEpoch = rows.find((r) => r.state === "db-clock")?.age_s;
+  const skew = dbEpoch === undefined ? 0 : dbEpoch - sentinelNow.getTime() / 1000;
+  const evidence = future.map((r) => `${r.id}: ${r.detail} is ${s(-r.age_s)} ahead of the database clock`);
+  if (Math.abs(skew) > tolerance) evidence.unshift(`database clock: ${s(Math.abs(skew))} ${skew > 0 ? "ahead of" : "behind"} the sentinel's`);
+  const atLeast = future.length >= settings.stuckSampleLimit ? "at least " : "";
+  return check({
+    name: "clock-skew", status: evidence.length ? "fail" : "pass", observed: evidence.length ? Math.round(Math.max(Math.abs(skew), ...future.map((r) => -r.age_s))) : Math.round(Math.abs(skew)),
+    threshold: `<= ${tolerance} s`,
+    message: evidence.length
+      ? `${atLeast}${future.length} rows dated in the future, database clock ${Math.round(skew)} s from the sentinel's (Beacon's times cannot be trusted: ages and stuck checks skip these rows)`
+      : `no row dated ahead of the database clock; database and sentinel clocks ${Math.round(Math.abs(skew))} s apart`,
+    evidence,
+  });
+}
+
 const STUCK: Record<StuckState, { name: (typeof STUCK_CHECKS)[number]; limit: keyof OutboxSettings; what: string }> = {
   created: { name: "jobs-stuck-created", limit: "createdMaxSeconds", what: "jobs in created" },
   queued: { name: "jobs-stuck-queued", limit: "queuedMaxSeconds", what: "jobs in queued" },
   processing: { name: "jobs-stuck-processing", limit: "processingMaxSeconds", what: "jobs in processing" },
+  finalizing: { name: "jobs-stuck-finalizing", limit: "finalizingMaxSeconds", what: "jobs in finalizing" },
   running: { name: "jobs-stuck-running", limit: "runningMaxSeconds", what: "jobs in running" },
   "execution-running": { name: "executions-stuck-running", limit: "executionRunningMaxSeconds", what: "executions running" },
 };
@@ -104,6 +128,7 @@ export function judgeStuck(rows: StuckRow[], settings: OutboxSettings): Check[] 
 function stuckLine(r: StuckRow): string {
   if (r.state === "execution-running") return `execution ${r.id} (job_id ${r.job_id ?? "null"}): ${s(r.age_s)} running`;
   if (r.state === "queued") return `job ${r.id}: ${s(r.age_s)} in queued (cross-region path, bypasses the outbox; nothing recovers it)`;
+  if (r.state === "finalizing") return `job ${r.id}: ${s(r.age_s)} in finalizing (strict completion barrier: persisted executions below expected; nothing moves it on)`;
   if (r.state !== "created") return `job ${r.id}: ${s(r.age_s)} in ${r.state}`;
   return `job ${r.id}: ${s(r.age_s)} in created, ${createdCause(r).detail}`;
 }

@@ -70,10 +70,13 @@ export function queryOutbox(sql: SqlClient, tables: BeaconSettings["tables"], li
   );
 }
 
-export type StuckState = "created" | "queued" | "processing" | "running" | "execution-running";
+export type StuckState = "created" | "queued" | "processing" | "finalizing" | "running" | "execution-running";
+
+/** Rows of statement 2 that are not stuck jobs: the database clock, and rows dated ahead of it. */
+export type ClockState = "db-clock" | "future";
 
 export interface StuckRow {
-  state: StuckState;
+  state: StuckState | ClockState;
   /** jobspec_id for jobs; executions.id for executions. */
   id: string;
   /** Seconds in the state: from created_at for created/queued, updated_at for processing/running,
@@ -88,6 +91,9 @@ export interface StuckRow {
   scan_capped: boolean | null;
   /** execution-running only: executions.job_id as text (numeric FK in the migrations; text-safe). */
   job_id: string | null;
+  /** future only: the table and column dated ahead of the database clock, e.g. "jobs.updated_at",
+   * and the timestamp itself; db-clock: the database's now() as epoch seconds in `age_s`. */
+  detail: string | null;
 }
 
 export interface StuckThresholds {
@@ -96,6 +102,9 @@ export interface StuckThresholds {
   processingSeconds: number;
   runningSeconds: number;
   executionRunningSeconds: number;
+  finalizingSeconds: number;
+  /** A row dated more than this many seconds ahead of the database clock is reported. */
+  futureToleranceSeconds: number;
   /** Most rows returned per state. */
   limit: number;
   /** Most outbox rows read to find the stuck `created` jobs' rows. */
@@ -115,9 +124,16 @@ export interface StuckThresholds {
 export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: StuckThresholds): Promise<StuckRow[]> {
   const none = "NULL::int, NULL::int, NULL::text, NULL::float8, NULL::boolean";
   const jobsIn = (state: string, column: string, param: number) =>
-    `(SELECT '${state}' AS state, jobspec_id::text AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id
+    `(SELECT '${state}' AS state, jobspec_id::text AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id, NULL::text AS detail
       FROM ${tables.jobs} WHERE status = '${state}' AND ${olderThan(column, param)}
       ORDER BY ${column} ASC LIMIT $6)`;
+  // Rows dated ahead of the database clock (a writer's clock or time zone is off): each branch is the
+  // top end of an index range, so it reads nothing when there are none.
+  const future = (table: string, idExpr: string, column: string) =>
+    `(SELECT 'future' AS state, ${idExpr} AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id,
+        '${table}.${column} ' || to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS') AS detail
+      FROM ${table} WHERE ${column} > (now() AT TIME ZONE 'UTC') + make_interval(secs => $9)
+      ORDER BY ${column} DESC LIMIT $6)`;
   return sql.query<StuckRow & Record<string, unknown>>(
     `(WITH stuck AS (
         SELECT jobspec_id::text AS jobspec_id, created_at FROM ${tables.jobs}
@@ -135,17 +151,25 @@ export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: 
       )
       SELECT 'created' AS state, stuck.jobspec_id AS id, ${ageOf("stuck.created_at")} AS age_s,
         m.outbox_rows, m.outbox_unpublished, m.outbox_id, m.published_age_s,
-        (SELECT count(*) FROM scanned) >= $7 AS scan_capped, NULL::text AS job_id
+        (SELECT count(*) FROM scanned) >= $7 AS scan_capped, NULL::text AS job_id, NULL::text AS detail
       FROM stuck LEFT JOIN matched m ON m.job = stuck.jobspec_id
       ORDER BY stuck.created_at ASC)
      UNION ALL ${jobsIn("queued", "created_at", 2)}
      UNION ALL ${jobsIn("processing", "updated_at", 3)}
+     UNION ALL ${jobsIn("finalizing", "updated_at", 8)}
      UNION ALL ${jobsIn("running", "updated_at", 4)}
      UNION ALL
      (SELECT 'execution-running' AS state, id::text AS id, ${ageOf("COALESCE(started_at, created_at)")} AS age_s, ${none},
-        job_id::text AS job_id
+        job_id::text AS job_id, NULL::text AS detail
       FROM ${tables.executions} WHERE status = 'running' AND ${olderThan("COALESCE(started_at, created_at)", 5)}
-      ORDER BY COALESCE(started_at, created_at) ASC LIMIT $6)`,
-    [t.createdSeconds, t.queuedSeconds, t.processingSeconds, t.runningSeconds, t.executionRunningSeconds, t.limit, t.outboxScanLimit],
+      ORDER BY COALESCE(started_at, created_at) ASC LIMIT $6)
+     UNION ALL ${future(tables.jobs, "'job ' || jobspec_id", "created_at")}
+     UNION ALL ${future(tables.jobs, "'job ' || jobspec_id", "updated_at")}
+     UNION ALL ${future(tables.outbox, "'outbox row ' || id", "created_at")}
+     UNION ALL ${future(tables.executions, "'execution ' || id", "created_at")}
+     UNION ALL ${future(tables.executions, "'execution ' || id", "started_at")}
+     UNION ALL SELECT 'db-clock', '', EXTRACT(EPOCH FROM now())::float8, ${none}, NULL::text, NULL::text`,
+    [t.createdSeconds, t.queuedSeconds, t.processingSeconds, t.runningSeconds, t.executionRunningSeconds, t.limit, t.outboxScanLimit,
+      t.finalizingSeconds, t.futureToleranceSeconds],
   );
 }

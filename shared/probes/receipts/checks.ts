@@ -4,6 +4,7 @@ import { excerpt } from "../../http.ts";
 import type { JsonRead } from "./fetch.ts";
 import { judgeReceipt } from "./judge.ts";
 import type { ReceiptsSettings } from "./settings.ts";
+import type { JobAnswersVerdict } from "./answers.ts";
 
 /** One job whose details (with receipts) were requested. */
 export interface JobRead {
@@ -85,8 +86,11 @@ export function idMappingCheck(jobs: JsonRead<JobList>, reads: JobRead[]): Check
 /** Execution id, region and status by receipt id, from the executions page: for evidence. */
 export type ExecutionIndex = Map<string, { id: number; region: string }>;
 
-/** `sourcesRead`: whether the job list or the executions page could be read to find jobs at all. */
-export function receiptsCheck(reads: JobRead[], executions: ExecutionIndex, s: ReceiptsSettings, sourcesRead: boolean, candidatesNote: string): Check {
+/**
+ * `sourcesRead`: whether the job list or the executions page could be read to find jobs at all.
+ * `answersJudged`: answers the job-answers check judged from the database this run (0 when it could not).
+ */
+export function receiptsCheck(reads: JobRead[], executions: ExecutionIndex, s: ReceiptsSettings, sourcesRead: boolean, candidatesNote: string, answersJudged = 0): Check {
   const threshold = "0 receipts breaking the contract";
   const readable = reads.filter((r) => r.read.ok || r.read.failure === "too-large");
   if (reads.length === 0 && !sourcesRead) {
@@ -133,6 +137,42 @@ export function receiptsCheck(reads: JobRead[], executions: ExecutionIndex, s: R
     return check({ name: "receipts", status: "fail", observed: offenders.length, threshold,
       message: `${offenders.length} receipts of ${readable.length} jobs break the receipt contract${tail}: ${offenders[0]}`, evidence: offenders.map(line) });
   }
+  if (receipts === 0) {
+    // The hybrid path stores no receipt (receipt_data NULL, the answer in output_data): ?include=executions
+    // then serves nothing, and a pass here would be a pass that judged nothing.
+    if (answersJudged > 0) {
+      return check({ name: "receipts", status: "pass", observed: 0, threshold,
+        message: `no receipts served for ${readable.length} jobs (receipt_data NULL, as on the hybrid path); ${answersJudged} answers judged from Beacon's database instead (job-answers)${tail}` });
+    }
+    return check({ name: "receipts", status: "error", observed: null, threshold,
+      message: `blind: ?include=executions served no receipt for ${readable.length} completed jobs, and no answer was judged from the database (on the hybrid path the answers sit in output_data: set BEACON_DATABASE_URL)`,
+      evidence: readable.map((r) => `job ${r.id}: no receipts`) });
+  }
   return check({ name: "receipts", status: "pass", observed: 0, threshold,
     message: `${receipts} receipts of ${readable.length} jobs valid (direct ${variants.direct}, nested ${variants.nested})${tail}` });
+}
+
+/**
+ * job-answers: each recently finished job against its JobSpec, from Beacon's database (see answers.ts).
+ * Fails on a missing answer, an answer without real question text, duplicate executions or a completed
+ * job with no executions; `error` when it could not read the database or judged nothing over N jobs.
+ */
+export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict } | { ok: false; message: string }, windowNote: string): Check {
+  const threshold = "0 missing, empty or duplicated answers";
+  if (!read.ok) return check({ name: "job-answers", status: "error", observed: null, threshold, message: read.message });
+  const v = read.verdict;
+  if (v.jobs === 0) return check({ name: "job-answers", status: "pass", observed: 0, threshold, message: `no jobs to judge: ${windowNote}` });
+  const underivable = v.underivable.length ? `, ${v.underivable.length} without regions in their JobSpec (${v.underivable.slice(0, 3).join(", ")})` : "";
+  const failed = v.failedExecutions ? `, ${v.failedExecutions} failed executions` : "";
+  if (v.findings.length > 0) {
+    return check({ name: "job-answers", status: "fail", observed: v.findings.length, threshold,
+      message: `${v.findings.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged${failed}${underivable}): ${v.findings[0]}`,
+      evidence: v.findings.map(line) });
+  }
+  if (v.judged === 0) {
+    return check({ name: "job-answers", status: "error", observed: null, threshold,
+      message: `blind: judged no answer over ${v.jobs} jobs${underivable}`, evidence: v.underivable.map((id) => `job ${id}: no regions in the stored JobSpec`) });
+  }
+  return check({ name: "job-answers", status: "pass", observed: 0, threshold,
+    message: `${v.judged} expected answers of ${v.jobs} jobs present, with question text${failed}${underivable}` });
 }

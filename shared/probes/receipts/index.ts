@@ -4,13 +4,15 @@ import { JobSpec } from "../../beacon/jobspec.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { readJson, type JsonRead } from "./fetch.ts";
 import { describe } from "./judge.ts";
-import { executionsCheck, idMappingCheck, jobsApiCheck, receiptsCheck, type ExecutionIndex, type JobRead } from "./checks.ts";
+import { executionsCheck, idMappingCheck, jobAnswersCheck, jobsApiCheck, receiptsCheck, type ExecutionIndex, type JobRead } from "./checks.ts";
+import { judgeJobAnswers } from "./answers.ts";
+import { queryJobAnswers } from "./answers-sql.ts";
 import { ReceiptsSettings } from "./settings.ts";
 
 type Ctx = ProbeContext<ReceiptsSettings>;
 
 /** The checks this probe reports, always all of them, in this order. */
-export const RECEIPT_CHECKS = ["executions-api", "jobs-api", "id-mapping", "receipts"] as const;
+export const RECEIPT_CHECKS = ["executions-api", "jobs-api", "id-mapping", "receipts", "job-answers"] as const;
 
 /**
  * Beacon's read API and the receipts it serves: the executions page, the job list, and the details
@@ -32,9 +34,10 @@ export const receiptsProbe: Probe<ReceiptsSettings> = {
     const { routes } = ctx.beacon;
     const at = (path: string) => new URL(path, apiUrl).href;
     const list = { timeoutMs: s.requestTimeoutMs, maxBytes: s.maxListBytes };
-    const [execs, jobs] = await Promise.all([
+    const [execs, jobs, answers] = await Promise.all([
       readJson(ctx, at(`${routes.executions}?limit=${s.executionsLimit}&offset=0`), ExecutionsPage, list),
       readJson(ctx, at(`${routes.jobs}?limit=${s.jobListLimit}`), JobList, list),
+      readAnswers(ctx),
     ]);
     const { ids, note } = pickJobs(ctx, execs, jobs);
     const reads = await Promise.all(
@@ -45,7 +48,8 @@ export const receiptsProbe: Probe<ReceiptsSettings> = {
         executionsCheck(execs),
         jobsApiCheck(jobs, reads),
         idMappingCheck(jobs, reads),
-        receiptsCheck(reads, executionIndex(execs), s, execs.ok || jobs.ok, note),
+        receiptsCheck(reads, executionIndex(execs), s, execs.ok || jobs.ok, note, answers.ok ? answers.verdict.judged : 0),
+        jobAnswersCheck(answers, `no ${s.answerStatuses.join("/")} jobs updated in the last ${s.lookbackHours} h`),
       ],
     };
   },
@@ -90,4 +94,23 @@ function executionIndex(execs: JsonRead<ExecutionsPage>): ExecutionIndex {
     if (e.receipt_id) index.set(e.receipt_id, { id: e.id, region: e.region });
   }
   return index;
+}
+
+/** The job-answers statement, judged; never throws (a database error is the check's `error`). */
+async function readAnswers(ctx: Ctx) {
+  const { sql } = ctx.deps;
+  const label = ctx.targets.databaseLabel ?? "database";
+  if (!sql) return { ok: false as const, message: "not measured: BEACON_DATABASE_URL is not set (answers on the hybrid path live only in the database)" };
+  const s = ctx.settings;
+  try {
+    const rows = await queryJobAnswers(sql, ctx.beacon.tables, {
+      statuses: s.answerStatuses, lookbackSeconds: s.lookbackHours * 3600, maxJobs: s.answerJobs, maxRows: s.answerMaxRows,
+    });
+    // At the row cap the last job may be cut short: leave it whole for the next run rather than see gaps.
+    const last = rows.at(-1)?.jobspec_id;
+    const whole = rows.length >= s.answerMaxRows && rows.some((r) => r.jobspec_id !== last) ? rows.filter((r) => r.jobspec_id !== last) : rows;
+    return { ok: true as const, verdict: judgeJobAnswers(whole, { placeholderPrefixes: s.placeholderPrefixes }) };
+  } catch (error) {
+    return { ok: false as const, message: `${label}: could not measure: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }

@@ -3,7 +3,8 @@ import { probeTimeoutMs } from "../settings.ts";
 
 /**
  * `probes.receipts` of SENTINEL_SETTINGS. Requests per run: 1 (executions page) + 1 (job list) +
- * at most `maxJobs` (job details with receipts), i.e. 7 by default and 12 at most. No /admin route.
+ * at most `maxJobs` (job details with receipts), i.e. 7 by default and 12 at most, no /admin route;
+ * plus one SQL statement (job-answers) when BEACON_DATABASE_URL is set.
  */
 export const ReceiptsSettings = z.object({
   /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
@@ -22,6 +23,12 @@ export const ReceiptsSettings = z.object({
   lookbackHours: z.number().positive().default(6),
   /** Job statuses whose receipts are judged. */
   completedStatuses: z.array(z.string().min(1)).min(1).default(["completed"]),
+  /** Job statuses whose executions job-answers compares with their JobSpec (from the database). */
+  answerStatuses: z.array(z.string().min(1)).min(1).default(["completed", "failed"]),
+  /** Newest finished jobs job-answers judges per run (one SQL statement in all). */
+  answerJobs: z.number().int().min(1).max(200).default(10),
+  /** Most execution rows job-answers reads per run; the jobs beyond are left for the next run. */
+  answerMaxRows: z.number().int().min(1).max(50_000).default(5_000),
   /** Body cap of the two list reads. */
   maxListBytes: z.number().int().positive().default(512 * 1024),
   /** Body cap of one job's details with its receipts; a larger body fails the receipts check. */
