@@ -4,6 +4,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { listFunctions, zipFunctions } from "@netlify/zip-it-and-ship-it";
 import { PROBES } from "../shared/probes/registry.ts";
+import { CATALOG, findDefinition } from "../shared/probes/catalog.ts";
+import { measureBundles, probeImplementation } from "./bench/bundles.ts";
 import { intervalOf } from "../shared/tick/schedule.ts";
 import { ProbeResult } from "../shared/result.ts";
 import { startLocalNetlify, type LocalNetlify } from "../netlify/local/netlify-dev.ts";
@@ -33,6 +35,22 @@ describe("deployable functions, as Netlify's own tooling sees them", () => {
       await rm(out, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("a function ships only the code it runs: no probe implementation outside the tick, manual runs and remediation", async () => {
+    const bundles = await measureBundles(root);
+    const carrying = Object.fromEntries(bundles.map((b) => [b.name, b.ownFiles.filter(probeImplementation).length]));
+    for (const name of ["api-status", "api-status-badge", "api-metrics", "status-page", "api-silences"]) expect(carrying[name], name).toBe(0);
+    expect(carrying.tick).toBeGreaterThan(0); // the check is real: the tick does carry them
+    const status = bundles.find((b) => b.name === "api-status")!;
+    const tick = bundles.find((b) => b.name === "tick")!;
+    console.info(`own code bundled: api-status ${status.ownBytes} B, tick ${tick.ownBytes} B`);
+    expect(status.ownBytes).toBeLessThan(tick.ownBytes);
+  }, 120_000);
+
+  it("the registry runs exactly the catalog's probes, in its order", () => {
+    expect(PROBES.map((p) => p.id)).toEqual(CATALOG.map((p) => p.id));
+    for (const p of PROBES) expect(findDefinition(p.id)).toMatchObject({ title: p.title, stage: p.stage, schedule: p.schedule });
+  });
 
   it.each([
     ["* * * * *", 60_000],

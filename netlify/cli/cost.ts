@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { loadConfig, scheduleOf } from "../../shared/config/index.ts";
-import { PROBES } from "../../shared/probes/registry.ts";
+import { CATALOG as PROBES } from "../../shared/probes/catalog.ts";
 import { BUDGET, FREE_TIER, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
 import { validSchedule } from "../../shared/tick/schedule.ts";
 import { createRuntime } from "../runtime.ts";

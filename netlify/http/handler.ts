@@ -1,5 +1,5 @@
 import { createKeys, type Keys } from "../../shared/store/keys.ts";
-import { sharedRuntime, configFailure } from "../scheduled.ts";
+import { sharedRuntime, configFailure } from "../platform.ts";
 import type { Runtime } from "../runtime.ts";
 import { authorize, type Access, type Caller } from "./auth.ts";
 import { corsHeaders } from "./cors.ts";

@@ -5,7 +5,7 @@ import { storeKeys, storeRedis, type Route } from "./handler.ts";
 import { parseBody, readJsonBody } from "./input.ts";
 import { ADMIN_RATE_LIMIT } from "./rate-limit.ts";
 import { json } from "./respond.ts";
-import { PROBE_IDS } from "../../shared/probes/registry.ts";
+import { PROBE_IDS } from "../../shared/probes/catalog.ts";
 
 const ITEM = /^\/api\/silences\/([A-Za-z0-9-]{1,40})\/?$/;
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { BeaconSettings } from "./beacon.ts";
 import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
-import { ProbeSettings, PROBES } from "../probes/registry.ts";
+import { ProbeSettings, CATALOG as PROBES } from "../probes/catalog.ts";
 import { validSchedule } from "../tick/schedule.ts";
 import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";

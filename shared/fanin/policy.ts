@@ -1,4 +1,4 @@
-import { PROBES } from "../probes/registry.ts";
+import { CATALOG as PROBES } from "../probes/catalog.ts";
 import { scheduleOf, type Settings } from "../config/index.ts";
 import { intervalOf } from "../tick/schedule.ts";
 import type { ProbeInfo } from "../status/document.ts";

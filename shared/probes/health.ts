@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { probeTimeoutMs } from "./settings.ts";
+import { HealthSettings as Settings } from "./health-settings.ts";
+import { HEALTH } from "./catalog.ts";
 import { check, type Check } from "../result.ts";
 import { boundedFetch, excerpt, parseJson } from "../http.ts";
 import { GenericHealthBody, HealthBody, ReadyBody } from "../beacon/health.ts";
@@ -12,35 +13,13 @@ import type { Probe, ProbeContext } from "./types.ts";
  * dependency that never answers costs its own check (failed, "no answer within N ms") and never the
  * others', and the probe always has time left to report.
  */
-const Settings = z.object({
-  /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
-  timeoutMs: probeTimeoutMs(20_000),
-  /** Per-endpoint budget (runner /health, /health/ready, each extra URL); a slower answer is a failed check. */
-  requestTimeoutMs: z.number().int().positive().default(5_000),
-  /**
-   * Budget of the `database` check, ms. Above the driver's connect timeout (beacon.database.connectTimeoutMs,
-   * 10 s, which covers a Neon compute waking up) so the driver's own reason is reported when it has one.
-   */
-  databaseTimeoutMs: z.number().int().positive().default(12_000),
-  /** Budget of the `redis` check (one PING through the Upstash REST API), ms. */
-  redisTimeoutMs: z.number().int().positive().default(5_000),
-  /** An answer slower than this is degraded (warn). */
-  latencyWarnMs: z.number().int().positive().default(1_000),
-  /** Bodies larger than this are not read further and fail the check. */
-  maxBodyBytes: z.number().int().positive().default(256 * 1024),
-});
-type Settings = z.infer<typeof Settings>;
 type Ctx = ProbeContext<Settings>;
 
 /** How one endpoint's body is judged once it answered. */
 type Judge = (status: number, body: unknown, raw: { json: boolean; contentType: string }) => { status: Check["status"]; message: string };
 
 export const healthProbe: Probe<Settings> = {
-  id: "health",
-  title: "Service health",
-  stage: "runner-api",
-  schedule: "* * * * *",
-  settings: Settings,
+  ...HEALTH,
   async run(ctx) {
     const { apiUrl, healthUrls } = ctx.targets;
     const cap = (ms: number) => Math.max(1, Math.min(ms, Math.floor(ctx.settings.timeoutMs * 0.9)));

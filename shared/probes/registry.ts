@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { CATALOG } from "./catalog.ts";
 import { canaryProbe } from "./canary/index.ts";
 import { healthProbe } from "./health.ts";
 import { outboxProbe } from "./outbox/index.ts";
@@ -8,8 +8,9 @@ import { trafficProbe } from "./traffic/index.ts";
 import type { AnyProbe } from "./types.ts";
 
 /**
- * Every probe, once. Adding a probe means: its file here, one entry in this array, and a function file
- * `functions/probe-<id>.ts` with the same schedule (a test checks the pairing through Netlify's tooling).
+ * Every probe with its implementation, once, in the catalog's order. Adding a probe means: its entry in
+ * catalog.ts (id, title, stage, schedule, settings), its file spreading that entry and adding `run`,
+ * and one entry here. A test checks that this list and the catalog agree.
  */
 export const PROBES: readonly AnyProbe[] = [healthProbe, outboxProbe, queueProbe, receiptsProbe, trafficProbe, canaryProbe];
 
@@ -17,9 +18,7 @@ export function findProbe(id: string): AnyProbe | undefined {
   return PROBES.find((p) => p.id === id);
 }
 
-export const PROBE_IDS: string[] = PROBES.map((p) => p.id);
+export { PROBE_IDS, ProbeSettings } from "./catalog.ts";
 
-/** `probes.<id>` of SENTINEL_SETTINGS: each probe's own schema, defaulted. */
-export const ProbeSettings = z.object(
-  Object.fromEntries(PROBES.map((p) => [p.id, p.settings.prefault({})])),
-);
+/** The catalog's ids, in order, for the registry-matches-catalog test. */
+export const CATALOG_IDS: string[] = CATALOG.map((p) => p.id);

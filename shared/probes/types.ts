@@ -71,6 +71,9 @@ export interface Probe<S extends { timeoutMs: number } = { timeoutMs: number }> 
   run(ctx: ProbeContext<S>): Promise<ProbeOutput>;
 }
 
+/** What a probe is, without `run`: all that the configuration and the status need (catalog.ts). */
+export type ProbeDefinition<S extends { timeoutMs: number } = { timeoutMs: number }> = Omit<Probe<S>, "run">;
+
 /** A probe of any settings type: what the registry and the runner hold. */
 // biome-ignore lint: a registry holds probes whose settings types differ
 export type AnyProbe = Probe<any>;

@@ -1,4 +1,5 @@
 import { check, type Check } from "../../result.ts";
+import { CANARY } from "../catalog.ts";
 import type { Probe, ProbeContext, ProbeOutput } from "../types.ts";
 import { advance, settleUndecided } from "./decide.ts";
 import { factsOf } from "./facts.ts";
@@ -31,12 +32,7 @@ const summary = (status: Check["status"], message: string, observed: number | nu
  * invocation whose release succeeds emits the canary's SLI events, so they are counted once.
  */
 export const canaryProbe: Probe<CanarySettings> = {
-  id: "canary",
-  title: "Canary job",
-  stage: "receipts",
-  schedule: "* * * * *",
-  settings: CanarySettings,
-  stateful: true,
+  ...CANARY,
   async run(ctx) {
     const key = ctx.targets.canarySigningKey;
     if (!key) {

@@ -1,6 +1,7 @@
 import { check } from "../../result.ts";
 import { ExecutionsPage, JobDetailsEnvelope, JobList } from "../../beacon/api.ts";
 import { JobSpec } from "../../beacon/jobspec.ts";
+import { RECEIPTS } from "../catalog.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { readJson, type JsonRead } from "./fetch.ts";
 import { describe } from "./judge.ts";
@@ -20,11 +21,7 @@ export const RECEIPT_CHECKS = ["executions-api", "jobs-api", "id-mapping", "rece
  * an /admin route (those share a 1-per-10-s rate limit).
  */
 export const receiptsProbe: Probe<ReceiptsSettings> = {
-  id: "receipts",
-  title: "Receipts and the executions API",
-  stage: "receipts",
-  schedule: "*/3 * * * *",
-  settings: ReceiptsSettings,
+  ...RECEIPTS,
   async run(ctx) {
     const { apiUrl } = ctx.targets;
     if (!apiUrl) {

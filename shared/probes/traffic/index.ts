@@ -1,6 +1,7 @@
 import { check, type Check } from "../../result.ts";
 import { boundedFetch, excerpt } from "../../http.ts";
 import { safeUrl } from "../../redact.ts";
+import { TRAFFIC } from "../catalog.ts";
 import type { Probe, ProbeContext, ProbeOutput } from "../types.ts";
 import { parseExposition, type Sample } from "./exposition.ts";
 import { counterDeltas, readCounters, toState, TrafficState, type Reading } from "./counters.ts";
@@ -15,12 +16,7 @@ type Ctx = ProbeContext<TrafficSettings>;
  * previous counters come from the runner (one store read) and the new ones go back with the result.
  */
 export const trafficProbe: Probe<TrafficSettings> = {
-  id: "traffic",
-  title: "Runner traffic (/metrics)",
-  stage: "worker",
-  schedule: "*/5 * * * *",
-  settings: TrafficSettings,
-  stateful: true,
+  ...TRAFFIC,
   async run(ctx) {
     const { apiUrl } = ctx.targets;
     if (!apiUrl) {
