@@ -4,7 +4,7 @@ import { ConfigError, collectSecrets } from "../shared/config/index.ts";
 import { createRedactor, redactDeep } from "../shared/redact.ts";
 import { parseJson } from "../shared/http.ts";
 import { createRuntime, type Runtime } from "./runtime.ts";
-import { tick } from "./tick.ts";
+import { scheduledRun, tick } from "./tick.ts";
 
 let runtime: Runtime | undefined;
 
@@ -54,7 +54,8 @@ export function scheduledTick() {
     if (!payload.success) {
       return Response.json({ error: "bad payload", problems: payload.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`), known: PROBE_IDS }, { status: 400 });
     }
-    const report = await tick(rt, { write: true, probes: payload.data.probes, lockWaitMs: payload.data.probes ? 10_000 : 0 });
+    // The scheduler's own invocation pings the heartbeat; a local run of named probes does not.
+    const report = payload.data.probes ? await tick(rt, { write: true, probes: payload.data.probes, lockWaitMs: 10_000 }) : await scheduledRun(rt);
     rt.log.info("tick finished", {
       ran: report.results.map((r) => `${r.probe}:${r.status}`), skipped: report.skipped, lost: report.lost,
       notifications: report.notifications.length, delivered: report.delivered, pending: report.pending,
