@@ -10,6 +10,7 @@ import { heartbeatFailUrl, HEARTBEAT_DEADLINE_MS, HEARTBEAT_TIMEOUT_MS, pingHear
 import { collectSecrets, ConfigError, loadConfig } from "../shared/config/index.ts";
 import { createRedactor } from "../shared/redact.ts";
 import { PROBES } from "../shared/probes/registry.ts";
+import { scheduledTick } from "../netlify/scheduled.ts";
 
 /**
  * The dead-man's switch: after every scheduled tick the sentinel pings SENTINEL_HEARTBEAT_URL in
@@ -149,6 +150,31 @@ describe("the heartbeat after a scheduled tick", () => {
       expect(beat.pings).toEqual([{ method: "POST", suffix: "", body: expect.stringMatching(/^ran none due/) }]);
     } finally {
       await rt.close();
+    }
+  });
+});
+
+describe("the deployed function (functions/tick.ts)", () => {
+  it("pings after the scheduler's invocation, not after a local run of named probes", { timeout: 60_000 }, async () => {
+    const env = sentinelEnv(h, sandbox, QUIET, {
+      SENTINEL_HEARTBEAT_URL: beat.url, SENTINEL_REDIS_REST_URL: proxy.url, SENTINEL_REDIS_REST_TOKEN: testServices().redis.restToken,
+      SENTINEL_KEY_PREFIX: `${h.prefix}hbfn:`,
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const handler = scheduledTick();
+      const named = await handler(new Request("http://sentinel.test/.netlify/functions/tick", { method: "POST", body: JSON.stringify({ probes: ["health"] }) }));
+      expect(named.status).toBe(200);
+      expect(beat.pings).toEqual([]);
+      const scheduled = await handler(new Request("http://sentinel.test/.netlify/functions/tick", { method: "POST", body: JSON.stringify({ next_run: new Date().toISOString() }) }));
+      expect(scheduled.status).toBe(200);
+      expect(beat.pings).toHaveLength(1);
+      expect(beat.pings[0]).toMatchObject({ method: "POST", suffix: "" });
+      expect(await scheduled.text()).not.toContain(beat.checkId);
+    } finally {
+      for (const key of Object.keys(env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
     }
   });
 });
