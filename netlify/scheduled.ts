@@ -3,7 +3,7 @@ import { PROBE_IDS } from "../shared/probes/catalog.ts";
 import { redactDeep } from "../shared/redact.ts";
 import { parseJson } from "../shared/http.ts";
 import { withRuntime } from "./platform.ts";
-import { tick } from "./tick.ts";
+import { scheduledRun, tick } from "./tick.ts";
 
 /**
  * A local invocation may name probes to run now (`{"probes": ["health"]}`); Netlify's scheduler
@@ -19,7 +19,8 @@ export function scheduledTick() {
     if (!payload.success) {
       return Response.json({ error: "bad payload", problems: payload.error.issues.map((i) => `${i.path.join(".") || "payload"}: ${i.message}`), known: PROBE_IDS }, { status: 400 });
     }
-    const report = await tick(rt, { write: true, probes: payload.data.probes, lockWaitMs: payload.data.probes ? 10_000 : 0 });
+    // The scheduler's own invocation pings the heartbeat; a local run of named probes does not.
+    const report = payload.data.probes ? await tick(rt, { write: true, probes: payload.data.probes, lockWaitMs: 10_000 }) : await scheduledRun(rt);
     rt.log.info("tick finished", {
       ran: report.results.map((r) => `${r.probe}:${r.status}`), skipped: report.skipped, lost: report.lost,
       notifications: report.notifications.length, delivered: report.delivered, pending: report.pending,

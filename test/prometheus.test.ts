@@ -14,6 +14,7 @@ import { prometheusMetrics } from "../shared/status/metrics.ts";
 import type { StoredSlos } from "../shared/status/slos.ts";
 import { check } from "../shared/result.ts";
 import { AlertState } from "../shared/alerting/state.ts";
+import type { MonitoringStatus } from "../shared/status/schema.ts";
 import { ALERT_NAME, prometheusRules, prometheusRulesYaml, promDuration, RECORDED } from "../shared/export/prometheus-rules.ts";
 import { grafanaDashboard } from "../shared/export/grafana-dashboard.ts";
 import { toYaml } from "../shared/export/yaml.ts";
@@ -43,8 +44,14 @@ const FIRING = AlertState.parse({
   },
 });
 
+/** The monitoring section of a sentinel that has had a rough month. */
+const MONITORING: MonitoringStatus = {
+  lastTickAt: "2026-05-01T11:59:00.000Z", nextTickBy: "2026-05-01T12:00:00.000Z", ticks: 1440, lostResults: 7, gaps: [{ from: "2026-04-30T10:00:00.000Z", to: "2026-04-30T10:07:00.000Z", missedRuns: 7 }],
+  failedSends: 3, unknownDeliveries: 2, collapsedNotifications: 11, pendingNotifications: 4, lastSendError: "HTTP 500 from hooks.slack.com",
+};
+
 /** A status document with every family present: SLOs with counters, and (when asked) a firing alert. */
-function fullDocument(counters = true, alerts: AlertState | null = null) {
+function fullDocument(counters = true, alerts: AlertState | null = null, monitoring?: MonitoringStatus) {
   const w = (minutes: number) => ({ minutes, good: 990, total: 1000, errorRatio: 0.01, burnRate: 1 });
   const slos: StoredSlos = {
     evaluatedAt: NOW.toISOString(),
@@ -57,7 +64,7 @@ function fullDocument(counters = true, alerts: AlertState | null = null) {
   };
   const result = { version: 1 as const, probe: "health", status: "fail" as const, startedAt: NOW.toISOString(), durationMs: 120, checks: [check({ name: "runner-health", status: "fail", observed: 503, threshold: 200, message: "down" })] };
   return buildStatusDocument(
-    { latest: { health: result }, histories: {}, timelines: {}, slos, alerts, silences: [] },
+    { latest: { health: result }, histories: {}, timelines: {}, slos, alerts, silences: [], monitoring },
     { now: NOW, probes: [{ id: "health", title: "Service health", stage: "runner-api", schedule: "* * * * *", intervalMs: 60_000 }], staleFactor: 2, historyCount: 0 },
   );
 }
@@ -79,6 +86,24 @@ describe("the exposition", () => {
   it("counts a firing alert under its severity and type, the others staying at zero", () => {
     const firing = parsePrometheusTextFormat(prometheusMetrics(fullDocument(true, FIRING))).find((f) => f.name === "sentinel_alerts_firing")!.metrics;
     expect(firing.filter((m) => m.value !== "0")).toEqual([{ labels: { severity: "page", type: "check" }, value: "1" }]);
+  });
+
+  it("exports the sentinel's own health from the status document's monitoring section", () => {
+    const monitoring = MONITORING;
+    const own = Object.fromEntries(parsePrometheusTextFormat(prometheusMetrics(fullDocument(true, null, monitoring))).map((f) => [f.name, f]));
+    const sample = (name: string) => ({ type: own[name]?.type, value: own[name]?.metrics[0]?.value });
+    expect(sample("sentinel_last_tick_timestamp_seconds")).toEqual({ type: "GAUGE", value: String(Date.parse(monitoring.lastTickAt!) / 1000) });
+    expect(sample("sentinel_next_tick_due_timestamp_seconds")).toEqual({ type: "GAUGE", value: String(Date.parse(monitoring.nextTickBy!) / 1000) });
+    expect(sample("sentinel_notifications_pending")).toEqual({ type: "GAUGE", value: "4" });
+    expect(sample("sentinel_ticks_total")).toEqual({ type: "COUNTER", value: "1440" });
+    expect(sample("sentinel_lost_results_total")).toEqual({ type: "COUNTER", value: "7" });
+    expect(sample("sentinel_notifications_failed_sends_total")).toEqual({ type: "COUNTER", value: "3" });
+    expect(sample("sentinel_notifications_unknown_deliveries_total")).toEqual({ type: "COUNTER", value: "2" });
+    expect(sample("sentinel_notifications_collapsed_total")).toEqual({ type: "COUNTER", value: "11" });
+    // Free text (the send error names Slack's host) stays out of the metrics.
+    expect(prometheusMetrics(fullDocument(true, null, monitoring))).not.toContain("hooks.slack.com");
+    // A document written before the section existed says nothing, rather than zero.
+    expect(Object.keys(families).filter((n) => /tick|lost|notifications/.test(n))).toEqual([]);
   });
 
   it("exports the SLO event counters as _total counters when the status carries them", () => {
@@ -111,11 +136,14 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check metrics", () => {
     const text = await response.text();
     expect(text).toContain('sentinel_alerts_firing{severity="page",type="slo"} 0');
     expect(text).toContain("# TYPE sentinel_slo_target gauge");
+    expect(text).toMatch(/^sentinel_last_tick_timestamp_seconds \d+(\.\d+)?$/m);
+    expect(text).toMatch(/^sentinel_ticks_total [1-9]\d*$/m);
+    expect(text).toContain("sentinel_notifications_pending 0");
     expect(await promtool(["check", "metrics"], text)).toEqual({ code: 0, out: "" });
   }, 60_000);
 
   it("accepts a document with every family: counters, firing alerts, budgets", async () => {
-    expect(await promtool(["check", "metrics"], prometheusMetrics(fullDocument(true, FIRING)))).toEqual({ code: 0, out: "" });
+    expect(await promtool(["check", "metrics"], prometheusMetrics(fullDocument(true, FIRING, MONITORING)))).toEqual({ code: 0, out: "" });
   });
 
   it("is a real check: it rejects what the exporter used to write", async () => {

@@ -104,6 +104,18 @@ describe("no-outbox-row, through POST /api/remediate/republish", () => {
     expect(after.checks.find((c) => c.name === "jobs-stuck-created")?.status).toBe("pass");
   });
 
+  it("two executions at once: one republishes each stuck job once, the other is refused as busy (fault matrix)", async () => {
+    const ids = await stuckJobs("no-outbox-row", 3);
+    const [a, b] = await Promise.all([api({ execute: true }), api({ execute: true })]);
+    const reports = await Promise.all([a, b].map(async (r) => ({ status: r.status, body: (await r.json()) as { results?: { jobId: string; outcome: string }[]; report?: { results: { jobId: string; outcome: string }[] } } })));
+    const republished = reports.flatMap((r) => (r.body.results ?? r.body.report?.results ?? []).filter((x) => x.outcome === "republished").map((x) => x.jobId));
+    expect(republished.sort()).toEqual([...ids].sort());
+    // The one that lost the race is refused, saying why, and republished nothing.
+    expect(reports.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(reports.find((r) => r.status === 409)?.body).toMatchObject({ error: "refused", message: expect.stringContaining("another remediation is running now"), report: { results: [] } });
+    for (const id of ids) await waitForStatus(sandbox, id, "completed");
+  });
+
   it("refuses a named job that is not in created, and one that is not stuck yet", async () => {
     const done = jobSpec();
     await submit(sandbox, done);

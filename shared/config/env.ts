@@ -81,6 +81,8 @@ export const EnvSchema = z.object({
   SENTINEL_REDIS_REST_TOKEN: optional(z.string()),
   SENTINEL_KEY_PREFIX: optional(z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ . -")),
   SLACK_WEBHOOK_URL: optional(HttpUrl),
+  /** A dead-man's switch (healthchecks.io's ping protocol) pinged after every scheduled tick; its path is its secret. */
+  SENTINEL_HEARTBEAT_URL: optional(HttpUrl),
   SENTINEL_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   BEACON_ADMIN_TOKEN: optional(z.string()),
   NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
@@ -106,6 +108,7 @@ export const SECRET_VARIABLES = [
   "BEACON_REDIS_REST_TOKEN",
   "SENTINEL_REDIS_REST_TOKEN",
   "SLACK_WEBHOOK_URL",
+  "SENTINEL_HEARTBEAT_URL",
   "SENTINEL_ADMIN_TOKEN",
   "SENTINEL_STATUS_TOKEN",
   "BEACON_ADMIN_TOKEN",

@@ -51,6 +51,8 @@ export interface Config {
   /** Where results and alert state live: SENTINEL_REDIS_*, defaulting to Beacon's Redis. */
   store?: { url: string; token: string; keyPrefix: string };
   slackWebhookUrl?: string;
+  /** SENTINEL_HEARTBEAT_URL: pinged after every scheduled tick (success, or `/fail` with the reason). */
+  heartbeatUrl?: string;
   adminToken?: string;
   beaconAdminToken?: string;
   statusUrl?: string;
@@ -116,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     beaconRedis: e.BEACON_REDIS_REST_URL && e.BEACON_REDIS_REST_TOKEN ? { url: e.BEACON_REDIS_REST_URL, token: e.BEACON_REDIS_REST_TOKEN } : undefined,
     store: storeUrl && storeToken ? { url: storeUrl, token: storeToken, keyPrefix: e.SENTINEL_KEY_PREFIX ?? "sentinel:" } : undefined,
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
+    heartbeatUrl: e.SENTINEL_HEARTBEAT_URL,
     adminToken: e.SENTINEL_ADMIN_TOKEN,
     beaconAdminToken: e.BEACON_ADMIN_TOKEN,
     statusUrl: e.SENTINEL_STATUS_URL,
@@ -169,18 +172,21 @@ export function scheduleOf(settings: Settings, probe: { id: string; schedule: st
   return settings.schedules[probe.id] ?? probe.schedule;
 }
 
+/** Secret variables that are URLs, secret as a whole and in their parts. */
+const WHOLE_URL_SECRETS = new Set<string>(["BEACON_DATABASE_URL", "SLACK_WEBHOOK_URL", "SENTINEL_HEARTBEAT_URL"]);
+
 /**
  * Every secret the environment holds, for the redactor: the secret variables' values, and the
  * credentials and query values of EVERY configured URL (BEACON_API_URL, each BEACON_HEALTH_URLS
- * entry, the database, both Redis URLs, the Slack webhook, the status URL). Read from the raw
- * environment, so a configuration that fails validation is still redacted when it is reported.
+ * entry, the database, both Redis URLs, the Slack webhook, the heartbeat URL, the status URL). Read
+ * from the raw environment, so a configuration that fails validation is still redacted when it is reported.
  */
 export function collectSecrets(env: Record<string, string | undefined>): string[] {
   const values = SECRET_VARIABLES.flatMap((name) => {
     const value = env[name];
     if (!value) return [];
-    // These two are secret as a whole (the Slack token is the URL's path), and in their parts.
-    return name === "BEACON_DATABASE_URL" || name === "SLACK_WEBHOOK_URL" ? secretsOfUrl(value, { whole: true }) : [value];
+    // These are secret as a whole (the Slack token and the heartbeat's check id are the URL's path), and in their parts.
+    return WHOLE_URL_SECRETS.has(name) ? secretsOfUrl(value, { whole: true }) : [value];
   });
   const urls = [
     env.BEACON_API_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL,

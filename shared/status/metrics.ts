@@ -74,6 +74,14 @@ export const METRIC = {
   probeStale: "sentinel_probe_stale",
   overallState: "sentinel_overall_state",
   silencesActive: "sentinel_silences_active",
+  lastTick: "sentinel_last_tick_timestamp_seconds",
+  nextTickBy: "sentinel_next_tick_due_timestamp_seconds",
+  ticks: "sentinel_ticks_total",
+  lostResults: "sentinel_lost_results_total",
+  failedSends: "sentinel_notifications_failed_sends_total",
+  unknownDeliveries: "sentinel_notifications_unknown_deliveries_total",
+  collapsed: "sentinel_notifications_collapsed_total",
+  pending: "sentinel_notifications_pending",
 } as const;
 
 const ALERT_TYPES = AlertRecord.shape.type.options;
@@ -138,5 +146,23 @@ export function prometheusMetrics(doc: StatusDocument): string {
     x.gauge(METRIC.alertsFiring, "", { severity, type }, n);
   }
   x.gauge(METRIC.silencesActive, "Silences (maintenance windows) in force now.", {}, doc.alerts.silences.filter((s) => s.active).length);
+  monitoringMetrics(x, doc.monitoring);
   return x.text();
+}
+
+/**
+ * The sentinel watching itself, from the status document's `monitoring` section: absent (no family at
+ * all) in a document written before the section existed, so a missing series means "not known", never 0.
+ * The counters are lifetime counts kept in the tick's state; Prometheus' rate()/increase() handle a reset.
+ */
+function monitoringMetrics(x: Exposition, m: StatusDocument["monitoring"]): void {
+  if (!m) return;
+  x.gauge(METRIC.lastTick, "When the latest stored tick (probe runs and evaluation) started (Unix time).", {}, seconds(m.lastTickAt));
+  x.gauge(METRIC.nextTickBy, "When the next tick is due; a scrape past it is reading a stalled sentinel (Unix time).", {}, seconds(m.nextTickBy));
+  x.gauge(METRIC.pending, "Notifications decided and not yet delivered (retried by the next tick).", {}, m.pendingNotifications);
+  x.counter(METRIC.ticks, "Ticks whose memory was stored.", {}, m.ticks);
+  x.counter(METRIC.lostResults, "Probe runs whose results were never stored (store unreachable, tick overran, or no tick ran).", {}, m.lostResults);
+  x.counter(METRIC.failedSends, "Notifications whose send failed (each kept pending and retried).", {}, m.failedSends);
+  x.counter(METRIC.unknownDeliveries, "Notifications whose delivery is unknown (timed out after going out; never repeated).", {}, m.unknownDeliveries);
+  x.counter(METRIC.collapsed, "Pending notifications folded into a summary because too many were pending.", {}, m.collapsedNotifications);
 }

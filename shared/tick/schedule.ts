@@ -35,13 +35,18 @@ export function latestSlot(schedule: string, now: Date): Date | undefined {
   return cronOf(schedule).previousRuns(1, new Date(Math.floor(now.getTime() / 1000) * 1000 + 1000))[0];
 }
 
-/** The probes due at `now`, each with the slot it serves. */
+/**
+ * The probes due at `now`, each with the slot it serves. A last slot later than the latest one means
+ * the clock went back (a tick ran while it was ahead, then NTP corrected it): the probe is due now,
+ * rather than silent until the clock catches up with the slot it stored.
+ */
 export function dueProbes(probes: Scheduled[], lastSlots: Record<string, string | undefined>, now: Date): { id: string; slot: string }[] {
   return probes.flatMap((p) => {
     const slot = latestSlot(p.schedule, now);
     if (!slot) return [];
-    const last = lastSlots[p.id];
-    return last === undefined || Date.parse(last) < slot.getTime() ? [{ id: p.id, slot: slot.toISOString() }] : [];
+    const last = lastSlots[p.id] === undefined ? undefined : Date.parse(lastSlots[p.id]!);
+    const due = last === undefined || Number.isNaN(last) || last !== slot.getTime();
+    return due ? [{ id: p.id, slot: slot.toISOString() }] : [];
   });
 }
 

@@ -13,13 +13,23 @@ export interface HostileServer {
 export type Behaviour =
   | { kind: "hang" }
   | { kind: "body"; status: number; body: string | Buffer; contentType?: string }
-  | { kind: "huge"; status: number; bytes: number };
+  | { kind: "huge"; status: number; bytes: number }
+  /** Answers headers at once, then one byte every `everyMs`, never finishing. */
+  | { kind: "trickle"; status: number; everyMs: number };
 
 export async function startHostileServer(routes: Record<string, Behaviour>): Promise<HostileServer> {
   const server = http.createServer((req, res) => {
     const route = routes[new URL(req.url ?? "/", "http://x").pathname];
     if (!route) return void res.writeHead(404).end("not found");
     if (route.kind === "hang") return; // never answers
+    if (route.kind === "trickle") {
+      res.writeHead(route.status, { "content-type": "application/json" });
+      res.write("{");
+      const timer = setInterval(() => res.write(" "), route.everyMs);
+      res.on("close", () => clearInterval(timer));
+      res.on("error", () => clearInterval(timer));
+      return;
+    }
     if (route.kind === "body") {
       res.writeHead(route.status, { "content-type": route.contentType ?? "application/json" });
       return void res.end(route.body);
