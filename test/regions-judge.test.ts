@@ -51,6 +51,13 @@ describe("judgeRegions", () => {
     expect(out.grid.cells.find((c) => c.region === "eu-west")).toMatchObject({ started: 5, failed: 4, technicalErrors: 4, successRatio: 0, state: "fail" });
   });
 
+  it("groups every failure cause of a failing region, transient or not, most frequent first", () => {
+    const rows = [ok("us-east", 5), bad("eu-west", 3, "ROUTER_HTTP_502", [1, 2, 3]), bad("eu-west", 2, "ROUTER_TIMEOUT", [4, 5]),
+      { ...bad("eu-west", 1, "MODEL_NOT_FOUND", [6]), stage: "routing", component: "modal", transient: false }];
+    const eu = judgeRegions(rows, null, S, NOW).checks.find((c) => c.name === "region:eu-west")!;
+    expect(eu.message).toContain("all causes: ROUTER_HTTP_502 (inference/hybrid_router, transient) ×3, ROUTER_TIMEOUT (inference/hybrid_router, transient) ×2, MODEL_NOT_FOUND (routing/modal, not transient) ×1");
+  });
+
   it.each([["us-east", "executions-us-east"], ["EU West", "executions-eu-west"], ["ap_south/1", "executions-ap-south-1"]])("event name of %s is %s", (region, name) => {
     expect(regionEvent(region)).toBe(name);
   });

@@ -159,7 +159,9 @@ function judgeRegion(region: string, f: RegionFacts): Check {
   if (low) {
     const cause = dominant(tally);
     const besides = f.others.length ? `while ${f.others.join(", ")} succeed` : "as do the other regions (not regional)";
-    problems.push(`${tally.completed} of ${done} finished executions completed (${pct(r)}) in the last ${f.span}, ${besides}; dominant cause ${cause ? `${cause.label} ×${cause.count}` : "unknown"}${rates}`);
+    const all = [...tally.causes.values()].sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+    const others = all.length > 1 ? `; all causes: ${all.map((c) => `${c.label} ×${c.count}`).join(", ")}` : "";
+    problems.push(`${tally.completed} of ${done} finished executions completed (${pct(r)}) in the last ${f.span}, ${besides}; dominant cause ${cause ? `${cause.label} ×${cause.count}` : "unknown"}${others}${rates}`);
     for (const [model, t] of [...f.models.entries()].sort()) {
       const c = dominant(t);
       if (t.failed + t.timedOut === 0) continue;
