@@ -6,6 +6,7 @@ import { silentLogger } from "../shared/log.ts";
 import type { Check } from "../shared/result.ts";
 import { regionsProbe, RegionsState } from "../shared/probes/regions/index.ts";
 import type { RegionsSettings } from "../shared/probes/regions/settings.ts";
+import { queryRegions } from "../shared/probes/regions/query.ts";
 import { createSqlClient, type SqlClient } from "../shared/sql.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { call, createHarness, waitFor, type Harness } from "./sandbox/testing.ts";
@@ -186,6 +187,24 @@ describe("regions probe on the hybrid path", () => {
     await call(`${sandbox.url}/api/v1/jobs/cross-region`, { method: "POST", json: { jobspec, target_regions: ["US", "EU"], min_regions: 1, min_success_rate: 0.5 } });
     await waitFor(async () => (await sandbox.pool.query("SELECT status FROM jobs WHERE jobspec_id = $1", [id])).rows[0]?.status === "completed", "the resubmitted job completed");
     expect((await run()).checks["restart-lost"]).toMatchObject({ status: "pass", observed: 0 });
+  });
+
+  it("its one statement reads executions and jobs through their indexes, never a whole table", async () => {
+    const client = await sandbox.pool.connect();
+    try {
+      await client.query("SET enable_seqscan = off"); // tiny test tables: make the planner show what it can use
+      const explain: SqlClient = { query: async (text, params) => (await client.query(`EXPLAIN ${text}`, params)).rows as never };
+      const plan = (await queryRegions(explain, BeaconSettings.parse({}).tables, {
+        windowSeconds: 3600, gridWindowSeconds: 86400, mark: null, initialWindowSeconds: 300, askedSettleSeconds: 600, exampleIds: 5, queuedLimit: 50,
+      })).map((r) => String((r as unknown as Record<string, unknown>)["QUERY PLAN"])).join("\n");
+      expect(plan).toMatch(/Index (Only )?Scan using idx_executions_created_at on executions|Bitmap Index Scan on idx_executions_created_at/);
+      expect(plan).toMatch(/idx_jobs_created_at/);
+      expect(plan).toMatch(/idx_jobs_status_created|idx_jobs_status/);
+      expect(plan).not.toMatch(/Seq Scan on (executions|jobs)/);
+    } finally {
+      await client.query("RESET enable_seqscan");
+      client.release();
+    }
   });
 
   it("without the database the region checks are blind (error), never a pass", async () => {
