@@ -53,6 +53,7 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
   const targets: ProbeTargets = {
     apiUrl: config.beaconApiUrl,
     portalUrl: config.portalUrl,
+    routerUrl: config.routerUrl,
     healthUrls: config.healthUrls,
     databaseLabel: config.database ? databaseLabel(config.database.connectionString) : undefined,
     redisLabel: config.beaconRedis ? safeUrl(config.beaconRedis.url) : undefined,

@@ -147,6 +147,16 @@ describe("unknown names are refused, listing the known ones", () => {
     expect(out.stderr).toBe(`sentinel incident: unknown incident "nosuch"; known: ${INCIDENT_NAMES.join(", ")}\n`);
   });
 
+  it("incident region-down eu-west on|off flips that region's switch on the sandbox (also spelled region-down:eu-west)", async () => {
+    const on = await inProcess(["incident", "region-down", "eu-west", "on", "--url", sandbox.url]);
+    expect(on).toMatchObject({ code: 0, stdout: "incident region-down:eu-west is on\n" });
+    expect(sandbox.incidents.isOn("region-down:eu-west")).toBe(true);
+    expect(sandbox.incidents.isOn("region-down:us-east")).toBe(false);
+    expect(await inProcess(["incident", "region-down:eu-west", "off", "--url", sandbox.url])).toMatchObject({ code: 0 });
+    expect(sandbox.incidents.isOn("region-down:eu-west")).toBe(false);
+    expect((await inProcess(["incident", "region-down", "mars", "on", "--url", sandbox.url])).stderr).toContain('unknown incident "region-down:mars"');
+  });
+
   it("run nosuch lists the probes", async () => {
     const out = await inProcess(["run", "nosuch"]);
     expect(out.code).toBe(64);

@@ -34,6 +34,15 @@ describe("the monthly bill at defaults, counted", () => {
     expect(p.warnings).toEqual([]);
   });
 
+  it("counts Beacon's side per probe run: the regions probe adds one SQL statement and two runner requests every 5 minutes", () => {
+    const without = projectCost({ ...DEFAULTS, schedules: Object.fromEntries(Object.entries(DEFAULTS.schedules).filter(([id]) => id !== "regions")) });
+    const withRegions = projectCost(DEFAULTS);
+    expect(withRegions.beacon.sqlStatements - without.beacon.sqlStatements).toBe(8_640);
+    expect(withRegions.beacon.httpRequests - without.beacon.httpRequests).toBe(17_280);
+    expect(withRegions.beacon.redisCommands).toBe(without.beacon.redisCommands);
+    expect(withRegions.storeCommandsPerMonth).toBe(without.storeCommandsPerMonth); // probes never touch the store
+  });
+
   it.each([
     ["a page refreshing every 30 s", { pageRefreshSeconds: 30 }, /function invocations: 129,600 a month is over the free tier/],
     ["a scraper every 15 s", { scrapeIntervalSeconds: 15 }, /store commands: 416,160 a month is over this project's budget/],
@@ -88,9 +97,9 @@ describe("the projection against what the Upstash bridge counts", () => {
       const hour = projectCost({ ...DEFAULTS, pageHoursPerDay: 0 }, 60);
       expect(bridge.meter.commands).toBe(hour.storeCommandsPerMonth);
       expect(bridge.meter.scripts).toBe(hour.storeCommands["canary claims"]! / 2);
-      // Each probe ran on its own cadence: health every minute, outbox every 2, receipts every 3, traffic every 5.
+      // Each probe ran on its own cadence: health every minute, outbox every 2, receipts every 3, traffic and regions every 5.
       const runs = (id: string) => ran.filter((p) => p === id).length;
-      expect([runs("health"), runs("queue"), runs("outbox"), runs("receipts"), runs("traffic"), runs("canary")]).toEqual([60, 60, 30, 20, 12, 60]);
+      expect([runs("health"), runs("queue"), runs("outbox"), runs("receipts"), runs("traffic"), runs("canary"), runs("regions")]).toEqual([60, 60, 30, 20, 12, 60, 12]);
       const redis = createDirectRedis(testServices());
       const keys = createKeys(prefix);
       const [state, status] = [await redis.strlen(keys.state), await redis.strlen(keys.status)];

@@ -99,14 +99,15 @@ async function resetSandboxCommand(url: string | undefined): Promise<number> {
 export async function incidentCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" } } });
   const base = values.url ?? process.env.BEACON_API_URL ?? "http://127.0.0.1:8080";
-  const [name, state] = positionals;
+  // A regional switch may be named in two words: `incident region-down eu-west on` is `region-down:eu-west`.
+  const [name, state] = positionals.length === 3 ? [`${positionals[0]}:${positionals[1]}`, positionals[2]] : positionals;
   if (name === "list" && !state) {
     const response = await reach(`${base}/__sandbox/incidents`);
     say(JSON.stringify(await response.json(), null, 2));
     return 0;
   }
-  if (!name || (state !== "on" && state !== "off") || positionals.length !== 2) {
-    throw new UsageError(`expected: incident <name> on|off, or: incident list (names: ${INCIDENT_NAMES.join(", ")})`);
+  if (!name || (state !== "on" && state !== "off") || positionals.length < 2 || positionals.length > 3) {
+    throw new UsageError(`expected: incident <name> on|off (a regional one also as: incident region-down eu-west on), or: incident list (names: ${INCIDENT_NAMES.join(", ")})`);
   }
   // Judged here, before reaching for a sandbox: a typo should say so, not "no sandbox answers".
   if (!(INCIDENT_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown incident "${name}"; known: ${INCIDENT_NAMES.join(", ")}`);

@@ -31,6 +31,8 @@ export async function startLocalBeacon(options: { port?: number; log: (line: str
   }
   const env: Record<string, string> = {
     BEACON_API_URL: sandbox.url,
+    // The sandbox serves a stand-in for the hybrid router's /health, so the regions probe's router check runs too.
+    BEACON_ROUTER_URL: `${sandbox.url}/__router`,
     BEACON_DATABASE_URL: sandbox.connectionString,
     NEON_WS_PROXY: services.postgres.wsProxy,
     BEACON_REDIS_REST_URL: services.redis.restUrl,

@@ -30,6 +30,9 @@ export const DEFAULT_NEXT_STEPS: Record<string, string> = {
   health: "Check the runner's /health/ready and its database and Redis connectivity",
   traffic: "Check the runner's /metrics and recent 5xx in its logs",
   canary: "Follow the canary's stage timings on the status page: the failed stage names the likely cause",
+  regions:
+    "Open the region's failed executions from the evidence (output_data.failure) and check the hybrid router for that region; " +
+    "restart-lost jobs have no remediation in Beacon: resubmit their specs through POST /api/v1/jobs/cross-region",
 };
 
 export const AlertingSettings = z.object({

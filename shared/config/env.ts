@@ -73,6 +73,8 @@ export const EnvSchema = z.object({
   BEACON_API_URL: optional(HttpUrl),
   /** The portal (e.g. https://projectbeacon.netlify.app) whose /api/v1 proxy the canary submits through; unset: the runner API only. */
   BEACON_PORTAL_URL: optional(HttpUrl),
+  /** The hybrid router (e.g. https://project-beacon-production.up.railway.app): its /health becomes the regions probe's `router` check. */
+  BEACON_ROUTER_URL: optional(HttpUrl),
   BEACON_HEALTH_URLS: optional(HealthUrls),
   BEACON_DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string")),
   BEACON_REDIS_REST_URL: optional(HttpUrl),

@@ -45,6 +45,8 @@ export interface Config {
   beaconApiUrl?: string;
   /** BEACON_PORTAL_URL: the canary submits through the portal's /api/v1 proxy and reads back through both. */
   portalUrl?: string;
+  /** BEACON_ROUTER_URL: the hybrid router, whose /health the regions probe checks. */
+  routerUrl?: string;
   healthUrls: { name: string; url: string }[];
   database?: { connectionString: string; wsProxy?: string };
   beaconRedis?: { url: string; token: string };
@@ -113,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   return {
     beaconApiUrl: e.BEACON_API_URL,
     portalUrl: e.BEACON_PORTAL_URL,
+    routerUrl: e.BEACON_ROUTER_URL,
     healthUrls: e.BEACON_HEALTH_URLS ?? [],
     database: e.BEACON_DATABASE_URL ? { connectionString: e.BEACON_DATABASE_URL, wsProxy: e.NEON_WS_PROXY } : undefined,
     beaconRedis: e.BEACON_REDIS_REST_URL && e.BEACON_REDIS_REST_TOKEN ? { url: e.BEACON_REDIS_REST_URL, token: e.BEACON_REDIS_REST_TOKEN } : undefined,
@@ -189,7 +192,7 @@ export function collectSecrets(env: Record<string, string | undefined>): string[
     return WHOLE_URL_SECRETS.has(name) ? secretsOfUrl(value, { whole: true }) : [value];
   });
   const urls = [
-    env.BEACON_API_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL,
+    env.BEACON_API_URL, env.BEACON_ROUTER_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL,
     ...healthUrlValues(env.BEACON_HEALTH_URLS),
   ];
   return [...new Set([...values, ...urls.flatMap((url) => secretsOfUrl(url?.trim()))])];

@@ -29,6 +29,8 @@ export const BEACON_PER_RUN: Record<string, { http: number; sql: number; redis: 
   traffic: { http: 1, sql: 0, redis: 0 },
   // Following a canary in flight; an idle run touches nothing. A submission adds one HTTP request.
   canary: { http: 1, sql: 1, redis: 2 },
+  // One grouped statement; the runner's /health and /metrics (plus the router's /health with BEACON_ROUTER_URL).
+  regions: { http: 2, sql: 1, redis: 0 },
 };
 /** Minutes a canary is followed on average before it settles (a healthy pipeline: a couple of minutes). */
 const CANARY_FOLLOW_RUNS = 3;

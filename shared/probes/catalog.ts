@@ -6,6 +6,7 @@ import { QueueSettings } from "./queue/settings.ts";
 import { ReceiptsSettings } from "./receipts/settings.ts";
 import { TrafficSettings } from "./traffic/settings.ts";
 import { CanarySettings } from "./canary/settings.ts";
+import { RegionsSettings } from "./regions/settings.ts";
 
 /**
  * What every probe is, without what it does: id, title, stage, default cadence, settings schema. The
@@ -19,9 +20,10 @@ export const QUEUE = { id: "queue", title: "Redis job queue", stage: "queue", sc
 export const RECEIPTS = { id: "receipts", title: "Receipts and the executions API", stage: "receipts", schedule: "*/3 * * * *", settings: ReceiptsSettings } satisfies ProbeDefinition<ReceiptsSettings>;
 export const TRAFFIC = { id: "traffic", title: "Runner traffic (/metrics)", stage: "worker", schedule: "*/5 * * * *", settings: TrafficSettings, stateful: true } satisfies ProbeDefinition<TrafficSettings>;
 export const CANARY = { id: "canary", title: "Canary job", stage: "receipts", schedule: "* * * * *", settings: CanarySettings, stateful: true } satisfies ProbeDefinition<CanarySettings>;
+export const REGIONS = { id: "regions", title: "Regions and providers", stage: "worker", schedule: "*/5 * * * *", settings: RegionsSettings, stateful: true } satisfies ProbeDefinition<RegionsSettings>;
 
 /** Every probe, once, in the order the status page lists them. registry.ts must list the same ids. */
-export const CATALOG: readonly ProbeDefinition<{ timeoutMs: number }>[] = [HEALTH, OUTBOX, QUEUE, RECEIPTS, TRAFFIC, CANARY];
+export const CATALOG: readonly ProbeDefinition<{ timeoutMs: number }>[] = [HEALTH, OUTBOX, QUEUE, RECEIPTS, TRAFFIC, CANARY, REGIONS];
 
 export const PROBE_IDS: string[] = CATALOG.map((p) => p.id);
 
@@ -37,4 +39,5 @@ export const ProbeSettings = z.object({
   receipts: ReceiptsSettings.prefault({}),
   traffic: TrafficSettings.prefault({}),
   canary: CanarySettings.prefault({}),
+  regions: RegionsSettings.prefault({}),
 });

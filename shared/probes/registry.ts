@@ -4,6 +4,7 @@ import { healthProbe } from "./health.ts";
 import { outboxProbe } from "./outbox/index.ts";
 import { queueProbe } from "./queue/index.ts";
 import { receiptsProbe } from "./receipts/index.ts";
+import { regionsProbe } from "./regions/index.ts";
 import { trafficProbe } from "./traffic/index.ts";
 import type { AnyProbe } from "./types.ts";
 
@@ -12,7 +13,7 @@ import type { AnyProbe } from "./types.ts";
  * catalog.ts (id, title, stage, schedule, settings), its file spreading that entry and adding `run`,
  * and one entry here. A test checks that this list and the catalog agree.
  */
-export const PROBES: readonly AnyProbe[] = [healthProbe, outboxProbe, queueProbe, receiptsProbe, trafficProbe, canaryProbe];
+export const PROBES: readonly AnyProbe[] = [healthProbe, outboxProbe, queueProbe, receiptsProbe, trafficProbe, canaryProbe, regionsProbe];
 
 export function findProbe(id: string): AnyProbe | undefined {
   return PROBES.find((p) => p.id === id);

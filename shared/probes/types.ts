@@ -30,6 +30,8 @@ export interface ProbeTargets {
   apiUrl?: string;
   /** The portal whose `/api/v1` proxy the canary submits through (BEACON_PORTAL_URL); absent: the runner API only. */
   portalUrl?: string;
+  /** The hybrid router (BEACON_ROUTER_URL); absent: no `router` check. */
+  routerUrl?: string;
   healthUrls: { name: string; url: string }[];
   /** Where the SQL and Redis dependencies point, for evidence (never with credentials). */
   databaseLabel?: string;

@@ -14,7 +14,19 @@ export const Objective = z.object({
   target: z.number().gt(0).lt(1),
   /** Compliance period in days (default 30). Alert windows scale with it. */
   periodDays: z.number().positive().max(90).default(30),
-  sources: z.array(z.string().regex(/^[a-z0-9-]+:[a-z0-9-]+$/)).min(1),
+  /**
+   * Event sources, `<probe>:<event>`. With `regions`, a source may hold `{region}`, replaced by each
+   * region's name (e.g. `regions:executions-{region}`).
+   */
+  sources: z.array(z.string().regex(/^[a-z0-9-]+:[a-z0-9-]*(\{region\})?[a-z0-9-]*$/, "must be <probe>:<event>, e.g. outbox:jobs or regions:executions-{region}")).min(1),
+  /**
+   * Per-region objectives: one objective per region (id `<id>-<region>`, title "<title> in <region>"),
+   * each with its own burn-rate alerts, so an alert names the region. Region names as Beacon's router
+   * stores them (us-east, eu-west, asia-pacific). Absent: one objective.
+   */
+  regions: z.array(z.string().regex(/^[a-z0-9-]+$/, "must be a region name such as eu-west")).min(1).optional(),
+  /** Set on an objective expanded from `regions`: the region it judges. */
+  region: z.string().optional(),
   /**
    * Fewest events the long window of a burn-rate alert must hold before it may fire: the guard that
    * keeps a handful of probe samples from paging (one failed 1-minute probe is 1.7% of an hour).
@@ -32,7 +44,25 @@ export const DEFAULT_OBJECTIVES: z.input<typeof Objective>[] = [
   { id: "error-rate", title: "API requests without 5xx", target: 0.999, sources: ["traffic:requests"] },
 ];
 
-export const Objectives = z.array(Objective).prefault(DEFAULT_OBJECTIVES);
+export const Objectives = z.array(Objective).prefault(DEFAULT_OBJECTIVES).superRefine((objectives, ctx) => {
+  objectives.forEach((o, i) => {
+    const templated = o.sources.some((src) => src.includes("{region}"));
+    if (o.regions && !templated) ctx.addIssue({ code: "custom", path: [i, "sources"], message: `"${o.id}" has regions, so a source must hold {region} (e.g. regions:executions-{region})` });
+    if (!o.regions && templated) ctx.addIssue({ code: "custom", path: [i, "regions"], message: `"${o.id}" has a {region} source, so it needs regions (e.g. ["us-east", "eu-west", "asia-pacific"])` });
+  });
+}).transform(expandRegions);
+
+/** One objective per region for objectives with `regions`; the others pass through unchanged. */
+export function expandRegions(objectives: Objective[]): Objective[] {
+  return objectives.flatMap((o) => {
+    if (!o.regions) return [o];
+    const { regions, ...base } = o;
+    return regions.map((region) => ({
+      ...base, id: `${o.id}-${region}`, title: `${o.title} in ${region}`, region,
+      sources: o.sources.map((src) => src.replaceAll("{region}", region)),
+    }));
+  });
+}
 
 /**
  * Multiwindow, multi-burn-rate alerts (Google SRE Workbook; Sloth). Windows are fractions of the period

@@ -6,7 +6,7 @@ import type { Silence } from "../alerting/silences.ts";
 import type { HistoryEntry, TimelineBucket } from "../tick/state.ts";
 import { sloEntries, type StoredSlos } from "./slos.ts";
 import { buildTimeline } from "./timeline.ts";
-import { StatusDocument, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
+import { StatusDocument, type RegionsSection, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
 
 /** What the status document is built from: the tick's memory after an evaluation. */
 export interface StatusSnapshot {
@@ -19,6 +19,8 @@ export interface StatusSnapshot {
   alerts: AlertState | null;
   silences: Silence[];
   monitoring?: MonitoringStatus;
+  /** The `regions` probe's latest region × model grid, when it has run. */
+  regions?: RegionsSection;
 }
 
 /** A probe as the status document needs it: the registry's fields plus its cadence. */
@@ -64,6 +66,7 @@ export function buildStatusDocument(snapshot: StatusSnapshot, options: BuildStat
     ...assemble(probes, sloEntries(snapshot.slos)),
     alerts: { firing: firingAlerts(snapshot.alerts), silences: silencesOf(snapshot, now) },
     ...(snapshot.monitoring ? { monitoring: snapshot.monitoring } : {}),
+    ...(snapshot.regions ? { regions: snapshot.regions } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { StatusDocument } from "./schema.ts";
 import { esc, LABEL, MEANING, SYMBOL, utc } from "./html.ts";
+import { regionsSection } from "./page-regions.ts";
 import { canarySection, incidentsSection, overallSection, pipelineSection, probesSection, slosSection } from "./page-sections.ts";
 
 /**
@@ -76,6 +77,7 @@ ${incidentsSection(doc, now)}
 ${canarySection(doc)}
 ${probesSection(doc, now)}
 ${slosSection(doc)}
+${regionsSection(doc)}
 <h2>Legend</h2><ul class="legend">${legend}</ul>
 </main>
 <footer><small>Machine-readable: <a href="/api/status">/api/status</a> · <a href="/api/metrics">/api/metrics</a> (Prometheus) · <a href="/api/status/badge">/api/status/badge</a> (shields.io)</small></footer>

@@ -22,6 +22,8 @@ export function summaryView(doc: StatusDocument): StatusDocument {
       firing: doc.alerts.firing.map(summaryAlert),
       silences: doc.alerts.silences.map((s) => ({ ...s, comment: "", createdBy: "operator" })),
     },
+    // A cause is text Beacon wrote (failure codes, stages): counts and states stay, the words go.
+    ...(doc.regions ? { regions: { ...doc.regions, cells: doc.regions.cells.map((c) => ({ ...c, dominantCause: null })) } } : {}),
   });
 }
 

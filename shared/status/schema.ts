@@ -136,6 +136,36 @@ export const MonitoringStatus = Monitoring.extend({
 });
 export type MonitoringStatus = z.infer<typeof MonitoringStatus>;
 
+/** One region × model cell of the last 24 hours (the `regions` probe's grid window). */
+export const RegionCell = z.object({
+  region: z.string(),
+  model: z.string(),
+  /** Executions started in the window, whatever their outcome. */
+  started: z.number().int().nonnegative(),
+  completed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  /** Failed by a timeout (status `timeout`, or failure code ROUTER_TIMEOUT). */
+  timedOut: z.number().int().nonnegative(),
+  technicalErrors: z.number().int().nonnegative(),
+  refusals: z.number().int().nonnegative(),
+  /** completed / (completed + failed + timedOut); null when none finished. */
+  successRatio: z.number().min(0).max(1).nullable(),
+  state: State,
+  /** The most frequent failure cause, e.g. "ROUTER_TIMEOUT (inference/hybrid_router, transient) ×12". */
+  dominantCause: z.string().nullable(),
+});
+export type RegionCell = z.infer<typeof RegionCell>;
+
+/** The region × model grid, filled by the tick from the `regions` probe's latest run. */
+export const RegionsSection = z.object({
+  evaluatedAt: z.iso.datetime(),
+  windowHours: z.number().positive(),
+  regions: z.array(z.string()),
+  models: z.array(z.string()),
+  cells: z.array(RegionCell),
+});
+export type RegionsSection = z.infer<typeof RegionsSection>;
+
 export const StatusDocument = z.object({
   version: z.literal(1),
   generatedAt: z.iso.datetime(),
@@ -147,5 +177,7 @@ export const StatusDocument = z.object({
   alerts: z.object({ firing: z.array(FiringAlert), silences: z.array(SilenceStatus) }),
   /** How the sentinel itself is doing (absent in documents written before it existed). */
   monitoring: MonitoringStatus.optional(),
+  /** Region × model execution health over the last 24 hours (absent until the `regions` probe has run). */
+  regions: RegionsSection.optional(),
 });
 export type StatusDocument = z.infer<typeof StatusDocument>;

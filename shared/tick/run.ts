@@ -9,7 +9,7 @@ import type { SloStatus } from "../slo/evaluate.ts";
 import { decide, type FanInPolicy } from "../fanin/evaluate.ts";
 import type { TickStore } from "../store/tick-store.ts";
 import { buildStatusDocument, type ProbeInfo } from "../status/document.ts";
-import type { StatusDocument } from "../status/schema.ts";
+import { RegionsSection, type StatusDocument } from "../status/schema.ts";
 import { dueProbes, slotsBetween } from "./schedule.ts";
 import { GAPS_KEEP, ProbeMemory, remember, type SentinelState } from "./state.ts";
 import { collapsePending } from "./pending.ts";
@@ -244,5 +244,13 @@ function buildStatus(deps: TickDeps, state: SentinelState, silences: Parameters<
       pendingNotifications: state.alerts.pending.length,
       nextTickBy: new Date(now.getTime() + deps.settings.tickIntervalMs).toISOString(),
     },
+    ...regionsGrid(state),
   }, { now, probes, staleFactor: deps.settings.staleFactor });
+}
+
+/** The region × model grid the `regions` probe keeps in its state, when it is there and well formed. */
+function regionsGrid(state: SentinelState): { regions?: RegionsSection } {
+  const kept = state.probes["regions"]?.state as { grid?: unknown } | undefined;
+  const grid = RegionsSection.safeParse(kept?.grid);
+  return grid.success ? { regions: grid.data } : {};
 }

@@ -22,7 +22,26 @@ export const INCIDENTS = {
     "Receipts carry execution_details.duration as a string: Go cannot decode the row, so ?include=executions answers 500.",
   "database-down":
     "Database-less mode: jobs endpoints answer 503 persistence unavailable, /health/ready 503, publisher and worker stop.",
+  ...regionalIncidents(),
 } as const;
+
+/** The hybrid router's region names (`internal/worker/helpers.go`): what executions.region holds. */
+export const SANDBOX_REGIONS = ["us-east", "eu-west", "asia-pacific"] as const;
+export type SandboxRegion = (typeof SANDBOX_REGIONS)[number];
+
+/**
+ * One switch per region and failure: `region-down:eu-west` fails that region's executions with the
+ * router's 502, `router-timeout:asia-pacific` with ROUTER_TIMEOUT, in the `output_data.failure` shape
+ * of `executor_hybrid.go`; the other regions answer, so jobs still complete by min_success_rate.
+ */
+function regionalIncidents() {
+  const out: Record<`region-down:${SandboxRegion}` | `router-timeout:${SandboxRegion}`, string> = {} as never;
+  for (const region of ["us-east", "eu-west", "asia-pacific"] as const) {
+    out[`region-down:${region}`] = `Every ${region} execution fails: the hybrid router answers 502 for that region (failure code ROUTER_HTTP_502, transient); the other regions answer.`;
+    out[`router-timeout:${region}`] = `Every ${region} execution fails after the router call times out (failure code ROUTER_TIMEOUT, transient); the other regions answer.`;
+  }
+  return out;
+}
 
 export type IncidentName = keyof typeof INCIDENTS;
 

@@ -22,6 +22,7 @@ import { executionRoutes } from "./routes-executions.ts";
 import { jobRoutes } from "./routes-jobs.ts";
 import { opsRoutes } from "./routes-ops.ts";
 import { createJobRunner } from "./runner.ts";
+import { createCrossRegion } from "./cross-region.ts";
 import { migrate } from "./schema.sql.ts";
 import { createWorkerPass } from "./worker.ts";
 
@@ -47,6 +48,13 @@ export interface Sandbox {
   receiptPublicKey: string;
   /** True when the startup database ping failed: database-less mode whatever the incidents say. */
   databaseless: boolean;
+  /**
+   * The runner process restarting: cross-region jobs in flight (in-process goroutines) are lost and
+   * stay `queued`; `process_start_time_seconds` moves forward. The queue and the database survive.
+   */
+  restartRunner(): void;
+  /** Cross-region runs in flight. */
+  crossRegionInFlight(): number;
   /** Waits until publisher and worker both sit idle with no work done in between (default timeout 30 s). */
   drain(opts?: { timeoutMs?: number }): Promise<void>;
   /** Stops loops and HTTP server, ends the pool, quits Redis if the sandbox created it. Idempotent. */
@@ -139,8 +147,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     return 1000;
   };
   const publisher = createLoop("publisher", createPublisherPass(ctx), controller.signal, logError("publisher"));
-  const worker = createLoop("worker", createWorkerPass(ctx, createJobRunner(ctx)), controller.signal, logError("worker"));
-  const server = createHttpServer([...jobRoutes(ctx), ...executionRoutes(ctx), ...adminRoutes(ctx), ...opsRoutes(ctx)], ctx.metrics);
+  const runner = createJobRunner(ctx);
+  const worker = createLoop("worker", createWorkerPass(ctx, runner), controller.signal, logError("worker"));
+  const crossRegion = createCrossRegion(ctx, runner, controller.signal);
+  const server = createHttpServer([...crossRegion.routes, ...jobRoutes(ctx), ...executionRoutes(ctx), ...adminRoutes(ctx), ...opsRoutes(ctx)], ctx.metrics);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, resolve);
@@ -162,6 +172,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     metrics: ctx.metrics,
     receiptPublicKey: ctx.receiptKeys.publicKey,
     databaseless,
+    restartRunner: () => crossRegion.restart(),
+    crossRegionInFlight: () => crossRegion.inFlight(),
     async drain({ timeoutMs = 30_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
       const work = () => publisher.busyPasses() + worker.busyPasses();
@@ -178,7 +190,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     close() {
       closing ??= (async () => {
         controller.abort(new Error("sandbox closed"));
-        await Promise.all([publisher.stop(), worker.stop()]);
+        await Promise.all([publisher.stop(), worker.stop(), crossRegion.settle()]);
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (ownsRedis) await redis.quit().catch(() => redis.disconnect());

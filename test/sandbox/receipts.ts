@@ -69,6 +69,29 @@ export function hybridOutput(run: SimulatedRun): Record<string, unknown> {
   };
 }
 
+export type RouterFailure = "http-502" | "timeout";
+
+/**
+ * What the hybrid executor stores as `output_data` when the router call fails (`executor_hybrid.go`):
+ * `{error, error_code, failure{stage, component, subcomponent, code, type, region, model, message,
+ * http_status?, url?, transient}}`. The stage/component/type words are the sandbox's stand-ins; the
+ * codes (`ROUTER_HTTP_<n>`, `ROUTER_TIMEOUT`) are Beacon's.
+ */
+export function hybridFailure(run: SimulatedRun, kind: RouterFailure, routerUrl = "http://hybrid-router.sandbox/inference"): Record<string, unknown> {
+  const timeout = kind === "timeout";
+  const code = timeout ? "ROUTER_TIMEOUT" : "ROUTER_HTTP_502";
+  const message = timeout ? `router request timed out after 300s (${run.region})` : `router returned HTTP 502 for ${run.region}`;
+  return {
+    error: message,
+    error_code: code,
+    failure: {
+      stage: "inference", component: "hybrid_router", subcomponent: timeout ? "http_client" : "provider_proxy",
+      code, type: timeout ? "timeout" : "http_error", region: run.region, model: run.modelId, message,
+      ...(timeout ? {} : { http_status: 502 }), url: routerUrl, transient: true,
+    },
+  };
+}
+
 function responses(run: SimulatedRun) {
   const ids = run.questionIds.length > 0 ? run.questionIds : ["prompt"];
   const seconds = Math.max(0.001, (run.completedAt.getTime() - run.startedAt.getTime()) / 1000 / ids.length);

@@ -9,7 +9,7 @@
 import { goTime, ZERO_TIME } from "./go-struct.ts";
 import type { SandboxContext } from "./context.ts";
 import { json, jsonError, type Request, type Response, type Route } from "./http.ts";
-import { isIncidentName } from "./incidents.ts";
+import { isIncidentName, SANDBOX_REGIONS } from "./incidents.ts";
 import { resetSandbox } from "./reset.ts";
 
 const SERVICES = ["yagna", "ipfs", "database", "redis"] as const;
@@ -74,6 +74,17 @@ function setIncident(ctx: SandboxContext, req: Request): Response {
   return json(200, ctx.incidents.list().find((i) => i.name === name));
 }
 
+/**
+ * A stand-in for the hybrid router's `GET /health` (`{status, providers_total, providers_healthy,
+ * regions}`), not a runner route: one provider per region, unhealthy while `region-down:<region>` is on
+ * (a timing-out provider still reads healthy, as a health check that answers quickly would).
+ */
+function routerHealth(ctx: SandboxContext): Response {
+  const down = SANDBOX_REGIONS.filter((r) => ctx.incidents.isOn(`region-down:${r}`));
+  const healthy = SANDBOX_REGIONS.length - down.length;
+  return json(200, { status: healthy === 0 ? "unhealthy" : down.length ? "degraded" : "healthy", providers_total: SANDBOX_REGIONS.length, providers_healthy: healthy, regions: [...SANDBOX_REGIONS].sort() });
+}
+
 export function opsRoutes(ctx: SandboxContext): Route[] {
   const routes: Route[] = [];
   for (const prefix of ["", "/api/v1"]) {
@@ -88,6 +99,7 @@ export function opsRoutes(ctx: SandboxContext): Route[] {
   routes.push(
     { method: "GET", pattern: "/__sandbox/incidents", handler: () => json(200, { incidents: ctx.incidents.list() }), internal: true },
     { method: "POST", pattern: "/__sandbox/incidents/:name", handler: (req) => setIncident(ctx, req), internal: true },
+    { method: "GET", pattern: "/__router/health", handler: () => routerHealth(ctx), internal: true },
     { method: "POST", pattern: "/__sandbox/reset", handler: async () => json(200, await resetSandbox(ctx)), internal: true },
   );
   return routes;

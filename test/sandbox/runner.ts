@@ -9,7 +9,7 @@ import { decode, ZERO_TIME, zeroOf, type Kind } from "./go-struct.ts";
 import { sleep } from "./loop.ts";
 import type { SandboxContext } from "./context.ts";
 import type { EnvelopeHandler } from "./worker.ts";
-import { buildReceipt, hybridOutput, routerRegion, type SimulatedRun } from "./receipts.ts";
+import { buildReceipt, hybridFailure, hybridOutput, routerRegion, type RouterFailure, type SimulatedRun } from "./receipts.ts";
 import { insertExecution } from "./store-executions.ts";
 import { getJob, updateJobStatus } from "./store-jobs.ts";
 
@@ -63,7 +63,18 @@ function plan(spec: StoredSpec, regions: string[], perQuestion: boolean): Unit[]
   return units;
 }
 
-export function createJobRunner(ctx: SandboxContext): EnvelopeHandler {
+/** The queue path's handler, plus the cross-region path's in-process run of one job. */
+export type JobRunner = EnvelopeHandler & {
+  /**
+   * `CrossRegionExecutor` in its goroutine (`handlers/cross_region_handlers.go`): runs every region ×
+   * model (× question) of a `queued` job outside the outbox and the queue, leaves the job `queued`
+   * while it runs and writes `completed`/`failed` at the end. Aborting `signal` is the process ending:
+   * nothing more is written, and the job stays `queued` for ever.
+   */
+  crossRegion(jobspecId: string, minSuccessRate: number, signal: AbortSignal): Promise<void>;
+};
+
+export function createJobRunner(ctx: SandboxContext): JobRunner {
   const { pool, redis, metrics, options } = ctx;
   const lockKey = (id: string) => `${options.redisKeyPrefix}job:processing:${id}`;
 
@@ -84,6 +95,18 @@ export function createJobRunner(ctx: SandboxContext): EnvelopeHandler {
       completedAt: new Date(),
       variant: ctx.incidents.isOn("legacy-text-output") ? "legacy-text" : ctx.nextVariant(),
     };
+    const failure: RouterFailure | undefined = ctx.incidents.isOn(`region-down:${region}` as never) ? "http-502"
+      : ctx.incidents.isOn(`router-timeout:${region}` as never) ? "timeout" : undefined;
+    if (failure) {
+      // The router failed this region: a failed row with the failure in output_data, no receipt; the job goes on.
+      await insertExecution(pool, {
+        jobspecId, providerId: run.providerId, region, status: "failed", startedAt, completedAt: new Date(),
+        output: hybridFailure(run, failure), receipt: null, modelId: unit.modelId, technicalError: true,
+        questionId: unit.questionIds.length === 1 && options.executionGranularity === "per-question" ? unit.questionIds[0]! : null,
+      });
+      metrics.observe("runner_execution_duration_seconds", (Date.now() - startedAt.getTime()) / 1000, { region, status: "failed" });
+      throw new Error(`${region}: ${failure === "timeout" ? "ROUTER_TIMEOUT" : "ROUTER_HTTP_502"}`);
+    }
     const receipt = options.hybridPath ? null : buildReceipt(run, ctx.receiptKeys);
     if (receipt && ctx.incidents.isOn("undecodable-receipt")) {
       (receipt["execution_details"] as Record<string, unknown>)["duration"] = `${run.completedAt.getTime() - startedAt.getTime()}ms`;
@@ -125,7 +148,22 @@ export function createJobRunner(ctx: SandboxContext): EnvelopeHandler {
     while (ctx.incidents.isOn("slow-worker") && Date.now() < until) await sleep(Math.min(50, until - Date.now()), signal);
   };
 
-  return async (payload, signal) => {
+  const crossRegion = async (id: string, minSuccessRate: number, signal: AbortSignal) => {
+    const job = await getJob(pool, id);
+    if (!job) return;
+    const spec = job.data as StoredSpec;
+    const regions = spec.constraints?.regions ?? [];
+    await slowWorkerPause(signal);
+    const units = plan(spec, regions, options.executionGranularity === "per-question");
+    if (signal.aborted) return;
+    const outcomes = await Promise.allSettled(units.map((unit, i) => execute(id, spec, unit, i === units.length - 1, signal)));
+    if (signal.aborted) return;
+    const failures = outcomes.filter((o) => o.status === "rejected").length;
+    const successRate = units.length === 0 ? 0 : (units.length - failures) / units.length;
+    await updateJobStatus(pool, id, successRate >= (minSuccessRate || 0.67) ? "completed" : "failed");
+  };
+
+  const handler: EnvelopeHandler = async (payload, signal) => {
     let envelope: { id: string; enqueued_at: string };
     try {
       envelope = decode(ENVELOPE, JSON.parse(payload), zeroOf(ENVELOPE), "jobEnvelope") as typeof envelope;
@@ -170,4 +208,5 @@ export function createJobRunner(ctx: SandboxContext): EnvelopeHandler {
       await redis.del(lockKey(id));
     }
   };
+  return Object.assign(handler, { crossRegion });
 }

@@ -18,6 +18,8 @@ export interface NewExecution {
   receipt: unknown;
   modelId: string;
   questionId: string | null;
+  /** `is_technical_error` (migration 0009): set on router failures. Default false. */
+  technicalError?: boolean;
 }
 
 /** `InsertExecutionWithModel`: looks the job up by jobspec_id first, then inserts. */
@@ -26,8 +28,8 @@ export async function insertExecution(pool: Pool, e: NewExecution): Promise<numb
   const jobId = job.rows[0]?.id;
   if (jobId === undefined) throw new Error(`job not found in database for jobspec_id: ${e.jobspecId}`);
   const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO executions (job_id, provider_id, region, status, started_at, completed_at, output_data, receipt_data, model_id, question_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    `INSERT INTO executions (job_id, provider_id, region, status, started_at, completed_at, output_data, receipt_data, model_id, question_id, is_technical_error)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
     [
       jobId,
       e.providerId,
@@ -39,6 +41,7 @@ export async function insertExecution(pool: Pool, e: NewExecution): Promise<numb
       e.receipt === null ? null : JSON.stringify(e.receipt),
       e.modelId,
       e.questionId,
+      e.technicalError ?? false,
     ],
   );
   return rows[0]!.id;

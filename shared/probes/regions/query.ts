@@ -1,0 +1,97 @@
+import type { BeaconSettings } from "../../config/beacon.ts";
+import type { SqlClient } from "../../sql.ts";
+
+/**
+ * The regions probe's one statement. Three kinds of rows, each bounded:
+ * - `cell`: executions of the grid window (default 24 h; a range on executions(created_at)) grouped by
+ *   region, model, outcome and failure cause (`output_data.failure` code/stage/component/transient),
+ *   counted over the grid window and the judging window, with the newest example ids, the technical-error
+ *   and refusal counts, and the finished executions past the SLI mark (a new execution id);
+ * - `ask`: per region named by the jobs created in the judging window (range on jobs(created_at)), how
+ *   many asked for it and which have no execution there (the (job_id, region, …) index);
+ * - `queued`: the oldest `queued` jobs (index on jobs(status, created_at)), for restart-lost jobs.
+ * Region names in JobSpecs (US, EU, APAC) are mapped to the router's as Beacon's executor does.
+ */
+export interface RegionRow {
+  kind: "cell" | "ask" | "queued" | "clock";
+  region: string | null;
+  model: string | null;
+  /** cell: completed | failed | timeout | started (pending, running, anything else). */
+  outcome: string | null;
+  code: string | null;
+  stage: string | null;
+  component: string | null;
+  transient: boolean | null;
+  n_grid: number | null;
+  n_window: number | null;
+  n_new: number | null;
+  technical: number | null;
+  refusals: number | null;
+  max_id: number | null;
+  /** cell: newest execution ids; ask: job ids with no execution in the region (n_window: how many); queued: [jobspec id]. */
+  ids: (string | number)[] | null;
+  /** ask: jobs that asked; queued: created_at as epoch seconds; clock: the database clock, epoch seconds. */
+  value: number | null;
+}
+
+export interface RegionsQuery {
+  windowSeconds: number;
+  gridWindowSeconds: number;
+  /** Highest execution id already counted as an SLI event; null on the first run. */
+  mark: number | null;
+  initialWindowSeconds: number;
+  askedSettleSeconds: number;
+  exampleIds: number;
+  queuedLimit: number;
+}
+
+const routerName = (r: string) => `CASE upper(${r}) WHEN 'US' THEN 'us-east' WHEN 'EU' THEN 'eu-west' WHEN 'APAC' THEN 'asia-pacific'
+  WHEN 'ASIA' THEN 'asia-pacific' ELSE 'eu-west' END`;
+
+export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q: RegionsQuery): Promise<RegionRow[]> {
+  const { jobs, executions } = tables;
+  return sql.query<RegionRow & Record<string, unknown>>(
+    `WITH clock AS (SELECT now() AT TIME ZONE 'UTC' AS now),
+     recent AS (
+       SELECT e.id, e.region, COALESCE(e.model_id, '') AS model, e.created_at >= c.now - make_interval(secs => $1) AS in_window,
+         CASE WHEN e.status = 'completed' THEN 'completed'
+              WHEN e.status = 'timeout' OR e.output_data->'failure'->>'code' = 'ROUTER_TIMEOUT' THEN 'timeout'
+              WHEN e.status IN ('failed', 'error', 'cancelled') THEN 'failed' ELSE 'started' END AS outcome,
+         COALESCE(e.output_data->'failure'->>'code', e.output_data->>'error_code') AS code,
+         e.output_data->'failure'->>'stage' AS stage, e.output_data->'failure'->>'component' AS component,
+         CASE WHEN jsonb_typeof(e.output_data->'failure'->'transient') = 'boolean' THEN (e.output_data->'failure'->>'transient')::boolean END AS transient,
+         COALESCE(e.is_technical_error, false) AS technical,
+         COALESCE(e.is_content_refusal, false) OR e.response_classification = 'content_refusal' AS refusal,
+         ($3::bigint IS NULL AND e.created_at >= c.now - make_interval(secs => $4)) OR e.id > $3::bigint AS is_new
+       FROM ${executions} e, clock c
+       WHERE e.created_at >= c.now - make_interval(secs => $2)
+     ), asked AS (
+       SELECT j.id, j.jobspec_id, x.region,
+         EXISTS (SELECT 1 FROM ${executions} e WHERE e.job_id = j.id AND e.region = x.region) AS answered
+       FROM ${jobs} j, clock c, jsonb_array_elements_text(CASE WHEN jsonb_typeof(j.jobspec_data->'constraints'->'regions') = 'array'
+         THEN j.jobspec_data->'constraints'->'regions' ELSE '[]'::jsonb END) r(region),
+         LATERAL (SELECT ${routerName("r.region")} AS region) x
+       WHERE j.created_at >= c.now - make_interval(secs => $1) AND j.created_at <= c.now - make_interval(secs => $5)
+     )
+     SELECT 'cell' AS kind, region, model, outcome, code, stage, component, transient,
+       count(*)::int AS n_grid, count(*) FILTER (WHERE in_window)::int AS n_window,
+       count(*) FILTER (WHERE is_new AND outcome <> 'started')::int AS n_new,
+       count(*) FILTER (WHERE technical)::int AS technical,
+       count(*) FILTER (WHERE refusal)::int AS refusals, max(id)::bigint AS max_id,
+       to_jsonb((array_agg(id ORDER BY in_window DESC, id DESC))[1:$6]) AS ids, NULL::float8 AS value
+     FROM recent GROUP BY region, model, outcome, code, stage, component, transient
+     UNION ALL
+     SELECT 'ask', a.region, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT a.id) FILTER (WHERE NOT a.answered)::int,
+       NULL, NULL, NULL, NULL,
+       to_jsonb((array_agg(DISTINCT a.jobspec_id::text) FILTER (WHERE NOT a.answered))[1:$6]),
+       count(DISTINCT a.id)::float8
+     FROM asked a GROUP BY a.region
+     UNION ALL
+     SELECT 'queued', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       jsonb_build_array(q.jobspec_id::text), EXTRACT(EPOCH FROM q.created_at)::float8
+     FROM (SELECT jobspec_id, created_at FROM ${jobs} WHERE status = 'queued' ORDER BY created_at ASC LIMIT $7) q
+     UNION ALL
+     SELECT 'clock', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, EXTRACT(EPOCH FROM c.now)::float8 FROM clock c`,
+    [q.windowSeconds, q.gridWindowSeconds, q.mark, q.initialWindowSeconds, q.askedSettleSeconds, q.exampleIds, q.queuedLimit],
+  );
+}

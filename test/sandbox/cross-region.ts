@@ -1,0 +1,77 @@
+/**
+ * The cross-region path (`POST /api/v1/jobs/cross-region`, `handlers/cross_region_handlers.go`): the
+ * job row is written `queued` (`JobsRepo.CreateJob`), with no outbox row and nothing on the Redis
+ * queue, and the executor runs in an in-process goroutine. `restart()` is the runner process ending
+ * and starting again: every goroutine in flight dies with it (its job stays `queued` for ever, as in
+ * Beacon's Thurs-plan incident) and `process_start_time_seconds` moves forward.
+ */
+import { randomUUID } from "node:crypto";
+import type { SandboxContext } from "./context.ts";
+import { BindError } from "./go-struct.ts";
+import { json, jsonError, type Request, type Response, type Route } from "./http.ts";
+import { bindJobSpec, marshalJobSpec, normalizeModelsFromMetadata, validateJobSpec } from "./jobspec.ts";
+import type { JobRunner } from "./runner.ts";
+
+export interface CrossRegion {
+  routes: Route[];
+  /** Ends every in-process run (their jobs stay `queued`) and sets a new process start time. */
+  restart(): void;
+  /** Runs in flight now. */
+  inFlight(): number;
+  /** Waits for the runs in flight (not the ones a restart ended). */
+  settle(): Promise<void>;
+}
+
+export function createCrossRegion(ctx: SandboxContext, runner: JobRunner, closed: AbortSignal): CrossRegion {
+  let process = new AbortController();
+  const running = new Set<Promise<void>>();
+
+  const submit = async (req: Request): Promise<Response> => {
+    if (!ctx.dbAvailable()) return jsonError(503, "persistence unavailable");
+    let body: Record<string, unknown>;
+    let spec;
+    try {
+      body = JSON.parse(req.body.toString("utf8")) as Record<string, unknown>;
+      spec = bindJobSpec(body["jobspec"]);
+    } catch (error) {
+      if (error instanceof SyntaxError || error instanceof BindError) return jsonError(400, "invalid request body");
+      throw error;
+    }
+    const targets = Array.isArray(body["target_regions"]) ? (body["target_regions"] as unknown[]).filter((r): r is string => typeof r === "string") : [];
+    if (targets.length > 0) spec.constraints.regions = targets;
+    const invalid = validateJobSpec(spec, Date.now());
+    if (invalid) return jsonError(400, invalid);
+    normalizeModelsFromMetadata(spec);
+    const minSuccessRate = typeof body["min_success_rate"] === "number" ? body["min_success_rate"] : spec.constraints.min_success_rate;
+    await ctx.pool.query(
+      `INSERT INTO jobs (jobspec_id, jobspec_data, status) VALUES ($1, $2, 'queued')
+       ON CONFLICT (jobspec_id) DO UPDATE SET jobspec_data = EXCLUDED.jobspec_data, status = 'queued', updated_at = NOW()`,
+      [spec.id, JSON.stringify(marshalJobSpec(spec))],
+    );
+    const signal = AbortSignal.any([process.signal, closed]);
+    const run = runner.crossRegion(spec.id, minSuccessRate, signal).catch((error: unknown) => {
+      if (!signal.aborted) console.error("[sandbox:cross-region]", error instanceof Error ? error.message : error);
+    });
+    running.add(run);
+    void run.finally(() => running.delete(run));
+    return json(202, {
+      id: spec.id, job_id: spec.id, jobspec_id: spec.id, cross_region_execution_id: randomUUID(),
+      total_regions: (spec.constraints.regions ?? []).length, min_regions: spec.constraints.min_regions,
+      status: "submitted", submitted_at: new Date().toISOString(), estimated_duration: "2-5 minutes",
+    });
+  };
+
+  return {
+    routes: [{ method: "POST", pattern: "/api/v1/jobs/cross-region", handler: submit }],
+    restart() {
+      process.abort(new Error("runner restarted"));
+      process = new AbortController();
+      // promhttp reads the start from /proc with sub-second precision.
+      ctx.metrics.set("process_start_time_seconds", Math.round(Date.now() / 10) / 100);
+    },
+    inFlight: () => running.size,
+    async settle() {
+      await Promise.all([...running]);
+    },
+  };
+}
