@@ -230,8 +230,8 @@ describe("the status page", () => {
     const svgs = html.match(/<svg [^>]*>/g) ?? [];
     expect(svgs.length).toBe(PROBES.length * 2);
     for (const svg of svgs) expect(svg).toMatch(/role="img" aria-label="[^"]{10,}"/);
-    expect(html).toContain('<div class="bar" role="img" aria-label="0.0% of the error budget left"><span class="fill f-fail" style="width:0.0%">');
-    expect(html).toMatch(/Canary stage timings[\s\S]*submit[\s\S]*at 0.1 s · Passing[\s\S]*execute[\s\S]*at 3 min · Failing[\s\S]*slow executor/);
+    expect(html).toContain('<div class="bar" role="img" aria-label="0% of the error budget left"><span class="fill f-fail" style="width:0.0%">');
+    expect(html).toMatch(/Stage timings[\s\S]*submit[\s\S]*at 0.1 s · Passing[\s\S]*execute[\s\S]*at 3 min · Failing[\s\S]*slow executor/);
     expect(html).toContain("Active incidents (0)");
   });
 });
