@@ -41,7 +41,7 @@ header,main,footer{max-width:1100px;margin:0 auto;padding:12px 20px}h1{font-size
 .legend{display:flex;flex-wrap:wrap;gap:12px;padding:0;list-style:none;font-size:.85em}
 body{overflow-wrap:anywhere}.stalled{border-left:6px solid var(--error);padding:4px 12px}.monitoring{padding-left:20px}
 @media (max-width:640px){header,main,footer{padding:8px 12px}.s-row{grid-template-columns:1fr}.s-msg{grid-column:1}figure{flex-basis:100%}
-.slos,.slos tbody,.slos tr,.slos th,.slos td{display:block;width:100%}.slos thead{display:none}.slos tr{border-bottom:1px solid var(--line);padding:6px 0}.slos th,.slos td{border:0;padding:2px 0}
+.slos,.slos caption,.slos tbody,.slos tr,.slos th,.slos td{display:block;width:100%}.slos thead{display:none}.slos tr{border-bottom:1px solid var(--line);padding:6px 0}.slos th,.slos td{border:0;padding:2px 0}
 .slos td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-size:.85em}.stage{flex-basis:130px}}
 `;
 
