@@ -36,12 +36,18 @@ describe("the status page, read by a person", () => {
       c("canary", "pass", "canary sentinel-canary-1 in flight for 55 s, reached created", { observed: 55, evidence: [inFlightEvidence("sentinel-canary-1", submitted)] }),
       c("stage:created", "pass", "at 1 s", { observed: 1 }),
       c("stage:outbox", "fail", "55 s in created: no outbox row", { observed: null }),
+      c("stage:published", "error", "not reached yet: canary sentinel-canary-1 is held at outbox"),
     ], 376) } });
     expect(html).toContain('data-inflight="yes"');
     expect(html).toMatch(new RegExp(`in flight for <strong><span class="age" data-since="${submitted}">7 min</span>`));
     expect(html).toMatch(/Last checked <span class="age" data-since="[^"]+">6 min<\/span> ago/);
     expect(html).toContain("stale: the canary runs every 60 s"); // 376 s without a run of a 1-minute probe
     expect(html).toContain("as the last check saw it, 55 s after submission");
+    // The probe card lists the failure, and counts the stages behind it instead of listing each as blind.
+    const card = /<li class="probe" id="probe-canary"[\s\S]*?<\/ul><\/li>/.exec(html)![0];
+    expect(card).toContain("<strong>stage:outbox</strong>: 55 s in created: no outbox row");
+    expect(card).toContain("1 more not measured behind the failure: stage:published");
+    expect(card).not.toContain("<strong>stage:published</strong>");
   });
 
   it("idle-canary: says what the canary check says, with no in-flight age", () => {

@@ -48,9 +48,13 @@ function probeCard(p: ProbeStatus, now: Date): string {
   const r = p.latest;
   const when = r ? `latest run ${since(r.startedAt, now)} ago, took ${esc(ms(r.durationMs))} · ${esc(runsText(p.timeline))}` : "no result yet";
   const stale = p.stale ? ` · <strong>stale: expected every ${esc(duration(p.intervalSeconds))}</strong>` : "";
-  const bad = (r?.checks ?? []).filter((c) => c.status !== "pass");
+  // Checks that could not measure behind a failed one (the canary's stages not reached) are counted, not listed.
+  const failed = (r?.checks ?? []).some((c) => c.status === "fail");
+  const bad = (r?.checks ?? []).filter((c) => c.status !== "pass" && !(failed && c.status === "error"));
+  const held = failed ? (r?.checks ?? []).filter((c) => c.status === "error") : [];
+  const heldNote = held.length ? `<li class="held">${held.length} more not measured behind the failure: ${esc(held.map((c) => c.name).join(", "))}</li>` : "";
   const checks = bad.length
-    ? `<ul class="checks">${bad.map((c) => `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}</ul>`
+    ? `<ul class="checks">${bad.map((c) => `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}${heldNote}</ul>`
     : r ? `<p class="ok">All ${r.checks.length} checks pass.</p>` : "";
   return `<li class="probe" id="probe-${esc(p.id)}" data-probe="${esc(p.id)}" data-state="${p.state}">
 <h3>${esc(p.title)} ${badge(p.state)}</h3>
