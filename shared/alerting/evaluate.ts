@@ -48,7 +48,8 @@ export function evaluateAlerts(input: AlertInput): { state: AlertState; notifica
     if (blind) continue;
     const failedHere = new Set(result.checks.filter((c) => c.status === "fail").map((c) => `check/${result.probe}/${c.name}`));
     for (const c of result.checks) {
-      const rec = record(state, `check/${result.probe}/${c.name}`, { type: "check", stage: stageOfCheck(result.probe, stage, c.name), probe: result.probe, check: c.name, severity: "page" });
+      const rec = record(state, `check/${result.probe}/${c.name}`, { type: "check", stage, probe: result.probe, check: c.name, severity: "page" });
+      rec.stage = stageOfCheck(result.probe, stage, c.name); // the stage the check is about, also for records stored before
       const restated = RESTATEMENTS[rec.key];
       if (restated) rec.restates = restated.find((k) => failedHere.has(k));
       observe(rec, c.status === "fail" ? "f" : c.status === "error" ? "e" : "p", rule.failuresToTrigger, rule.window, rule.successesToResolve, result.startedAt);
