@@ -55,7 +55,7 @@ function probeCard(p: ProbeStatus, now: Date): string {
   const heldNote = held.length ? `<li class="held">${held.length} more not measured behind the failure: ${esc(held.map((c) => c.name).join(", "))}</li>` : "";
   const checks = bad.length
     ? `<ul class="checks">${bad.map((c) => `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}${heldNote}</ul>`
-    : r ? `<p class="ok">All ${r.checks.length} checks pass.</p>` : "";
+    : r ? `<p class="ok">${r.checks.length === 1 ? "Its one check passes." : `All ${r.checks.length} checks pass.`}</p>` : "";
   return `<li class="probe" id="probe-${esc(p.id)}" data-probe="${esc(p.id)}" data-state="${p.state}">
 <h3>${esc(p.title)} ${badge(p.state)}</h3>
 <p class="meta">${esc(p.stage)} · ${when}${stale}${r?.error ? ` · ${esc(r.error)}` : ""}</p>
