@@ -87,15 +87,19 @@ describe("the projection against what the Upstash bridge counts", () => {
     try {
       bridge.meter.reset();
       const ran: string[] = [];
+      let reported = 0;
       for (let i = 0; i < 60; i++) {
         const report = await tick(rt, { write: true });
         expect(report.skipped).toBeUndefined();
+        reported += report.storeCommands ?? 0;
         ran.push(...report.results.map((r) => r.probe));
         await sandbox.drain().catch(() => {});
         clock.t += minute;
       }
       const hour = projectCost({ ...DEFAULTS, pageHoursPerDay: 0 }, 60);
       expect(bridge.meter.commands).toBe(hour.storeCommandsPerMonth);
+      // What each tick reports spending (and `npm start` prints) adds up to the projection's ticks.
+      expect(reported).toBe(hour.storeCommands.ticks);
       expect(bridge.meter.scripts).toBe(hour.storeCommands["canary claims"]! / 2);
       // Each probe ran on its own cadence: health every minute, outbox every 2, receipts every 3, traffic and regions every 5.
       const runs = (id: string) => ran.filter((p) => p === id).length;

@@ -54,13 +54,13 @@ const completeOne = async (s: Sandbox) => {
 const ROWS: Row[] = [
   { incident: "health-unhealthy", probe: "health", stage: "runner-api", check: "runner-health", provoke: async () => {}, repair: async () => {} },
   { incident: "database-down", probe: "health", stage: "runner-api", check: "runner-ready", provoke: async () => {}, repair: async () => {} },
-  { incident: "executions-500", probe: "receipts", stage: "receipts", check: "executions-api", provoke: completeOne, repair: async () => {} },
+  { incident: "executions-500", probe: "receipts", stage: "runner-api", check: "executions-api", provoke: completeOne, repair: async () => {} },
   { incident: "legacy-text-output", probe: "receipts", stage: "receipts", check: "receipts", provoke: completeOne, repair: completeOne },
   { incident: "empty-id", probe: "receipts", stage: "receipts", check: "id-mapping", provoke: completeOne, repair: async () => {} },
   { incident: "no-outbox-row", probe: "outbox", stage: "outbox", check: "jobs-stuck-created", provoke: async (s) => { await submitJob(s); await settle(); }, repair: republish },
   { incident: "payload-mismatch", probe: "outbox", stage: "outbox", check: "jobs-stuck-created", provoke: async (s) => { await submitJob(s); await s.drain(); await settle(); }, repair: republish },
   { incident: "worker-stopped", probe: "queue", stage: "queue", check: "queue-latency", provoke: async (s) => { await submitJob(s); await s.drain().catch(() => {}); await settle(); }, repair: async (s) => s.drain() },
-  { incident: "slow-worker", probe: "outbox", stage: "outbox", check: "jobs-stuck-processing", provoke: async (s) => { await submitJob(s); await settle(); }, repair: async (s) => s.drain() },
+  { incident: "slow-worker", probe: "outbox", stage: "worker", check: "jobs-stuck-processing", provoke: async (s) => { await submitJob(s); await settle(); }, repair: async (s) => s.drain() },
 ];
 
 describe("each incident switch, through the fan-in to Slack", () => {

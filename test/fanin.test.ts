@@ -83,7 +83,7 @@ describe("fan-in against the sandbox, with a local Slack", () => {
   });
 
   it.each<[IncidentName, string, string, string]>([
-    ["executions-500", "receipts", "receipts", "check/receipts/executions-api"],
+    ["executions-500", "receipts", "runner-api", "check/receipts/executions-api"],
     ["database-down", "health", "runner-api", "check/health/runner-ready"],
   ])("incident %s is caught by %s and announced once for stage %s", async (incident, probeId, stage, key) => {
     const s = sentinel();

@@ -57,7 +57,7 @@ describe("GET /api/status", () => {
     expect(health.latest?.probe).toBe("health");
     expect(health.history[0]).toMatchObject({ t: health.latest!.startedAt, s: health.latest!.status });
     expect(health.timeline.reduce((n, slot) => n + slot.runs, 0)).toBeGreaterThanOrEqual(1);
-    expect(doc.stages.map((s) => s.id)).toEqual(["portal", "runner-api", "outbox", "queue", "worker", "receipts"]);
+    expect(doc.stages.map((s) => s.id)).toEqual(["portal", "runner-api", "database", "outbox", "queue", "worker", "receipts"]);
     // Cacheable until the next tick can have replaced the document: at most a minute, at least 5 s.
     const maxAge = Number(/^public, max-age=(\d+)$/.exec(response.headers.get("cache-control") ?? "")?.[1]);
     expect(maxAge).toBeGreaterThanOrEqual(5);

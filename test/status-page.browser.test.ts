@@ -13,6 +13,8 @@ import type { Runtime } from "../netlify/runtime.ts";
 import { createHarness, jobSpec, submit, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { canaryRig, type CanaryRig } from "./support/canary.ts";
+import { generateKeyPair } from "../shared/beacon/signing.ts";
 import { serveHandlers, type Served } from "./support/http-handlers.ts";
 
 /**
@@ -20,7 +22,8 @@ import { serveHandlers, type Served } from "./support/http-handlers.ts";
  * its one inline script runs under the page's CSP, it refreshes itself, and during an incident the
  * failing stage shows as failing. The screenshot is kept in test/artifacts/ (gitignored).
  */
-const SCREENSHOT = path.resolve(import.meta.dirname, "artifacts/status-page.png");
+const ARTIFACTS = path.resolve(import.meta.dirname, "artifacts");
+const SCREENSHOT = path.join(ARTIFACTS, "status-page.png");
 
 const MISSING = "chromium is not installed, so the status page cannot be tested in a browser. Install Debian's package: apt-get install -y chromium (.ci/run does this).";
 
@@ -51,6 +54,7 @@ let rt: Runtime;
 let server: Served;
 let browser: Browser;
 let page: Page;
+let rig: CanaryRig;
 const problems: string[] = [];
 
 async function runAll() {
@@ -62,13 +66,17 @@ beforeAll(async () => {
   const executablePath = chromiumPath();
   h = await createHarness();
   sandbox = await h.start({ sigBypass: true });
-  rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { requestTimeoutMs: 2_000 } } }));
+  // Thresholds that let an incident show within a test: a job in created for 2 s is stuck; a loaded
+  // machine's slow answers are not "degraded" (the latency warnings are tested elsewhere).
+  rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { requestTimeoutMs: 5_000, latencyWarnMs: 4_000 }, outbox: { createdMaxSeconds: 2 } } }));
+  rig = canaryRig(h, sandbox, generateKeyPair().privateKey);
   for (let i = 0; i < 3; i++) await submit(sandbox, jobSpec());
   await sandbox.drain();
   await runAll();
   await evaluateNow(rt);
   const fn = (route: typeof pageRoute) => httpFunction(route, () => rt);
-  server = await serveHandlers({ "/status": fn(pageRoute), "/api/status": fn(statusRoute), "/api/status/badge": fn(badgeRoute), "/api/metrics": fn(metricsRoute) });
+  server = await serveHandlers({ "/status": fn(pageRoute), "/api/status": fn(statusRoute), "/api/status/badge": fn(badgeRoute), "/api/metrics": fn(metricsRoute),
+    "/canary/status": httpFunction(pageRoute, () => rig.rt) });
   browser = await chromium.launch({ executablePath, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
@@ -79,17 +87,35 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await rt?.close();
+  await rig?.close();
   await h?.close();
 });
 
 const stage = (id: string) => page.locator(`.stage[data-stage="${id}"]`);
+/** The page is served with cache headers (a CDN may keep it until the next tick): each look asks past the cache. */
+let looks = 0;
+const fresh = (route: string) => `${server.url}${route}?look=${++looks}`;
+const cardStates = async () => Object.fromEntries(await page.locator(".stage").evaluateAll((els) => els.map((e) => [e.getAttribute("data-stage"), e.getAttribute("data-state")])));
+
+/** The sandbox back to green (incidents off, its jobs and queue emptied), and a passing round of probes on it. */
+async function greenSandbox() {
+  const reset = await fetch(`${sandbox.url}/__sandbox/reset`, { method: "POST" });
+  expect(reset.status).toBe(200);
+  await submit(sandbox, jobSpec());
+  await sandbox.drain();
+  await runAll();
+  await page.goto(fresh("/status"));
+  const notGreen = await page.locator(".stage").evaluateAll((els) => els.filter((e) => !["pass", "unknown"].includes(e.getAttribute("data-state") ?? ""))
+    .map((e) => `${e.getAttribute("data-stage")}: ${e.querySelector(".msg")?.textContent}`));
+  expect(notGreen).toEqual([]);
+}
 
 describe.skipIf(SKIP)(`the status page in chromium${SKIP ? " (SKIPPED: chromium is not installed)" : ""}`, () => {
   it("renders the pipeline in order, every stage's state in words, and the probes' pictures with text alternatives", async () => {
-    const response = await page.goto(`${server.url}/status`);
+    const response = await page.goto(fresh("/status"));
     expect(response?.status()).toBe(200);
     expect(await page.locator(".stage").evaluateAll((els) => els.map((e) => e.getAttribute("data-stage")))).toEqual(
-      ["portal", "runner-api", "outbox", "queue", "worker", "receipts"]);
+      ["portal", "runner-api", "database", "outbox", "queue", "worker", "receipts"]);
     await expect.poll(() => stage("runner-api").getAttribute("data-state")).toBe("pass");
     expect(await stage("runner-api").locator(".word").textContent()).toBe("Passing");
     expect(await page.locator("svg[role=img]").count()).toBe(PROBES.length * 2);
@@ -134,10 +160,82 @@ describe.skipIf(SKIP)(`the status page in chromium${SKIP ? " (SKIPPED: chromium 
       expect(await page.title()).toBe("Beacon pipeline: failing");
       await expect.poll(() => page.locator(`#probe-health .checks`).textContent()).toContain("/health -> HTTP 503");
       mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+      mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
     } finally {
       sandbox.incidents.set("health-unhealthy", false);
     }
+  });
+
+  /** Each incident fails its stage's card, and only it: every other watched stage passes. */
+  it.each([
+    ["health-unhealthy", "runner-api", "runner-health failing"],
+    ["executions-500", "runner-api", "executions-api failing"],
+    ["empty-id", "receipts", "id-mapping failing"],
+    ["legacy-text-output", "receipts", "receipts failing"],
+    ["duplicate-executions", "receipts", "job-answers failing"],
+    ["no-outbox-row", "outbox", "jobs-stuck-created failing"],
+  ] as const)("during %s, the %s card fails and every other watched card passes", async (incident, failing, note) => {
+    await greenSandbox();
+    sandbox.incidents.set(incident, true);
+    try {
+      const spec = jobSpec();
+      await submit(sandbox, spec);
+      if (incident === "no-outbox-row") await new Promise((r) => setTimeout(r, 2_500)); // past createdMaxSeconds
+      else await sandbox.drain();
+      await runAll();
+      await page.goto(fresh("/status"));
+      const cards = await cardStates();
+      expect(cards[failing]).toBe("fail");
+      expect(Object.entries(cards).filter(([id, state]) => id !== failing && state !== "pass" && state !== "unknown")).toEqual([]);
+      expect(await stage(failing).locator(".msg").textContent()).toContain(note);
+      await page.screenshot({ path: path.join(ARTIFACTS, `status-page-${incident}.png`), fullPage: true });
+    } finally {
+      sandbox.incidents.set(incident, false);
+    }
+  });
+
+  it("during a stuck canary, its section shows the run in flight with an age that moves, and the Outbox card (not Receipts) fails", async () => {
+    await greenSandbox();
+    sandbox.incidents.set("no-outbox-row", true);
+    try {
+      await rig.invoke(); // submits
+      rig.advance(31);
+      const stuck = await rig.invoke();
+      expect(stuck.by["stage:outbox"]!.status).toBe("fail");
+      await page.goto(fresh("/canary/status"));
+      expect(await page.locator('.stage[data-stage="outbox"]').getAttribute("data-state")).toBe("fail");
+      expect(await page.locator('.stage[data-stage="receipts"]').getAttribute("data-state")).not.toBe("fail");
+      const canary = page.locator(".canary");
+      expect(await canary.getAttribute("data-inflight")).toBe("yes");
+      const age = canary.locator(".inflight .age");
+      expect(await age.textContent()).toBe("31 s");
+      // The page's script moves the age on, second by second, on the server's clock.
+      await expect.poll(async () => Number.parseInt((await age.textContent()) ?? "0", 10), { timeout: 5_000 }).toBeGreaterThanOrEqual(33);
+      expect(await canary.textContent()).toContain("no outbox row");
+      await page.screenshot({ path: path.join(ARTIFACTS, "status-page-stuck-canary.png"), fullPage: true });
+    } finally {
+      sandbox.incidents.set("no-outbox-row", false);
+    }
+  });
+
+  it.each([320, 390, 1280])("reflows at %i px wide with no horizontal overflow (the SLO table included)", async (width) => {
+    await page.setViewportSize({ width, height: 900 });
+    for (const url of [fresh("/status"), fresh("/canary/status")]) {
+      await page.goto(url);
+      const overflow = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth - window.innerWidth,
+        wide: [...document.querySelectorAll("main *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => `${e.tagName}.${e.className}`).slice(0, 5),
+      }));
+      expect(overflow).toEqual({ page: 0, wide: [] });
+    }
+    await page.goto(fresh("/status"));
+    expect(await page.locator("table.slos").count()).toBe(1);
+    await page.screenshot({ path: path.join(ARTIFACTS, `status-page-${width}.png`), fullPage: true });
+    await page.locator("table.slos").screenshot({ path: path.join(ARTIFACTS, `status-page-${width}-slos.png`) });
+    // The caption reads as a line, not one letter per line (a squeezed table caption did that).
+    const caption = await page.locator("table.slos caption").boundingBox();
+    expect(caption!.height).toBeLessThan(60);
   });
 
   it("loaded nothing from elsewhere and raised no error (the CSP allowed its script)", () => {

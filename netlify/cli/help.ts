@@ -17,9 +17,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     details: "--json      the result document(s) on stdout, nothing else\n--dry-run   store nothing (the canary then reports that it cannot run)",
   },
   start: {
-    usage: ["start [--port N] [--sandbox-port N]"],
+    usage: ["start [--port N] [--sandbox-port N] [--json]"],
     summary: "run the sentinel locally (on the sandbox unless BEACON_API_URL is set)",
-    details: "--port N          where the Netlify functions are served (default 8888)\n--sandbox-port N  the local Beacon sandbox's port (default 8080)",
+    details: "--port N          where the Netlify functions are served (default 8888)\n--sandbox-port N  the local Beacon sandbox's port (default 8080)\n--json            one JSON line per tick (its report) instead of readable lines; the functions' own logs stay JSON",
   },
   sandbox: {
     usage: ["sandbox [--port N]", "sandbox --reset [--url URL]"],

@@ -8,13 +8,18 @@ import { ProbeResult } from "../../shared/result.ts";
 import { UsageError } from "./errors.ts";
 import { parseJson } from "../../shared/http.ts";
 import { INCIDENT_NAMES } from "../../test/sandbox/incidents.ts";
+import { SEND_EXTRA_COMMANDS, TICK_COMMANDS } from "../../shared/cost/model.ts";
+import { filterLines, probeLine, readableLog, tickLine, type TickAnswer } from "./start-output.ts";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** `sentinel start`: the sentinel's functions on their schedules, against the sandbox unless configured. */
+/** `sentinel start [--json]`: the sentinel's functions on their schedules, against the sandbox unless configured. */
 export async function startCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: "string", default: "8888" }, "sandbox-port": { type: "string", default: "8080" } } });
+  const { values } = parseArgs({ args, options: { port: { type: "string", default: "8888" }, "sandbox-port": { type: "string", default: "8080" }, json: { type: "boolean", default: false } } });
+  const json = values.json;
+  // The functions log JSON (what Netlify's log drains want); on a terminal those lines are made readable.
+  const restore = json ? () => {} : filterFunctionLogs();
   const local = process.env.BEACON_API_URL ? undefined : await startLocalBeacon({ port: port(values["sandbox-port"]), log: (l) => say(`start: ${l}`) });
   if (local) {
     Object.assign(process.env, local.env);
@@ -24,41 +29,65 @@ export async function startCommand(args: string[]): Promise<number> {
   }
   loadConfig(process.env); // fail fast, listing every problem, before anything is scheduled
 
+  const began = Date.now();
+  const seconds = () => `${((Date.now() - began) / 1000).toFixed(1)} s`;
+  say("start: starting Netlify's local runtime (@netlify/dev) and reading the functions' schedules...");
+  let answered = false;
+  const waiting = setInterval(() => say(`start: still bundling the tick function and running its first tick (${seconds()} so far)`), 20_000);
   const netlify = await startLocalNetlify({
     projectRoot, port: port(values.port), fireOnStart: true,
-    onInvocation: (name, response) => void summarize(name, response),
+    onInvocation: (name, response) => {
+      if (!answered) {
+        answered = true;
+        clearInterval(waiting);
+        say(`start: the first ${name} answered after ${seconds()} (bundling happens once; later ticks take about a second)`);
+      }
+      void summarize(name, response, json);
+    },
+    onSkip: (name) => say(`[${clock()}] ${name}: the previous run is still going; this minute is skipped, as Netlify does`),
   });
-  say(`start: Netlify functions served at ${netlify.url} (each function is bundled on its first run: the first results take a little while)`);
+  say(`start: Netlify functions served at ${netlify.url}`);
   for (const f of netlify.scheduled) say(`start:   ${f.name.padEnd(16)} ${f.schedule}`);
+  if (!answered) say(`start: bundling ${netlify.scheduled.map((f) => f.name).join(", ")} for its first run (through @netlify/dev: up to a minute or two on a busy machine)`);
   say(`start: status page ${netlify.url}/status · status API ${netlify.url}/api/status`);
   if (local) {
     say(`start: try an incident:  npx sentinel incident health-unhealthy on --url ${local.sandbox.url}`);
     say("start: to use the CLI against this stack (npx sentinel run health, evaluate, status...), export:");
     for (const [k, v] of Object.entries(local.env)) say(`  export ${k}='${v}'`);
   }
-  say("start: Ctrl-C to stop");
+  say(`start: each tick prints a line per probe it ran, then a summary with its store commands (${TICK_COMMANDS}, ${TICK_COMMANDS + SEND_EXTRA_COMMANDS} when it sends: npx sentinel cost); Ctrl-C to stop`);
   await untilInterrupted();
+  clearInterval(waiting);
   await netlify.close();
   await local?.close();
+  restore();
   return 0;
 }
 
-async function summarize(name: string, response: Response) {
+const clock = () => new Date().toISOString().slice(11, 19);
+
+function filterFunctionLogs(): () => void {
+  const out = filterLines(process.stdout, (line) => readableLog(line, clock()));
+  const err = filterLines(process.stderr, (line) => readableLog(line, clock()));
+  return () => {
+    out();
+    err();
+  };
+}
+
+async function summarize(name: string, response: Response, json: boolean) {
   const text = await response.text();
-  const json = parseJson(text);
-  const time = new Date().toISOString().slice(11, 19);
-  const report = json.ok ? (json.value as { results?: unknown[]; firing?: { key: string }[]; notifications?: unknown[]; delivered?: number; unsent?: number; skipped?: string; lost?: number }) : undefined;
+  const parsed = parseJson(text);
+  const time = clock();
+  const report = parsed.ok ? (parsed.value as TickAnswer) : undefined;
   if (!response.ok || !report || !Array.isArray(report.results)) return say(`[${time}] ${name}: HTTP ${response.status} ${text.slice(0, 200)}`);
-  for (const raw of report.results) {
-    const parsed = ProbeResult.safeParse(raw);
-    if (!parsed.success) continue;
-    const r = parsed.data;
-    const failing = r.checks.filter((c) => c.status !== "pass").map((c) => `${c.name}: ${c.message}`);
-    say(`[${time}] ${r.probe}: ${r.status} in ${r.durationMs} ms${failing.length ? `\n    ${failing.join("\n    ")}` : ""}${r.error ? ` (${r.error})` : ""}`);
-  }
-  const firing = report.firing?.map((a) => a.key) ?? [];
-  const sent = report.unsent ? `${report.unsent} notification(s) logged (no Slack configured)` : `${report.notifications?.length ?? 0} notification(s), ${report.delivered ?? 0} delivered`;
-  say(`[${time}] ${name}: ${report.skipped ?? `ran ${report.results.length} probe(s); ${firing.length ? `firing: ${firing.join(", ")}` : "nothing firing"}; ${sent}`}`);
+  const results = report.results.flatMap((raw) => {
+    const r = ProbeResult.safeParse(raw);
+    return r.success ? [r.data] : [];
+  });
+  if (json) return say(JSON.stringify({ at: new Date().toISOString(), function: name, ...report }));
+  for (const r of results) say(probeLine(r, time));
+  say(tickLine(name, { ...report, results }, time));
 }
 
 /**

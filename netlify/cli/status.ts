@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { statusAsOf, WORD } from "../../shared/status/document.ts";
+import { budgetText, percent, runsText } from "../../shared/status/format.ts";
 import { emptyStatus } from "../../shared/status/empty.ts";
 import { probeInfos } from "../../shared/fanin/policy.ts";
 import type { State, StatusDocument } from "../../shared/status/schema.ts";
@@ -27,7 +28,6 @@ export async function statusCommand(args: string[]): Promise<number> {
 
 const EXIT: Record<State, number> = { pass: 0, warn: 0, fail: 1, error: 2, unknown: 2 };
 const MARK: Record<State, string> = { pass: "ok  ", warn: "WARN", fail: "FAIL", error: "BLND", unknown: "??  " };
-const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(2)}%`);
 
 /** A terminal summary: the pipeline, probes with what is wrong, SLO budgets, firing alerts. */
 export function formatStatus(doc: StatusDocument): string {
@@ -36,9 +36,7 @@ export function formatStatus(doc: StatusDocument): string {
   lines.push("", "probes:");
   for (const p of doc.probes) {
     const run = p.latest ? `${p.ageSeconds} s ago, ${p.latest.durationMs} ms` : "no result yet";
-    const slots = p.timeline.filter((t) => t.runs > 0);
-    const passing = slots.filter((t) => t.state === "pass").length;
-    lines.push(`  ${MARK[p.state]} ${p.id.padEnd(10)} ${run}${p.stale ? " (STALE)" : ""}; 24 h: ${passing}/${slots.length} slots with runs passing`);
+    lines.push(`  ${MARK[p.state]} ${p.id.padEnd(10)} ${run}${p.stale ? " (STALE)" : ""}; ${runsText(p.timeline)}`);
     for (const c of p.latest?.checks ?? []) {
       if (c.status === "pass") continue;
       lines.push(`         ${MARK[c.status]} ${c.name}: ${c.message}`);
@@ -47,7 +45,7 @@ export function formatStatus(doc: StatusDocument): string {
   }
   lines.push("", `SLOs (evaluated ${doc.slos.evaluatedAt ?? "never"}):`);
   for (const s of doc.slos.items) {
-    lines.push(`  ${s.id.padEnd(18)} target ${pct(s.target)}  budget left ${pct(s.budgetRemaining)}  ${s.source ?? "no events"} (${s.events})${s.severity ? `  BURNING (${s.severity})` : ""}`);
+    lines.push(`  ${s.id.padEnd(18)} target ${percent(s.target)}  budget ${budgetText(s)}  ${s.source ?? "no events"} (${s.events})${s.severity ? `  BURNING (${s.severity})` : ""}`);
   }
   lines.push("", doc.alerts.firing.length ? "firing:" : "nothing firing");
   for (const a of doc.alerts.firing) lines.push(`  ${a.severity.padEnd(7)} ${a.key}  since ${a.since ?? "?"}${a.heldBy ? ` (held by ${a.heldBy})` : ""}  ${a.message}`);

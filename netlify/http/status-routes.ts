@@ -75,7 +75,7 @@ export const pageRoute: Route = {
   name: "status-page", methods: GET, access: "status",
   async handle(ctx) {
     const doc = await statusOf(ctx, 0);
-    return new Response(renderStatusPage(doc), {
+    return new Response(renderStatusPage(doc, { now: ctx.rt.deps.now() }), {
       status: 200,
       headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, ...cacheFor(ctx, doc) },
     });

@@ -25,6 +25,8 @@ export interface LocalNetlifyOptions {
   onInvocation?: (name: string, response: Response) => void;
   /** Fire every scheduled function once at start, so results appear without waiting a minute. */
   fireOnStart?: boolean;
+  /** Called when a cron comes while the previous run of the same function is still going: skipped, as Netlify does. */
+  onSkip?: (name: string) => void;
 }
 
 export async function startLocalNetlify(options: LocalNetlifyOptions): Promise<LocalNetlify> {
@@ -67,15 +69,21 @@ export async function startLocalNetlify(options: LocalNetlifyOptions): Promise<L
     }));
     return response ?? new Response("function not found", { status: 404 });
   };
+  // One run of a function at a time, the run at start included: while the first run is still being
+  // bundled, the crons that come are skipped, as Netlify skips a schedule whose previous run is going.
+  const running = new Set<string>();
   const fire = async (name: string) => {
+    if (running.has(name)) return options.onSkip?.(name);
+    running.add(name);
     try {
       options.onInvocation?.(name, await invoke(name));
     } catch (error) {
       options.onInvocation?.(name, new Response(String(error), { status: 599 }));
+    } finally {
+      running.delete(name);
     }
   };
-  // `protect` skips a tick while the previous run of the same function is still going, as Netlify does.
-  const crons = scheduled.map((f) => new Cron(f.schedule, { timezone: "UTC", protect: true }, () => fire(f.name)));
+  const crons = scheduled.map((f) => new Cron(f.schedule, { timezone: "UTC" }, () => fire(f.name)));
   if (options.fireOnStart) for (const f of scheduled) void fire(f.name);
 
   return {

@@ -1,6 +1,7 @@
 import type { ProbeResult, Check } from "../result.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
-import { ruleFor, type AlertingSettings } from "./settings.ts";
+import { RESTATEMENTS, ruleFor, type AlertingSettings } from "./settings.ts";
+import { stageOfCheck } from "../status/attribution.ts";
 import { activeSilenceFor, type Silence } from "./silences.ts";
 import { LOG_CAP, type AlertRecord, type AlertState } from "./state.ts";
 import type { Notification } from "./notification.ts";
@@ -45,8 +46,12 @@ export function evaluateAlerts(input: AlertInput): { state: AlertState; notifica
     blindRec.snapshot = { ...blindRec.snapshot, title: `${result.probe} probe cannot measure`, message: result.error ?? "every check errored", observed: "error", threshold: null, evidence: [], evidenceTotal: 0 };
     touched.add(blindRec.key);
     if (blind) continue;
+    const failedHere = new Set(result.checks.filter((c) => c.status === "fail").map((c) => `check/${result.probe}/${c.name}`));
     for (const c of result.checks) {
       const rec = record(state, `check/${result.probe}/${c.name}`, { type: "check", stage, probe: result.probe, check: c.name, severity: "page" });
+      rec.stage = stageOfCheck(result.probe, stage, c.name); // the stage the check is about, also for records stored before
+      const restated = RESTATEMENTS[rec.key];
+      if (restated) rec.restates = restated.find((k) => failedHere.has(k));
       observe(rec, c.status === "fail" ? "f" : c.status === "error" ? "e" : "p", rule.failuresToTrigger, rule.window, rule.successesToResolve, result.startedAt);
       if (c.status === "fail" || !rec.firing) rec.snapshot = snapshotOf(result.probe, c, settings.nextSteps[result.probe]);
       touched.add(rec.key);
@@ -138,8 +143,11 @@ function decide(state: AlertState, input: AlertInput): Notification[] {
       continue;
     }
     // Checks and blindness of a probe whose dependency is down are unknown: only the root cause speaks.
+    // A check that restates another's failure (RESTATEMENTS) is held while that one failed in the same
+    // run or fires, so a stuck canary pages once, for the stage it stopped at.
     const dependency = rec.probe && (rec.type === "check" || rec.type === "blind")
       ? (settings.dependencies[rec.probe] ?? []).find((k) => state.alerts[k]?.firing)
+        ?? rec.restates ?? (RESTATEMENTS[rec.key] ?? []).find((k) => state.alerts[k]?.firing)
       : undefined;
     const silence = activeSilenceFor(input.silences, rec, now);
     const heldBy = dependency ? `dependency:${dependency}` : silence ? `silence:${silence.id}` : undefined;

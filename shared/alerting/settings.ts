@@ -22,6 +22,18 @@ export const DEFAULT_DEPENDENCIES: Record<string, string[]> = {
   canary: ["check/health/runner-health", "check/health/runner-ready"],
 };
 
+/**
+ * Checks that restate another check's failure, keyed by alert key: the canary's regression checks
+ * repeat what a failed stage already said ("still in created after 30 s" is the outbox, publisher,
+ * queue or worker stage that did not happen). While one of the restated stages fails in the same run,
+ * or its alert fires, the restatement is held behind it: one cause, one alert. Built in, not settings:
+ * it follows from what the canary's checks mean.
+ */
+export const RESTATEMENTS: Record<string, string[]> = {
+  "check/canary/regression:left-created": ["created", "outbox", "published", "queued", "processing"].map((s) => `check/canary/stage:${s}`),
+  "check/canary/regression:questions-answered": ["check/canary/stage:receipt"],
+};
+
 /** What to do next, per probe, shown in alerts. */
 export const DEFAULT_NEXT_STEPS: Record<string, string> = {
   outbox: "List stuck jobs and whether republishing can help: `npx sentinel republish-stuck` (add --execute to act)",

@@ -20,6 +20,8 @@ export const AlertRecord = z.object({
   severity: z.enum(["page", "ticket", "warning"]).default("page"),
   /** Why a firing alert is not being announced: "silence:<id>" or "dependency:<alert key>". */
   heldBy: z.string().optional(),
+  /** For a check that restates another (RESTATEMENTS): the restated alert that failed in the latest run, if any. */
+  restates: z.string().optional(),
   snapshot: Notification.pick({ title: true, message: true, observed: true, threshold: true, evidence: true, evidenceTotal: true, budget: true, nextStep: true }),
 });
 export type AlertRecord = z.infer<typeof AlertRecord>;

@@ -6,6 +6,7 @@ import type { Silence } from "../alerting/silences.ts";
 import type { HistoryEntry, TimelineBucket } from "../tick/state.ts";
 import { sloEntries, type StoredSlos } from "./slos.ts";
 import { buildTimeline } from "./timeline.ts";
+import { stageOfCheck, stagesOfProbe } from "./attribution.ts";
 import { StatusDocument, type RegionsSection, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
 
 /** What the status document is built from: the tick's memory after an evaluation. */
@@ -60,11 +61,12 @@ export interface BuildStatusOptions {
 export function buildStatusDocument(snapshot: StatusSnapshot, options: BuildStatusOptions): StatusDocument {
   const { now } = options;
   const probes = options.probes.map((info) => probeStatus(info, snapshot, options));
+  const firing = firingAlerts(snapshot.alerts);
   return StatusDocument.parse({
     version: 1,
     generatedAt: now.toISOString(),
-    ...assemble(probes, sloEntries(snapshot.slos)),
-    alerts: { firing: firingAlerts(snapshot.alerts), silences: silencesOf(snapshot, now) },
+    ...assemble(probes, sloEntries(snapshot.slos), firing),
+    alerts: { firing, silences: silencesOf(snapshot, now) },
     ...(snapshot.monitoring ? { monitoring: snapshot.monitoring } : {}),
     ...(snapshot.regions ? { regions: snapshot.regions } : {}),
   });
@@ -81,11 +83,11 @@ export function statusAsOf(doc: StatusDocument, now: Date, staleFactor: number):
     const stale = ageMs > staleFactor * p.intervalSeconds * 1000;
     return { ...p, ageSeconds: Math.round(ageMs / 1000), stale, state: stale ? "error" : p.latest.status };
   });
-  return { ...doc, ...assemble(probes, doc.slos) };
+  return { ...doc, ...assemble(probes, doc.slos, doc.alerts.firing) };
 }
 
-/** Stages and the overall verdict from the probes and the SLOs. */
-function assemble(probes: ProbeStatus[], slos: StatusDocument["slos"]) {
+/** Stages and the overall verdict from the probes, the SLOs and the firing alerts. */
+function assemble(probes: ProbeStatus[], slos: StatusDocument["slos"], firing: FiringAlert[]) {
   const stages = stageOrder(probes).map((stage) => stageStatus(stage, probes));
   const burning = slos.items.filter((s) => s.severity);
   const watched = stages.filter((s) => s.probes.length > 0);
@@ -96,17 +98,30 @@ function assemble(probes: ProbeStatus[], slos: StatusDocument["slos"]) {
 
   const problems = watched.filter((s) => s.state !== "pass").map((s) => `${s.title} ${WORD[s.state]}`);
   problems.push(...burning.map((s) => `SLO ${s.id} burning its error budget (${s.severity})`));
+  // Never greener than the alerts: a check alert keeps firing until it has passed K runs in a row, so
+  // a stage can read "passing" again while its alert (and the page someone got) still stands.
+  const louder = firing.filter((a) => a.type !== "slo" && RANK[alertState(a)] > RANK[state]);
+  if (louder.length) {
+    state = worstState([state, ...louder.map(alertState)]);
+    problems.push(`${louder.length === 1 ? "an alert is" : `${louder.length} alerts are`} still firing (${louder.map((a) => a.title).join("; ")})`);
+  }
   const message = state === "unknown" && probes.every((p) => p.latest === null)
     ? "no probe results yet"
     : problems.length ? problems.join("; ") : `all ${watched.length} watched stages passing`;
   return { overall: { state, message }, stages, probes, slos };
 }
 
+/** What a firing alert says about the pipeline: a page is a failure, a ticket a degradation, a silent or blind probe blindness. */
+function alertState(a: FiringAlert): State {
+  if (a.type === "blind" || a.type === "missing") return "error";
+  return a.severity === "page" ? "fail" : "warn";
+}
+
 export const WORD: Record<State, string> = { pass: "passing", warn: "degraded", fail: "failing", error: "blind", unknown: "unknown" };
 
-/** The pipeline's stages, plus any other stage a probe watches, in STAGES order. */
-export function stageOrder(probes: { stage: string }[]): string[] {
-  const used = new Set(probes.map((p) => p.stage));
+/** The pipeline's stages, plus any other stage a probe's checks land on, in STAGES order. */
+export function stageOrder(probes: { id?: string; stage: string }[]): string[] {
+  const used = new Set(probes.flatMap((p) => stagesOfProbe(p.id ?? "", p.stage)));
   const ordered = (STAGES as readonly string[]).filter((s) => PIPELINE.includes(s) || used.has(s));
   return [...ordered, ...[...used].filter((s) => !ordered.includes(s))];
 }
@@ -127,13 +142,58 @@ function probeStatus(info: ProbeInfo, snapshot: StatusSnapshot, options: BuildSt
   };
 }
 
+/** One probe's word on one stage: a state, and what is not passing in words. */
+export interface Contribution {
+  probe: ProbeStatus;
+  state: State;
+  notes: string[];
+}
+
+/**
+ * What each probe says about each stage. A probe with no result, a stale one, or one that could not run
+ * speaks for its home stage only. Otherwise each check lands on the stage it is about
+ * (`stageOfCheck`). A check that could not measure says nothing about another stage: it counts on the
+ * probe's home stage, and not at all when one of the probe's checks failed (the canary's stages "not
+ * reached yet" behind a failed one, or receipts not judged because the API answered 500, are held
+ * behind that failure, not a second problem).
+ */
+export function contributions(p: ProbeStatus, describe: (p: ProbeStatus) => string = probeNote): Map<string, Contribution> {
+  const out = new Map<string, Contribution>();
+  const add = (stage: string, state: State, note?: string) => {
+    const c = out.get(stage) ?? { probe: p, state: "pass", notes: [] };
+    c.state = worstState([c.state, state]);
+    if (note) c.notes.push(note);
+    out.set(stage, c);
+  };
+  const r = p.latest;
+  if (!r || p.stale || r.error || r.checks.length === 0) {
+    add(p.stage, p.state, p.state === "pass" ? undefined : describe(p));
+    return out;
+  }
+  const failedSomewhere = r.checks.some((c) => c.status === "fail");
+  for (const c of r.checks) {
+    let stage = stageOfCheck(p.id, p.stage, c.name);
+    if (c.status === "error") {
+      if (failedSomewhere) continue;
+      stage = p.stage;
+    }
+    add(stage, c.status, c.status === "pass" ? undefined : `${c.name} ${WORD[c.status]}`);
+  }
+  return out;
+}
+
 function stageStatus(stage: string, probes: ProbeStatus[]): StageStatus {
-  const mine = probes.filter((p) => p.stage === stage);
   const title = STAGE_TITLES[stage] ?? stage;
+  const mine = probes.flatMap((p) => contributions(p).get(stage) ?? []);
   if (mine.length === 0) return { id: stage, title, state: "unknown", probes: [], message: "no probe watches this stage" };
-  const state = worstState(mine.map((p) => p.state));
-  const notes = mine.filter((p) => p.state !== "pass").map((p) => `${p.title}: ${probeNote(p)}`);
-  return { id: stage, title, state, probes: mine.map((p) => p.id), message: notes.length ? notes.join("; ") : "all checks pass" };
+  const state = worstState(mine.map((c) => c.state));
+  return { id: stage, title, state, probes: mine.map((c) => c.probe.id), message: stageMessage(mine) };
+}
+
+/** "Canary: stage:outbox failing; Outbox and stuck jobs: jobs-stuck-created failing", or "all checks pass". */
+export function stageMessage(mine: Contribution[]): string {
+  const notes = mine.filter((c) => c.notes.length).map((c) => `${c.probe.title}: ${c.notes.join(", ")}`);
+  return notes.length ? notes.join("; ") : "all checks pass";
 }
 
 function probeNote(p: ProbeStatus): string {
@@ -159,7 +219,7 @@ function firingAlerts(state: AlertState | null): FiringAlert[] {
     .filter((a) => a.firing)
     .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 9) - (SEVERITY_ORDER[b.severity] ?? 9) || (a.since ?? "").localeCompare(b.since ?? ""))
     .map((a) => ({
-      key: a.key, type: a.type, stage: a.stage, probe: a.probe, check: a.check, slo: a.slo, severity: a.severity,
+      key: a.key, type: a.type, stage: a.type === "check" && a.probe ? stageOfCheck(a.probe, a.stage, a.check) : a.stage, probe: a.probe, check: a.check, slo: a.slo, severity: a.severity,
       since: a.since ?? null, heldBy: a.heldBy, title: a.snapshot.title, message: a.snapshot.message,
       observed: a.snapshot.observed, threshold: a.snapshot.threshold, evidence: a.snapshot.evidence,
       evidenceTotal: a.snapshot.evidenceTotal, nextStep: a.snapshot.nextStep,

@@ -1,6 +1,8 @@
 import type { FiringAlert, ProbeStatus, StatusDocument } from "./schema.ts";
-import { ago, badge, esc, LABEL, ms, pct, SYMBOL, utc } from "./html.ts";
-import { budgetBar, latencySvg, stageTimings, timelineSvg } from "./page-svg.ts";
+import { badge, esc, LABEL, ms, SYMBOL, utc } from "./html.ts";
+import { budgetBar, latencySvg, timelineSvg } from "./page-svg.ts";
+import { budgetText, duration, num, percent, runsText } from "./format.ts";
+import { since } from "./page-live.ts";
 
 /** The sections of the status page, each a pure function of the document. */
 
@@ -26,10 +28,10 @@ function evidenceList(items: string[], total: number): string {
 
 function incident(a: FiringAlert, now: Date): string {
   const held = a.heldBy ? ` · not announced (${esc(a.heldBy)})` : "";
-  const bound = a.threshold === null ? "" : ` against ${esc(a.threshold)}`;
+  const bound = a.threshold === null ? "" : ` against ${esc(num(a.threshold))}`;
   return `<li class="incident sev-${esc(a.severity)}"><h3>${esc(a.title)}</h3>
-<p class="meta">${esc(a.severity)} · ${esc(a.stage)} · since ${esc(utc(a.since))} (${esc(ago(a.since, now))})${held}</p>
-<p>${esc(a.message)}${a.observed === null ? "" : ` (observed ${esc(a.observed)}${bound})`}</p>
+<p class="meta">${esc(a.severity)} · ${esc(a.stage)} · since ${esc(utc(a.since))}${a.since ? ` (${since(a.since, now)} ago)` : ""}${held}</p>
+<p>${esc(a.message)}${a.observed === null ? "" : ` (observed ${esc(num(a.observed))}${bound})`}</p>
 ${evidenceList(a.evidence, a.evidenceTotal)}${a.nextStep ? `<p class="next">Next step: ${esc(a.nextStep)}</p>` : ""}</li>`;
 }
 
@@ -42,22 +44,18 @@ export function incidentsSection(doc: StatusDocument, now: Date): string {
   return `<section aria-labelledby="incidents-h"><h2 id="incidents-h">Active incidents (${firing.length})</h2>${list}${quiet}</section>`;
 }
 
-/** Per-stage timings of any probe that reports `stage:<name>` checks (the canary). */
-export function canarySection(doc: StatusDocument): string {
-  const withStages = doc.probes.filter((p) => p.latest?.checks.some((c) => c.name.startsWith("stage:")));
-  if (!withStages.length) return "";
-  const parts = withStages.map((p) => `<h3>${esc(p.title)} <small>run ${esc(utc(p.latest!.startedAt))}</small></h3>${stageTimings(p.latest!.checks)}`);
-  return `<section aria-labelledby="canary-h"><h2 id="canary-h">Canary stage timings</h2>${parts.join("")}</section>`;
-}
-
 function probeCard(p: ProbeStatus, now: Date): string {
   const r = p.latest;
-  const when = r ? `latest run ${esc(ago(r.startedAt, now))}, took ${esc(ms(r.durationMs))}` : "no result yet";
-  const stale = p.stale ? ` · <strong>stale: expected every ${p.intervalSeconds} s</strong>` : "";
-  const bad = (r?.checks ?? []).filter((c) => c.status !== "pass");
+  const when = r ? `latest run ${since(r.startedAt, now)} ago, took ${esc(ms(r.durationMs))} · ${esc(runsText(p.timeline))}` : "no result yet";
+  const stale = p.stale ? ` · <strong>stale: expected every ${esc(duration(p.intervalSeconds))}</strong>` : "";
+  // Checks that could not measure behind a failed one (the canary's stages not reached) are counted, not listed.
+  const failed = (r?.checks ?? []).some((c) => c.status === "fail");
+  const bad = (r?.checks ?? []).filter((c) => c.status !== "pass" && !(failed && c.status === "error"));
+  const held = failed ? (r?.checks ?? []).filter((c) => c.status === "error") : [];
+  const heldNote = held.length ? `<li class="held">${held.length} more not measured behind the failure: ${esc(held.map((c) => c.name).join(", "))}</li>` : "";
   const checks = bad.length
-    ? `<ul class="checks">${bad.map((c) => `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}</ul>`
-    : r ? `<p class="ok">All ${r.checks.length} checks pass.</p>` : "";
+    ? `<ul class="checks">${bad.map((c) => `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}${heldNote}</ul>`
+    : r ? `<p class="ok">${r.checks.length === 1 ? "Its one check passes." : `All ${r.checks.length} checks pass.`}</p>` : "";
   return `<li class="probe" id="probe-${esc(p.id)}" data-probe="${esc(p.id)}" data-state="${p.state}">
 <h3>${esc(p.title)} ${badge(p.state)}</h3>
 <p class="meta">${esc(p.stage)} · ${when}${stale}${r?.error ? ` · ${esc(r.error)}` : ""}</p>
@@ -73,11 +71,11 @@ export function slosSection(doc: StatusDocument): string {
   const { items, evaluatedAt } = doc.slos;
   if (!items.length) return `<section aria-labelledby="slos-h"><h2 id="slos-h">Service level objectives</h2><p>Not evaluated yet.</p></section>`;
   const rows = items.map((s) => {
-    const windows = s.windows.map((w) => `${esc(w.window)}: ${pct(w.errorRatio, 3)} errors${w.burnRate === null ? "" : `, burn ${w.burnRate.toFixed(2)}×`}`).join("<br>");
+    const windows = s.windows.map((w) => `${esc(w.window)}: ${w.errorRatio === null ? "no events" : `${percent(w.errorRatio)} errors`}${w.burnRate === null ? "" : `, burn ${esc(num(w.burnRate))}×`}`).join("<br>");
     const burning = s.severity ? ` <strong class="burning">burning (${esc(s.severity)})</strong>` : "";
-    return `<tr><th scope="row">${esc(s.title)}${burning}<br><small>${esc(s.id)} · target ${pct(s.target, 2)} over ${s.periodDays} d</small></th>
-<td>${budgetBar(s.budgetRemaining)}<small>${s.budgetRemaining === null ? "no events yet" : `${pct(s.budgetRemaining, 1)} left${s.budgetRemainingMinutes === null ? "" : ` (${Math.round(s.budgetRemainingMinutes)} min)`}`}</small></td>
-<td><small>${windows}</small></td><td><small>${esc(s.source ?? "no source has events")} (${s.events} events)</small></td></tr>`;
+    return `<tr><th scope="row">${esc(s.title)}${burning}<br><small>${esc(s.id)} · target ${percent(s.target)} over ${s.periodDays} d</small></th>
+<td data-label="Error budget">${budgetBar(s)}<small>${esc(budgetText(s))}</small></td>
+<td data-label="By window"><small>${windows}</small></td><td data-label="Source"><small>${esc(s.source ?? "no source has events")} (${s.events} event${s.events === 1 ? "" : "s"})</small></td></tr>`;
   });
   return `<section aria-labelledby="slos-h"><h2 id="slos-h">Service level objectives</h2>
 <table class="slos"><caption>Evaluated ${esc(utc(evaluatedAt))}</caption><thead><tr><th scope="col">Objective</th><th scope="col">Error budget</th><th scope="col">Error ratio and burn rate by window</th><th scope="col">Source</th></tr></thead>

@@ -1,5 +1,6 @@
 import type { Check } from "../result.ts";
-import type { TimelineSlot } from "./schema.ts";
+import type { SloEntry, TimelineSlot } from "./schema.ts";
+import { budgetText, budgetView, percent } from "./format.ts";
 import { esc, LABEL, ms } from "./html.ts";
 
 /**
@@ -43,12 +44,16 @@ export function latencySvg(slots: TimelineSlot[], probeTitle: string): string {
   return `<svg class="latency" viewBox="0 0 ${slots.length} 24" preserveAspectRatio="none" role="img" aria-label="${esc(label)}">${bars.join("")}${lines.join("")}</svg>`;
 }
 
-/** Share of the error budget left as a bar; overspent budgets show empty with the overspend in words. */
-export function budgetBar(remaining: number | null): string {
-  if (remaining === null) return `<div class="bar" role="img" aria-label="no events yet: budget unknown"><span class="fill f-unknown" style="width:0%"></span></div>`;
+/** Share of the error budget left as a bar; overspent budgets show empty, too few events show no bar, each in words. */
+export function budgetBar(slo: Pick<SloEntry, "budgetRemaining" | "budgetRemainingMinutes" | "events">): string {
+  const v = budgetView(slo);
+  if (v.kind === "no-events" || v.kind === "not-enough") {
+    return `<div class="bar" role="img" aria-label="${esc(budgetText(slo))}: budget not judged"><span class="fill f-unknown" style="width:0%"></span></div>`;
+  }
+  const remaining = v.kind === "left" ? v.ratio : -v.ratio;
   const width = Math.max(0, Math.min(1, remaining)) * 100;
   const state = remaining <= 0 ? "fail" : remaining < 0.25 ? "warn" : "pass";
-  const words = remaining < 0 ? `error budget overspent by ${(-remaining * 100).toFixed(1)}%` : `${(remaining * 100).toFixed(1)}% of the error budget left`;
+  const words = v.kind === "overspent" ? `error budget overspent by ${percent(v.ratio)}` : `${percent(v.ratio)} of the error budget left`;
   return `<div class="bar" role="img" aria-label="${esc(words)}"><span class="fill f-${state}" style="width:${width.toFixed(1)}%"></span></div>`;
 }
 

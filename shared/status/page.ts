@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import type { StatusDocument } from "./schema.ts";
 import { esc, LABEL, MEANING, SYMBOL, utc } from "./html.ts";
 import { regionsSection } from "./page-regions.ts";
-import { canarySection, incidentsSection, overallSection, pipelineSection, probesSection, slosSection } from "./page-sections.ts";
+import { incidentsSection, overallSection, pipelineSection, probesSection, slosSection } from "./page-sections.ts";
+import { canarySection, monitoringSection } from "./page-live.ts";
 
 /**
  * The status page: one self-contained HTML document (inline CSS, inline SVG, one small inline script,
@@ -39,15 +40,27 @@ header,main,footer{max-width:1100px;margin:0 auto;padding:12px 20px}h1{font-size
 .bar{width:100%;min-width:120px;height:12px;background:#eaeef2;border:1px solid var(--line);border-radius:6px;overflow:hidden}.bar .fill{display:block;height:100%}.burning{color:var(--fail)}
 .s-row{display:grid;grid-template-columns:10rem 1fr 12rem;gap:8px;align-items:center;padding:2px 0}.s-track{height:12px;background:#eaeef2;display:block}.s-seg{display:block;height:100%}.s-msg{grid-column:2/4;font-size:.85em;color:var(--muted)}
 .legend{display:flex;flex-wrap:wrap;gap:12px;padding:0;list-style:none;font-size:.85em}
+body{overflow-wrap:anywhere}.stalled{border-left:6px solid var(--error);padding:4px 12px}.monitoring{padding-left:20px}
+@media (max-width:640px){header,main,footer{padding:8px 12px}.s-row{grid-template-columns:1fr}.s-msg{grid-column:1}figure{flex-basis:100%}
+.slos,.slos caption,.slos tbody,.slos tr,.slos th,.slos td{display:block;width:100%}.slos thead{display:none}.slos tr{border-bottom:1px solid var(--line);padding:6px 0}.slos th,.slos td{border:0;padding:2px 0}
+.slos td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-size:.85em}.stage{flex-basis:130px}}
 `;
 
-/** Refreshes <main> in place; on failure keeps the page and says why. The CSP allows exactly this script. */
-const SCRIPT = `(()=>{const every=Number(document.body.dataset.refresh)*1000,line=document.getElementById("refresh");
+/**
+ * Refreshes <main> in place; on failure keeps the page and says why. Every second it moves the ages
+ * (`data-since`) on, measured on the server's clock (`data-now` at the last load), and shows the
+ * stalled-sentinel warning once its time (`data-stalled-after`) passes. The CSP allows exactly this script.
+ */
+const SCRIPT = `(()=>{const every=Number(document.body.dataset.refresh)*1000,line=document.getElementById("refresh");let skew=0;
+const main=()=>document.getElementById("content"),sync=()=>{skew=Date.parse(main().dataset.now)-Date.now()||0};
+const words=s=>s<120?Math.round(s)+" s":s<7200?Math.round(s/60)+" min":s<172800?Number((s/3600).toFixed(1))+" h":Math.round(s/86400)+" d";
+function tick(){const now=Date.now()+skew;for(const e of document.querySelectorAll("[data-since]"))e.textContent=words(Math.max(0,(now-Date.parse(e.dataset.since))/1000));
+for(const e of document.querySelectorAll("[data-stalled-after]"))e.hidden=now<=Date.parse(e.dataset.stalledAfter)}
 async function refresh(){if(document.visibilityState==="hidden")return;try{const r=await fetch(location.href,{headers:{accept:"text/html"},cache:"no-cache"});
-if(!r.ok)throw new Error("HTTP "+r.status);const next=new DOMParser().parseFromString(await r.text(),"text/html"),main=next.getElementById("content");
-if(!main)throw new Error("unexpected answer");document.getElementById("content").replaceWith(main);document.title=next.title;
-line.textContent="Updated "+new Date().toLocaleTimeString()+"; refreshes every "+every/1000+" s"}catch(e){line.textContent="Could not refresh ("+e.message+"); showing the data from "+document.getElementById("content").dataset.generated}}
-setInterval(refresh,every);document.addEventListener("visibilitychange",()=>{if(document.visibilityState==="visible")refresh()})})();`;
+if(!r.ok)throw new Error("HTTP "+r.status);const next=new DOMParser().parseFromString(await r.text(),"text/html"),fresh=next.getElementById("content");
+if(!fresh)throw new Error("unexpected answer");main().replaceWith(fresh);document.title=next.title;sync();tick();
+line.textContent="Updated "+new Date().toLocaleTimeString()+"; refreshes every "+every/1000+" s"}catch(e){line.textContent="Could not refresh ("+e.message+"); showing the data from "+main().dataset.generated}}
+sync();tick();setInterval(tick,1000);setInterval(refresh,every);document.addEventListener("visibilitychange",()=>{if(document.visibilityState==="visible")refresh()})})();`;
 
 export const PAGE_CSP = [
   "default-src 'none'", "style-src 'unsafe-inline'", `script-src 'sha256-${createHash("sha256").update(SCRIPT).digest("base64")}'`,
@@ -57,11 +70,13 @@ export const PAGE_CSP = [
 export interface PageOptions {
   /** Seconds between refreshes. Default 120: every refresh is a function invocation (see `sentinel cost`). */
   refreshSeconds?: number;
+  /** When the page is served (default: when the document was generated): ages and the stalled warning are measured from it. */
+  now?: Date;
 }
 
 export function renderStatusPage(doc: StatusDocument, options: PageOptions = {}): string {
   const refresh = options.refreshSeconds ?? 120;
-  const now = new Date(doc.generatedAt);
+  const now = options.now ?? new Date(doc.generatedAt);
   const legend = (["pass", "warn", "fail", "error", "unknown"] as const)
     .map((s) => `<li><span class="badge s-${s}"><span aria-hidden="true">${SYMBOL[s]}</span> ${LABEL[s]}</span> ${esc(MEANING[s])}</li>`).join("");
   return `<!doctype html>
@@ -70,14 +85,15 @@ export function renderStatusPage(doc: StatusDocument, options: PageOptions = {})
 <noscript><meta http-equiv="refresh" content="${refresh}"></noscript><style>${CSS}</style></head>
 <body data-refresh="${refresh}"><header><h1>Beacon pipeline status</h1>
 <p id="refresh" role="status" aria-live="polite">Generated ${esc(utc(doc.generatedAt))}; refreshes every ${refresh} s</p></header>
-<main id="content" data-generated="${esc(utc(doc.generatedAt))}">
+<main id="content" data-generated="${esc(utc(doc.generatedAt))}" data-now="${esc(now.toISOString())}">
 ${overallSection(doc)}
 ${pipelineSection(doc)}
 ${incidentsSection(doc, now)}
-${canarySection(doc)}
+${canarySection(doc, now)}
 ${probesSection(doc, now)}
 ${slosSection(doc)}
 ${regionsSection(doc)}
+${monitoringSection(doc, now)}
 <h2>Legend</h2><ul class="legend">${legend}</ul>
 </main>
 <footer><small>Machine-readable: <a href="/api/status">/api/status</a> · <a href="/api/metrics">/api/metrics</a> (Prometheus) · <a href="/api/status/badge">/api/status/badge</a> (shields.io)</small></footer>

@@ -1,5 +1,6 @@
 import type { ProbeResult } from "../result.ts";
 import { StatusDocument, type FiringAlert, type ProbeStatus, type StageStatus } from "./schema.ts";
+import { contributions, stageMessage } from "./document.ts";
 
 /**
  * The status document for the public (SENTINEL_PUBLIC_STATUS=summary): the same shape, so the page,
@@ -47,15 +48,17 @@ function summaryProbe(p: ProbeStatus): ProbeStatus {
 }
 
 function summaryStage(stage: StageStatus, probes: ProbeStatus[]): StageStatus {
-  const mine = probes.filter((p) => stage.probes.includes(p.id));
+  // The same attribution as the full document, with notes that name no host: a probe's own error stays private.
+  const mine = probes.flatMap((p) => contributions(p, publicNote).get(stage.id) ?? []);
   if (mine.length === 0) return stage;
-  const notes = mine.filter((p) => p.state !== "pass").map((p) => {
-    if (!p.latest) return `${p.title}: no result yet`;
-    if (p.stale) return `${p.title}: no recent result`;
-    const failing = p.latest.checks.filter((c) => c.status !== "pass").map((c) => `${c.name} ${WORD[c.status]}`);
-    return `${p.title}: ${failing.join(", ") || WORD[p.state]}`;
-  });
-  return { ...stage, message: notes.length ? notes.join("; ") : "all checks pass" };
+  return { ...stage, message: stageMessage(mine) };
+}
+
+function publicNote(p: ProbeStatus): string {
+  if (!p.latest) return "no result yet";
+  if (p.stale) return "no recent result";
+  if (p.latest.error) return "could not measure";
+  return WORD[p.state] ?? p.state;
 }
 
 function summaryAlert(a: FiringAlert): FiringAlert {

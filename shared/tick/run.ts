@@ -1,3 +1,4 @@
+import { SEND_EXTRA_COMMANDS, TICK_COMMANDS } from "../cost/model.ts";
 import { randomUUID } from "node:crypto";
 import type { ProbeResult } from "../result.ts";
 import type { AnyProbe } from "../probes/types.ts";
@@ -72,6 +73,8 @@ export interface TickReport {
   pending: number;
   /** Pending notifications with no channel configured: logged, not sent. */
   unsent: number;
+  /** Store commands this tick spent, as `sentinel cost` counts them (shared/cost/model.ts); absent when it stored nothing. */
+  storeCommands?: number;
   status?: StatusDocument;
 }
 
@@ -146,7 +149,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       state.alerts.pending = [];
     }
     await deps.store.commit({ state, status: statusOf(), release: !canSend });
-    if (!canSend) return report(statusOf(), 0, unsent);
+    if (!canSend) return { ...report(statusOf(), 0, unsent), storeCommands: TICK_COMMANDS };
 
     const outcome = await deps.send!(pending);
     let delivered = 0;
@@ -166,7 +169,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     }
     const status = statusOf();
     await deps.store.finish({ state, status });
-    return report(status, delivered);
+    return { ...report(status, delivered), storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS };
   } catch (error) {
     if (options.write) await deps.store.finish({}).catch(() => {});
     throw error;

@@ -4,7 +4,7 @@ import type { Probe, ProbeContext, ProbeOutput } from "../types.ts";
 import { advance, settleUndecided } from "./decide.ts";
 import { factsOf } from "./facts.ts";
 import { observe } from "./observe.ts";
-import { buildChecks, eventsOf, summaryOf } from "./report.ts";
+import { buildChecks, eventsOf, inFlightEvidence, summaryOf } from "./report.ts";
 import { CanarySettings, deadlineOf } from "./settings.ts";
 import { CANARY_ID_PREFIX, newJobspecId, signedJobSpec } from "./spec.ts";
 import { elapsedS, loadState, type CanaryState, type Verdict } from "./state.ts";
@@ -15,8 +15,8 @@ type Ctx = ProbeContext<CanarySettings>;
 /** The claim that makes "at most one canary in flight" hold across concurrent invocations. */
 const SLOT = "canary";
 
-const summary = (status: Check["status"], message: string, observed: number | null = null): Check =>
-  check({ name: "canary", status, observed, threshold: null, message });
+const summary = (status: Check["status"], message: string, observed: number | null = null, evidence: string[] = []): Check =>
+  check({ name: "canary", status, observed, threshold: null, message, evidence });
 
 /**
  * The canary: a real, signed job followed through every stage of the pipeline (contract sheet §2-§6).
@@ -78,7 +78,7 @@ async function submit(ctx: Ctx, state: CanaryState, now: Date, key: string, apiU
     ...state, lastSubmittedAt: now.toISOString(),
     inFlight: { id, submittedAt: now.toISOString(), acceptedS, answeredId: outcome.id, decided: { "stage:accepted": accepted } },
   };
-  return { checks: [summary("pass", `submitted canary ${id}; later runs follow it`, 0), ...buildChecks(next, s, 0)], state: next };
+  return { checks: [summary("pass", `submitted canary ${id}; later runs follow it`, 0, [inFlightEvidence(id, now.toISOString())]), ...buildChecks(next, s, 0)], state: next };
 }
 
 async function follow(ctx: Ctx, state: CanaryState, now: Date, apiUrl: string): Promise<ProbeOutput> {
@@ -95,7 +95,7 @@ async function follow(ctx: Ctx, state: CanaryState, now: Date, apiUrl: string): 
     const next = { ...state, inFlight: canary };
     const reached = Object.entries(canary.decided).filter(([n, v]) => n.startsWith("stage:") && v.status === "pass").map(([n]) => n.slice(6));
     const line = `canary ${c.id} in flight for ${Math.round(nowS)} s, reached ${reached.at(-1) ?? "nothing yet"}${notes}`;
-    return { checks: [summary(status, line, Math.round(nowS)), ...buildChecks(next, s, nowS)], state: next };
+    return { checks: [summary(status, line, Math.round(nowS), [inFlightEvidence(c.id, c.submittedAt)]), ...buildChecks(next, s, nowS)], state: next };
   }
   const verdicts = settleUndecided(canary, facts);
   // Exactly one invocation releases the slot: that one counts the canary's events.

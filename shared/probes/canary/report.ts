@@ -63,3 +63,19 @@ export function summaryOf(verdicts: Record<string, Verdict>): { passed: boolean;
   const done = verdicts["stage:receipt"]?.at;
   return { passed: true, summary: `passed every stage${done != null ? ` (receipt by ${done} s)` : ""}` };
 }
+
+/**
+ * The `canary` check names the canary in flight in its evidence, "<id> submitted <ISO time>", so the
+ * status page can show its age live, between runs, instead of the age it had at the last run.
+ */
+export function inFlightEvidence(id: string, submittedAt: string): string {
+  return `${id} submitted ${submittedAt}`;
+}
+
+export function inFlightOf(evidence: readonly string[]): { id: string; submittedAt: string } | undefined {
+  for (const e of evidence) {
+    const m = /^(\S+) submitted (\d{4}-\d\d-\d\dT[\d:.]+Z)$/.exec(e);
+    if (m && !Number.isNaN(Date.parse(m[2]!))) return { id: m[1]!, submittedAt: m[2]! };
+  }
+  return undefined;
+}
