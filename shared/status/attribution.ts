@@ -41,6 +41,11 @@ const BY_PROBE: Record<string, Record<string, string>> = {
   receipts: { "executions-api": "runner-api", "jobs-api": "runner-api" },
 };
 
+/** Checks named by prefix: the runner's own services (yagna and the others) are the runner API's. */
+const BY_PREFIX: Record<string, [prefix: string, stage: string][]> = {
+  regions: [["provider:", "runner-api"]],
+};
+
 /**
  * The stage a check is about: from the table above, `url:portal*` on the portal, anything else on the
  * probe's home stage.
@@ -50,10 +55,10 @@ export function stageOfCheck(probe: string, homeStage: string, check: string | u
   const mapped = BY_PROBE[probe]?.[check];
   if (mapped) return mapped;
   if (probe === "health" && check.startsWith("url:portal")) return "portal";
-  return homeStage;
+  return BY_PREFIX[probe]?.find(([prefix]) => check.startsWith(prefix))?.[1] ?? homeStage;
 }
 
 /** Every stage a probe's checks can land on (its home first), for ordering the cards. */
 export function stagesOfProbe(probe: string, homeStage: string): string[] {
-  return [...new Set([homeStage, ...Object.values(BY_PROBE[probe] ?? {})])];
+  return [...new Set([homeStage, ...Object.values(BY_PROBE[probe] ?? {}), ...(BY_PREFIX[probe] ?? []).map(([, stage]) => stage)])];
 }

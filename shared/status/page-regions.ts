@@ -21,7 +21,7 @@ export function regionsSection(doc: StatusDocument): string {
     return `<tr><th scope="row">${esc(region)}</th>${cells}</tr>`;
   }).join("\n");
   return `<section aria-labelledby="regions-h">${heading}
-<table class="slos"><caption>Executions per region and model since ${esc(utc(new Date(Date.parse(grid.evaluatedAt) - grid.windowHours * 3_600_000).toISOString()))} (evaluated ${esc(utc(grid.evaluatedAt))})</caption>
+<table class="data regions"><caption>Executions per region and model since ${esc(utc(new Date(Date.parse(grid.evaluatedAt) - grid.windowHours * 3_600_000).toISOString()))} (evaluated ${esc(utc(grid.evaluatedAt))})</caption>
 <thead><tr><th scope="col">Region</th>${head}</tr></thead>
 <tbody>
 ${rows}

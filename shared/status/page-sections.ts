@@ -78,6 +78,6 @@ export function slosSection(doc: StatusDocument): string {
 <td data-label="By window"><small>${windows}</small></td><td data-label="Source"><small>${esc(s.source ?? "no source has events")} (${s.events} event${s.events === 1 ? "" : "s"})</small></td></tr>`;
   });
   return `<section aria-labelledby="slos-h"><h2 id="slos-h">Service level objectives</h2>
-<table class="slos"><caption>Evaluated ${esc(utc(evaluatedAt))}</caption><thead><tr><th scope="col">Objective</th><th scope="col">Error budget</th><th scope="col">Error ratio and burn rate by window</th><th scope="col">Source</th></tr></thead>
+<table class="data slos"><caption>Evaluated ${esc(utc(evaluatedAt))}</caption><thead><tr><th scope="col">Objective</th><th scope="col">Error budget</th><th scope="col">Error ratio and burn rate by window</th><th scope="col">Source</th></tr></thead>
 <tbody>${rows.join("")}</tbody></table></section>`;
 }

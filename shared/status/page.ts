@@ -36,14 +36,14 @@ header,main,footer{max-width:1100px;margin:0 auto;padding:12px 20px}h1{font-size
 .timeline,.latency{width:100%;height:28px;display:block;border:1px solid var(--line)}.latency{height:40px}
 .f-pass{fill:var(--pass);background:var(--pass)}.f-warn{fill:var(--warn);background:var(--warn)}.f-fail{fill:var(--fail);background:var(--fail)}.f-error{fill:var(--error);background:var(--error)}.f-unknown{fill:#eaeef2;background:#eaeef2}
 .spark{fill:none;stroke:#0969da;stroke-width:.6;vector-effect:non-scaling-stroke}circle.spark{fill:#0969da}.peak{fill:#ddf4ff}
-.slos{border-collapse:collapse;width:100%}.slos th,.slos td{border-bottom:1px solid var(--line);padding:6px;text-align:left;vertical-align:top}.slos caption{text-align:left;color:var(--muted)}
+.data{border-collapse:collapse;width:100%}.data th,.data td{border-bottom:1px solid var(--line);padding:6px;text-align:left;vertical-align:top}.data caption{text-align:left;color:var(--muted)}
 .bar{width:100%;min-width:120px;height:12px;background:#eaeef2;border:1px solid var(--line);border-radius:6px;overflow:hidden}.bar .fill{display:block;height:100%}.burning{color:var(--fail)}
 .s-row{display:grid;grid-template-columns:10rem 1fr 12rem;gap:8px;align-items:center;padding:2px 0}.s-track{height:12px;background:#eaeef2;display:block}.s-seg{display:block;height:100%}.s-msg{grid-column:2/4;font-size:.85em;color:var(--muted)}
 .legend{display:flex;flex-wrap:wrap;gap:12px;padding:0;list-style:none;font-size:.85em}
 body{overflow-wrap:anywhere}.stalled{border-left:6px solid var(--error);padding:4px 12px}.monitoring{padding-left:20px}
 @media (max-width:640px){header,main,footer{padding:8px 12px}.s-row{grid-template-columns:1fr}.s-msg{grid-column:1}figure{flex-basis:100%}
-.slos,.slos caption,.slos tbody,.slos tr,.slos th,.slos td{display:block;width:100%}.slos thead{display:none}.slos tr{border-bottom:1px solid var(--line);padding:6px 0}.slos th,.slos td{border:0;padding:2px 0}
-.slos td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-size:.85em}.stage{flex-basis:130px}}
+.data,.data caption,.data tbody,.data tr,.data th,.data td{display:block;width:100%}.data thead{display:none}.data tr{border-bottom:1px solid var(--line);padding:6px 0}.data th,.data td{border:0;padding:2px 0}
+.data td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-size:.85em}.stage{flex-basis:130px}}
 `;
 
 /**
