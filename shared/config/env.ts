@@ -81,6 +81,14 @@ export const EnvSchema = z.object({
   SENTINEL_REDIS_REST_TOKEN: optional(z.string()),
   SENTINEL_KEY_PREFIX: optional(z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ . -")),
   SLACK_WEBHOOK_URL: optional(HttpUrl),
+  /** PagerDuty Events API v2 integration key (32 characters) of the service to page. */
+  PAGERDUTY_ROUTING_KEY: optional(z.string().trim().regex(/^[A-Za-z0-9]{32}$/, "must be the 32-character Integration Key of an Events API v2 integration")),
+  /** Base URL of an Alertmanager (alerts go to <url>/api/v2/alerts); user info is sent as Basic authorization. */
+  ALERTMANAGER_URL: optional(HttpUrl),
+  /** A generic webhook receiving signed JSON (needs SENTINEL_WEBHOOK_SECRET). */
+  SENTINEL_WEBHOOK_URL: optional(HttpUrl),
+  /** The HMAC-SHA256 key the webhook's signature is made with. */
+  SENTINEL_WEBHOOK_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
   SENTINEL_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   BEACON_ADMIN_TOKEN: optional(z.string()),
   NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
@@ -106,6 +114,9 @@ export const SECRET_VARIABLES = [
   "BEACON_REDIS_REST_TOKEN",
   "SENTINEL_REDIS_REST_TOKEN",
   "SLACK_WEBHOOK_URL",
+  "PAGERDUTY_ROUTING_KEY",
+  "SENTINEL_WEBHOOK_URL",
+  "SENTINEL_WEBHOOK_SECRET",
   "SENTINEL_ADMIN_TOKEN",
   "SENTINEL_STATUS_TOKEN",
   "BEACON_ADMIN_TOKEN",

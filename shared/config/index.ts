@@ -7,6 +7,7 @@ import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
 import { RemediationSettings } from "../remediation/settings.ts";
 import { secretsOfUrl } from "../redact.ts";
+import { ChannelSettings, Routes, type ChannelName } from "../channels/settings.ts";
 
 /** The scheduled tick that runs due probes and evaluates (netlify/tick.ts). */
 export const TickSettings = z.object({
@@ -37,6 +38,10 @@ export const Settings = z
       }
     }),
     tick: TickSettings.prefault({}),
+    /** Each channel's options (its secrets come from the environment). */
+    channels: ChannelSettings.prefault({}),
+    /** Which notifications go to which channels (shared/channels/settings.ts; default: all to Slack, Alertmanager and the webhook, pages to PagerDuty). */
+    routes: Routes,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -51,6 +56,12 @@ export interface Config {
   /** Where results and alert state live: SENTINEL_REDIS_*, defaulting to Beacon's Redis. */
   store?: { url: string; token: string; keyPrefix: string };
   slackWebhookUrl?: string;
+  /** The other channels, each present when its variables are set. */
+  channels: {
+    pagerduty?: { routingKey: string };
+    alertmanager?: { url: string };
+    webhook?: { url: string; secret: string };
+  };
   adminToken?: string;
   beaconAdminToken?: string;
   statusUrl?: string;
@@ -106,6 +117,14 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (env.SENTINEL_PUBLIC_STATUS?.trim() === "false" && !env.SENTINEL_STATUS_TOKEN?.trim() && !env.SENTINEL_ADMIN_TOKEN?.trim()) {
     problems.push("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN (or SENTINEL_ADMIN_TOKEN) to let anyone read the status");
   }
+  pair(problems, env, "SENTINEL_WEBHOOK_URL", "SENTINEL_WEBHOOK_SECRET");
+  if (settings.success && Object.hasOwn(settingsInput(env.SENTINEL_SETTINGS) as object, "routes")) {
+    // Routes written by hand must name channels that exist; the default routes skip unset ones.
+    const variable: Record<ChannelName, string> = { slack: "SLACK_WEBHOOK_URL", pagerduty: "PAGERDUTY_ROUTING_KEY", alertmanager: "ALERTMANAGER_URL", webhook: "SENTINEL_WEBHOOK_URL" };
+    settings.data.routes.forEach((route, i) => route.channels.forEach((c, j) => {
+      if (!env[variable[c]]?.trim()) problems.push(`SENTINEL_SETTINGS.routes.${i}.channels.${j}: routes to ${c}, but ${variable[c]} is not set`);
+    }));
+  }
   if (problems.length > 0 || !settings.success) throw new ConfigError(problems);
 
   return {
@@ -116,6 +135,11 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     beaconRedis: e.BEACON_REDIS_REST_URL && e.BEACON_REDIS_REST_TOKEN ? { url: e.BEACON_REDIS_REST_URL, token: e.BEACON_REDIS_REST_TOKEN } : undefined,
     store: storeUrl && storeToken ? { url: storeUrl, token: storeToken, keyPrefix: e.SENTINEL_KEY_PREFIX ?? "sentinel:" } : undefined,
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
+    channels: {
+      ...(e.PAGERDUTY_ROUTING_KEY ? { pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY } } : {}),
+      ...(e.ALERTMANAGER_URL ? { alertmanager: { url: e.ALERTMANAGER_URL } } : {}),
+      ...(e.SENTINEL_WEBHOOK_URL && e.SENTINEL_WEBHOOK_SECRET ? { webhook: { url: e.SENTINEL_WEBHOOK_URL, secret: e.SENTINEL_WEBHOOK_SECRET } } : {}),
+    },
     adminToken: e.SENTINEL_ADMIN_TOKEN,
     beaconAdminToken: e.BEACON_ADMIN_TOKEN,
     statusUrl: e.SENTINEL_STATUS_URL,
@@ -180,10 +204,10 @@ export function collectSecrets(env: Record<string, string | undefined>): string[
     const value = env[name];
     if (!value) return [];
     // These two are secret as a whole (the Slack token is the URL's path), and in their parts.
-    return name === "BEACON_DATABASE_URL" || name === "SLACK_WEBHOOK_URL" ? secretsOfUrl(value, { whole: true }) : [value];
+    return name === "BEACON_DATABASE_URL" || name === "SLACK_WEBHOOK_URL" || name === "SENTINEL_WEBHOOK_URL" ? secretsOfUrl(value, { whole: true }) : [value];
   });
   const urls = [
-    env.BEACON_API_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL,
+    env.BEACON_API_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL, env.ALERTMANAGER_URL,
     ...healthUrlValues(env.BEACON_HEALTH_URLS),
   ];
   return [...new Set([...values, ...urls.flatMap((url) => secretsOfUrl(url?.trim()))])];
