@@ -11,6 +11,7 @@ import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv } from "./support/sentinel.ts";
 import { onPath } from "./support/processes.ts";
+import { INCIDENT_NAMES } from "./sandbox/incidents.ts";
 
 /**
  * The deploy gate as Beacon's CI would run it: the real `sentinel` binary against the sandbox.
@@ -145,4 +146,53 @@ describe.runIf(XMLLINT)("the deploy gate against the sandbox", () => {
       await sandbox.incidents.reset();
     }
   }, 60_000);
+});
+
+/** Every failing check the JUnit report names, as probe/check. */
+const failuresIn = (xml: string) => [...xml.matchAll(/<testcase name="([^"]+)" classname="sentinel\.([^"]+)"[^>]*>\n\s*<failure/g)].map((m) => `${m[2]}/${m[1]}`);
+
+/** The sandbox back to green: incidents off and the damage they wrote deleted (`sentinel sandbox --reset`). */
+async function greenSandbox() {
+  const response = await fetch(`${sandbox.url}/__sandbox/reset`, { method: "POST" });
+  if (!response.ok) throw new Error(`sandbox reset: HTTP ${response.status}`);
+}
+
+describe.runIf(XMLLINT)("the deploy gate during each sandbox incident", () => {
+  const gate = async () => {
+    const canary = await sentinel(["canary", "--wait", "--timeout", "45", "--poll", "0.5"], { probes: { canary: FAST_CANARY } });
+    const run = await sentinel(["run", "all", "--reporter", "junit"], { probes: { canary: FAST_CANARY } });
+    return { canary, run, failed: [...new Set([...failuresIn(run.stdout), ...[...canary.stdout.matchAll(/^FAILED at (\S+):/gm)].map((m) => `canary/${m[1]}`)])] };
+  };
+
+  /** What the gate must name for each incident (README: the sandbox's incident table, and the canary's stages). */
+  const NAMED: Record<(typeof INCIDENT_NAMES)[number], string> = {
+    "no-outbox-row": "canary/stage:outbox", "payload-mismatch": "queue/message-contract", "legacy-text-output": "receipts/receipts",
+    "executions-500": "receipts/executions-api", "empty-id": "receipts/id-mapping", "worker-stopped": "canary/stage:processing",
+    "slow-worker": "canary/stage:started", "health-unhealthy": "health/runner-health", "lost-answer": "receipts/job-answers",
+    "duplicate-executions": "receipts/job-answers", "undecodable-receipt": "receipts/jobs-api", "database-down": "health/runner-ready",
+  };
+
+  it.each(INCIDENT_NAMES.map((n) => [n] as const))("%s: the gate fails naming where, and passes once it is cleared", async (incident) => {
+    await greenSandbox();
+    await sandbox.incidents.set(incident, true);
+    let during;
+    try {
+      during = await gate();
+    } finally {
+      await greenSandbox();
+    }
+    expect(Math.max(during.canary.code, during.run.code), `${incident}: ${during.canary.stdout}`).toBe(1);
+    expect(during.failed, incident).toContain(NAMED[incident]);
+    console.info(`${incident}: gate failed at ${during.failed.join(", ")}`);
+    // Cleared (the sandbox back to green, its damage deleted): what failed passes again.
+    const probes = [...new Set(during.failed.map((f) => f.split("/")[0]!).filter((p) => p !== "canary"))];
+    if (during.failed.some((f) => f.startsWith("canary/"))) {
+      const canary = await sentinel(["canary", "--wait", "--timeout", "45", "--poll", "0.5"], { probes: { canary: FAST_CANARY } });
+      expect(canary.code, `${incident} cleared: ${canary.stdout}`).toBe(0);
+    }
+    for (const probe of probes) {
+      const run = await sentinel(["run", probe, "--reporter", "junit"], { probes: { canary: FAST_CANARY } });
+      expect(failuresIn(run.stdout), `${incident} cleared: ${probe}`).toEqual([]);
+    }
+  }, 240_000);
 });
