@@ -178,7 +178,8 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
         rec.lastErrorAt = at;
         state.monitoring.lastSendError = `${name}: ${o.error}`;
         if (o.abandoned.length) deps.log.warn("notification delivery unknown; not repeated", { channel: name, count: o.abandoned.length, error: o.error });
-        else deps.log.warn("notification send failed; kept pending for the next tick", { channel: name, count: failed, error: o.error });
+        else if (failed > 0) deps.log.warn("notification send failed; kept pending for the next tick", { channel: name, count: failed, error: o.error });
+        else deps.log.warn("re-posting the firing alerts failed; the next tick posts them again", { channel: name, error: o.error });
       }
     }
     state.alerts.pending = settle(pending, outcomes);
