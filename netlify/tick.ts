@@ -1,7 +1,6 @@
 import { PROBES } from "../shared/probes/registry.ts";
 import { measure } from "../shared/runner.ts";
-import { buildSlackMessage } from "../shared/slack/message.ts";
-import { createSlackSender } from "../shared/slack/sender.ts";
+import { createChannels, SEND_BUDGET_MS } from "../shared/channels/index.ts";
 import { policyFrom, probeInfos } from "../shared/fanin/policy.ts";
 import { runTick, type TickOptions, type TickReport } from "../shared/tick/run.ts";
 import { intervalOf } from "../shared/tick/schedule.ts";
@@ -11,15 +10,10 @@ import type { Runtime } from "./runtime.ts";
 /** The tick's own cadence: functions/tick.ts (a literal, because Netlify reads it statically). */
 export const TICK_SCHEDULE = "* * * * *";
 
-/** Slack's sender: its timeout and one retry, the most a send can take. */
-const SEND_BUDGET_MS = 12_000;
-
-/** Runs one tick with the runtime's store, probes and, when configured, Slack. */
+/** Runs one tick with the runtime's store, probes and configured channels (Slack, PagerDuty, Alertmanager, webhook). */
 export async function tick(rt: Runtime, options: TickOptions): Promise<TickReport> {
   if (!rt.store) throw new Error("the tick needs the sentinel's store (SENTINEL_REDIS_REST_URL)");
   const settings = rt.config.settings;
-  const webhookUrl = rt.config.slackWebhookUrl;
-  const sender = webhookUrl ? createSlackSender({ webhookUrl, budgetMs: SEND_BUDGET_MS }) : undefined;
   return runTick({
     store: rt.store,
     probes: PROBES,
@@ -28,13 +22,8 @@ export async function tick(rt: Runtime, options: TickOptions): Promise<TickRepor
     policy: policyFrom(settings),
     now: rt.deps.now,
     log: rt.log,
-    send: sender
-      ? async (notifications) => {
-          const outcome = await sender.send(buildSlackMessage(notifications, { statusUrl: rt.config.statusUrl, now: rt.deps.now(), redact: rt.redact }));
-          if (outcome.delivery === "unknown") return { ok: false, unknown: true, error: outcome.error };
-          return outcome.ok ? { ok: true } : { ok: false, error: outcome.error };
-        }
-      : undefined,
+    channels: createChannels(rt.config, { fetch: rt.deps.fetch, redact: rt.redact, now: rt.deps.now }),
+    routes: settings.routes,
     settings: {
       ...settings.tick, staleFactor: settings.alerting.staleFactor, sendBudgetMs: SEND_BUDGET_MS, tickIntervalMs: intervalOf(TICK_SCHEDULE),
     },
@@ -53,14 +42,13 @@ export const HEARTBEAT_TIMEOUT_MS = 3_000;
 export const HEARTBEAT_DEADLINE_MS = 28_000;
 /** Healthchecks.io keeps the first 100 kB of a ping body; a reason needs far less. */
 const REASON_MAX = 1_000;
-/** shared/tick/run.ts's words for a tick that found another tick running: that one pings, this one does not. */
-const LOCK_HELD = "another tick holds the lock";
 
 export type Heartbeat = { ok: true; body: string } | { ok: false; reason: string };
 
 /** What a finished tick tells the dead-man's switch; nothing when another tick held the lock. */
 export function heartbeatOf(report: TickReport): Heartbeat | undefined {
-  if (report.skipped === LOCK_HELD) return undefined;
+  // A tick that found another tick running says nothing: that one pings.
+  if (report.skipReason === "locked") return undefined;
   if (report.skipped !== undefined) {
     return { ok: false, reason: `${report.skipped}; ${report.lost} result(s) written to the function log instead` };
   }

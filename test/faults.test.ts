@@ -300,6 +300,8 @@ describe("a probe that throws", () => {
         deps: s.rt.deps, settings: { ...settings, probes: { ...settings.probes, thrower: settings.probes.health } as typeof settings.probes }, targets: s.rt.targets, redact: s.rt.redact, previousState, timeoutMs,
       }),
       policy: policyFrom(settings),
+      channels: [],
+      routes: settings.routes,
       now: s.rt.deps.now,
       log: s.log,
       settings: { ...settings.tick, staleFactor: settings.alerting.staleFactor, sendBudgetMs: 12_000, tickIntervalMs: 60_000 },

@@ -47,7 +47,7 @@ const FIRING = AlertState.parse({
 /** The monitoring section of a sentinel that has had a rough month. */
 const MONITORING: MonitoringStatus = {
   lastTickAt: "2026-05-01T11:59:00.000Z", nextTickBy: "2026-05-01T12:00:00.000Z", ticks: 1440, lostResults: 7, gaps: [{ from: "2026-04-30T10:00:00.000Z", to: "2026-04-30T10:07:00.000Z", missedRuns: 7 }],
-  failedSends: 3, unknownDeliveries: 2, collapsedNotifications: 11, pendingNotifications: 4, lastSendError: "HTTP 500 from hooks.slack.com",
+  failedSends: 3, unknownDeliveries: 2, collapsedNotifications: 11, channels: {}, pendingNotifications: 4, lastSendError: "HTTP 500 from hooks.slack.com",
 };
 
 /** A status document with every family present: SLOs with counters, and (when asked) a firing alert. */

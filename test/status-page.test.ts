@@ -84,7 +84,7 @@ describe("the status page, read by a person", () => {
     ["past-next-tick-plus-grace: stalled", ago(61 + 60), true],
   ] as const)("monitoring: %s", (_rule, nextTickBy, stalled) => {
     const monitoring = { lastTickAt: ago(120), ticks: 42, lostResults: 3, gaps: [{ from: ago(3600), to: ago(3400), missedRuns: 3 }], failedSends: 1, unknownDeliveries: 0,
-      collapsedNotifications: 0, pendingNotifications: 2, nextTickBy };
+      collapsedNotifications: 0, channels: {}, pendingNotifications: 2, nextTickBy };
     const html = page({ monitoring });
     const warning = /<p class="stalled"[^>]*>/.exec(html)![0];
     expect(warning.includes(" hidden")).toBe(!stalled);

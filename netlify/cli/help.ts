@@ -12,9 +12,9 @@ export interface CommandHelp {
 
 export const COMMAND_HELP: Record<string, CommandHelp> = {
   run: {
-    usage: ["run <probe-id|all> [--json] [--dry-run]"],
+    usage: ["run <probe-id|all> [--json | --reporter text|json|junit] [--dry-run]"],
     summary: "run probes once against the configured deployment\nexit 0 pass/warn, 1 fail, 2 error, 64 bad usage/config",
-    details: "--json      the result document(s) on stdout, nothing else\n--dry-run   store nothing (the canary then reports that it cannot run)",
+    details: "--json            the result document(s) on stdout, nothing else (= --reporter json)\n--reporter junit  a JUnit XML report on stdout for CI: one test case per check,\n                  the evidence in each failure\n--dry-run         store nothing (the canary then reports that it cannot run)",
   },
   start: {
     usage: ["start [--port N] [--sandbox-port N] [--json]"],
@@ -49,6 +49,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     usage: ["canary-key [--kid NAME] [--from-env]"],
     summary: "a new canary key pair and its TRUSTED_KEYS_JSON entry",
     details: "--from-env  print the entry for CANARY_SIGNING_KEY's public half instead of a new pair",
+  },
+  canary: {
+    usage: ["canary --wait [--timeout S] [--poll S]"],
+    summary: "submit one canary now and follow it stage by stage to its receipt, printing each\nstage as it is decided (a deploy gate). exit 0 pass, 1 a stage failed or timed out, 2 blind",
+    details: "--timeout S  give up after S seconds (default 600), naming the stage it waited for\n--poll S     seconds between looks (default 2)\nNeeds CANARY_SIGNING_KEY and BEACON_API_URL; stores nothing and does not touch the\nscheduled canary (its own in-process slot)",
   },
   status: {
     usage: ["status [--json]"],

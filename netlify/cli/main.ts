@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   silence: async () => (await import("./fanin.ts")).silenceCommand,
   load: async () => (await import("./load.ts")).loadCommand,
   "canary-key": async () => (await import("./canary-key.ts")).canaryKeyCommand,
+  canary: async () => (await import("./canary-wait.ts")).canaryCommand,
   status: async () => (await import("./status.ts")).statusCommand,
   cost: async () => (await import("./cost.ts")).costCommand,
   "republish-stuck": async () => (await import("./remediate.ts")).republishStuckCommand,

@@ -5,14 +5,20 @@ import { exitCodeFor, worstStatus, type ProbeResult } from "../../shared/result.
 import { createRuntime } from "../runtime.ts";
 import { tick } from "../tick.ts";
 import { formatResults } from "./format.ts";
+import { junitReport } from "./junit.ts";
 import { UsageError } from "./errors.ts";
 
-/** `sentinel run <probe-id|all> [--json] [--dry-run]` */
+const REPORTERS = ["text", "json", "junit"] as const;
+
+/** `sentinel run <probe-id|all> [--json] [--reporter text|json|junit] [--dry-run]` */
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { json: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false } },
+    options: { json: { type: "boolean", default: false }, reporter: { type: "string" }, "dry-run": { type: "boolean", default: false } },
   });
+  const reporter = values.reporter ?? (values.json ? "json" : "text");
+  if (!(REPORTERS as readonly string[]).includes(reporter)) throw new UsageError(`unknown reporter "${reporter}" (known: ${REPORTERS.join(", ")})`);
+  if (values.json && reporter !== "json") throw new UsageError(`--json and --reporter ${reporter} ask for two outputs: choose one`);
   const target = positionals[0];
   if (!target || positionals.length > 1) throw new UsageError(`expected one probe id or "all" (known: ${PROBE_IDS.join(", ")})`);
   const probes = target === "all" ? [...PROBES] : [findProbe(target)].filter((p) => p !== undefined);
@@ -34,8 +40,9 @@ export async function runCommand(args: string[]): Promise<number> {
       if (report.skipped) storeErrors.push(rt.redact(report.skipped));
       else if (report.lost) storeErrors.push(`${report.lost} result(s) not stored (written to the log)`);
     }
-    process.stdout.write(`${values.json ? JSON.stringify(results.length === 1 ? results[0] : results, null, 2) : formatResults(results)}\n`);
-    if (!values.json && dryRun) process.stdout.write("(dry run: nothing stored)\n");
+    if (reporter === "junit") process.stdout.write(junitReport(results));
+    else process.stdout.write(`${reporter === "json" ? JSON.stringify(results.length === 1 ? results[0] : results, null, 2) : formatResults(results)}\n`);
+    if (reporter === "text" && dryRun) process.stdout.write("(dry run: nothing stored)\n");
     for (const line of storeErrors) process.stderr.write(`sentinel run: ${line}\n`);
     // A result that could not be stored is as good as unmeasured for everything downstream.
     return storeErrors.length ? 2 : exitCodeFor(worstStatus(results.map((r) => r.status)));

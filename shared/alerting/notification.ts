@@ -35,5 +35,11 @@ export const Notification = z.object({
     .optional(),
   /** What an operator should do next, e.g. the remediation command. */
   nextStep: z.string().optional(),
+  /**
+   * The channels still owed this notification (shared/channels/dispatch.ts): set from the routes when
+   * it is queued, each channel removed once it delivered. Absent on one decided before channels
+   * existed: routed when next sent. Plain strings, so a stored state never fails on a renamed channel.
+   */
+  channels: z.array(z.string()).optional(),
 });
 export type Notification = z.infer<typeof Notification>;

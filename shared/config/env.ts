@@ -85,6 +85,14 @@ export const EnvSchema = z.object({
   SLACK_WEBHOOK_URL: optional(HttpUrl),
   /** A dead-man's switch (healthchecks.io's ping protocol) pinged after every scheduled tick; its path is its secret. */
   SENTINEL_HEARTBEAT_URL: optional(HttpUrl),
+  /** PagerDuty Events API v2 integration key (32 characters) of the service to page. */
+  PAGERDUTY_ROUTING_KEY: optional(z.string().trim().regex(/^[A-Za-z0-9]{32}$/, "must be the 32-character Integration Key of an Events API v2 integration")),
+  /** Base URL of an Alertmanager (alerts go to <url>/api/v2/alerts); user info is sent as Basic authorization. */
+  ALERTMANAGER_URL: optional(HttpUrl),
+  /** A generic webhook receiving signed JSON (needs SENTINEL_WEBHOOK_SECRET). */
+  SENTINEL_WEBHOOK_URL: optional(HttpUrl),
+  /** The HMAC-SHA256 key the webhook's signature is made with. */
+  SENTINEL_WEBHOOK_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
   SENTINEL_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   BEACON_ADMIN_TOKEN: optional(z.string()),
   NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
@@ -111,6 +119,9 @@ export const SECRET_VARIABLES = [
   "SENTINEL_REDIS_REST_TOKEN",
   "SLACK_WEBHOOK_URL",
   "SENTINEL_HEARTBEAT_URL",
+  "PAGERDUTY_ROUTING_KEY",
+  "SENTINEL_WEBHOOK_URL",
+  "SENTINEL_WEBHOOK_SECRET",
   "SENTINEL_ADMIN_TOKEN",
   "SENTINEL_STATUS_TOKEN",
   "BEACON_ADMIN_TOKEN",

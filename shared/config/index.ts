@@ -7,6 +7,7 @@ import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
 import { RemediationSettings } from "../remediation/settings.ts";
 import { secretsOfUrl } from "../redact.ts";
+import { ChannelSettings, Routes, type ChannelName } from "../channels/settings.ts";
 
 /** The scheduled tick that runs due probes and evaluates (netlify/tick.ts). */
 export const TickSettings = z.object({
@@ -37,6 +38,10 @@ export const Settings = z
       }
     }),
     tick: TickSettings.prefault({}),
+    /** Each channel's options (its secrets come from the environment). */
+    channels: ChannelSettings.prefault({}),
+    /** Which notifications go to which channels (shared/channels/settings.ts; default: all to Slack, Alertmanager and the webhook, pages to PagerDuty). */
+    routes: Routes,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -55,6 +60,12 @@ export interface Config {
   slackWebhookUrl?: string;
   /** SENTINEL_HEARTBEAT_URL: pinged after every scheduled tick (success, or `/fail` with the reason). */
   heartbeatUrl?: string;
+  /** The other channels, each present when its variables are set. */
+  channels: {
+    pagerduty?: { routingKey: string };
+    alertmanager?: { url: string };
+    webhook?: { url: string; secret: string };
+  };
   adminToken?: string;
   beaconAdminToken?: string;
   statusUrl?: string;
@@ -110,6 +121,14 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (env.SENTINEL_PUBLIC_STATUS?.trim() === "false" && !env.SENTINEL_STATUS_TOKEN?.trim() && !env.SENTINEL_ADMIN_TOKEN?.trim()) {
     problems.push("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN (or SENTINEL_ADMIN_TOKEN) to let anyone read the status");
   }
+  pair(problems, env, "SENTINEL_WEBHOOK_URL", "SENTINEL_WEBHOOK_SECRET");
+  if (settings.success && Object.hasOwn(settingsInput(env.SENTINEL_SETTINGS) as object, "routes")) {
+    // Routes written by hand must name channels that exist; the default routes skip unset ones.
+    const variable: Record<ChannelName, string> = { slack: "SLACK_WEBHOOK_URL", pagerduty: "PAGERDUTY_ROUTING_KEY", alertmanager: "ALERTMANAGER_URL", webhook: "SENTINEL_WEBHOOK_URL" };
+    settings.data.routes.forEach((route, i) => route.channels.forEach((c, j) => {
+      if (!env[variable[c]]?.trim()) problems.push(`SENTINEL_SETTINGS.routes.${i}.channels.${j}: routes to ${c}, but ${variable[c]} is not set`);
+    }));
+  }
   if (problems.length > 0 || !settings.success) throw new ConfigError(problems);
 
   return {
@@ -122,6 +141,11 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     store: storeUrl && storeToken ? { url: storeUrl, token: storeToken, keyPrefix: e.SENTINEL_KEY_PREFIX ?? "sentinel:" } : undefined,
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     heartbeatUrl: e.SENTINEL_HEARTBEAT_URL,
+    channels: {
+      ...(e.PAGERDUTY_ROUTING_KEY ? { pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY } } : {}),
+      ...(e.ALERTMANAGER_URL ? { alertmanager: { url: e.ALERTMANAGER_URL } } : {}),
+      ...(e.SENTINEL_WEBHOOK_URL && e.SENTINEL_WEBHOOK_SECRET ? { webhook: { url: e.SENTINEL_WEBHOOK_URL, secret: e.SENTINEL_WEBHOOK_SECRET } } : {}),
+    },
     adminToken: e.SENTINEL_ADMIN_TOKEN,
     beaconAdminToken: e.BEACON_ADMIN_TOKEN,
     statusUrl: e.SENTINEL_STATUS_URL,
@@ -176,7 +200,7 @@ export function scheduleOf(settings: Settings, probe: { id: string; schedule: st
 }
 
 /** Secret variables that are URLs, secret as a whole and in their parts. */
-const WHOLE_URL_SECRETS = new Set<string>(["BEACON_DATABASE_URL", "SLACK_WEBHOOK_URL", "SENTINEL_HEARTBEAT_URL"]);
+const WHOLE_URL_SECRETS = new Set<string>(["BEACON_DATABASE_URL", "SLACK_WEBHOOK_URL", "SENTINEL_HEARTBEAT_URL", "SENTINEL_WEBHOOK_URL"]);
 
 /**
  * Every secret the environment holds, for the redactor: the secret variables' values, and the
@@ -188,11 +212,11 @@ export function collectSecrets(env: Record<string, string | undefined>): string[
   const values = SECRET_VARIABLES.flatMap((name) => {
     const value = env[name];
     if (!value) return [];
-    // These are secret as a whole (the Slack token and the heartbeat's check id are the URL's path), and in their parts.
+    // These are secret as a whole (the Slack token, the heartbeat's check id and the webhook's path are the URL's path), and in their parts.
     return WHOLE_URL_SECRETS.has(name) ? secretsOfUrl(value, { whole: true }) : [value];
   });
   const urls = [
-    env.BEACON_API_URL, env.BEACON_ROUTER_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL,
+    env.BEACON_API_URL, env.BEACON_ROUTER_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL, env.ALERTMANAGER_URL,
     ...healthUrlValues(env.BEACON_HEALTH_URLS),
   ];
   return [...new Set([...values, ...urls.flatMap((url) => secretsOfUrl(url?.trim()))])];

@@ -11,10 +11,15 @@ export function collapsePending(list: Notification[], cap: number, now: Date): {
   if (list.length <= cap) return { pending: list, collapsed: 0 };
   const lastIndex = new Map<string, number>();
   list.forEach((n, i) => lastIndex.set(`${n.alertKey}|${n.kind}`, i));
-  const firingPending = new Set(list.filter((n) => n.kind === "firing").map((n) => n.alertKey));
-  const resolvedPending = new Set(list.filter((n) => n.kind === "resolved").map((n) => n.alertKey));
+  // A pair is pointless only for the channels owed both: a channel that already got the firing one is owed the resolution.
+  const owedBoth = (key: string) => {
+    const firing = list.find((n) => n.kind === "firing" && n.alertKey === key);
+    const resolved = list.find((n) => n.kind === "resolved" && n.alertKey === key);
+    if (!firing || !resolved) return false;
+    return (resolved.channels ?? []).every((c) => firing.channels === undefined || firing.channels.includes(c));
+  };
   const kept = list.filter((n, i) => {
-    if (firingPending.has(n.alertKey) && resolvedPending.has(n.alertKey)) return false;
+    if ((n.kind === "firing" || n.kind === "resolved") && owedBoth(n.alertKey)) return false;
     if (n.kind === "reminder") return lastIndex.get(`${n.alertKey}|reminder`) === i;
     return true;
   });
@@ -34,6 +39,7 @@ export function collapsePending(list: Notification[], cap: number, now: Date): {
     evidence: overflow.slice(0, 10).map((n) => `${n.alertKey}: ${n.kind} since ${n.since}`),
     evidenceTotal: overflow.length,
     since: overflow[0]!.since,
+    ...(overflow.every((n) => n.channels) ? { channels: [...new Set(overflow.flatMap((n) => n.channels ?? []))] } : {}),
   };
   return { pending: [summary, ...kept.slice(overflow.length)], collapsed: list.length - kept.length + overflow.length };
 }

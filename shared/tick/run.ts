@@ -14,6 +14,9 @@ import { RegionsSection, type StatusDocument } from "../status/schema.ts";
 import { dueProbes, slotsBetween } from "./schedule.ts";
 import { GAPS_KEEP, ProbeMemory, remember, type SentinelState } from "./state.ts";
 import { collapsePending } from "./pending.ts";
+import type { Channel } from "../channels/types.ts";
+import type { Route } from "../channels/settings.ts";
+import { assignChannels, deliverAll, firingFor, settle } from "../channels/dispatch.ts";
 
 /**
  * One tick: the sentinel's whole scheduled work in one invocation. It reads its memory (1 round
@@ -21,9 +24,6 @@ import { collapsePending } from "./pending.ts";
  * hand, writes its memory and the status document (1 round trip), then sends what it decided.
  * Manual runs go through here too, naming the probes to run, so every result is judged the same way.
  */
-
-/** Delivered, failed (nothing reached Slack: safe to retry), or unknown (it may have: never repeated). */
-export type SendResult = { ok: true } | { ok: false; error: string; unknown?: boolean };
 
 export interface TickDeps {
   store: TickStore;
@@ -35,14 +35,16 @@ export interface TickDeps {
   policy: FanInPolicy;
   now(): Date;
   log: Logger;
-  /** Delivers a group of notifications as one message; absent when no channel is configured. */
-  send?: (notifications: Notification[]) => Promise<SendResult>;
+  /** The configured channels (shared/channels); empty: decisions are logged only. */
+  channels: Channel[];
+  /** Which notifications each channel is owed (SENTINEL_SETTINGS.routes). */
+  routes: readonly Route[];
   settings: {
     budgetMs: number;
     probeBudgetMs: number;
     pendingCap: number;
     staleFactor: number;
-    /** The time a send may take (the sender's own timeout and retry). */
+    /** The time a send may take: channels are sent in parallel, each within this. */
     sendBudgetMs: number;
     /** The tick's own cadence, for gap detection and the status page's "next evaluation by". */
     tickIntervalMs: number;
@@ -59,7 +61,10 @@ export interface TickOptions {
 }
 
 export interface TickReport {
+  /** Why the tick did not evaluate, for people. */
   skipped?: string;
+  /** The same, for code: another tick held the lock, or the store could not be read. */
+  skipReason?: "locked" | "store-unreachable";
   /** Results of the probes this tick ran, in run order. */
   results: ProbeResult[];
   /** The results could not be stored: they were written whole to the function log instead. */
@@ -68,10 +73,10 @@ export interface TickReport {
   firing: AlertRecord[];
   /** Decided this tick (previews: would be decided). */
   notifications: Notification[];
-  /** Delivered this tick, including ones left pending by earlier ticks. */
+  /** Deliveries this tick (one per notification and channel), including ones left pending by earlier ticks. */
   delivered: number;
   pending: number;
-  /** Pending notifications with no channel configured: logged, not sent. */
+  /** Notifications no configured channel is routed: logged, not sent. */
   unsent: number;
   /** Store commands this tick spent, as `sentinel cost` counts them (shared/cost/model.ts); absent when it stored nothing. */
   storeCommands?: number;
@@ -93,7 +98,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
   } catch (error) {
     return measureBlind(deps, options, started, error);
   }
-  if (!read.locked) return { ...empty, skipped: "another tick holds the lock" };
+  if (!read.locked) return { ...empty, skipped: "another tick holds the lock", skipReason: "locked" };
   if (read.damaged) deps.log.error("the stored tick state was unreadable; starting from a fresh one", {});
 
   try {
@@ -120,7 +125,9 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     for (const [source, hash] of Object.entries(state.counters)) if (Object.keys(hash).length === 0) delete state.counters[source];
     countSloEvents(state, decision.slos, results);
     state.alerts = decision.state;
-    const queued = collapsePending([...state.alerts.pending, ...decision.notifications], deps.settings.pendingCap, started);
+    const configured = deps.channels.map((c) => c.name);
+    const routed = assignChannels([...state.alerts.pending, ...decision.notifications], deps.routes, configured);
+    const queued = collapsePending(routed, deps.settings.pendingCap, started);
     state.alerts.pending = queued.pending;
     state.monitoring.collapsedNotifications += queued.collapsed;
     state.monitoring.lastTickAt = started.toISOString();
@@ -138,38 +145,54 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       deps.log.error("tick overran its lock; results not stored", { elapsedMs: elapsed(), results });
       return { ...report(statusOf()), lost: results.length };
     }
-    const pending = state.alerts.pending;
-    const canSend = deps.send !== undefined && pending.length > 0 && remaining() > deps.settings.sendBudgetMs + 2_000;
-    if (deps.send && pending.length > 0 && !canSend) deps.log.warn("no time left to send this tick; kept pending for the next", { pending: pending.length, remainingMs: remaining() });
     let unsent = 0;
-    if (!deps.send && pending.length > 0) {
+    const unrouted = state.alerts.pending.filter((n) => !n.channels?.length);
+    if (unrouted.length > 0) {
       // Nothing to send with: say so once, and do not pile them up.
-      deps.log.info("notifications decided, no channel configured", { count: pending.length, keys: pending.map((n) => n.alertKey) });
-      unsent = pending.length;
-      state.alerts.pending = [];
+      deps.log.info(deps.channels.length ? "notifications decided, no route sends them to a configured channel" : "notifications decided, no channel configured", { count: unrouted.length, keys: unrouted.map((n) => n.alertKey) });
+      unsent = unrouted.length;
+      state.alerts.pending = state.alerts.pending.filter((n) => n.channels?.length);
     }
-    await deps.store.commit({ state, status: statusOf(), release: !canSend });
+    const pending = state.alerts.pending;
+    const alerts = Object.values(state.alerts.alerts);
+    const firing = (c: Channel) => firingFor(c.name, alerts, deps.routes, configured);
+    const hasWork = deps.channels.some((c) => pending.some((n) => n.channels?.includes(c.name)) || (c.refiresWhileFiring && firing(c).length > 0));
+    const canSend = hasWork && remaining() > deps.settings.sendBudgetMs + 2_000;
+    if (hasWork && !canSend) deps.log.warn("no time left to send this tick; kept pending for the next", { pending: pending.length, remainingMs: remaining() });
+    // The lock is kept through the send only when its outcome must be recorded (something is owed);
+    // re-posting what fires (Alertmanager) is idempotent and leaves nothing to record.
+    const record = canSend && pending.length > 0;
+    await deps.store.commit({ state, status: statusOf(), release: !record });
     if (!canSend) return { ...report(statusOf(), 0, unsent), storeCommands: TICK_COMMANDS };
 
-    const outcome = await deps.send!(pending);
+    const outcomes = await deliverAll(deps.channels, pending, firing, deps.now());
     let delivered = 0;
-    if (outcome.ok) {
-      delivered = pending.length;
-      state.alerts.pending = [];
-    } else if (outcome.unknown) {
-      // Slack may have it: sending again risks a duplicate, so it is counted and not repeated.
-      state.monitoring.unknownDeliveries += pending.length;
-      state.monitoring.lastSendError = outcome.error;
-      state.alerts.pending = [];
-      deps.log.warn("notification delivery unknown; not repeated", { count: pending.length, error: outcome.error });
-    } else {
-      state.monitoring.failedSends += pending.length;
-      state.monitoring.lastSendError = outcome.error;
-      deps.log.warn("notification send failed; kept pending for the next tick", { count: pending.length, error: outcome.error });
+    const at = deps.now().toISOString();
+    for (const [name, o] of outcomes) {
+      delivered += o.delivered.length;
+      const failed = o.owed - o.delivered.length - o.abandoned.length;
+      const rec = (state.monitoring.channels[name] ??= { delivered: 0, failed: 0, unknown: 0 });
+      rec.delivered += o.delivered.length;
+      rec.failed += failed;
+      rec.unknown += o.abandoned.length;
+      if (o.delivered.length) rec.lastDeliveredAt = at;
+      state.monitoring.failedSends += failed;
+      // The receiver may have these: sending again risks a duplicate, so they are counted and not repeated.
+      state.monitoring.unknownDeliveries += o.abandoned.length;
+      if (o.error) {
+        rec.lastError = o.error;
+        rec.lastErrorAt = at;
+        state.monitoring.lastSendError = `${name}: ${o.error}`;
+        if (o.abandoned.length) deps.log.warn("notification delivery unknown; not repeated", { channel: name, count: o.abandoned.length, error: o.error });
+        else if (failed > 0) deps.log.warn("notification send failed; kept pending for the next tick", { channel: name, count: failed, error: o.error });
+        else deps.log.warn("re-posting the firing alerts failed; the next tick posts them again", { channel: name, error: o.error });
+      }
     }
+    state.alerts.pending = settle(pending, outcomes);
+    if (!record) return { ...report(statusOf(), delivered, unsent), storeCommands: TICK_COMMANDS };
     const status = statusOf();
     await deps.store.finish({ state, status });
-    return { ...report(status, delivered), storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS };
+    return { ...report(status, delivered, unsent), storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS };
   } catch (error) {
     if (options.write) await deps.store.finish({}).catch(() => {});
     throw error;
@@ -215,7 +238,7 @@ async function measureBlind(deps: TickDeps, options: TickOptions, now: Date, err
   const budget = Math.max(1_000, Math.min(deps.settings.probeBudgetMs, deps.settings.budgetMs - (deps.now().getTime() - now.getTime()) - 1_000));
   const results = (await Promise.all(due.map(({ probe }) => deps.measure(probe, undefined, budget)))).map((m) => m.result);
   for (const result of results) deps.log.error("result not stored", { result });
-  return { results, lost: options.write ? results.length : 0, slos: [], firing: [], notifications: [], delivered: 0, pending: 0, unsent: 0, skipped: `store unreachable: ${message}` };
+  return { results, lost: options.write ? results.length : 0, slos: [], firing: [], notifications: [], delivered: 0, pending: 0, unsent: 0, skipped: `store unreachable: ${message}`, skipReason: "store-unreachable" };
 }
 
 /** Adds this tick's events to each SLO's lifetime counters, from the source the SLO uses now. */

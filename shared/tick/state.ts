@@ -44,6 +44,19 @@ export type ProbeMemory = z.infer<typeof ProbeMemory>;
 /** A stretch without a stored evaluation, noticed by the first tick after it. */
 export const Gap = z.object({ from: z.string(), to: z.string(), missedRuns: z.number().int().nonnegative() });
 
+/** One channel's delivery record (counts are per notification). */
+export const ChannelRecord = z.object({
+  delivered: z.number().int().nonnegative().default(0),
+  /** Sends that failed and were kept for the next tick. */
+  failed: z.number().int().nonnegative().default(0),
+  /** Deliveries that may have happened and were not repeated. */
+  unknown: z.number().int().nonnegative().default(0),
+  lastDeliveredAt: z.string().optional(),
+  lastError: z.string().optional(),
+  lastErrorAt: z.string().optional(),
+});
+export type ChannelRecord = z.infer<typeof ChannelRecord>;
+
 /** How the sentinel itself is doing: what the status page's "monitoring" section shows. */
 export const Monitoring = z.object({
   lastTickAt: z.string().optional(),
@@ -59,6 +72,8 @@ export const Monitoring = z.object({
   /** Notifications folded into a summary because too many were pending. */
   collapsedNotifications: z.number().int().nonnegative().default(0),
   lastSendError: z.string().optional(),
+  /** Per channel (slack, pagerduty, alertmanager, webhook): what it delivered and how it last failed. */
+  channels: z.record(z.string(), ChannelRecord).default({}),
 });
 export type Monitoring = z.infer<typeof Monitoring>;
 

@@ -1,0 +1,107 @@
+import type { Notification } from "../alerting/notification.ts";
+import type { AlertRecord } from "../alerting/state.ts";
+import { safeUrl } from "../redact.ts";
+import { postJson, postWithRetries } from "./http.ts";
+import type { ChannelSettings } from "./settings.ts";
+import { redactDeep, type Channel } from "./types.ts";
+
+/**
+ * Alertmanager's API v2 (`POST /api/v2/alerts`): the sentinel acts like a Prometheus server. An alert
+ * is identified by its labels, so posting the same alert again is idempotent and every retry is safe.
+ * Alertmanager resolves an alert whose `endsAt` passes, so a firing alert is re-posted EVERY tick with
+ * `endsAt` `endsAfterMinutes` ahead (Prometheus does the same with 4 × its resend delay): a sentinel
+ * that stops leaves no alert firing forever. A resolution is posted with `endsAt` at the time it
+ * resolved. One request per tick carries every alert.
+ */
+
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL?: string;
+}
+
+const ALERTNAME = { check: "SentinelCheckFailing", missing: "SentinelProbeMissing", blind: "SentinelProbeBlind", slo: "SentinelSloBurning" } as const;
+
+type Source = Pick<Notification, "alertKey" | "alertType" | "stage" | "probe" | "check" | "slo" | "severity" | "title" | "message" | "observed" | "threshold" | "evidence" | "evidenceTotal" | "since" | "nextStep">;
+
+/**
+ * The alerts to post: the latest owed notification per alert, overridden by what fires now (the
+ * current truth). Pure.
+ */
+export function alertmanagerAlerts(owed: Notification[], firing: AlertRecord[], o: { now: Date; endsAfterMinutes: number; labels: Record<string, string>; statusUrl?: string }): AlertmanagerAlert[] {
+  const ahead = new Date(o.now.getTime() + o.endsAfterMinutes * 60_000).toISOString();
+  const byKey = new Map<string, AlertmanagerAlert>();
+  for (const n of owed) {
+    const endsAt = n.kind === "resolved" ? resolvedAt(n, o.now) : ahead;
+    byKey.set(n.alertKey, toAlert(n, n.since, endsAt, o));
+  }
+  for (const a of firing) {
+    if (!a.since) continue;
+    const source: Source = { ...a.snapshot, alertKey: a.key, alertType: a.type, stage: a.stage, probe: a.probe, check: a.check, slo: a.slo, severity: a.severity, since: a.since };
+    byKey.set(a.key, toAlert(source, a.since, ahead, o));
+  }
+  return [...byKey.values()];
+}
+
+function resolvedAt(n: Notification, now: Date): string {
+  const since = Date.parse(n.since);
+  if (n.durationMs !== undefined && !Number.isNaN(since)) return new Date(since + n.durationMs).toISOString();
+  return now.toISOString();
+}
+
+function toAlert(n: Source, startsAt: string, endsAt: string, o: { labels: Record<string, string>; statusUrl?: string }): AlertmanagerAlert {
+  const labels: Record<string, string> = {
+    ...o.labels,
+    alertname: ALERTNAME[n.alertType],
+    alert_key: n.alertKey,
+    severity: n.severity,
+    stage: n.stage,
+    source: "beacon-sentinel",
+    ...(n.probe ? { probe: n.probe } : {}),
+    ...(n.check ? { check: n.check } : {}),
+    ...(n.slo ? { slo: n.slo } : {}),
+  };
+  const annotations: Record<string, string> = {
+    summary: n.title,
+    description: n.message,
+    observed: String(n.observed),
+    threshold: String(n.threshold),
+    ...(n.evidence.length ? { evidence: [...n.evidence.slice(0, 5), ...(n.evidenceTotal > 5 ? [`…and ${n.evidenceTotal - 5} more`] : [])].join("\n") } : {}),
+    ...(n.nextStep ? { next_step: n.nextStep } : {}),
+    ...(o.statusUrl ? { status_page: o.statusUrl } : {}),
+  };
+  // Alertmanager rejects an alert that ends before it starts.
+  const end = Date.parse(endsAt) < Date.parse(startsAt) ? startsAt : endsAt;
+  return { labels, annotations, startsAt, endsAt: end, ...(o.statusUrl ? { generatorURL: o.statusUrl } : {}) };
+}
+
+export function createAlertmanagerChannel(options: {
+  url: string; settings: ChannelSettings["alertmanager"]; statusUrl?: string; fetch: typeof fetch; redact: (s: string) => string; budgetMs: number;
+}): Channel {
+  const { settings } = options;
+  const base = new URL(options.url);
+  const basic: Record<string, string> = base.username ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString("base64")}` } : {};
+  base.username = "";
+  base.password = "";
+  const endpoint = new URL(`${base.pathname.replace(/\/$/, "")}/api/v2/alerts`, base).href;
+  const scrub = (s: string) => options.redact(s).split(safeUrl(options.url)).join("Alertmanager");
+  return {
+    name: "alertmanager",
+    budgetMs: options.budgetMs,
+    refiresWhileFiring: true,
+    async deliver(owed, { now, firing }) {
+      const alerts = alertmanagerAlerts(owed, firing, { now, endsAfterMinutes: settings.endsAfterMinutes, labels: settings.labels, statusUrl: options.statusUrl });
+      const ids = owed.map((n) => n.id);
+      if (alerts.length === 0) return { delivered: ids, abandoned: [] };
+      const body = JSON.stringify(redactDeep(alerts, options.redact));
+      const outcome = await postWithRetries(
+        () => postJson(endpoint, body, { fetch: options.fetch, name: "Alertmanager", timeoutMs: settings.requestTimeoutMs, headers: basic, scrub }),
+        { maxAttempts: 3, budgetMs: options.budgetMs, timeoutMs: settings.requestTimeoutMs, retryUnknown: true },
+      );
+      if (outcome.kind === "ok") return { delivered: ids, abandoned: [] };
+      return { delivered: [], abandoned: [], error: outcome.error };
+    },
+  };
+}

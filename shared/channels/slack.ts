@@ -1,0 +1,23 @@
+import { buildSlackMessage } from "../slack/message.ts";
+import { createSlackSender } from "../slack/sender.ts";
+import type { Channel } from "./types.ts";
+
+/** Slack's sender: its 10 s request timeout and one retry, the most a send takes inside a tick. */
+export const SLACK_BUDGET_MS = 12_000;
+
+/** Slack as a channel: everything owed in one Block Kit message (shared/slack), all or nothing. */
+export function createSlackChannel(options: { webhookUrl: string; statusUrl?: string; redact: (s: string) => string }): Channel {
+  const sender = createSlackSender({ webhookUrl: options.webhookUrl, budgetMs: SLACK_BUDGET_MS });
+  return {
+    name: "slack",
+    budgetMs: SLACK_BUDGET_MS,
+    async deliver(owed, { now }) {
+      const ids = owed.map((n) => n.id);
+      const outcome = await sender.send(buildSlackMessage(owed, { statusUrl: options.statusUrl, now, redact: options.redact }));
+      if (outcome.delivery === "delivered") return { delivered: ids, abandoned: [] };
+      // Slack may have posted it: sending again risks a duplicate (see shared/slack/sender.ts).
+      if (outcome.delivery === "unknown") return { delivered: [], abandoned: ids, error: outcome.error };
+      return { delivered: [], abandoned: [], error: outcome.error };
+    },
+  };
+}

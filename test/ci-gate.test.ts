@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { generateKeyPair } from "../shared/beacon/signing.ts";
+import { junitReport } from "../netlify/cli/junit.ts";
+import { check, type ProbeResult } from "../shared/result.ts";
+import { createHarness, type Harness } from "./sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { sentinelEnv } from "./support/sentinel.ts";
+import { onPath } from "./support/processes.ts";
+import { INCIDENT_NAMES } from "./sandbox/incidents.ts";
+
+/**
+ * The deploy gate as Beacon's CI would run it: the real `sentinel` binary against the sandbox.
+ * `run all --reporter junit` must be valid JUnit (our schema, test/fixtures/junit.xsd, checked by
+ * xmllint from libxml2-utils) and fail naming the check and its evidence during an incident;
+ * `canary --wait` follows one canary stage by stage and fails naming the stage.
+ */
+
+const exec = promisify(execFile);
+const XSD = new URL("./fixtures/junit.xsd", import.meta.url).pathname;
+const XMLLINT = onPath("xmllint");
+if (!XMLLINT && process.env.CI === "true") throw new Error("xmllint is not installed: CI must run it (apt-get install libxml2-utils)");
+if (!XMLLINT) console.warn("\n*** xmllint not found: skipping the JUnit schema checks (apt-get install libxml2-utils) ***\n");
+
+let h: Harness;
+let sandbox: Sandbox;
+let dir: string;
+const keys = generateKeyPair();
+
+beforeAll(async () => {
+  h = await createHarness();
+  sandbox = await h.start({ trustedKeys: [{ kid: "sentinel-canary", public_key: keys.publicKey, status: "active" }] });
+  dir = await mkdtemp(join(tmpdir(), "sentinel-junit-"));
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Small canary budgets, so a stuck stage is judged in seconds. */
+const FAST_CANARY = { budgetsSeconds: { created: 3, outbox: 3, published: 4, queued: 4, processing: 5, completed: 20, receipt: 25 }, startLatencySeconds: 8, leftCreatedSeconds: 8 };
+
+async function sentinel(args: string[], settings: Record<string, unknown> = {}) {
+  const env = { ...process.env, ...sentinelEnv(h, sandbox, settings, { SENTINEL_KEY_PREFIX: `${h.prefix}g${Math.random().toString(16).slice(2, 8)}:`, CANARY_SIGNING_KEY: keys.privateKey }) };
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", ...args], { env, timeout: 90_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function xmllint(xml: string): Promise<{ ok: boolean; out: string }> {
+  const file = join(dir, `report-${Math.random().toString(16).slice(2)}.xml`);
+  await writeFile(file, xml);
+  try {
+    const { stderr } = await exec(XMLLINT!, ["--noout", "--schema", XSD, file]);
+    return { ok: true, out: stderr };
+  } catch (error) {
+    return { ok: false, out: (error as { stderr: string }).stderr };
+  }
+}
+
+const result = (probe: string, checks: ReturnType<typeof check>[], over: Partial<ProbeResult> = {}): ProbeResult => ({
+  version: 1, probe, status: "pass", startedAt: "2026-11-30T11:00:00.000Z", durationMs: 1234, checks, ...over,
+});
+
+describe.runIf(XMLLINT)("JUnit report", () => {
+  it("every outcome is valid against the schema; fail is a failure, error an error, with the evidence in the text", async () => {
+    const xml = junitReport([
+      result("health", [
+        check({ name: "runner-health", status: "fail", observed: 503, threshold: 200, message: 'GET /health answered 503 "unhealthy" <b>&', evidence: ["http://beacon/health: 503", "ctl\u0001char"] }),
+        check({ name: "redis", status: "error", observed: null, threshold: null, message: "no answer within 5000 ms" }),
+        check({ name: "database", status: "warn", observed: 1.2, threshold: 1, message: "slow" }),
+        check({ name: "runner-ready", status: "pass", observed: true, threshold: true, message: "ready" }),
+      ]),
+      result("queue", [], { status: "error", error: "crashed: TypeError" }),
+    ]);
+    expect(await xmllint(xml)).toMatchObject({ ok: true });
+    expect(xml).toContain('<testsuites name="beacon-sentinel" tests="5" failures="1" errors="2" time="2.468">');
+    expect(xml).toContain('<failure message="GET /health answered 503 &quot;unhealthy&quot; &lt;b&gt;&amp;" type="fail">observed: 503\nthreshold: 200\nevidence (2 of 2):\n  - http://beacon/health: 503\n  - ctl\uFFFDchar</failure>');
+    expect(xml).toContain('<testcase name="queue" classname="sentinel.queue" time="1.234">');
+  });
+
+  it("the schema is not a rubber stamp: a report missing what CI needs is refused", async () => {
+    expect((await xmllint('<?xml version="1.0"?><testsuites><testsuite name="x"><testcase name="y"/></testsuite></testsuites>')).ok).toBe(false);
+    expect((await xmllint(junitReport([])))).toMatchObject({ ok: true });
+  });
+});
+
+describe.runIf(XMLLINT)("the deploy gate against the sandbox", () => {
+  it("run all --reporter junit: healthy passes; during an incident it exits 1 with the failing check and its evidence", async () => {
+    const healthy = await sentinel(["run", "all", "--reporter", "junit"]);
+    expect(healthy.code, healthy.stderr).toBe(0);
+    expect(await xmllint(healthy.stdout)).toMatchObject({ ok: true });
+    expect(healthy.stdout).toMatch(/<testcase name="runner-health" classname="sentinel.health" time="0"\/>/);
+
+    await sandbox.incidents.set("health-unhealthy", true);
+    try {
+      const broken = await sentinel(["run", "all", "--reporter", "junit"], { probes: { canary: FAST_CANARY } });
+      expect(broken.code).toBe(1);
+      expect(await xmllint(broken.stdout)).toMatchObject({ ok: true });
+      const suites = [...broken.stdout.matchAll(/<testsuite name="([^"]+)"/g)].map((m) => m[1]);
+      expect(suites.sort()).toEqual(["canary", "health", "outbox", "queue", "receipts", "traffic"]);
+      expect(broken.stdout).toMatch(/<testcase name="runner-health" classname="sentinel.health" time="0">\n\s*<failure message="[^"]*503[^"]*" type="fail">[^<]*evidence \(\d+ of \d+\):\n\s*- [^<]*\/health/);
+    } finally {
+      await sandbox.incidents.set("health-unhealthy", false);
+    }
+    expect((await sentinel(["run", "all", "--reporter", "nunit"])).code).toBe(64);
+  }, 120_000);
+
+  it("canary --wait follows a canary to its receipt, stage by stage, and exits 0", async () => {
+    const r = await sentinel(["canary", "--wait", "--timeout", "60", "--poll", "0.5"], { probes: { canary: FAST_CANARY } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const stages = [...r.stdout.matchAll(/^pass\s+(stage:\S+)/gm)].map((m) => m[1]);
+    expect(stages).toEqual(["stage:accepted", "stage:created", "stage:outbox", "stage:published", "stage:queued", "stage:processing", "stage:started", "stage:completed", "stage:receipt"]);
+    expect(r.stdout).toMatch(/settled: the pipeline carried it to its receipt/);
+  }, 90_000);
+
+  it("canary --wait fails naming the stage while the worker is stopped, and passes again once it runs", async () => {
+    await sandbox.incidents.set("worker-stopped", true);
+    try {
+      const r = await sentinel(["canary", "--wait", "--timeout", "60", "--poll", "0.5"], { probes: { canary: FAST_CANARY } });
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/^FAILED at stage:processing: /m);
+      expect(r.stdout).toMatch(/^pass\s+stage:queued/m);
+    } finally {
+      await sandbox.incidents.reset();
+    }
+    const again = await sentinel(["canary", "--wait", "--timeout", "60", "--poll", "0.5"], { probes: { canary: FAST_CANARY } });
+    expect(again.code, again.stdout).toBe(0);
+  }, 150_000);
+
+  it("canary --wait times out naming the stage it waited for", async () => {
+    await sandbox.incidents.set("worker-stopped", true);
+    try {
+      const r = await sentinel(["canary", "--wait", "--timeout", "2", "--poll", "0.5"], { probes: { canary: { ...FAST_CANARY, budgetsSeconds: { ...FAST_CANARY.budgetsSeconds, processing: 60 } } } });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^TIMED OUT after \d+ s waiting for stage:processing/m);
+    } finally {
+      await sandbox.incidents.reset();
+    }
+  }, 60_000);
+});
+
+/** Every failing check the JUnit report names, as probe/check. */
+const failuresIn = (xml: string) => [...xml.matchAll(/<testcase name="([^"]+)" classname="sentinel\.([^"]+)"[^>]*>\n\s*<failure/g)].map((m) => `${m[2]}/${m[1]}`);
+
+/** The sandbox back to green: incidents off and the damage they wrote deleted (`sentinel sandbox --reset`). */
+async function greenSandbox() {
+  const response = await fetch(`${sandbox.url}/__sandbox/reset`, { method: "POST" });
+  if (!response.ok) throw new Error(`sandbox reset: HTTP ${response.status}`);
+}
+
+describe.runIf(XMLLINT)("the deploy gate during each sandbox incident", () => {
+  const gate = async () => {
+    const canary = await sentinel(["canary", "--wait", "--timeout", "45", "--poll", "0.5"], { probes: { canary: FAST_CANARY } });
+    const run = await sentinel(["run", "all", "--reporter", "junit"], { probes: { canary: FAST_CANARY } });
+    return { canary, run, failed: [...new Set([...failuresIn(run.stdout), ...[...canary.stdout.matchAll(/^FAILED at (\S+):/gm)].map((m) => `canary/${m[1]}`)])] };
+  };
+
+  /** What the gate must name for each incident (README: the sandbox's incident table, and the canary's stages). */
+  // The per-region switches (region-down:<r>, router-timeout:<r>) are judged by the regions probe, which needs several
+  // finished executions per region before it judges: test/probe-regions.test.ts covers them.
+  const NAMED: Record<Exclude<(typeof INCIDENT_NAMES)[number], `${string}:${string}`>, string> = {
+    "no-outbox-row": "canary/stage:outbox", "payload-mismatch": "queue/message-contract", "legacy-text-output": "receipts/receipts",
+    "executions-500": "receipts/executions-api", "empty-id": "receipts/id-mapping", "worker-stopped": "canary/stage:processing",
+    "slow-worker": "canary/stage:started", "health-unhealthy": "health/runner-health", "lost-answer": "receipts/job-answers",
+    "duplicate-executions": "receipts/job-answers", "undecodable-receipt": "receipts/jobs-api", "database-down": "health/runner-ready",
+  };
+
+  it.each(Object.keys(NAMED).map((n) => [n as keyof typeof NAMED] as const))("%s: the gate fails naming where, and passes once it is cleared", async (incident) => {
+    await greenSandbox();
+    await sandbox.incidents.set(incident, true);
+    let during;
+    try {
+      during = await gate();
+    } finally {
+      await greenSandbox();
+    }
+    expect(Math.max(during.canary.code, during.run.code), `${incident}: ${during.canary.stdout}`).toBe(1);
+    expect(during.failed, incident).toContain(NAMED[incident]);
+    console.info(`${incident}: gate failed at ${during.failed.join(", ")}`);
+    // Cleared (the sandbox back to green, its damage deleted): what failed passes again.
+    const probes = [...new Set(during.failed.map((f) => f.split("/")[0]!).filter((p) => p !== "canary"))];
+    if (during.failed.some((f) => f.startsWith("canary/"))) {
+      const canary = await sentinel(["canary", "--wait", "--timeout", "45", "--poll", "0.5"], { probes: { canary: FAST_CANARY } });
+      expect(canary.code, `${incident} cleared: ${canary.stdout}`).toBe(0);
+    }
+    for (const probe of probes) {
+      const run = await sentinel(["run", probe, "--reporter", "junit"], { probes: { canary: FAST_CANARY } });
+      expect(failuresIn(run.stdout), `${incident} cleared: ${probe}`).toEqual([]);
+    }
+  }, 240_000);
+});
