@@ -13,6 +13,7 @@ import { createHarness, jobSpec, submit, type Harness } from "./sandbox/testing.
 import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
+import { startPagerDutyReceiver, type PagerDutyReceiver } from "./support/pagerduty-receiver.ts";
 import { capturingLogger } from "./support/http-handlers.ts";
 import { closedPort } from "./support/hostile.ts";
 import { testServices } from "./support/env.ts";
@@ -29,12 +30,15 @@ const SECRETS = {
   SENTINEL_STATUS_TOKEN: "sentinel-status-SECRET-f6a7b8c9d0",
   BEACON_ADMIN_TOKEN: "beacon-admin-SECRET-1a2b3c4d5e",
   CANARY_SIGNING_KEY: Buffer.alloc(32, 0x5c).toString("base64"),
+  PAGERDUTY_ROUTING_KEY: "PdRoutingKeySECRET0123456789abcd",
+  SENTINEL_WEBHOOK_SECRET: "webhook-hmac-SECRET-77aa88bb",
 };
 const DB_PASSWORD = "dbpass-SECRET-9f8e7d";
 
 let h: Harness;
 let sandbox: Sandbox;
 let slack: SlackReceiver;
+let pagerduty: PagerDutyReceiver;
 let env: Record<string, string>;
 let rt: Runtime;
 const log = capturingLogger();
@@ -58,19 +62,23 @@ beforeAll(async () => {
   h = await createHarness();
   sandbox = await h.start({ sigBypass: true, adminToken: SECRETS.BEACON_ADMIN_TOKEN, adminRateLimitMs: 200 });
   slack = await startSlackReceiver();
+  pagerduty = await startPagerDutyReceiver();
   const db = new URL(h.db.connectionString);
   db.password = DB_PASSWORD;
   env = sentinelEnv(h, sandbox, {
     alerting: { defaults: { failuresToTrigger: 1, window: 1 } },
     probes: { outbox: { createdMaxSeconds: 60 }, health: { requestTimeoutMs: 2_000 } },
     remediation: { adminIntervalMs: 200 },
-  }, { ...SECRETS, SLACK_WEBHOOK_URL: slack.url, BEACON_DATABASE_URL: db.toString(), SENTINEL_PUBLIC_STATUS: "false" });
+    // Every channel at a local receiver, so their requests are captured too and nothing leaves the machine.
+    channels: { pagerduty: { eventsUrl: pagerduty.eventsUrl } },
+  }, { ...SECRETS, SLACK_WEBHOOK_URL: slack.url, SENTINEL_WEBHOOK_URL: `${slack.url}/webhook`, BEACON_DATABASE_URL: db.toString(), SENTINEL_PUBLIC_STATUS: "false" });
   rt = sentinelRuntime(env, { log });
 }, 60_000);
 afterAll(async () => {
   vi.restoreAllMocks();
   await rt?.close();
   await slack?.close();
+  await pagerduty?.close();
   await h?.close();
 });
 
@@ -141,7 +149,11 @@ describe("no secret leaves the sentinel", () => {
       keep(`sentinel ${args.join(" ")}`, `${out.stdout}\n${out.stderr}`);
     }
 
-    for (const r of slack.requests) keep("slack", r.body);
+    for (const r of slack.requests) keep("slack and webhook", r.body);
+    // PagerDuty's protocol carries the routing key in each event: there, and nowhere else.
+    expect(pagerduty.events.length).toBeGreaterThanOrEqual(1);
+    expect(pagerduty.events.every((e) => e.routing_key === SECRETS.PAGERDUTY_ROUTING_KEY)).toBe(true);
+    for (const e of pagerduty.events) keep("pagerduty (without its routing key)", { ...e, routing_key: undefined });
     for (const line of log.lines) keep("log", line);
     const keys = await rt.storeRedis!.keys(`${env.SENTINEL_KEY_PREFIX}*`);
     for (const key of keys) {
