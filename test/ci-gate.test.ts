@@ -106,7 +106,7 @@ describe.runIf(XMLLINT)("the deploy gate against the sandbox", () => {
       expect(broken.code).toBe(1);
       expect(await xmllint(broken.stdout)).toMatchObject({ ok: true });
       const suites = [...broken.stdout.matchAll(/<testsuite name="([^"]+)"/g)].map((m) => m[1]);
-      expect(suites.sort()).toEqual(["canary", "health", "outbox", "queue", "receipts", "traffic"]);
+      expect(suites.sort()).toEqual(["canary", "health", "outbox", "queue", "receipts", "regions", "traffic"]);
       expect(broken.stdout).toMatch(/<testcase name="runner-health" classname="sentinel.health" time="0">\n\s*<failure message="[^"]*503[^"]*" type="fail">[^<]*evidence \(\d+ of \d+\):\n\s*- [^<]*\/health/);
     } finally {
       await sandbox.incidents.set("health-unhealthy", false);
