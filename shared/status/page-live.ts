@@ -2,7 +2,7 @@ import type { ProbeStatus, StatusDocument } from "./schema.ts";
 import { badge, esc, utc } from "./html.ts";
 import { duration, num } from "./format.ts";
 import { stageTimings } from "./page-svg.ts";
-import { inFlightOf } from "../probes/canary/report.ts";
+import { inFlightOf } from "../probes/canary/definition.ts";
 
 /**
  * Sections whose ages must not freeze: the canary in flight and the sentinel's own ticks. Each age is

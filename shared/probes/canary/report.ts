@@ -1,6 +1,9 @@
 import { check, type Check, type EventCounts } from "../../result.ts";
 import { budgetOf, CANARY_STAGES, REGRESSION_CHECKS, type CanarySettings } from "./settings.ts";
 import type { CanaryState, Verdict } from "./state.ts";
+import { inFlightEvidence } from "./definition.ts";
+
+export { inFlightEvidence, inFlightOf } from "./definition.ts";
 
 const STAGE_CHECKS = CANARY_STAGES.map((s) => `stage:${s}` as const);
 
@@ -64,18 +67,3 @@ export function summaryOf(verdicts: Record<string, Verdict>): { passed: boolean;
   return { passed: true, summary: `passed every stage${done != null ? ` (receipt by ${done} s)` : ""}` };
 }
 
-/**
- * The `canary` check names the canary in flight in its evidence, "<id> submitted <ISO time>", so the
- * status page can show its age live, between runs, instead of the age it had at the last run.
- */
-export function inFlightEvidence(id: string, submittedAt: string): string {
-  return `${id} submitted ${submittedAt}`;
-}
-
-export function inFlightOf(evidence: readonly string[]): { id: string; submittedAt: string } | undefined {
-  for (const e of evidence) {
-    const m = /^(\S+) submitted (\d{4}-\d\d-\d\dT[\d:.]+Z)$/.exec(e);
-    if (m && !Number.isNaN(Date.parse(m[2]!))) return { id: m[1]!, submittedAt: m[2]! };
-  }
-  return undefined;
-}
