@@ -28,3 +28,17 @@ function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : "";
 }
+
+/** The system error code of a failed request (`ECONNREFUSED`...), on the error or the cause it wraps. */
+export function causeCode(error: unknown): string | undefined {
+  const direct = (error as { code?: unknown } | null)?.code;
+  if (typeof direct === "string") return direct;
+  const nested = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof nested === "string" ? nested : undefined;
+}
+
+/** Whether a request ended at its own time limit (an AbortSignal timeout or abort). */
+export function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === "TimeoutError" || name === "AbortError";
+}

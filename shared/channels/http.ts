@@ -1,3 +1,5 @@
+import { causeCode, errorText, isTimeout } from "../error-text.ts";
+
 /**
  * One bounded JSON POST, classified the way every channel needs it: delivered; refused by the
  * receiver for good (4xx: our request or configuration is wrong); worth retrying (429 with its
@@ -40,7 +42,7 @@ export async function postJson(url: string, body: string, options: PostOptions):
     const code = causeCode(error);
     if (code && NOT_SENT.has(code)) return { kind: "transient", error: scrub(`request to ${name} failed: ${code}`) };
     if (isTimeout(error)) return { kind: "unknown", error: `${name} did not answer within ${options.timeoutMs} ms` };
-    return { kind: "unknown", error: scrub(`request to ${name} failed after it was sent: ${describe(error)}`) };
+    return { kind: "unknown", error: scrub(`request to ${name} failed after it was sent: ${errorText(error)}`) };
   }
   let text = "";
   try {
@@ -89,20 +91,5 @@ function retryAfterMs(value: string | null): number {
   return DEFAULT_RETRY_AFTER_MS;
 }
 
-function causeCode(error: unknown): string | undefined {
-  const direct = (error as { code?: unknown })?.code;
-  if (typeof direct === "string") return direct;
-  const nested = (error as { cause?: { code?: unknown } })?.cause?.code;
-  return typeof nested === "string" ? nested : undefined;
-}
 
-function isTimeout(error: unknown): boolean {
-  const name = (error as { name?: unknown })?.name;
-  return name === "TimeoutError" || name === "AbortError";
-}
 
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = causeCode(error);
-  return code ? `${error.message} (${code})` : error.message;
-}

@@ -1,3 +1,4 @@
+import { causeCode, errorText, isTimeout } from "../error-text.ts";
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from "@slack/webhook";
 import { createRedactor } from "../redact.ts";
 import type { SlackMessage } from "./message.ts";
@@ -134,9 +135,9 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
       // Slack said 200 and the body was lost on the way: it was posted.
       if (answered !== undefined && answered >= 200 && answered < 300) return { kind: "ok" };
       const code = causeCode(cause);
-      if (code !== undefined && NOT_SENT_CODES.has(code)) return { kind: "transient", error: scrub(`request to Slack failed: ${describe(cause)}`) };
+      if (code !== undefined && NOT_SENT_CODES.has(code)) return { kind: "transient", error: scrub(`request to Slack failed: ${errorText(cause)}`) };
       const timedOut = isTimeout(cause);
-      return { kind: "unknown", error: scrub(timedOut ? `Slack did not answer within ${requestTimeoutMs} ms` : `request to Slack failed after it was sent: ${describe(cause)}`) };
+      return { kind: "unknown", error: scrub(timedOut ? `Slack did not answer within ${requestTimeoutMs} ms` : `request to Slack failed after it was sent: ${errorText(cause)}`) };
     }
   }
 
@@ -170,23 +171,13 @@ export function createSlackSender(options: SlackSenderOptions): SlackSender {
       const outcome = tail.then(() => deliver(message));
       tail = outcome.catch(() => undefined);
       return outcome.catch((error: unknown): SendOutcome => ({
-        ok: false, delivery: "failed", attempts: 0, retryable: true, error: scrub(`sending failed: ${describe(error)}`),
+        ok: false, delivery: "failed", attempts: 0, retryable: true, error: scrub(`sending failed: ${errorText(error)}`),
       }));
     },
   };
 }
 
-function causeCode(error: unknown): string | undefined {
-  const direct = (error as { code?: unknown })?.code;
-  if (typeof direct === "string") return direct;
-  const nested = (error as { cause?: { code?: unknown } })?.cause?.code;
-  return typeof nested === "string" ? nested : undefined;
-}
 
-function isTimeout(error: unknown): boolean {
-  const name = (error as { name?: unknown })?.name;
-  return name === "TimeoutError" || name === "AbortError";
-}
 
 /** Throws a configuration error that does not repeat the (secret) value. */
 function parseWebhookUrl(raw: string): URL {
@@ -210,9 +201,3 @@ function parseRetryAfter(value: string | null, date: string | null): number {
 }
 
 /** The error's message and its cause's code (ECONNREFUSED...), never the error object itself. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  const detail = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : "";
-  return detail ? `${error.message} (${detail})` : error.message;
-}
