@@ -11,7 +11,7 @@ import { decide, type FanInPolicy } from "../fanin/evaluate.ts";
 import type { TickStore } from "../store/tick-store.ts";
 import { buildStatusDocument, type ProbeInfo } from "../status/document.ts";
 import { RegionsSection, type StatusDocument } from "../status/schema.ts";
-import { dueProbes, slotsBetween } from "./schedule.ts";
+import { dueProbes, missedRuns } from "./schedule.ts";
 import { GAPS_KEEP, ProbeMemory, remember, type SentinelState } from "./state.ts";
 import { collapsePending } from "./pending.ts";
 import type { Channel } from "../channels/types.ts";
@@ -220,7 +220,7 @@ function selectProbes(deps: TickDeps, state: SentinelState, options: TickOptions
 function noteGap(deps: TickDeps, state: SentinelState, now: Date, due: { slot?: string }[]) {
   const last = state.monitoring.lastTickAt;
   if (!last || now.getTime() - Date.parse(last) <= 2 * deps.settings.tickIntervalMs) return;
-  const missed = deps.infos.reduce((n, p) => n + slotsBetween(p.schedule, new Date(last), now), 0) - due.filter((d) => d.slot).length;
+  const missed = deps.infos.reduce((n, p) => n + missedRuns(p.schedule, new Date(last), now), 0) - due.filter((d) => d.slot).length;
   state.monitoring.lostResults += Math.max(0, missed);
   state.monitoring.gaps = [...state.monitoring.gaps, { from: last, to: now.toISOString(), missedRuns: Math.max(0, missed) }].slice(-GAPS_KEEP);
   deps.log.warn("no stored evaluation for a while: probe runs were missed", { from: last, to: now.toISOString(), missedRuns: missed });

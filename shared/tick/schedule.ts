@@ -57,13 +57,32 @@ export function slotsBetween(schedule: string, from: Date, to: Date, cap = 50_00
   return n;
 }
 
+/** Gaps up to this long are counted slot by slot; longer ones are estimated from the schedule's interval. */
+const EXACT_GAP_MS = 2 * 3_600_000;
+
+/**
+ * Runs of `schedule` a gap (from, to] missed, for the sentinel's own monitoring: exact for a gap of up
+ * to two hours, estimated from the interval beyond (walking a month of per-minute slots costs seconds
+ * of the very tick that has just come back).
+ */
+export function missedRuns(schedule: string, from: Date, to: Date): number {
+  const span = to.getTime() - from.getTime();
+  if (span <= 0) return 0;
+  if (span <= EXACT_GAP_MS) return slotsBetween(schedule, from, to);
+  return Math.floor(span / intervalOf(schedule));
+}
+
 /** The gap between two runs of a cron schedule (the longest gap among the next few, for irregular ones). */
 export function intervalOf(schedule: string): number {
+  const cached = intervals.get(schedule);
+  if (cached !== undefined) return cached;
   const runs = cronOf(schedule).nextRuns(8, new Date(Date.UTC(2026, 0, 1)));
   let longest = 0;
   for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]!.getTime() - runs[i - 1]!.getTime());
+  intervals.set(schedule, longest);
   return longest;
 }
+const intervals = new Map<string, number>();
 
 const WEEK_MINUTES = 7 * 1440;
 const runsCache = new Map<string, number>();
