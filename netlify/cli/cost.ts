@@ -8,6 +8,7 @@ import { CATALOG as PROBES } from "../../shared/probes/catalog.ts";
 import { BUDGET, FREE_TIER, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
 import { validSchedule } from "../../shared/tick/schedule.ts";
 import { createRuntime } from "../runtime.ts";
+import { createKeys } from "../../shared/store/keys.ts";
 import { TICK_SCHEDULE } from "../tick.ts";
 import { UsageError } from "./errors.ts";
 
@@ -89,7 +90,7 @@ export async function tickScheduleFrom(tomlPath: string): Promise<string> {
 async function storedSizes(): Promise<{ state: number; status: number; from: string }> {
   try {
     const rt = createRuntime(process.env, { requireStore: true, redisRetries: 0 });
-    const keys = (await import("../../shared/store/keys.ts")).createKeys(rt.config.store!.keyPrefix);
+    const keys = createKeys(rt.config.store!.keyPrefix);
     const p = rt.storeRedis!.pipeline();
     p.strlen(keys.state);
     p.strlen(keys.status);

@@ -162,8 +162,9 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     // The lock is kept through the send only when its outcome must be recorded (something is owed);
     // re-posting what fires (Alertmanager) is idempotent and leaves nothing to record.
     const record = canSend && pending.length > 0;
-    await deps.store.commit({ state, status: statusOf(), release: !record });
-    if (!canSend) return { ...report(statusOf(), 0, unsent), storeCommands: TICK_COMMANDS };
+    const committed = statusOf();
+    await deps.store.commit({ state, status: committed, release: !record });
+    if (!canSend) return { ...report(committed, 0, unsent), storeCommands: TICK_COMMANDS };
 
     const outcomes = await deliverAll(deps.channels, pending, firing, deps.now());
     let delivered = 0;
@@ -189,7 +190,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       }
     }
     state.alerts.pending = settle(pending, outcomes);
-    if (!record) return { ...report(statusOf(), delivered, unsent), storeCommands: TICK_COMMANDS };
+    if (!record) return { ...report(committed, delivered, unsent), storeCommands: TICK_COMMANDS };
     const status = statusOf();
     await deps.store.finish({ state, status });
     return { ...report(status, delivered, unsent), storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS };
