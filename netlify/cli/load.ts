@@ -5,8 +5,7 @@ import { silentLogger } from "../../shared/log.ts";
 import { formatReport, progressLine } from "../../shared/load/format.ts";
 import { LOAD_LIMITS, runLoad } from "../../shared/load/run.ts";
 import { createRuntime } from "../runtime.ts";
-import { UsageError } from "./errors.ts";
-import { EX_USAGE } from "./main.ts";
+import { EX_USAGE, UsageError } from "./errors.ts";
 
 /** What the command touches, injectable so that tests drive it without a terminal. */
 export interface LoadIo {

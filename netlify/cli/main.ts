@@ -1,12 +1,8 @@
 import { ConfigError, collectSecrets } from "../../shared/config/index.ts";
 import { createRedactor } from "../../shared/redact.ts";
 import { readFileSync } from "node:fs";
-import { UsageError } from "./errors.ts";
+import { EX_USAGE, UsageError } from "./errors.ts";
 import { COMMAND_HELP, commandHelp, overview } from "./help.ts";
-
-/** Exit code for bad usage or configuration (BSD's EX_USAGE), distinct from probe outcomes. */
-export const EX_USAGE = 64;
-
 
 export type Command = (args: string[]) => Promise<number>;
 

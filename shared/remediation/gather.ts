@@ -1,6 +1,6 @@
 import type { BeaconSettings } from "../config/beacon.ts";
 import type { SqlClient } from "../sql.ts";
-import type { OutboxSettings } from "../probes/outbox/index.ts";
+import type { OutboxSettings } from "../probes/outbox/settings.ts";
 import { queryOutbox, queryStuck, type OutboxRow, type StuckRow } from "../probes/outbox/queries.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { checkEnvelope } from "../beacon/envelope.ts";
 import { createdCause, judgeBacklog } from "../probes/outbox/judge.ts";
-import type { OutboxSettings } from "../probes/outbox/index.ts";
+import type { OutboxSettings } from "../probes/outbox/settings.ts";
 import type { StuckRow } from "../probes/outbox/queries.ts";
 import type { Gathered, JobNow } from "./gather.ts";
 

@@ -1,6 +1,6 @@
 import { checkEnvelope } from "../../beacon/envelope.ts";
 import { check, type Check, type CheckStatus } from "../../result.ts";
-import type { OutboxSettings } from "./index.ts";
+import type { OutboxSettings } from "./settings.ts";
 import type { OutboxRow, StuckRow, StuckState } from "./queries.ts";
 
 /** Check names of statement 1 (the outbox) and statement 2 (stuck states), in result order. */

@@ -49,5 +49,5 @@ function reason(error: unknown): string {
   return errorText(error);
 }
 
-/** Re-exported for the modules that judge with these settings. */
+/** Re-exported for the tests, which import a probe and its settings together. */
 export { QueueSettings } from "./settings.ts";

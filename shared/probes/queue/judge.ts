@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { parseQueueMessage, type ParsedQueueMessage } from "../../beacon/envelope.ts";
 import { check, type Check, type CheckStatus } from "../../result.ts";
-import type { QueueSettings } from "./index.ts";
+import type { QueueSettings } from "./settings.ts";
 import type { QueueSnapshot } from "./read.ts";
 
 export const QUEUE_CHECKS = ["queue-depth", "queue-latency", "message-contract", "retry-overdue", "dead-letter-growth"] as const;
