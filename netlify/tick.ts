@@ -3,7 +3,7 @@ import { measure } from "../shared/runner.ts";
 import { createChannels, SEND_BUDGET_MS } from "../shared/channels/index.ts";
 import { policyFrom, probeInfos } from "../shared/fanin/policy.ts";
 import { runTick, type TickOptions, type TickReport } from "../shared/tick/run.ts";
-import { intervalOf } from "../shared/tick/schedule.ts";
+import { intervalOf } from "../shared/schedule.ts";
 import { errorText } from "../shared/error-text.ts";
 import type { Runtime } from "./runtime.ts";
 

@@ -6,7 +6,7 @@ import { listFunctions, zipFunctions } from "@netlify/zip-it-and-ship-it";
 import { PROBES } from "../shared/probes/registry.ts";
 import { CATALOG, findDefinition } from "../shared/probes/catalog.ts";
 import { measureBundles, probeImplementation } from "./bench/bundles.ts";
-import { intervalOf } from "../shared/tick/schedule.ts";
+import { intervalOf } from "../shared/schedule.ts";
 import { ProbeResult } from "../shared/result.ts";
 import { startLocalNetlify, type LocalNetlify } from "../netlify/local/netlify-dev.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";

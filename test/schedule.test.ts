@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueProbes, missedRuns } from "../shared/tick/schedule.ts";
+import { dueProbes, missedRuns } from "../shared/schedule.ts";
 
 const at = (iso: string) => new Date(iso);
 

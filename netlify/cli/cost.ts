@@ -6,7 +6,7 @@ import { parse as parseToml } from "smol-toml";
 import { loadConfig, scheduleOf } from "../../shared/config/index.ts";
 import { CATALOG as PROBES } from "../../shared/probes/catalog.ts";
 import { BUDGET, FREE_TIER, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
-import { validSchedule } from "../../shared/tick/schedule.ts";
+import { validSchedule } from "../../shared/schedule.ts";
 import { createRuntime } from "../runtime.ts";
 import { createKeys } from "../../shared/store/keys.ts";
 import { TICK_SCHEDULE } from "../tick.ts";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { BeaconSettings } from "./beacon.ts";
 import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
 import { ProbeSettings, CATALOG as PROBES } from "../probes/catalog.ts";
-import { validSchedule } from "../tick/schedule.ts";
+import { validSchedule } from "../schedule.ts";
 import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
 import { RemediationSettings } from "../remediation/settings.ts";

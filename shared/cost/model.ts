@@ -1,4 +1,4 @@
-import { runsIn } from "../tick/schedule.ts";
+import { runsIn } from "../schedule.ts";
 
 /**
  * What the sentinel costs a month, projected from its configuration. Every number here is a count

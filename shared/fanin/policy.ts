@@ -1,6 +1,6 @@
 import { CATALOG as PROBES } from "../probes/catalog.ts";
 import { scheduleOf, type Settings } from "../config/index.ts";
-import { intervalOf } from "../tick/schedule.ts";
+import { intervalOf } from "../schedule.ts";
 import type { ProbeInfo } from "../status/document.ts";
 import type { FanInPolicy } from "./evaluate.ts";
 

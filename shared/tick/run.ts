@@ -11,7 +11,7 @@ import { decide, type FanInPolicy } from "../fanin/evaluate.ts";
 import type { TickStore } from "../store/tick-store.ts";
 import { buildStatusDocument, type ProbeInfo } from "../status/document.ts";
 import { RegionsSection, type StatusDocument } from "../status/schema.ts";
-import { dueProbes, missedRuns } from "./schedule.ts";
+import { dueProbes, missedRuns } from "../schedule.ts";
 import { GAPS_KEEP, ProbeMemory, remember, type SentinelState } from "./state.ts";
 import { collapsePending } from "./pending.ts";
 import type { Channel } from "../channels/types.ts";

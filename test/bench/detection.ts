@@ -9,7 +9,7 @@
  */
 import { Settings, scheduleOf } from "../../shared/config/index.ts";
 import { CATALOG } from "../../shared/probes/catalog.ts";
-import { dueProbes } from "../../shared/tick/schedule.ts";
+import { dueProbes } from "../../shared/schedule.ts";
 import { evaluateAlerts } from "../../shared/alerting/evaluate.ts";
 import { emptyState } from "../../shared/alerting/state.ts";
 import { policyFrom } from "../../shared/fanin/policy.ts";

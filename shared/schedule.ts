@@ -1,7 +1,8 @@
 import { Cron } from "croner";
 
 /**
- * Which probes a tick runs. The tick fires every minute; each probe keeps its own cron cadence
+ * Cron arithmetic, a primitive every layer may use: the tick asks which probes are due, the
+ * configuration validates schedules, the cost model counts runs a month. The tick fires every minute; each probe keeps its own cron cadence
  * (`schedules` in SENTINEL_SETTINGS, defaulting to the probe's own). A probe is due when a slot of
  * its cron has come since the slot it last ran for, so a late or skipped tick catches up with one
  * run, never a burst.
