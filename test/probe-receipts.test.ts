@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BeaconSettings } from "../shared/config/beacon.ts";
+import { BeaconSettings } from "../shared/beacon/settings.ts";
 import { silentLogger } from "../shared/log.ts";
 import type { Check } from "../shared/result.ts";
 import { receiptsProbe } from "../shared/probes/receipts/index.ts";

@@ -1,6 +1,6 @@
 import type { Pool } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BeaconSettings } from "../shared/config/beacon.ts";
+import { BeaconSettings } from "../shared/beacon/settings.ts";
 import { closePool, createSqlPool } from "../shared/db.ts";
 import { silentLogger } from "../shared/log.ts";
 import type { Check } from "../shared/result.ts";

@@ -3,7 +3,7 @@ import type { StateCarrier } from "./support/results.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BeaconSettings } from "../shared/config/beacon.ts";
+import { BeaconSettings } from "../shared/beacon/settings.ts";
 import { Settings } from "../shared/config/index.ts";
 import { silentLogger } from "../shared/log.ts";
 import type { ProbeContext, ProbeOutput } from "../shared/probes/types.ts";

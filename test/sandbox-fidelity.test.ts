@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "./sandbox/index.ts";
-import { BeaconSettings } from "../shared/config/beacon.ts";
+import { BeaconSettings } from "../shared/beacon/settings.ts";
 import { silentLogger } from "../shared/log.ts";
 import { outboxProbe, OutboxSettings } from "../shared/probes/outbox/index.ts";
 import { createSqlClient } from "../shared/sql.ts";

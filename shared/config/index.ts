@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BeaconSettings } from "./beacon.ts";
+import { BeaconSettings } from "../beacon/settings.ts";
 import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
 import { ProbeSettings, CATALOG as PROBES } from "../probes/catalog.ts";
 import { validSchedule } from "../schedule.ts";

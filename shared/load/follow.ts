@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis";
-import type { BeaconSettings } from "../config/beacon.ts";
+import type { BeaconSettings } from "../beacon/settings.ts";
 import { boundedFetch, parseJson } from "../http.ts";
 import type { SqlClient } from "../sql.ts";
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "@upstash/redis";
-import type { BeaconSettings } from "../config/beacon.ts";
+import type { BeaconSettings } from "../beacon/settings.ts";
 import type { SqlClient } from "../sql.ts";
 import { LOAD_ID_PREFIX, signedJobSpec, type JobShape } from "../probes/canary/spec.ts";
 import { submitJob } from "../probes/canary/submit.ts";

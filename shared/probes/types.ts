@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Redis } from "@upstash/redis";
 import type { Check, EventCounts } from "../result.ts";
-import type { BeaconSettings } from "../config/beacon.ts";
+import type { BeaconSettings } from "../beacon/settings.ts";
 import type { SqlClient } from "../sql.ts";
 import type { Logger } from "../log.ts";
 import type { Claims } from "../store/claims.ts";

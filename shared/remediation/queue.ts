@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis";
-import { beaconQueueKeys } from "../config/beacon.ts";
+import { beaconQueueKeys } from "../beacon/settings.ts";
 import { parseQueueMessage } from "../beacon/envelope.ts";
 
 /**

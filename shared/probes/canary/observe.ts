@@ -1,6 +1,6 @@
 import { JobDetailsEnvelope } from "../../beacon/api.ts";
 import { errorText } from "../../error-text.ts";
-import { beaconQueueKeys } from "../../config/beacon.ts";
+import { beaconQueueKeys } from "../../beacon/settings.ts";
 import type { ProbeContext } from "../types.ts";
 import { readJson, type JsonRead } from "../receipts/fetch.ts";
 import type { CanarySettings } from "./settings.ts";

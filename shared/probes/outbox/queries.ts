@@ -1,4 +1,4 @@
-import type { BeaconSettings } from "../../config/beacon.ts";
+import type { BeaconSettings } from "../../beacon/settings.ts";
 import type { SqlClient } from "../../sql.ts";
 
 /**
@@ -6,7 +6,7 @@ import type { SqlClient } from "../../sql.ts";
  * SQL against `now() AT TIME ZONE 'UTC'`: Beacon's columns are `TIMESTAMP without time zone` holding
  * UTC, so no timestamp ever crosses into JavaScript to be misread as local time.
  *
- * Table names are validated identifiers (shared/config/beacon.ts), so interpolating them is safe.
+ * Table names are validated identifiers (shared/beacon/settings.ts), so interpolating them is safe.
  */
 
 /** Seconds since a UTC `timestamp without time zone` column. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { check, type Check, type EventCounts } from "../../result.ts";
-import type { BeaconSettings } from "../../config/beacon.ts";
+import type { BeaconSettings } from "../../beacon/settings.ts";
 import type { SqlClient } from "../../sql.ts";
 
 /**

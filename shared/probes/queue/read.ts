@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis";
-import { beaconQueueKeys } from "../../config/beacon.ts";
+import { beaconQueueKeys } from "../../beacon/settings.ts";
 
 /**
  * One observation of Beacon's queue. Values are read raw (the client does not deserialise), so a

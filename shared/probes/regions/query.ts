@@ -1,4 +1,4 @@
-import type { BeaconSettings } from "../../config/beacon.ts";
+import type { BeaconSettings } from "../../beacon/settings.ts";
 import type { SqlClient } from "../../sql.ts";
 
 /**
