@@ -3,7 +3,7 @@ import { loadConfig, type Config } from "../shared/config/index.ts";
 import { createSqlPool } from "../shared/db.ts";
 import { createSqlClient } from "../shared/sql.ts";
 import { createKeys } from "../shared/store/keys.ts";
-import { createTickStore, type TickStore } from "../shared/store/tick-store.ts";
+import { createTickStore, type TickStore } from "../shared/tick/store.ts";
 import { createClaims } from "../shared/store/claims.ts";
 import { createRedactor, safeUrl, type Redactor } from "../shared/redact.ts";
 import { createConsoleLogger, type Logger } from "../shared/log.ts";

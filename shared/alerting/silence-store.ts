@@ -2,8 +2,7 @@ import type { Redis } from "@upstash/redis";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { StatusDocument } from "../status/schema.ts";
-import { Silence } from "./silences.ts";
-import { parseSilences } from "../store/tick-store.ts";
+import { parseSilences, Silence } from "./silences.ts";
 import type { Keys } from "../store/keys.ts";
 import { readStored } from "../store/documents.ts";
 

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { hashReply } from "../store/replies.ts";
+import { readStored } from "../store/documents.ts";
 
 /**
  * A silence (or maintenance window, when it starts in the future): checks keep running and recording;
@@ -35,4 +37,9 @@ export function matches(silence: Silence, alert: Silenceable): boolean {
 
 export function activeSilenceFor(silences: Silence[], alert: Silenceable, now: Date): Silence | undefined {
   return silences.find((s) => isActive(s, now) && matches(s, alert));
+}
+
+/** The silences hash (HGETALL) as silences; an entry that does not parse is skipped. */
+export function parseSilences(raw: unknown): Silence[] {
+  return Object.values(hashReply(raw)).flatMap((v) => readStored(Silence, v) ?? []);
 }

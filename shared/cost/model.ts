@@ -2,7 +2,7 @@ import { runsIn } from "../schedule.ts";
 
 /**
  * What the sentinel costs a month, projected from its configuration. Every number here is a count
- * of work the code does (shared/store/tick-store.ts says what a tick spends), so a test can hold the
+ * of work the code does (shared/tick/store.ts says what a tick spends), so a test can hold the
  * projection against what the Upstash bridge counts for the same simulated hour.
  */
 

@@ -3,7 +3,7 @@ import type { ProbeResult } from "../result.ts";
 import { isActive } from "../alerting/silences.ts";
 import type { AlertState } from "../alerting/state.ts";
 import type { Silence } from "../alerting/silences.ts";
-import type { HistoryEntry, TimelineBucket } from "../tick/state.ts";
+import type { HistoryEntry, TimelineBucket } from "./history.ts";
 import { sloEntries, type StoredSlos } from "./slos.ts";
 import { buildTimeline } from "./timeline.ts";
 import { stageOfCheck, stagesOfProbe } from "./attribution.ts";

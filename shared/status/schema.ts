@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ProbeResult } from "../result.ts";
-import { HistoryEntry, Monitoring } from "../tick/state.ts";
+import { HistoryEntry } from "./history.ts";
+import { Monitoring } from "./monitoring.ts";
 import { Silence } from "../alerting/silences.ts";
 
 /**

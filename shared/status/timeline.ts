@@ -1,4 +1,4 @@
-import { TIMELINE_SLOT_MS, TIMELINE_SLOTS, type TimelineBucket } from "../tick/state.ts";
+import { TIMELINE_SLOT_MS, TIMELINE_SLOTS, type TimelineBucket } from "./history.ts";
 import type { TimelineSlot } from "./schema.ts";
 
 /**

@@ -8,7 +8,7 @@ import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
 import { decide, type FanInPolicy } from "../fanin/evaluate.ts";
-import type { TickStore } from "../store/tick-store.ts";
+import type { TickStore } from "./store.ts";
 import { buildStatusDocument, type ProbeInfo } from "../status/document.ts";
 import { RegionsSection, type StatusDocument } from "../status/schema.ts";
 import { dueProbes, missedRuns } from "../schedule.ts";

@@ -1,32 +1,14 @@
 import { z } from "zod";
-import { CheckStatus, ProbeResult, worstStatus } from "../result.ts";
+import { ProbeResult, worstStatus } from "../result.ts";
 import { AlertState } from "../alerting/state.ts";
+import { HistoryEntry, TIMELINE_SLOT_MS, TIMELINE_SLOTS, TimelineBucket } from "../status/history.ts";
+import { Monitoring } from "../status/monitoring.ts";
 
 /**
  * The tick's memory: everything one evaluation needs from the last, in ONE stored document (read with
  * one GET, written with one SET, gzipped by shared/store/codec.ts). Nothing here is re-read per view:
  * the status document is derived from it at write time.
  */
-
-/** One line of a probe's history: what the status page lists as recent runs. */
-export const HistoryEntry = z.object({
-  t: z.string(),
-  s: CheckStatus,
-  d: z.number(),
-  /** Names of the checks that were not passing. */
-  f: z.array(z.string()),
-});
-export type HistoryEntry = z.infer<typeof HistoryEntry>;
-
-/** A timeline slot pre-aggregated as runs arrive: index since the epoch, worst status, runs, not passing, durations. */
-export const TimelineBucket = z.object({
-  i: z.number().int(),
-  s: CheckStatus,
-  r: z.number().int().nonnegative(),
-  n: z.number().int().nonnegative(),
-  d: z.array(z.number()),
-});
-export type TimelineBucket = z.infer<typeof TimelineBucket>;
 
 export const ProbeMemory = z.object({
   /** The scheduled slot (ISO) this probe last ran for: it is due again once a later slot has come. */
@@ -40,42 +22,6 @@ export const ProbeMemory = z.object({
   timeline: z.array(TimelineBucket).default([]),
 });
 export type ProbeMemory = z.infer<typeof ProbeMemory>;
-
-/** A stretch without a stored evaluation, noticed by the first tick after it. */
-export const Gap = z.object({ from: z.string(), to: z.string(), missedRuns: z.number().int().nonnegative() });
-
-/** One channel's delivery record (counts are per notification). */
-export const ChannelRecord = z.object({
-  delivered: z.number().int().nonnegative().default(0),
-  /** Sends that failed and were kept for the next tick. */
-  failed: z.number().int().nonnegative().default(0),
-  /** Deliveries that may have happened and were not repeated. */
-  unknown: z.number().int().nonnegative().default(0),
-  lastDeliveredAt: z.string().optional(),
-  lastError: z.string().optional(),
-  lastErrorAt: z.string().optional(),
-});
-export type ChannelRecord = z.infer<typeof ChannelRecord>;
-
-/** How the sentinel itself is doing: what the status page's "monitoring" section shows. */
-export const Monitoring = z.object({
-  lastTickAt: z.string().optional(),
-  ticks: z.number().int().nonnegative().default(0),
-  /** Probe runs whose results were never stored (a tick that could not reach the store, or did not run). */
-  lostResults: z.number().int().nonnegative().default(0),
-  /** The most recent gaps, newest last (capped). */
-  gaps: z.array(Gap).default([]),
-  /** Notifications whose send failed at least once (each retried by later ticks). */
-  failedSends: z.number().int().nonnegative().default(0),
-  /** Notifications whose delivery is unknown (Slack timed out after the request went out; not repeated). */
-  unknownDeliveries: z.number().int().nonnegative().default(0),
-  /** Notifications folded into a summary because too many were pending. */
-  collapsedNotifications: z.number().int().nonnegative().default(0),
-  lastSendError: z.string().optional(),
-  /** Per channel (slack, pagerduty, alertmanager, webhook): what it delivered and how it last failed. */
-  channels: z.record(z.string(), ChannelRecord).default({}),
-});
-export type Monitoring = z.infer<typeof Monitoring>;
 
 export const SentinelState = z.object({
   version: z.literal(2).default(2),
@@ -95,10 +41,6 @@ export function emptySentinelState(): SentinelState {
 
 export const HISTORY_KEEP = 20;
 export const GAPS_KEEP = 10;
-/** The timeline covers a day in 96 slots of 15 minutes: fine enough to see an incident, small to send. */
-export const TIMELINE_SLOT_MS = 15 * 60_000;
-export const TIMELINE_SLOTS = 96;
-
 /** Folds a new result into a probe's memory: latest, history line, timeline slot. Pure. */
 export function remember(memory: ProbeMemory, result: ProbeResult, state: unknown, nowMs: number): ProbeMemory {
   const line: HistoryEntry = { t: result.startedAt, s: result.status, d: result.durationMs, f: result.checks.filter((c) => c.status !== "pass").map((c) => c.name) };

@@ -1,14 +1,14 @@
 import type { Redis } from "@upstash/redis";
-import { SentinelState, emptySentinelState } from "../tick/state.ts";
-import { Silence } from "../alerting/silences.ts";
+import { SentinelState, emptySentinelState } from "./state.ts";
+import { parseSilences, type Silence } from "../alerting/silences.ts";
 import { StatusDocument } from "../status/schema.ts";
-import { hashReply } from "./replies.ts";
-import { readStored } from "./documents.ts";
-import { encodeDocument } from "./codec.ts";
-import type { Keys } from "./keys.ts";
+import { readStored } from "../store/documents.ts";
+import { encodeDocument } from "../store/codec.ts";
+import type { Keys } from "../store/keys.ts";
 
 /**
- * The tick's whole conversation with the store, counted the way Upstash bills it (every command in a
+ * The tick's memory in the store: its typed documents over the generic store port (shared/store:
+ * keys, codec, replies). The tick's whole conversation with the store, counted the way Upstash bills it (every command in a
  * pipeline counts):
  * - `begin`: 1 round trip, 3 commands: SET NX PX of the lock, GET of the state, HGETALL of the silences.
  * - `commit`: 1 round trip, 2 commands: MSET of the state and the status document, DEL of the lock
@@ -71,8 +71,4 @@ export function createTickStore(redis: Redis, keys: Keys): TickStore {
       return readStored(StatusDocument, await redis.get<string>(keys.status));
     },
   };
-}
-
-export function parseSilences(raw: unknown): Silence[] {
-  return Object.values(hashReply(raw)).flatMap((v) => readStored(Silence, v) ?? []);
 }
