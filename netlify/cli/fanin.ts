@@ -8,6 +8,7 @@ import { redactDeep } from "../../shared/redact.ts";
 import type { TickReport } from "../../shared/tick/run.ts";
 import { UsageError } from "./errors.ts";
 import { PROBE_IDS } from "../../shared/probes/registry.ts";
+import { latestChecks } from "../../shared/status/document.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -58,7 +59,8 @@ export async function silenceCommand(args: string[]): Promise<number> {
   });
   const rt = createRuntime(process.env);
   if (!rt.storeRedis || !rt.config.store) throw new UsageError("silences live in the sentinel's store: set SENTINEL_REDIS_REST_URL");
-  const known = { probes: PROBE_IDS, slos: rt.config.settings.slos.map((o) => o.id) }; // unknown names are refused
+  // Unknown names are refused; a check is known by the probe's latest result in the stored status.
+  const known = { probes: PROBE_IDS, slos: rt.config.settings.slos.map((o) => o.id), checksOf: async (probe: string) => latestChecks(await rt.store?.readStatus(), probe) };
   const store = createSilenceStore(rt.storeRedis, createKeys(rt.config.store.keyPrefix), rt.deps.now, known);
   const [action, id] = positionals;
   try {

@@ -6,6 +6,7 @@ import { parseBody, readJsonBody } from "./input.ts";
 import { ADMIN_RATE_LIMIT } from "./rate-limit.ts";
 import { json } from "./respond.ts";
 import { PROBE_IDS } from "../../shared/probes/catalog.ts";
+import { latestChecks } from "../../shared/status/document.ts";
 
 const ITEM = /^\/api\/silences\/([A-Za-z0-9-]{1,40})\/?$/;
 
@@ -18,7 +19,8 @@ export function silencesRoute(): Route {
   return {
     name: "api-silences", methods: ["GET", "POST", "DELETE"], access: "admin", rateLimit: ADMIN_RATE_LIMIT,
     async handle({ req, url, rt, caller }) {
-      const store = createSilenceStore(storeRedis(rt), storeKeys(rt), rt.deps.now, { probes: PROBE_IDS, slos: rt.config.settings.slos.map((o) => o.id) });
+      const known = { probes: PROBE_IDS, slos: rt.config.settings.slos.map((o) => o.id), checksOf: async (probe: string) => latestChecks(await rt.store?.readStatus(), probe) };
+      const store = createSilenceStore(storeRedis(rt), storeKeys(rt), rt.deps.now, known);
       const id = ITEM.exec(url.pathname)?.[1];
       if (req.method === "GET") return json(200, { version: 1, silences: await store.list() }, { "cache-control": "no-store" });
       if (req.method === "DELETE") {

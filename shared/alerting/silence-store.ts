@@ -1,10 +1,8 @@
 import type { Redis } from "@upstash/redis";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { StatusDocument } from "../status/schema.ts";
 import { parseSilences, Silence } from "./silences.ts";
 import type { Keys } from "../store/keys.ts";
-import { readStored } from "../store/documents.ts";
 
 /** What a caller may ask for: validated, so a bad request gets a message that says what to fix. */
 const SilenceFields = z.object({
@@ -29,26 +27,29 @@ export const SilenceBody = SilenceFields.strict().superRefine(rules);
 export const SilenceRequest = SilenceFields.extend({ createdBy: z.string().min(1).max(80) }).superRefine(rules);
 export type SilenceRequest = z.input<typeof SilenceRequest>;
 
-/** What a silence may name: the registered probes and the configured SLOs. */
+/** What a silence may name: the registered probes, the configured SLOs, and the checks a probe reported. */
 export interface SilenceTargets {
   probes: readonly string[];
   slos: readonly string[];
+  /**
+   * The check names of the probe's latest result, or undefined before its first. Asked only for a
+   * check matcher; the callers read them from the stored status document (one GET).
+   */
+  checksOf(probe: string): Promise<readonly string[] | undefined>;
 }
 
 /**
  * A silence that names nothing real would hold nothing and look like it does: refused, listing the known
- * names. Check names are not declared anywhere, so a check is judged by the probe's latest result (one
- * GET, only for a check matcher); before a probe's first result any check name is taken.
+ * names. Check names are not declared anywhere, so a check is judged by the probe's latest result;
+ * before a probe's first result any check name is taken.
  */
-async function unknownTargets(r: z.infer<typeof SilenceFields>, known: SilenceTargets, redis: Redis, keys: Keys): Promise<z.core.$ZodRawIssue[]> {
+async function unknownTargets(r: z.infer<typeof SilenceFields>, known: SilenceTargets): Promise<z.core.$ZodRawIssue[]> {
   const issue = (path: string, input: string, message: string, names: readonly string[]) =>
     ({ code: "custom" as const, path: [path], input, message: `${message}; known: ${names.join(", ") || "none"}` });
   if (r.probe && !known.probes.includes(r.probe)) return [issue("probe", r.probe, `unknown probe "${r.probe}"`, known.probes)];
   if (r.slo && !known.slos.includes(r.slo)) return [issue("slo", r.slo, `unknown SLO "${r.slo}"`, known.slos)];
   if (r.probe && r.check) {
-    const status = readStored(StatusDocument, await redis.get(keys.status));
-    const latest = status?.probes.find((p) => p.id === r.probe)?.latest;
-    const checks = latest?.checks.map((c) => c.name);
+    const checks = await known.checksOf(r.probe);
     if (checks && !checks.includes(r.check)) return [issue("check", r.check, `probe ${r.probe} has no check "${r.check}" in its latest result`, checks)];
   }
   return [];
@@ -59,7 +60,7 @@ export function createSilenceStore(redis: Redis, keys: Keys, now: () => Date, kn
   return {
     async add(request: SilenceRequest): Promise<Silence> {
       const r = SilenceRequest.parse(request);
-      const unknown = known ? await unknownTargets(r, known, redis, keys) : [];
+      const unknown = known ? await unknownTargets(r, known) : [];
       if (unknown.length) throw new z.ZodError(unknown as z.core.$ZodIssue[]);
       const start = r.startsAt ? new Date(r.startsAt) : now();
       const end = r.endsAt ? new Date(r.endsAt) : new Date(start.getTime() + (r.durationMinutes ?? 0) * 60_000);

@@ -86,6 +86,11 @@ export function statusAsOf(doc: StatusDocument, now: Date, staleFactor: number):
   return { ...doc, ...assemble(probes, doc.slos, doc.alerts.firing) };
 }
 
+/** The check names of a probe's latest result in a stored document; undefined before its first result. */
+export function latestChecks(doc: StatusDocument | undefined, probe: string): string[] | undefined {
+  return doc?.probes.find((p) => p.id === probe)?.latest?.checks.map((c) => c.name);
+}
+
 /** Stages and the overall verdict from the probes, the SLOs and the firing alerts. */
 function assemble(probes: ProbeStatus[], slos: StatusDocument["slos"], firing: FiringAlert[]) {
   const stages = stageOrder(probes).map((stage) => stageStatus(stage, probes));
