@@ -9,6 +9,10 @@ import { z } from "zod";
 export const CheckStatus = z.enum(["pass", "warn", "fail", "error"]);
 export type CheckStatus = z.infer<typeof CheckStatus>;
 
+/** A probe's, a stage's or the pipeline's state: the check outcomes, plus `unknown` (nothing to go on). */
+export const State = z.enum(["pass", "warn", "fail", "error", "unknown"]);
+export type State = z.infer<typeof State>;
+
 /** Most evidence items a check carries; `evidenceTotal` says how many there were before the cap. */
 export const EVIDENCE_CAP = 10;
 

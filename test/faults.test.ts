@@ -15,7 +15,7 @@ import { silencesRoute } from "../netlify/http/silences.ts";
 import type { Runtime, RuntimeOptions } from "../netlify/runtime.ts";
 import { createSqlPool } from "../shared/db.ts";
 import { PROBES } from "../shared/probes/registry.ts";
-import { healthProbe } from "../shared/probes/health.ts";
+import { healthProbe } from "../shared/probes/health/index.ts";
 import { measure } from "../shared/runner.ts";
 import { policyFrom, probeInfos } from "../shared/fanin/policy.ts";
 import { runTick } from "../shared/tick/run.ts";

@@ -6,7 +6,7 @@ import { probeRunRoute } from "../netlify/http/probe-run.ts";
 import { remediateRoute } from "../netlify/http/remediate.ts";
 import { ConfigError } from "../shared/config/index.ts";
 import { PROBE_IDS } from "../shared/probes/registry.ts";
-import { healthProbe } from "../shared/probes/health.ts";
+import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
 import { StatusDocument } from "../shared/status/schema.ts";
 import type { Runtime } from "../netlify/runtime.ts";

@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { promisify } from "node:util";
 import { createHarness, type Harness } from "../test/sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
-import { healthProbe } from "../shared/probes/health.ts";
+import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
 import { tick } from "../netlify/tick.ts";
 import { ProbeResult, type Check } from "../shared/result.ts";

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { collectSecrets, loadConfig } from "../shared/config/index.ts";
 import { createRedactor, scrubUrls } from "../shared/redact.ts";
-import { healthProbe } from "../shared/probes/health.ts";
+import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
 import { httpFunction, type Route } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";

@@ -6,7 +6,7 @@ import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { silencesRoute } from "../netlify/http/silences.ts";
 import { runProbe } from "../shared/runner.ts";
-import { healthProbe } from "../shared/probes/health.ts";
+import { healthProbe } from "../shared/probes/health/index.ts";
 import type { Runtime } from "../netlify/runtime.ts";
 
 const ADMIN = "silence-admin-token-0123456789";

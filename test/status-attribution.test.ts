@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildStatusDocument, type ProbeInfo, type StatusSnapshot } from "../shared/status/document.ts";
-import { stageOfCheck } from "../shared/status/attribution.ts";
+import { stageOfCheck } from "../shared/probes/catalog.ts";
 import { shieldsBadge } from "../shared/status/badge.ts";
 import { check, type Check, type CheckStatus, type ProbeResult } from "../shared/result.ts";
 import { AlertState } from "../shared/alerting/state.ts";

@@ -2,7 +2,7 @@ import { recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { healthProbe } from "../shared/probes/health.ts";
+import { healthProbe } from "../shared/probes/health/index.ts";
 import { PROBES } from "../shared/probes/registry.ts";
 import { runProbe } from "../shared/runner.ts";
 import { StatusDocument } from "../shared/status/schema.ts";

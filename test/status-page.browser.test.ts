@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
 import { PROBES } from "../shared/probes/registry.ts";
-import { healthProbe } from "../shared/probes/health.ts";
+import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
 import type { Runtime } from "../netlify/runtime.ts";
 import { createHarness, jobSpec, submit, type Harness } from "./sandbox/testing.ts";

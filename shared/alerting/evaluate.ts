@@ -1,7 +1,7 @@
 import type { ProbeResult, Check } from "../result.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
 import { RESTATEMENTS, ruleFor, type AlertingSettings } from "./settings.ts";
-import { stageOfCheck } from "../status/attribution.ts";
+import { stageOfCheck } from "../probes/catalog.ts";
 import { activeSilenceFor, type Silence } from "./silences.ts";
 import { LOG_CAP, type AlertRecord, type AlertState } from "./state.ts";
 import type { Notification } from "./notification.ts";

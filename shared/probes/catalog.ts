@@ -1,43 +1,53 @@
 import { z } from "zod";
 import type { ProbeDefinition } from "./types.ts";
-import { HealthSettings } from "./health-settings.ts";
-import { OutboxSettings } from "./outbox/settings.ts";
-import { QueueSettings } from "./queue/settings.ts";
-import { ReceiptsSettings } from "./receipts/settings.ts";
-import { TrafficSettings } from "./traffic/settings.ts";
-import { CanarySettings } from "./canary/settings.ts";
-import { RegionsSettings } from "./regions/settings.ts";
+import { HEALTH } from "./health/definition.ts";
+import { OUTBOX } from "./outbox/definition.ts";
+import { QUEUE } from "./queue/definition.ts";
+import { RECEIPTS } from "./receipts/definition.ts";
+import { TRAFFIC } from "./traffic/definition.ts";
+import { CANARY } from "./canary/definition.ts";
+import { REGIONS } from "./regions/definition.ts";
 
 /**
- * What every probe is, without what it does: id, title, stage, default cadence, settings schema. The
- * configuration, the status routes and the cost projection need only this, so a function that runs
- * no probe ships no probe code (each probe's file spreads its entry and adds `run`; registry.ts holds
- * the runnable list).
+ * What every probe is, without what it does: each probe's `definition.ts` (id, title, stage, default
+ * cadence, settings schema with its defaults, the stages its checks are about). The configuration,
+ * the alerts, the status routes and the cost projection need only this, so a function that runs no
+ * probe ships no probe code; registry.ts lists the same probes with their `run`.
  */
-export const HEALTH = { id: "health", title: "Service health", stage: "runner-api", schedule: "* * * * *", settings: HealthSettings } satisfies ProbeDefinition<HealthSettings>;
-export const OUTBOX = { id: "outbox", title: "Outbox and stuck jobs", stage: "outbox", schedule: "*/2 * * * *", settings: OutboxSettings, stateful: true } satisfies ProbeDefinition<OutboxSettings>;
-export const QUEUE = { id: "queue", title: "Redis job queue", stage: "queue", schedule: "* * * * *", settings: QueueSettings, stateful: true } satisfies ProbeDefinition<QueueSettings>;
-export const RECEIPTS = { id: "receipts", title: "Receipts and the executions API", stage: "receipts", schedule: "*/3 * * * *", settings: ReceiptsSettings } satisfies ProbeDefinition<ReceiptsSettings>;
-export const TRAFFIC = { id: "traffic", title: "Runner traffic (/metrics)", stage: "worker", schedule: "*/5 * * * *", settings: TrafficSettings, stateful: true } satisfies ProbeDefinition<TrafficSettings>;
-export const CANARY = { id: "canary", title: "Canary job", stage: "receipts", schedule: "* * * * *", settings: CanarySettings, stateful: true } satisfies ProbeDefinition<CanarySettings>;
-export const REGIONS = { id: "regions", title: "Regions and providers", stage: "worker", schedule: "*/5 * * * *", settings: RegionsSettings, stateful: true } satisfies ProbeDefinition<RegionsSettings>;
+const DEFINITIONS = [HEALTH, OUTBOX, QUEUE, RECEIPTS, TRAFFIC, CANARY, REGIONS] as const;
 
 /** Every probe, once, in the order the status page lists them. registry.ts must list the same ids. */
-export const CATALOG: readonly ProbeDefinition<{ timeoutMs: number }>[] = [HEALTH, OUTBOX, QUEUE, RECEIPTS, TRAFFIC, CANARY, REGIONS];
+export const CATALOG: readonly ProbeDefinition[] = DEFINITIONS;
 
 export const PROBE_IDS: string[] = CATALOG.map((p) => p.id);
 
-export function findDefinition(id: string): ProbeDefinition<{ timeoutMs: number }> | undefined {
+export function findDefinition(id: string): ProbeDefinition | undefined {
   return CATALOG.find((p) => p.id === id);
 }
 
-/** `probes.<id>` of SENTINEL_SETTINGS: each probe's own schema, defaulted. */
-export const ProbeSettings = z.object({
-  health: HealthSettings.prefault({}),
-  outbox: OutboxSettings.prefault({}),
-  queue: QueueSettings.prefault({}),
-  receipts: ReceiptsSettings.prefault({}),
-  traffic: TrafficSettings.prefault({}),
-  canary: CanarySettings.prefault({}),
-  regions: RegionsSettings.prefault({}),
-});
+/** `probes.<id>` of SENTINEL_SETTINGS: each probe's own schema, defaulted, in catalog order. */
+export const ProbeSettings = z.object(settingsShape(DEFINITIONS));
+
+// biome-ignore lint: definitions whose settings types differ
+function settingsShape<const T extends readonly ProbeDefinition<any>[]>(definitions: T) {
+  const shape = Object.fromEntries(definitions.map((d) => [d.id, d.settings.prefault({})]));
+  return shape as { [D in T[number] as D["id"]]: z.ZodPrefault<D["settings"]> };
+}
+
+/**
+ * The stage a check is about: as its probe's definition says (`checkStages`, by name, then by
+ * prefix), else the probe's home stage. Pure: the probe id and the check name decide.
+ */
+export function stageOfCheck(probe: string, homeStage: string, check: string | undefined): string {
+  if (check === undefined) return homeStage;
+  const stages = findDefinition(probe)?.checkStages;
+  const mapped = stages?.byName?.[check];
+  if (mapped) return mapped;
+  return stages?.byPrefix?.find(([prefix]) => check.startsWith(prefix))?.[1] ?? homeStage;
+}
+
+/** Every stage a probe's checks can land on (its home first), for ordering the cards. */
+export function stagesOfProbe(probe: string, homeStage: string): string[] {
+  const stages = findDefinition(probe)?.checkStages;
+  return [...new Set([homeStage, ...Object.values(stages?.byName ?? {}), ...(stages?.byPrefix ?? []).map(([, stage]) => stage)])];
+}

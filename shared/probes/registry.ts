@@ -1,6 +1,6 @@
 import { CATALOG } from "./catalog.ts";
 import { canaryProbe } from "./canary/index.ts";
-import { healthProbe } from "./health.ts";
+import { healthProbe } from "./health/index.ts";
 import { outboxProbe } from "./outbox/index.ts";
 import { queueProbe } from "./queue/index.ts";
 import { receiptsProbe } from "./receipts/index.ts";
@@ -9,9 +9,9 @@ import { trafficProbe } from "./traffic/index.ts";
 import type { AnyProbe } from "./types.ts";
 
 /**
- * Every probe with its implementation, once, in the catalog's order. Adding a probe means: its entry in
- * catalog.ts (id, title, stage, schedule, settings), its file spreading that entry and adding `run`,
- * and one entry here. A test checks that this list and the catalog agree.
+ * Every probe with its implementation, once, in the catalog's order: what the tick and manual runs
+ * import (the status functions import catalog.ts alone, and ship no probe code). A test checks that
+ * this list and the catalog agree.
  */
 export const PROBES: readonly AnyProbe[] = [healthProbe, outboxProbe, queueProbe, receiptsProbe, trafficProbe, canaryProbe, regionsProbe];
 

@@ -59,10 +59,15 @@ export interface ProbeOutput {
   state?: unknown;
 }
 
-/** A probe measures one stage of the pipeline. It never writes to the store and never swallows errors. */
-export interface Probe<S extends { timeoutMs: number } = { timeoutMs: number }> {
+/**
+ * What a probe is, without what it does: all that the configuration, the alerts and the status need.
+ * Each probe declares it in its folder's `definition.ts`; catalog.ts lists them, so a function that
+ * runs no probe ships no probe code.
+ */
+export interface ProbeDefinition<S extends { timeoutMs: number } = { timeoutMs: number }> {
   id: string;
   title: string;
+  /** The probe's home stage: where its result lands unless a check is about another one (`checkStages`). */
   stage: Stage;
   /** Default cron schedule (UTC). The function file repeats it literally because Netlify reads it statically. */
   schedule: string;
@@ -70,11 +75,18 @@ export interface Probe<S extends { timeoutMs: number } = { timeoutMs: number }> 
   settings: z.ZodType<S>;
   /** Whether the runner must load the previous state before running (costs one more store read). */
   stateful?: boolean;
-  run(ctx: ProbeContext<S>): Promise<ProbeOutput>;
+  /**
+   * Checks about another stage than the home one, by exact name, then by name prefix. The alerts, the
+   * status cards, the Prometheus stage series and the CLI all place a check through `stageOfCheck`
+   * (catalog.ts), so they agree.
+   */
+  checkStages?: { readonly byName?: Readonly<Record<string, Stage>>; readonly byPrefix?: readonly (readonly [prefix: string, stage: Stage])[] };
 }
 
-/** What a probe is, without `run`: all that the configuration and the status need (catalog.ts). */
-export type ProbeDefinition<S extends { timeoutMs: number } = { timeoutMs: number }> = Omit<Probe<S>, "run">;
+/** A probe measures one stage of the pipeline. It never writes to the store and never swallows errors. */
+export interface Probe<S extends { timeoutMs: number } = { timeoutMs: number }> extends ProbeDefinition<S> {
+  run(ctx: ProbeContext<S>): Promise<ProbeOutput>;
+}
 
 /** A probe of any settings type: what the registry and the runner hold. */
 // biome-ignore lint: a registry holds probes whose settings types differ

@@ -6,8 +6,9 @@ import type { Silence } from "../alerting/silences.ts";
 import type { HistoryEntry, TimelineBucket } from "./history.ts";
 import { sloEntries, type StoredSlos } from "./slos.ts";
 import { buildTimeline } from "./timeline.ts";
-import { stageOfCheck, stagesOfProbe } from "./attribution.ts";
-import { StatusDocument, type RegionsSection, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
+import { stageOfCheck, stagesOfProbe } from "../probes/catalog.ts";
+import type { RegionsSection } from "../probes/regions/definition.ts";
+import { StatusDocument, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
 
 /** What the status document is built from: the tick's memory after an evaluation. */
 export interface StatusSnapshot {

@@ -1,4 +1,5 @@
-import type { RegionCell, StatusDocument } from "./schema.ts";
+import type { RegionCell } from "../probes/regions/definition.ts";
+import type { StatusDocument } from "./schema.ts";
 import { badge, esc, utc } from "./html.ts";
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ProbeResult } from "../result.ts";
+import { ProbeResult, State } from "../result.ts";
+import { RegionsSection } from "../probes/regions/definition.ts";
 import { HistoryEntry } from "./history.ts";
 import { Monitoring } from "./monitoring.ts";
 import { Silence } from "../alerting/silences.ts";
@@ -10,9 +11,7 @@ import { Silence } from "../alerting/silences.ts";
  * only ever added within version 1.
  */
 
-/** A probe's, a stage's or the pipeline's state: the check outcomes, plus `unknown` (nothing to go on). */
-export const State = z.enum(["pass", "warn", "fail", "error", "unknown"]);
-export type State = z.infer<typeof State>;
+export { State };
 
 /** One slot of a probe's 24-hour timeline. */
 export const TimelineSlot = z.object({
@@ -136,36 +135,6 @@ export const MonitoringStatus = Monitoring.extend({
   nextTickBy: z.string().nullable(),
 });
 export type MonitoringStatus = z.infer<typeof MonitoringStatus>;
-
-/** One region × model cell of the last 24 hours (the `regions` probe's grid window). */
-export const RegionCell = z.object({
-  region: z.string(),
-  model: z.string(),
-  /** Executions started in the window, whatever their outcome. */
-  started: z.number().int().nonnegative(),
-  completed: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  /** Failed by a timeout (status `timeout`, or failure code ROUTER_TIMEOUT). */
-  timedOut: z.number().int().nonnegative(),
-  technicalErrors: z.number().int().nonnegative(),
-  refusals: z.number().int().nonnegative(),
-  /** completed / (completed + failed + timedOut); null when none finished. */
-  successRatio: z.number().min(0).max(1).nullable(),
-  state: State,
-  /** The most frequent failure cause, e.g. "ROUTER_TIMEOUT (inference/hybrid_router, transient) ×12". */
-  dominantCause: z.string().nullable(),
-});
-export type RegionCell = z.infer<typeof RegionCell>;
-
-/** The region × model grid, filled by the tick from the `regions` probe's latest run. */
-export const RegionsSection = z.object({
-  evaluatedAt: z.iso.datetime(),
-  windowHours: z.number().positive(),
-  regions: z.array(z.string()),
-  models: z.array(z.string()),
-  cells: z.array(RegionCell),
-});
-export type RegionsSection = z.infer<typeof RegionsSection>;
 
 export const StatusDocument = z.object({
   version: z.literal(1),

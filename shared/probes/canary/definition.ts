@@ -1,8 +1,37 @@
+import type { ProbeDefinition } from "../types.ts";
+import { CanarySettings } from "./settings.ts";
+
 /**
- * What the canary's checks say that others read: the status page shows the canary in flight from the
- * `canary` check's evidence. Kept apart from the probe's code so that the status functions, which
- * read it, do not ship the probe.
+ * The canary as the catalog lists it (index.ts adds `run`), and what its checks say that others read:
+ * the status page shows the canary in flight from the `canary` check's evidence; the outbox probe
+ * and the load test tell the sentinel's own jobs apart by their id prefix. Kept apart from the
+ * probe's code so that the status functions, which read it, do not ship the probe.
  */
+export const CANARY = {
+  id: "canary", title: "Canary job", stage: "receipts", schedule: "* * * * *", settings: CanarySettings, stateful: true,
+  // Each `stage:<name>` check names the stage whose work a missed budget points at.
+  checkStages: {
+    byName: {
+      "stage:accepted": "runner-api",
+      "stage:created": "runner-api", // the job row is written by the submit handler
+      "stage:outbox": "outbox",
+      "stage:published": "outbox", // the outbox publisher moves the row onto the queue
+      "stage:queued": "queue",
+      "stage:processing": "worker",
+      "stage:started": "worker",
+      "stage:completed": "worker",
+      "stage:receipt": "receipts",
+      // A job still in `created` is the outbox's to move (its restatement of a stage is held behind it: see alerting).
+      "regression:left-created": "outbox",
+      "regression:id-populated": "receipts", // as the receipts probe's id-mapping
+      "regression:questions-answered": "receipts",
+    },
+  },
+} as const satisfies ProbeDefinition<CanarySettings>;
+
+/** Jobspec id prefixes of the sentinel's own jobs: business SLOs and dashboards exclude them by prefix. */
+export const CANARY_ID_PREFIX = "sentinel-canary-";
+export const LOAD_ID_PREFIX = "sentinel-load-";
 
 /**
  * The `canary` check names the canary in flight in its evidence, "<id> submitted <ISO time>", so the

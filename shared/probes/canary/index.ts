@@ -1,12 +1,12 @@
 import { check, type Check } from "../../result.ts";
-import { CANARY } from "../catalog.ts";
+import { CANARY, CANARY_ID_PREFIX } from "./definition.ts";
 import type { Probe, ProbeContext, ProbeOutput } from "../types.ts";
 import { advance, settleUndecided } from "./decide.ts";
 import { factsOf } from "./facts.ts";
 import { observe } from "./observe.ts";
 import { buildChecks, eventsOf, inFlightEvidence, summaryOf } from "./report.ts";
 import { CanarySettings, deadlineOf } from "./settings.ts";
-import { CANARY_ID_PREFIX, newJobspecId, signedJobSpec } from "./spec.ts";
+import { newJobspecId, signedJobSpec } from "./spec.ts";
 import { elapsedS, loadState, type CanaryState, type Verdict } from "./state.ts";
 import { submitJob } from "./submit.ts";
 

@@ -2,10 +2,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { signJobSpec, type JsonObject } from "../../beacon/signing.ts";
 import type { CanarySettings } from "./settings.ts";
 
-/** Jobspec id prefixes of the sentinel's own jobs: business SLOs and dashboards exclude them by prefix. */
-export const CANARY_ID_PREFIX = "sentinel-canary-";
-export const LOAD_ID_PREFIX = "sentinel-load-";
-
 /** What a sentinel job looks like; the canary's settings carry every field. */
 export type JobShape = Pick<CanarySettings, "region" | "question" | "model" | "jobTimeoutSeconds" | "providerTimeoutSeconds">;
 

@@ -1,12 +1,12 @@
 import { errorText } from "../../error-text.ts";
 import { check, type Check } from "../../result.ts";
 import { OutboxSettings } from "./settings.ts";
-import { OUTBOX } from "../catalog.ts";
+import { OUTBOX } from "./definition.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { queryOutbox, queryStuck } from "./queries.ts";
 import { judgeBacklog, judgeClock, judgeEnvelopes, judgeStuck, OUTBOX_CHECKS, STUCK_CHECKS } from "./judge.ts";
 import { judgeFinishedJobs, OutboxState, queryFinishedJobs } from "./slis.ts";
-import { CANARY_ID_PREFIX } from "../canary/spec.ts";
+import { CANARY_ID_PREFIX } from "../canary/definition.ts";
 
 
 type Ctx = ProbeContext<OutboxSettings>;

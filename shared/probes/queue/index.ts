@@ -1,7 +1,7 @@
 import { errorText } from "../../error-text.ts";
 import { check, type Check } from "../../result.ts";
 import { QueueSettings } from "./settings.ts";
-import { QUEUE } from "../catalog.ts";
+import { QUEUE } from "./definition.ts";
 import type { Probe } from "../types.ts";
 import { readQueue } from "./read.ts";
 import { judgeContract, judgeDead, judgeDepth, judgeLatency, judgeRetry, QUEUE_CHECKS, sampleMain } from "./judge.ts";

@@ -1,7 +1,7 @@
 import { check } from "../../result.ts";
 import { ExecutionsPage, JobDetailsEnvelope, JobList } from "../../beacon/api.ts";
 import { JobSpec } from "../../beacon/jobspec.ts";
-import { RECEIPTS } from "../catalog.ts";
+import { RECEIPTS } from "./definition.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { readJson, type JsonRead } from "./fetch.ts";
 import { describe } from "./judge.ts";

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { check, type Check } from "../../result.ts";
 import { errorText } from "../../error-text.ts";
-import { RegionsSection } from "../../status/schema.ts";
-import { REGIONS } from "../catalog.ts";
+import { REGIONS, RegionsSection } from "./definition.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { RegionsSettings } from "./settings.ts";
 import { queryRegions } from "./query.ts";

@@ -1,5 +1,5 @@
 import { check, type Check, type EventCounts } from "../../result.ts";
-import type { RegionCell, RegionsSection } from "../../status/schema.ts";
+import type { RegionCell, RegionsSection } from "./definition.ts";
 import type { RegionRow } from "./query.ts";
 import type { RegionsSettings } from "./settings.ts";
 

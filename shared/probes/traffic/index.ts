@@ -1,7 +1,7 @@
 import { check, type Check } from "../../result.ts";
 import { boundedFetch, excerpt } from "../../http.ts";
 import { safeUrl } from "../../redact.ts";
-import { TRAFFIC } from "../catalog.ts";
+import { TRAFFIC } from "./definition.ts";
 import type { Probe, ProbeContext, ProbeOutput } from "../types.ts";
 import { parseExposition, type Sample } from "./exposition.ts";
 import { counterDeltas, readCounters, toState, TrafficState, type Reading } from "./counters.ts";

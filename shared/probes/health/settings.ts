@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { probeTimeoutMs } from "./settings.ts";
+import { probeTimeoutMs } from "../settings.ts";
 
 /** `probes.health` of SENTINEL_SETTINGS. */
 export const HealthSettings = z.object({

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { HealthSettings as Settings } from "./health-settings.ts";
-import { HEALTH } from "./catalog.ts";
-import { check, type Check } from "../result.ts";
-import { boundedFetch, excerpt, parseJson } from "../http.ts";
-import { GenericHealthBody, HealthBody, ReadyBody } from "../beacon/health.ts";
-import { safeUrl } from "../redact.ts";
-import { errorText } from "../error-text.ts";
-import type { Probe, ProbeContext } from "./types.ts";
+import { HealthSettings as Settings } from "./settings.ts";
+import { HEALTH } from "./definition.ts";
+import { check, type Check } from "../../result.ts";
+import { boundedFetch, excerpt, parseJson } from "../../http.ts";
+import { GenericHealthBody, HealthBody, ReadyBody } from "../../beacon/health.ts";
+import { safeUrl } from "../../redact.ts";
+import { errorText } from "../../error-text.ts";
+import type { Probe, ProbeContext } from "../types.ts";
 
 /**
  * Every dependency has its own budget, all running at once, each capped at 90% of the probe's: a

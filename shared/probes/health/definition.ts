@@ -1,0 +1,12 @@
+import type { ProbeDefinition } from "../types.ts";
+import { HealthSettings } from "./settings.ts";
+
+/** The health probe as the catalog lists it (index.ts adds `run`). */
+export const HEALTH = {
+  id: "health", title: "Service health", stage: "runner-api", schedule: "* * * * *", settings: HealthSettings,
+  checkStages: {
+    byName: { "runner-health": "runner-api", "runner-ready": "runner-api", database: "database", redis: "queue" },
+    // An extra endpoint (BEACON_HEALTH_URLS) named portal... watches the portal.
+    byPrefix: [["url:portal", "portal"]],
+  },
+} as const satisfies ProbeDefinition<HealthSettings>;

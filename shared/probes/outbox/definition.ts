@@ -1,0 +1,19 @@
+import type { ProbeDefinition } from "../types.ts";
+import { OutboxSettings } from "./settings.ts";
+
+/** The outbox probe as the catalog lists it (index.ts adds `run`). */
+export const OUTBOX = {
+  id: "outbox", title: "Outbox and stuck jobs", stage: "outbox", schedule: "*/2 * * * *", settings: OutboxSettings, stateful: true,
+  // A job stuck past the outbox is the queue's or the worker's; a clock out of step is the database's.
+  checkStages: {
+    byName: {
+      "jobs-stuck-queued": "queue",
+      "jobs-stuck-processing": "worker",
+      "jobs-stuck-running": "worker",
+      "jobs-stuck-finalizing": "worker",
+      "executions-stuck-running": "worker",
+      "jobs-finished": "worker",
+      "clock-skew": "database",
+    },
+  },
+} as const satisfies ProbeDefinition<OutboxSettings>;

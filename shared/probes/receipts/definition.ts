@@ -1,0 +1,9 @@
+import type { ProbeDefinition } from "../types.ts";
+import { ReceiptsSettings } from "./settings.ts";
+
+/** The receipts probe as the catalog lists it (index.ts adds `run`). */
+export const RECEIPTS = {
+  id: "receipts", title: "Receipts and the executions API", stage: "receipts", schedule: "*/3 * * * *", settings: ReceiptsSettings,
+  // The executions and jobs APIs answering at all is the runner API's; what the receipts say is the receipts'.
+  checkStages: { byName: { "executions-api": "runner-api", "jobs-api": "runner-api" } },
+} as const satisfies ProbeDefinition<ReceiptsSettings>;

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { State } from "../../result.ts";
+import type { ProbeDefinition } from "../types.ts";
+import { RegionsSettings } from "./settings.ts";
+
+/**
+ * The regions probe as the catalog lists it (index.ts adds `run`), and the region × model grid it
+ * keeps, which the status document shows. Kept apart from the probe's code so that the status
+ * functions, which read the grid, do not ship the probe.
+ */
+export const REGIONS = {
+  id: "regions", title: "Regions and providers", stage: "worker", schedule: "*/5 * * * *", settings: RegionsSettings, stateful: true,
+  // The runner's own services (yagna and the others) are the runner API's.
+  checkStages: { byPrefix: [["provider:", "runner-api"]] },
+} as const satisfies ProbeDefinition<RegionsSettings>;
+
+/** One region × model cell of the last 24 hours (the `regions` probe's grid window). */
+export const RegionCell = z.object({
+  region: z.string(),
+  model: z.string(),
+  /** Executions started in the window, whatever their outcome. */
+  started: z.number().int().nonnegative(),
+  completed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  /** Failed by a timeout (status `timeout`, or failure code ROUTER_TIMEOUT). */
+  timedOut: z.number().int().nonnegative(),
+  technicalErrors: z.number().int().nonnegative(),
+  refusals: z.number().int().nonnegative(),
+  /** completed / (completed + failed + timedOut); null when none finished. */
+  successRatio: z.number().min(0).max(1).nullable(),
+  state: State,
+  /** The most frequent failure cause, e.g. "ROUTER_TIMEOUT (inference/hybrid_router, transient) ×12". */
+  dominantCause: z.string().nullable(),
+});
+export type RegionCell = z.infer<typeof RegionCell>;
+
+/** The region × model grid, filled by the tick from the `regions` probe's latest run. */
+export const RegionsSection = z.object({
+  evaluatedAt: z.iso.datetime(),
+  windowHours: z.number().positive(),
+  regions: z.array(z.string()),
+  models: z.array(z.string()),
+  cells: z.array(RegionCell),
+});
+export type RegionsSection = z.infer<typeof RegionsSection>;
