@@ -1,5 +1,5 @@
 import { createKeys } from "../shared/store/keys.ts";
-import { createSlackSender } from "../shared/slack/sender.ts";
+import { createSlackSender } from "../shared/channels/slack/sender.ts";
 import type { RemediationDeps } from "../shared/remediation/run.ts";
 import type { Runtime } from "./runtime.ts";
 

@@ -1,7 +1,7 @@
 import { PROBES } from "../shared/probes/registry.ts";
 import { measure } from "../shared/runner.ts";
-import { createChannels, SEND_BUDGET_MS } from "../shared/channels/index.ts";
-import { policyFrom, probeInfos } from "../shared/fanin/policy.ts";
+import { createChannels, SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
+import { policyFrom, probeInfos } from "../shared/config/policy.ts";
 import { runTick, type TickOptions, type TickReport } from "../shared/tick/run.ts";
 import { intervalOf } from "../shared/schedule.ts";
 import { errorText } from "../shared/error-text.ts";

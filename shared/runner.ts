@@ -1,11 +1,17 @@
 import { ProbeResult, worstStatus, type Check } from "./result.ts";
 import { redactDeep, type Redactor } from "./redact.ts";
 import type { AnyProbe, ProbeDeps, ProbeOutput, ProbeTargets } from "./probes/types.ts";
-import type { Settings } from "./config/index.ts";
+import type { BeaconSettings } from "./beacon/settings.ts";
+
+/** The parts of SENTINEL_SETTINGS a probe run reads: its own `probes.<id>`, and Beacon's names. */
+export interface RunSettings {
+  probes: Record<string, { timeoutMs: number }>;
+  beacon: BeaconSettings;
+}
 
 export interface RunOptions {
   deps: ProbeDeps;
-  settings: Settings;
+  settings: RunSettings;
   targets: ProbeTargets;
   redact: Redactor;
   /** What this probe kept on its previous run (stateful probes), from the tick's memory. */

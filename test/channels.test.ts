@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import * as crypto from "node:crypto";
-import { routeOf, DEFAULT_ROUTES, Routes, type ChannelName, type Route } from "../shared/channels/settings.ts";
+import { routeOf, DEFAULT_ROUTES, Routes, type Route } from "../shared/channels/routes.ts";
+import type { ChannelName } from "../shared/channels/catalog.ts";
 import { assignChannels, settle } from "../shared/channels/dispatch.ts";
 import { pagerDutyEvent, dedupKey } from "../shared/channels/pagerduty.ts";
 import { alertmanagerAlerts } from "../shared/channels/alertmanager.ts";

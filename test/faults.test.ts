@@ -17,7 +17,7 @@ import { createSqlPool } from "../shared/db.ts";
 import { PROBES } from "../shared/probes/registry.ts";
 import { healthProbe } from "../shared/probes/health/index.ts";
 import { measure } from "../shared/runner.ts";
-import { policyFrom, probeInfos } from "../shared/fanin/policy.ts";
+import { policyFrom, probeInfos } from "../shared/config/policy.ts";
 import { runTick } from "../shared/tick/run.ts";
 import { ProbeResult } from "../shared/result.ts";
 

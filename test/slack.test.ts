@@ -2,8 +2,8 @@ import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Notification } from "../shared/alerting/notification.ts";
 import { createRedactor } from "../shared/redact.ts";
-import { buildSlackMessage, formatDuration, SLACK_MAX_BLOCKS, SLACK_MAX_SECTION_CHARS } from "../shared/slack/message.ts";
-import { createSlackSender, type SendOutcome, type SlackSenderOptions } from "../shared/slack/sender.ts";
+import { buildSlackMessage, formatDuration, SLACK_MAX_BLOCKS, SLACK_MAX_SECTION_CHARS } from "../shared/channels/slack/message.ts";
+import { createSlackSender, type SendOutcome, type SlackSenderOptions } from "../shared/channels/slack/sender.ts";
 import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
 
 const now = new Date("2025-11-23T23:54:00Z");

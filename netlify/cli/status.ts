@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { statusAsOf, WORD } from "../../shared/status/document.ts";
 import { budgetText, percent, runsText } from "../../shared/status/format.ts";
 import { emptyStatus } from "../../shared/status/empty.ts";
-import { probeInfos } from "../../shared/fanin/policy.ts";
+import { probeInfos } from "../../shared/config/policy.ts";
 import type { State, StatusDocument } from "../../shared/status/schema.ts";
 import { redactDeep } from "../../shared/redact.ts";
 import { createRuntime } from "../runtime.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { emptyStatus } from "../../shared/status/empty.ts";
 import { statusAsOf } from "../../shared/status/document.ts";
-import { probeInfos } from "../../shared/fanin/policy.ts";
+import { probeInfos } from "../../shared/config/policy.ts";
 import { shieldsBadge, shieldsErrorBadge } from "../../shared/status/badge.ts";
 import { prometheusMetrics, PROMETHEUS_CONTENT_TYPE } from "../../shared/status/metrics.ts";
 import { PAGE_CSP, renderStatusPage } from "../../shared/status/page.ts";

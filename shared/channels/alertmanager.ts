@@ -1,9 +1,9 @@
+import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
 import { safeUrl } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import type { ChannelSettings } from "./settings.ts";
-import { redactDeep, type Channel } from "./types.ts";
+import { redactDeep, type Channel, type ChannelDefinition } from "./types.ts";
 
 /**
  * Alertmanager's API v2 (`POST /api/v2/alerts`): the sentinel acts like a Prometheus server. An alert
@@ -13,6 +13,28 @@ import { redactDeep, type Channel } from "./types.ts";
  * that stops leaves no alert firing forever. A resolution is posted with `endsAt` at the time it
  * resolved. One request per tick carries every alert.
  */
+
+/** `channels.alertmanager` of SENTINEL_SETTINGS. */
+export const AlertmanagerSettings = z.object({
+  /** Labels added to every alert, e.g. {"team": "beacon"}, for Alertmanager's own routes. */
+  labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "a label name is [a-zA-Z_][a-zA-Z0-9_]*"), z.string()).default({}),
+  /**
+   * A firing alert is re-posted every tick with endsAt this far ahead, in minutes (Prometheus uses
+   * 4 × its resend delay): if the sentinel stops, Alertmanager resolves it by itself after that long.
+   */
+  endsAfterMinutes: z.number().int().min(2).max(60).default(4),
+  requestTimeoutMs: z.number().int().min(500).max(10_000).default(5_000),
+}).strict();
+export type AlertmanagerSettings = z.infer<typeof AlertmanagerSettings>;
+
+/** Alertmanager in the channel catalog: switched on by ALERTMANAGER_URL. */
+export const ALERTMANAGER = {
+  name: "alertmanager",
+  variable: "ALERTMANAGER_URL",
+  settings: AlertmanagerSettings,
+  create: ({ deployment, settings, ...common }) =>
+    deployment.channels.alertmanager ? createAlertmanagerChannel({ ...common, statusUrl: deployment.statusUrl, url: deployment.channels.alertmanager.url, settings }) : undefined,
+} as const satisfies ChannelDefinition<AlertmanagerSettings>;
 
 export interface AlertmanagerAlert {
   labels: Record<string, string>;
@@ -78,7 +100,7 @@ function toAlert(n: Source, startsAt: string, endsAt: string, o: { labels: Recor
 }
 
 export function createAlertmanagerChannel(options: {
-  url: string; settings: ChannelSettings["alertmanager"]; statusUrl?: string; fetch: typeof fetch; redact: (s: string) => string; budgetMs: number;
+  url: string; settings: AlertmanagerSettings; statusUrl?: string; fetch: typeof fetch; redact: (s: string) => string; budgetMs: number;
 }): Channel {
   const { settings } = options;
   const base = new URL(options.url);

@@ -1,6 +1,7 @@
 import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
-import { routeOf, type ChannelName, type Route } from "./settings.ts";
+import type { ChannelName } from "./catalog.ts";
+import { routeOf, type Route } from "./routes.ts";
 import type { Channel, ChannelOutcome } from "./types.ts";
 
 /**
@@ -11,13 +12,13 @@ import type { Channel, ChannelOutcome } from "./types.ts";
  */
 
 /** Stamps new notifications with their channels; an older one without (decided before channels existed) is routed now. */
-export function assignChannels(pending: Notification[], routes: readonly Route[], configured: readonly ChannelName[]): Notification[] {
+export function assignChannels(pending: Notification[], routes: readonly Route[], configured: readonly string[]): Notification[] {
   return pending.map((n) => (n.channels ? n : { ...n, channels: routeOf(n, routes, configured) }));
 }
 
 /** Alerts a channel keeps posting while they fire: announced (a firing notification was queued) and routed to it. */
-export function firingFor(channel: ChannelName, alerts: AlertRecord[], routes: readonly Route[], configured: readonly ChannelName[]): AlertRecord[] {
-  return alerts.filter((a) => a.firing && a.notified && routeOf({ severity: a.severity, probe: a.probe, alertType: a.type }, routes, configured).includes(channel));
+export function firingFor(channel: string, alerts: AlertRecord[], routes: readonly Route[], configured: readonly string[]): AlertRecord[] {
+  return alerts.filter((a) => a.firing && a.notified && routeOf({ severity: a.severity, probe: a.probe, alertType: a.type }, routes, configured).includes(channel as ChannelName));
 }
 
 export interface ChannelReport {
@@ -31,7 +32,7 @@ export interface ChannelReport {
 /** Runs every channel that has work, in parallel, each within its budget (an overrun counts as a failure). */
 export async function deliverAll(
   channels: Channel[], pending: Notification[], firing: (c: Channel) => AlertRecord[], now: Date,
-): Promise<Map<ChannelName, ChannelOutcome & { owed: number }>> {
+): Promise<Map<string, ChannelOutcome & { owed: number }>> {
   const work = channels
     .map((c) => ({ c, owed: pending.filter((n) => n.channels?.includes(c.name)), firing: c.refiresWhileFiring ? firing(c) : [] }))
     .filter((w) => w.owed.length > 0 || w.firing.length > 0);
@@ -51,9 +52,9 @@ export async function deliverAll(
 }
 
 /** Removes each channel's settled notifications from the queue. Pure. */
-export function settle(pending: Notification[], outcomes: Map<ChannelName, ChannelOutcome>): Notification[] {
+export function settle(pending: Notification[], outcomes: Map<string, ChannelOutcome>): Notification[] {
   const done = new Map([...outcomes].map(([name, o]) => [name, new Set([...o.delivered, ...o.abandoned])]));
   return pending
-    .map((n) => ({ ...n, channels: (n.channels ?? []).filter((c) => !done.get(c as ChannelName)?.has(n.id)) }))
+    .map((n) => ({ ...n, channels: (n.channels ?? []).filter((c) => !done.get(c)?.has(n.id)) }))
     .filter((n) => n.channels.length > 0);
 }

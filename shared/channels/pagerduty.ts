@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import type { ChannelSettings } from "./settings.ts";
-import { redactDeep, type Channel } from "./types.ts";
+import { redactDeep, type Channel, type ChannelDefinition } from "./types.ts";
 
 /**
  * PagerDuty's Events API v2: a `trigger` when an alert fires and a `resolve` when it clears, both with
@@ -12,6 +12,26 @@ import { redactDeep, type Channel } from "./types.ts";
  * so nothing owed to PagerDuty is ever abandoned. Reminders send nothing: PagerDuty escalates by
  * itself. One request per event, in order (a trigger and its resolve must not swap), each bounded.
  */
+
+/** `channels.pagerduty` of SENTINEL_SETTINGS. */
+export const PagerDutySettings = z.object({
+  /** PagerDuty's Events API v2 endpoint (a EU account uses events.eu.pagerduty.com). */
+  eventsUrl: z.url({ protocol: /^https?$/ }).default("https://events.pagerduty.com/v2/enqueue"),
+  /** `payload.source` of every event: the system that has the problem. */
+  source: z.string().min(1).max(255).default("beacon-pipeline"),
+  /** Timeout of one event request, in ms. */
+  requestTimeoutMs: z.number().int().min(500).max(10_000).default(5_000),
+}).strict();
+export type PagerDutySettings = z.infer<typeof PagerDutySettings>;
+
+/** PagerDuty in the channel catalog: switched on by PAGERDUTY_ROUTING_KEY. */
+export const PAGERDUTY = {
+  name: "pagerduty",
+  variable: "PAGERDUTY_ROUTING_KEY",
+  settings: PagerDutySettings,
+  create: ({ deployment, settings, ...common }) =>
+    deployment.channels.pagerduty ? createPagerDutyChannel({ ...common, statusUrl: deployment.statusUrl, routingKey: deployment.channels.pagerduty.routingKey, settings }) : undefined,
+} as const satisfies ChannelDefinition<PagerDutySettings>;
 
 /** The sentinel's severities in PagerDuty's terms (critical, error, warning, info). */
 export const PAGERDUTY_SEVERITY = { page: "critical", ticket: "error", warning: "warning" } as const;
@@ -69,7 +89,7 @@ export function pagerDutyEvent(n: Notification, o: { routingKey: string; source:
 }
 
 export function createPagerDutyChannel(options: {
-  routingKey: string; settings: ChannelSettings["pagerduty"]; statusUrl?: string; fetch: typeof fetch; redact: (s: string) => string; budgetMs: number;
+  routingKey: string; settings: PagerDutySettings; statusUrl?: string; fetch: typeof fetch; redact: (s: string) => string; budgetMs: number;
 }): Channel {
   const { settings } = options;
   const scrub = (s: string) => createRedactor([options.routingKey])(options.redact(s));

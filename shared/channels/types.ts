@@ -1,6 +1,6 @@
+import type { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
-import type { ChannelName } from "./settings.ts";
 
 /** What a channel gets besides the notifications it is owed. */
 export interface ChannelContext {
@@ -22,11 +22,49 @@ export interface ChannelOutcome {
 
 /** A place notifications go. Delivery never throws and takes at most `budgetMs`. */
 export interface Channel {
-  name: ChannelName;
+  /** Its name in the catalog (catalog.ts CHANNEL_NAMES). */
+  name: string;
   budgetMs: number;
   /** Firing alerts are posted every tick while they fire, even with nothing owed (Alertmanager). */
   refiresWhileFiring?: boolean;
   deliver(owed: Notification[], context: ChannelContext): Promise<ChannelOutcome>;
+}
+
+/**
+ * The channels' secrets, as the configuration reads them from the environment (shared/config: the one
+ * module that reads it); a channel is configured when its entry is present.
+ */
+export interface ChannelDeployment {
+  statusUrl?: string;
+  slackWebhookUrl?: string;
+  channels: {
+    pagerduty?: { routingKey: string };
+    alertmanager?: { url: string };
+    webhook?: { url: string; secret: string };
+  };
+}
+
+/** What a channel is built from: the deployment, its own settings, and the shared clients. */
+export interface ChannelBuild<S> {
+  deployment: ChannelDeployment;
+  settings: S;
+  fetch: typeof fetch;
+  redact: (s: string) => string;
+  now: () => Date;
+  /** The most a delivery may take (catalog.ts SEND_BUDGET_MS). */
+  budgetMs: number;
+}
+
+/**
+ * A channel as the catalog lists it: its name, the variable that switches it on (named in
+ * configuration problems), its part of SENTINEL_SETTINGS.channels with defaults (absent: none), and
+ * how to build it when the deployment configures it.
+ */
+export interface ChannelDefinition<S = undefined> {
+  name: string;
+  variable: string;
+  settings?: z.ZodType<S>;
+  create(build: ChannelBuild<S>): Channel | undefined;
 }
 
 /** Applies `redact` to every string inside a JSON-shaped value (before serializing: escapes would hide a secret). */

@@ -1,9 +1,9 @@
 import { createHash, createHmac } from "node:crypto";
+import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import type { ChannelSettings } from "./settings.ts";
-import { redactDeep, type Channel } from "./types.ts";
+import { redactDeep, type Channel, type ChannelDefinition } from "./types.ts";
 
 /**
  * A generic webhook: everything owed in one POST with a stable JSON body (version 1, fields in a fixed
@@ -15,6 +15,21 @@ import { redactDeep, type Channel } from "./types.ts";
  * notification ids) sees each once. As with Slack, a request that went out unanswered is retried once
  * and then reported unknown, never sent again.
  */
+
+/** `channels.webhook` of SENTINEL_SETTINGS. */
+export const WebhookSettings = z.object({
+  requestTimeoutMs: z.number().int().min(500).max(10_000).default(5_000),
+}).strict();
+export type WebhookSettings = z.infer<typeof WebhookSettings>;
+
+/** The webhook in the channel catalog: switched on by SENTINEL_WEBHOOK_URL (with SENTINEL_WEBHOOK_SECRET). */
+export const WEBHOOK = {
+  name: "webhook",
+  variable: "SENTINEL_WEBHOOK_URL",
+  settings: WebhookSettings,
+  create: ({ deployment, settings, ...common }) =>
+    deployment.channels.webhook ? createWebhookChannel({ ...common, statusUrl: deployment.statusUrl, ...deployment.channels.webhook, settings }) : undefined,
+} as const satisfies ChannelDefinition<WebhookSettings>;
 
 export const WEBHOOK_BODY_VERSION = 1;
 
@@ -49,7 +64,7 @@ export function webhookSignature(secret: string, timestamp: number, body: string
 }
 
 export function createWebhookChannel(options: {
-  url: string; secret: string; settings: ChannelSettings["webhook"]; statusUrl?: string; fetch: typeof fetch; redact: (s: string) => string; now: () => Date; budgetMs: number;
+  url: string; secret: string; settings: WebhookSettings; statusUrl?: string; fetch: typeof fetch; redact: (s: string) => string; now: () => Date; budgetMs: number;
 }): Channel {
   const scrub = (s: string) => createRedactor([options.url, options.secret])(options.redact(s));
   const timeoutMs = options.settings.requestTimeoutMs;

@@ -3,23 +3,14 @@ import { BeaconSettings } from "../beacon/settings.ts";
 import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
 import { ProbeSettings, CATALOG as PROBES } from "../probes/catalog.ts";
 import { validSchedule } from "../schedule.ts";
+import { TickSettings } from "../tick/settings.ts";
 import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
 import { RemediationSettings } from "../remediation/settings.ts";
 import { secretsOfUrl } from "../redact.ts";
-import { ChannelSettings, Routes, type ChannelName } from "../channels/settings.ts";
-
-/** The scheduled tick that runs due probes and evaluates (netlify/tick.ts). */
-export const TickSettings = z.object({
-  /** The function's own budget, under Netlify's 30 s limit for scheduled functions. */
-  budgetMs: z.number().int().min(5_000).max(28_000).default(25_000),
-  /** Most a probe may take inside a tick (its own timeoutMs applies when lower). */
-  probeBudgetMs: z.number().int().min(1_000).max(20_000).default(12_000),
-  /** Timeout of one request to the sentinel's store (one retry on network errors). */
-  storeTimeoutMs: z.number().int().min(200).max(10_000).default(2_500),
-  /** Most pending notifications kept; older overflow is folded into one summary, never dropped silently. */
-  pendingCap: z.number().int().min(5).max(1_000).default(50),
-});
+import { CHANNEL_VARIABLES, ChannelSettings } from "../channels/catalog.ts";
+import { Routes } from "../channels/routes.ts";
+import type { ChannelDeployment } from "../channels/types.ts";
 
 /** Thresholds, schedules and Beacon's names: code defaults, overridden by the SENTINEL_SETTINGS JSON. */
 export const Settings = z
@@ -40,7 +31,7 @@ export const Settings = z
     tick: TickSettings.prefault({}),
     /** Each channel's options (its secrets come from the environment). */
     channels: ChannelSettings.prefault({}),
-    /** Which notifications go to which channels (shared/channels/settings.ts; default: all to Slack, Alertmanager and the webhook, pages to PagerDuty). */
+    /** Which notifications go to which channels (shared/channels/routes.ts; default: all to Slack, Alertmanager and the webhook, pages to PagerDuty). */
     routes: Routes,
   })
   .strict();
@@ -60,12 +51,8 @@ export interface Config {
   slackWebhookUrl?: string;
   /** SENTINEL_HEARTBEAT_URL: pinged after every scheduled tick (success, or `/fail` with the reason). */
   heartbeatUrl?: string;
-  /** The other channels, each present when its variables are set. */
-  channels: {
-    pagerduty?: { routingKey: string };
-    alertmanager?: { url: string };
-    webhook?: { url: string; secret: string };
-  };
+  /** The other channels, each present when its variables are set (shared/channels/types.ts). */
+  channels: ChannelDeployment["channels"];
   adminToken?: string;
   beaconAdminToken?: string;
   statusUrl?: string;
@@ -124,7 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   pair(problems, env, "SENTINEL_WEBHOOK_URL", "SENTINEL_WEBHOOK_SECRET");
   if (settings.success && Object.hasOwn(settingsInput(env.SENTINEL_SETTINGS) as object, "routes")) {
     // Routes written by hand must name channels that exist; the default routes skip unset ones.
-    const variable: Record<ChannelName, string> = { slack: "SLACK_WEBHOOK_URL", pagerduty: "PAGERDUTY_ROUTING_KEY", alertmanager: "ALERTMANAGER_URL", webhook: "SENTINEL_WEBHOOK_URL" };
+    const variable = CHANNEL_VARIABLES;
     settings.data.routes.forEach((route, i) => route.channels.forEach((c, j) => {
       if (!env[variable[c]]?.trim()) problems.push(`SENTINEL_SETTINGS.routes.${i}.channels.${j}: routes to ${c}, but ${variable[c]} is not set`);
     }));

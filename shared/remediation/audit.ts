@@ -1,7 +1,7 @@
 import { readStored } from "../store/documents.ts";
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
-import { escapeMrkdwn, type SlackMessage } from "../slack/message.ts";
+import { escapeMrkdwn, type SlackMessage } from "../channels/slack/message.ts";
 import type { Keys } from "../store/keys.ts";
 import { JobOutcome } from "./execute.ts";
 import { BlockCode } from "./plan.ts";

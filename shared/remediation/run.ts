@@ -2,10 +2,12 @@ import type { Redis } from "@upstash/redis";
 import { errorText } from "../error-text.ts";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { Settings } from "../config/index.ts";
+import type { BeaconSettings } from "../beacon/settings.ts";
+import type { OutboxSettings } from "../probes/outbox/settings.ts";
+import type { RemediationSettings } from "./settings.ts";
 import type { Logger } from "../log.ts";
 import type { SqlClient } from "../sql.ts";
-import type { SlackMessage } from "../slack/message.ts";
+import type { SlackMessage } from "../channels/slack/message.ts";
 import type { Keys } from "../store/keys.ts";
 import { auditSlackMessage, recordAudit, type AuditEntry } from "./audit.ts";
 import { executeRepublish, JobOutcome } from "./execute.ts";
@@ -22,7 +24,8 @@ export interface RemediationDeps {
   /** The sentinel's store: audit trail and the execution lock. */
   redis: Redis;
   keys: Keys;
-  settings: Settings;
+  /** The parts of SENTINEL_SETTINGS it reads: its own, Beacon's names, and the outbox probe's stuck thresholds. */
+  settings: { remediation: RemediationSettings; beacon: BeaconSettings; probes: { outbox: OutboxSettings } };
   fetch: typeof fetch;
   now(): Date;
   sleep(ms: number): Promise<void>;

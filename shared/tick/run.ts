@@ -16,7 +16,7 @@ import { dueProbes, missedRuns } from "../schedule.ts";
 import { GAPS_KEEP, ProbeMemory, remember, type SentinelState } from "./state.ts";
 import { collapsePending } from "./pending.ts";
 import type { Channel } from "../channels/types.ts";
-import type { Route } from "../channels/settings.ts";
+import type { Route } from "../channels/routes.ts";
 import { assignChannels, deliverAll, firingFor, settle } from "../channels/dispatch.ts";
 
 /**

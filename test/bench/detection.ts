@@ -12,7 +12,7 @@ import { CATALOG } from "../../shared/probes/catalog.ts";
 import { dueProbes } from "../../shared/schedule.ts";
 import { evaluateAlerts } from "../../shared/alerting/evaluate.ts";
 import { emptyState } from "../../shared/alerting/state.ts";
-import { policyFrom } from "../../shared/fanin/policy.ts";
+import { policyFrom } from "../../shared/config/policy.ts";
 import { check, type ProbeResult } from "../../shared/result.ts";
 
 export interface IncidentRow {

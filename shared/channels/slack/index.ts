@@ -1,11 +1,11 @@
-import { buildSlackMessage } from "../slack/message.ts";
-import { createSlackSender } from "../slack/sender.ts";
-import type { Channel } from "./types.ts";
+import { buildSlackMessage } from "./message.ts";
+import { createSlackSender } from "./sender.ts";
+import type { Channel, ChannelDefinition } from "../types.ts";
 
 /** Slack's sender: its 10 s request timeout and one retry, the most a send takes inside a tick. */
 export const SLACK_BUDGET_MS = 12_000;
 
-/** Slack as a channel: everything owed in one Block Kit message (shared/slack), all or nothing. */
+/** Slack as a channel: everything owed in one Block Kit message (message.ts), all or nothing. */
 export function createSlackChannel(options: { webhookUrl: string; statusUrl?: string; redact: (s: string) => string }): Channel {
   const sender = createSlackSender({ webhookUrl: options.webhookUrl, budgetMs: SLACK_BUDGET_MS });
   return {
@@ -15,9 +15,16 @@ export function createSlackChannel(options: { webhookUrl: string; statusUrl?: st
       const ids = owed.map((n) => n.id);
       const outcome = await sender.send(buildSlackMessage(owed, { statusUrl: options.statusUrl, now, redact: options.redact }));
       if (outcome.delivery === "delivered") return { delivered: ids, abandoned: [] };
-      // Slack may have posted it: sending again risks a duplicate (see shared/slack/sender.ts).
+      // Slack may have posted it: sending again risks a duplicate (see sender.ts).
       if (outcome.delivery === "unknown") return { delivered: [], abandoned: ids, error: outcome.error };
       return { delivered: [], abandoned: [], error: outcome.error };
     },
   };
 }
+
+/** Slack in the channel catalog: switched on by SLACK_WEBHOOK_URL; no settings of its own. */
+export const SLACK = {
+  name: "slack",
+  variable: "SLACK_WEBHOOK_URL",
+  create: ({ deployment, redact }) => deployment.slackWebhookUrl ? createSlackChannel({ webhookUrl: deployment.slackWebhookUrl, statusUrl: deployment.statusUrl, redact }) : undefined,
+} as const satisfies ChannelDefinition;

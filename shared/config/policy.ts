@@ -1,8 +1,13 @@
 import { CATALOG as PROBES } from "../probes/catalog.ts";
-import { scheduleOf, type Settings } from "../config/index.ts";
+import { scheduleOf, type Settings } from "./index.ts";
 import { intervalOf } from "../schedule.ts";
 import type { ProbeInfo } from "../status/document.ts";
-import type { FanInPolicy } from "./evaluate.ts";
+import type { FanInPolicy } from "../fanin/evaluate.ts";
+
+/**
+ * What the settings mean for the tick: each probe's effective cadence and the fan-in's policy. Here,
+ * with the configuration, because it reads the whole of it (schedules, objectives, alert rules).
+ */
 
 /** Every registered probe with its effective cadence (SENTINEL_SETTINGS.schedules, else its own). */
 export function probeInfos(settings: Settings): ProbeInfo[] {

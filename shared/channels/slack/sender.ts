@@ -1,6 +1,6 @@
-import { causeCode, errorText, isTimeout } from "../error-text.ts";
+import { causeCode, errorText, isTimeout } from "../../error-text.ts";
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from "@slack/webhook";
-import { createRedactor } from "../redact.ts";
+import { createRedactor } from "../../redact.ts";
 import type { SlackMessage } from "./message.ts";
 
 /**

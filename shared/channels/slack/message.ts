@@ -1,4 +1,4 @@
-import type { Notification } from "../alerting/notification.ts";
+import type { Notification } from "../../alerting/notification.ts";
 
 /**
  * Turns the notifications of one evaluation into ONE Slack message (Block Kit plus a plain `text`
