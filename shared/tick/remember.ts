@@ -1,0 +1,36 @@
+import type { StatusDocument } from "../status/schema.ts";
+import type { SentinelState } from "./state.ts";
+import type { TickRead, TickStore } from "./store.ts";
+import type { TickDeps } from "./types.ts";
+
+/** How long a tick holds the store's lock: a tick still running past it must not write (`runTick` checks). */
+export const LOCK_MS = 30_000;
+
+/**
+ * The tick's memory in the store (shared/tick/store.ts says what each call costs). A scheduled tick
+ * reads under the lock, and a manual run waits up to `lockWaitMs` for a tick in progress; a preview
+ * reads without it. 1 round trip per attempt.
+ */
+export async function recall(deps: Pick<TickDeps, "store" | "now">, options: { write: boolean; lockWaitMs: number; token: string }): Promise<TickRead> {
+  if (!options.write) return deps.store.peek();
+  const until = deps.now().getTime() + options.lockWaitMs;
+  for (;;) {
+    const read = await deps.store.begin(options.token, LOCK_MS);
+    if (read.locked || deps.now().getTime() >= until) return read;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/**
+ * Remember: the memory and the status document, written before anything is sent, so a tick that dies
+ * while sending has still recorded what it decided (1 round trip, 2 commands). The lock is kept
+ * (1 command) only when the send's outcome must be recorded: something is owed to a channel.
+ */
+export async function remember(store: TickStore, write: { state: SentinelState; status: StatusDocument; keepLock: boolean }): Promise<void> {
+  await store.commit({ state: write.state, status: write.status, release: !write.keepLock });
+}
+
+/** What the send settled (delivered, still owed), written with the status again, and the lock released (1 round trip, 2 commands). */
+export async function rememberDelivery(store: TickStore, write: { state: SentinelState; status: StatusDocument }): Promise<void> {
+  await store.finish(write);
+}
