@@ -1,4 +1,6 @@
 import { runsIn } from "../schedule.ts";
+import { CATALOG } from "../probes/catalog.ts";
+import type { BeaconWork } from "../probes/types.ts";
 
 /**
  * What the sentinel costs a month, projected from its configuration. Every number here is a count
@@ -20,18 +22,8 @@ export const VIEW_COMMANDS = 1;
 /** A canary submission claims its slot (SET NX) and releases it when settled (EVAL of GET + DEL). */
 export const CANARY_COMMANDS = { asBilledIfScriptIsOne: 2, ifScriptCountsItsCommands: 3 } as const;
 
-/** Work on Beacon's side per probe run (HTTP requests, SQL statements, Redis commands), as the bench measures it. */
-export const BEACON_PER_RUN: Record<string, { http: number; sql: number; redis: number; perHealthUrl?: number }> = {
-  health: { http: 2, sql: 1, redis: 1, perHealthUrl: 1 },
-  outbox: { http: 0, sql: 2, redis: 0 },
-  queue: { http: 0, sql: 0, redis: 9 },
-  receipts: { http: 7, sql: 0, redis: 0 },
-  traffic: { http: 1, sql: 0, redis: 0 },
-  // Following a canary in flight; an idle run touches nothing. A submission adds one HTTP request.
-  canary: { http: 1, sql: 1, redis: 2 },
-  // One grouped statement; the runner's /health and /metrics (plus the router's /health with BEACON_ROUTER_URL).
-  regions: { http: 2, sql: 1, redis: 0 },
-};
+/** Work on Beacon's side per probe run, as each probe's definition declares it (`beaconPerRun`). */
+export const BEACON_PER_RUN: Record<string, BeaconWork> = Object.fromEntries(CATALOG.flatMap((p) => (p.beaconPerRun ? [[p.id, p.beaconPerRun]] : [])));
 /** Minutes a canary is followed on average before it settles (a healthy pipeline: a couple of minutes). */
 const CANARY_FOLLOW_RUNS = 3;
 

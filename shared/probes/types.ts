@@ -81,6 +81,16 @@ export interface ProbeDefinition<S extends { timeoutMs: number } = { timeoutMs: 
    * (catalog.ts), so they agree.
    */
   checkStages?: { readonly byName?: Readonly<Record<string, Stage>>; readonly byPrefix?: readonly (readonly [prefix: string, stage: Stage])[] };
+  /** Work one run costs Beacon (HTTP requests, SQL statements, Redis commands), as the bench measures it: `sentinel cost` projects it. */
+  beaconPerRun?: BeaconWork;
+}
+
+/** Work on Beacon's side of one probe run; `perHealthUrl` more requests for each BEACON_HEALTH_URLS entry. */
+export interface BeaconWork {
+  http: number;
+  sql: number;
+  redis: number;
+  perHealthUrl?: number;
 }
 
 /** A probe measures one stage of the pipeline. It never writes to the store and never swallows errors. */

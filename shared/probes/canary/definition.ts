@@ -27,6 +27,8 @@ export const CANARY = {
       "regression:questions-answered": "receipts",
     },
   },
+  // Following a canary in flight; an idle run touches nothing. A submission adds one HTTP request.
+  beaconPerRun: { http: 1, sql: 1, redis: 2 },
 } as const satisfies ProbeDefinition<CanarySettings>;
 
 /** Jobspec id prefixes of the sentinel's own jobs: business SLOs and dashboards exclude them by prefix. */

@@ -9,4 +9,5 @@ export const HEALTH = {
     // An extra endpoint (BEACON_HEALTH_URLS) named portal... watches the portal.
     byPrefix: [["url:portal", "portal"]],
   },
+  beaconPerRun: { http: 2, sql: 1, redis: 1, perHealthUrl: 1 },
 } as const satisfies ProbeDefinition<HealthSettings>;

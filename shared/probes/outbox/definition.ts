@@ -16,4 +16,5 @@ export const OUTBOX = {
       "clock-skew": "database",
     },
   },
+  beaconPerRun: { http: 0, sql: 2, redis: 0 },
 } as const satisfies ProbeDefinition<OutboxSettings>;

@@ -2,4 +2,7 @@ import type { ProbeDefinition } from "../types.ts";
 import { QueueSettings } from "./settings.ts";
 
 /** The queue probe as the catalog lists it (index.ts adds `run`). */
-export const QUEUE = { id: "queue", title: "Redis job queue", stage: "queue", schedule: "* * * * *", settings: QueueSettings, stateful: true } as const satisfies ProbeDefinition<QueueSettings>;
+export const QUEUE = {
+  id: "queue", title: "Redis job queue", stage: "queue", schedule: "* * * * *", settings: QueueSettings, stateful: true,
+  beaconPerRun: { http: 0, sql: 0, redis: 9 },
+} as const satisfies ProbeDefinition<QueueSettings>;

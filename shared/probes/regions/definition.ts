@@ -12,6 +12,8 @@ export const REGIONS = {
   id: "regions", title: "Regions and providers", stage: "worker", schedule: "*/5 * * * *", settings: RegionsSettings, stateful: true,
   // The runner's own services (yagna and the others) are the runner API's.
   checkStages: { byPrefix: [["provider:", "runner-api"]] },
+  // One grouped statement; the runner's /health and /metrics (plus the router's /health with BEACON_ROUTER_URL).
+  beaconPerRun: { http: 2, sql: 1, redis: 0 },
 } as const satisfies ProbeDefinition<RegionsSettings>;
 
 /** One region × model cell of the last 24 hours (the `regions` probe's grid window). */
