@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CATALOG } from "../probes/catalog.ts";
 
 /** When a probe's check alerts: N failures in the last M runs; resolves after K passes in a row. */
 export const AlertRule = z.object({
@@ -12,15 +13,10 @@ export type AlertRule = z.infer<typeof AlertRule>;
 
 /**
  * Which alerts are root causes of which probes' checks: while a dependency alert fires, the dependent
- * checks are unknown and do not fire on their own. Keys are alert keys ("check/<probe>/<check>").
+ * checks are unknown and do not fire on their own. Values are alert keys ("check/<probe>/<check>"),
+ * as each probe's definition declares them (`dependsOn`).
  */
-export const DEFAULT_DEPENDENCIES: Record<string, string[]> = {
-  queue: ["check/health/redis"],
-  outbox: ["check/health/database"],
-  receipts: ["check/health/runner-health", "check/health/runner-ready"],
-  traffic: ["check/health/runner-health"],
-  canary: ["check/health/runner-health", "check/health/runner-ready"],
-};
+export const DEFAULT_DEPENDENCIES: Record<string, string[]> = Object.fromEntries(CATALOG.flatMap((p) => (p.dependsOn ? [[p.id, [...p.dependsOn]]] : [])));
 
 /**
  * Checks that restate another check's failure, keyed by alert key: the canary's regression checks
@@ -34,18 +30,8 @@ export const RESTATEMENTS: Record<string, string[]> = {
   "check/canary/regression:questions-answered": ["check/canary/stage:receipt"],
 };
 
-/** What to do next, per probe, shown in alerts. */
-export const DEFAULT_NEXT_STEPS: Record<string, string> = {
-  outbox: "List stuck jobs and whether republishing can help: `npx sentinel republish-stuck` (add --execute to act)",
-  queue: "Inspect the queue and dead letters: `npx sentinel run queue`; check that workers are running",
-  receipts: "Open a failing execution's receipt from the evidence; check the executions API logs",
-  health: "Check the runner's /health/ready and its database and Redis connectivity",
-  traffic: "Check the runner's /metrics and recent 5xx in its logs",
-  canary: "Follow the canary's stage timings on the status page: the failed stage names the likely cause",
-  regions:
-    "Open the region's failed executions from the evidence (output_data.failure) and check the hybrid router for that region; " +
-    "restart-lost jobs have no remediation in Beacon: resubmit their specs through POST /api/v1/jobs/cross-region",
-};
+/** What to do next, per probe, shown in alerts: each probe's definition says (`nextStep`). */
+export const DEFAULT_NEXT_STEPS: Record<string, string> = Object.fromEntries(CATALOG.flatMap((p) => (p.nextStep ? [[p.id, p.nextStep]] : [])));
 
 export const AlertingSettings = z.object({
   defaults: AlertRule.prefault({}),

@@ -81,6 +81,13 @@ export interface ProbeDefinition<S extends { timeoutMs: number } = { timeoutMs: 
    * (catalog.ts), so they agree.
    */
   checkStages?: { readonly byName?: Readonly<Record<string, Stage>>; readonly byPrefix?: readonly (readonly [prefix: string, stage: Stage])[] };
+  /** What an operator does first when this probe alerts, shown in its alerts (`alerting.nextSteps` default). */
+  nextStep?: string;
+  /**
+   * Alerts that are root causes of this probe's (`alerting.dependencies` default, alert keys such as
+   * "check/health/redis"): while one fires, this probe's checks and blindness are held behind it.
+   */
+  dependsOn?: readonly string[];
   /** Work one run costs Beacon (HTTP requests, SQL statements, Redis commands), as the bench measures it: `sentinel cost` projects it. */
   beaconPerRun?: BeaconWork;
 }

@@ -9,5 +9,6 @@ export const HEALTH = {
     // An extra endpoint (BEACON_HEALTH_URLS) named portal... watches the portal.
     byPrefix: [["url:portal", "portal"]],
   },
+  nextStep: "Check the runner's /health/ready and its database and Redis connectivity",
   beaconPerRun: { http: 2, sql: 1, redis: 1, perHealthUrl: 1 },
 } as const satisfies ProbeDefinition<HealthSettings>;

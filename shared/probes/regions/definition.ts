@@ -12,6 +12,9 @@ export const REGIONS = {
   id: "regions", title: "Regions and providers", stage: "worker", schedule: "*/5 * * * *", settings: RegionsSettings, stateful: true,
   // The runner's own services (yagna and the others) are the runner API's.
   checkStages: { byPrefix: [["provider:", "runner-api"]] },
+  nextStep:
+    "Open the region's failed executions from the evidence (output_data.failure) and check the hybrid router for that region; " +
+    "restart-lost jobs have no remediation in Beacon: resubmit their specs through POST /api/v1/jobs/cross-region",
   // One grouped statement; the runner's /health and /metrics (plus the router's /health with BEACON_ROUTER_URL).
   beaconPerRun: { http: 2, sql: 1, redis: 0 },
 } as const satisfies ProbeDefinition<RegionsSettings>;
