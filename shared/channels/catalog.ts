@@ -12,17 +12,17 @@ export type { Channel, ChannelOutcome, ChannelContext } from "./types.ts";
  * that switches it on, its settings with defaults and how it is built, beside its code. The
  * configuration reads their settings and variables from here.
  */
-const DEFINITIONS = [SLACK, PAGERDUTY, ALERTMANAGER, WEBHOOK] as const;
+export const CHANNELS = [SLACK, PAGERDUTY, ALERTMANAGER, WEBHOOK] as const;
 
-export type ChannelName = (typeof DEFINITIONS)[number]["name"];
-export const CHANNEL_NAMES = DEFINITIONS.map((c) => c.name) as [ChannelName, ...ChannelName[]];
+export type ChannelName = (typeof CHANNELS)[number]["name"];
+export const CHANNEL_NAMES = CHANNELS.map((c) => c.name) as [ChannelName, ...ChannelName[]];
 export const ChannelName = z.enum(CHANNEL_NAMES);
 
 /** The environment variable that switches each channel on, for configuration problems. */
-export const CHANNEL_VARIABLES = Object.fromEntries(DEFINITIONS.map((c) => [c.name, c.variable])) as Record<ChannelName, string>;
+export const CHANNEL_VARIABLES = Object.fromEntries(CHANNELS.map((c) => [c.name, c.variable])) as Record<ChannelName, string>;
 
 /** `channels.<name>` of SENTINEL_SETTINGS: each channel's own schema, defaulted (channels without settings have no entry). */
-export const ChannelSettings = z.object(settingsShape(DEFINITIONS)).strict();
+export const ChannelSettings = z.object(settingsShape(CHANNELS)).strict();
 export type ChannelSettings = z.infer<typeof ChannelSettings>;
 
 type WithSettings<T> = T extends { settings: z.ZodType } ? T : never;
@@ -45,7 +45,7 @@ export function createChannels(
   deps: { fetch: typeof fetch; redact: (s: string) => string; now: () => Date },
 ): Channel[] {
   const settings = config.settings.channels as Record<string, unknown>;
-  return DEFINITIONS.flatMap((c): Channel[] => {
+  return CHANNELS.flatMap((c): Channel[] => {
     // biome-ignore lint: each definition reads its own settings entry
     const channel = (c as ChannelDefinition<any>).create({ deployment: config, settings: settings[c.name], ...deps, budgetMs: SEND_BUDGET_MS });
     return channel ? [channel] : [];
