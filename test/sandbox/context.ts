@@ -78,6 +78,15 @@ export interface SandboxOptions {
    * `ROUTER_NETWORK`. Default 300000.
    */
   routerClientTimeoutMs?: number;
+  /**
+   * `StartWorker` (`internal/queue/redis.go`) alternates, when idle, between the advanced Dequeue (1 s
+   * BRPOP, then the retry set) and a simple 1 s BRPOP whose handler errors are ignored: a message
+   * arriving while idle is taken by either, so a failed job is dead-lettered only when the advanced one
+   * took it. true: model the alternation (after every empty advanced poll, the next poll is the simple
+   * one's). Default false: every message goes through the advanced Dequeue, so tests that need a dead
+   * letter get one (see the fidelity table).
+   */
+  idleFallback?: boolean;
   /** The timeout worker (`cmd/runner/main.go:228-239`): jobs `processing` longer than this are marked `failed`, ms. Default 15 min. */
   jobTimeoutMs?: number;
   /** How often the timeout worker looks, ms. Default 2 min. */
@@ -126,6 +135,7 @@ export function resolveOptions(opts: SandboxOptions): ResolvedOptions {
     hybridPath: opts.hybridPath ?? false,
     hybridReceipt: opts.hybridReceipt ?? "modal",
     routerClientTimeoutMs: opts.routerClientTimeoutMs ?? 300_000,
+    idleFallback: opts.idleFallback ?? false,
     jobTimeoutMs: opts.jobTimeoutMs ?? 15 * 60_000,
     jobTimeoutIntervalMs: opts.jobTimeoutIntervalMs ?? 2 * 60_000,
     startupRecoveryMs: opts.startupRecoveryMs ?? 10 * 60_000,

@@ -272,7 +272,8 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
       const firstError = failures[0];
       if (status === "failed" && firstError) throw new Error(`multi-region execution failed: ${String(firstError.reason)}`);
     } finally {
-      await redis.del(lockKey(id));
+      // A process that dies mid-run leaves its 15-minute lock behind (a restart or close aborts the signal).
+      if (!signal.aborted) await redis.del(lockKey(id));
     }
   };
   return Object.assign(handler, { crossRegion });
