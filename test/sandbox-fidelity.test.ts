@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "./sandbox/index.ts";
 import { BeaconSettings } from "../shared/config/beacon.ts";
@@ -118,3 +119,15 @@ describe("sandbox fidelity to Beacon's Go code", () => {
     expect(await executions(s, String(spec["jobspec_id"]))).toBe(2);
   });
 });
+
+describe("the fidelity table (test/sandbox/README.md)", () => {
+  it("cites a file and line of Beacon's code for every behaviour it claims to follow", () => {
+    const readme = readFileSync(new URL("./sandbox/README.md", import.meta.url), "utf8");
+    const table = readme.slice(readme.indexOf("## Fidelity to Beacon's Go code"), readme.indexOf("## Decisions where the contract is uncertain"));
+    const rows = table.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| behaviour") && !l.startsWith("|---"));
+    expect(rows.length).toBeGreaterThan(20);
+    const uncited = rows.filter((row) => !/`(ra|Website)\/[^`]+:\d+/.test(row.split(" | ")[1] ?? ""));
+    expect(uncited).toEqual([]);
+  });
+});
+
