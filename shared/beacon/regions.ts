@@ -1,5 +1,3 @@
-import type { BeaconSettings } from "../config/beacon.ts";
-
 /**
  * Region names under the hybrid router's names, the way Beacon maps them (`worker/helpers.go`
  * mapRegionToRouter) and as configured in `beacon.regions`. Two readings:
@@ -7,7 +5,14 @@ import type { BeaconSettings } from "../config/beacon.ts";
  * - `stored`: `executions.region` as a row holds it: the worker's router name, or the portal path's raw
  *   code (`US`), mapped; anything else is kept as spelled (lower-cased), never invented.
  */
-export type RegionNames = BeaconSettings["regions"];
+export interface RegionNames {
+  /** A code as a JobSpec or the portal path spells it (any case) -> the router's name. */
+  aliases: Record<string, string>;
+  /** The router's own names. */
+  names: string[];
+  /** Where the worker runs a JobSpec region it does not know. */
+  unknown: string;
+}
 
 export function routerRegion(region: string, names: RegionNames, reading: "asked" | "stored" = "asked"): string {
   const r = region.trim();
