@@ -126,10 +126,9 @@ export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler, p
       // StartWorker's simple BRPOP between two advanced Dequeues: the message is run, its error ignored.
       fallbackTurn = false;
       const raw = await redis.rpop(keys.main);
-      if (raw !== null) {
-        await handle(raw, signal).catch(() => undefined);
-        return 0;
-      }
+      if (raw === null) return ctx.options.workerIntervalMs; // the next poll is the advanced Dequeue's again
+      await handle(raw, signal).catch(() => undefined);
+      return 0;
     }
     const raw = await redis.rpop(keys.main);
     if (raw !== null) {
