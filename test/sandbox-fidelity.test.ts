@@ -118,6 +118,25 @@ describe("sandbox fidelity to Beacon's Go code", () => {
     await settled(s, String(spec["jobspec_id"]), "completed");
     expect(await executions(s, String(spec["jobspec_id"]))).toBe(2);
   });
+
+  it("idleFallback: the simple BRPOP fallback runs what it pops and dead-letters nothing, so failed jobs leave a dead letter only sometimes", async () => {
+    // redis.go StartWorker: between two advanced Dequeues (which dead-letter a flat envelope on its first error) a
+    // simple BRPOP runs the envelope and ignores the error. Six failing jobs: each lands on either, never both.
+    const s = await h.start({ sigBypass: true, idleFallback: true, queueName: `${h.prefix}fallback` });
+    s.incidents.set("region-down:us-east", true); // a US-only job fails
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const spec = jobSpec();
+      ids.push(String(spec["jobspec_id"]));
+      await submit(s, spec);
+      await settled(s, String(spec["jobspec_id"]), "failed");
+    }
+    const dead = await h.redis.lrange(s.keys.dead, 0, -1);
+    expect(dead.length).toBeLessThanOrEqual(ids.length);
+    console.info(`idleFallback: ${dead.length} of ${ids.length} failed jobs dead-lettered`);
+    for (const entry of dead) expect(JSON.parse(entry).error).toMatch(/^multi-region execution failed: /);
+    await s.close();
+  });
 });
 
 describe("the fidelity table (test/sandbox/README.md)", () => {
