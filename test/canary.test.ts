@@ -125,13 +125,13 @@ describe("canary against the sandbox", () => {
   });
 });
 
-describe("canary on the hybrid path (no receipts: the answer is in output_data)", () => {
+describe("canary on the hybrid path with an older Modal (no receipts: the answer is in output_data)", () => {
   let hh: Harness;
   let hybrid: Sandbox;
   const hybridRigs: CanaryRig[] = [];
   beforeAll(async () => {
     hh = await createHarness();
-    hybrid = await hh.start({ hybridPath: true, trustedKeys: [{ kid: "sentinel-canary", public_key: keys.publicKey, status: "active" }] });
+    hybrid = await hh.start({ hybridPath: true, hybridReceipt: "none", trustedKeys: [{ kid: "sentinel-canary", public_key: keys.publicKey, status: "active" }] });
   });
   afterAll(async () => {
     await Promise.all(hybridRigs.map((r) => r.close()));

@@ -171,7 +171,7 @@ describe.runIf(XMLLINT)("the deploy gate during each sandbox incident", () => {
     "no-outbox-row": "canary/stage:outbox", "payload-mismatch": "queue/message-contract", "legacy-text-output": "receipts/receipts",
     "executions-500": "receipts/executions-api", "empty-id": "receipts/id-mapping", "worker-stopped": "canary/stage:processing",
     "slow-worker": "canary/stage:started", "health-unhealthy": "health/runner-health", "lost-answer": "receipts/job-answers",
-    "duplicate-executions": "receipts/job-answers", "undecodable-receipt": "receipts/jobs-api", "database-down": "health/runner-ready",
+    "duplicate-executions": "receipts/job-answers", "undecodable-receipt": "receipts/receipts", "database-down": "health/runner-ready",
   };
 
   it.each(Object.keys(NAMED).map((n) => [n as keyof typeof NAMED] as const))("%s: the gate fails naming where, and passes once it is cleared", async (incident) => {

@@ -202,7 +202,7 @@ describe("queue probe on messages injected into Redis", () => {
     await direct.lpush(keys.dead, jobMessage("dead-1", NOW, { attempts: 3, error: "executor: ROUTER_TIMEOUT" }));
     await direct.lpush(keys.dead, jobMessage("dead-2", NOW, { attempts: 3, error: "job not found" }));
     const grown = checkOf(await run({ queueName, now, store }), "dead-letter-growth");
-    expect(grown).toMatchObject({ status: "fail", observed: 2, message: "2 new dead messages since the previous run (0 -> 2)" });
+    expect(grown).toMatchObject({ status: "fail", observed: 2, message: "2 new dead messages since the previous run (0 -> 2): 2 lost" });
     expect(grown.evidence).toEqual([
       `${queueName}:dead[0] job dead-2: job not found (attempts 3/3)`,
       `${queueName}:dead[1] job dead-1: executor: ROUTER_TIMEOUT (attempts 3/3)`,
@@ -216,6 +216,22 @@ describe("queue probe on messages injected into Redis", () => {
     await direct.lpush(keys.dead, jobMessage("dead-3", NOW, { attempts: 3, error: "boom" }));
     expect(checkOf(await run({ queueName, now, store }), "dead-letter-growth")).toMatchObject({ status: "fail", observed: 1 });
     expect(checkOf(await run({ queueName, now, store }), "dead-letter-growth").status).toBe("pass");
+  });
+
+  it("dead-letter-growth: a dead entry that records a run the JobRunner failed is not a lost message; a lost one still fails", async () => {
+    // job_runner.go returns "multi-region execution failed: …" for a job it marked failed; a flat envelope
+    // read as a JobMessage has max_retries 0, so the advanced Dequeue dead-letters it at once.
+    fresh();
+    const store = {} as StateCarrier;
+    await run({ queueName, now, store });
+    const record = jobMessage("job-f", NOW, { id: "job-f", jobspec_id: "", action: "", max_retries: 0, error: "multi-region execution failed: hybrid execution failed: <nil>" });
+    await direct.lpush(keys.dead, record);
+    const recorded = checkOf(await run({ queueName, now, store }), "dead-letter-growth");
+    expect(recorded).toMatchObject({ status: "pass", observed: 0,
+      message: "1 new dead messages since the previous run (0 -> 1): 0 lost; 1 record runs that failed (their jobs read failed and count in job-success; a flat envelope has max_retries 0), not lost messages" });
+    expect(recorded.evidence).toEqual([`${queueName}:dead[0] job job-f: multi-region execution failed: hybrid execution failed: <nil> (attempts 1/0) [a failed run's record]`]);
+    await direct.lpush(keys.dead, jobMessage("dead-9", NOW, { attempts: 1, error: "get job: job not found: " }));
+    expect(checkOf(await run({ queueName, now, store }), "dead-letter-growth")).toMatchObject({ status: "fail", observed: 1 });
   });
 
   it("Redis unreachable or refusing the token: every check is error, and the stored state survives", async () => {
@@ -291,6 +307,20 @@ describe("queue probe against the Beacon sandbox's incidents", () => {
     s.incidents.set("worker-stopped", false);
     for (const spec of specs) await waitForStatus(s, String(spec["jobspec_id"]), "completed");
     expectAllPass(await runSandbox({ depthWarnCount: 0, depthFailCount: 1 }));
+  });
+
+  it("a queue-path job that ran and failed leaves a dead letter recording its run, not a lost message", async () => {
+    expectAllPass(await runSandbox());
+    s.incidents.set("region-down:us-east", true);
+    const spec = jobSpec(); // US only: every execution fails, the job fails, the handler returns its error
+    await submit(s, spec);
+    await waitForStatus(s, String(spec["jobspec_id"]), "failed");
+    await waitFor(async () => (await h.redis.llen(s.keys.dead)) === 1, "the failed run's dead letter");
+    const dead = checkOf(await runSandbox(), "dead-letter-growth");
+    expect(dead).toMatchObject({ status: "pass", observed: 0, message: expect.stringContaining("1 record runs that failed") });
+    expect(dead.evidence).toEqual([expect.stringMatching(new RegExp(`^${s.keys.dead}\\[0\\] job ${String(spec["jobspec_id"])}: multi-region execution failed: .*\\[a failed run's record\\]$`))]);
+    await h.redis.del(s.keys.dead);
+    expectAllPass(await runSandbox());
   });
 
   it("a dead-lettered outbox envelope is dead-letter growth, not a contract breach", async () => {

@@ -99,17 +99,17 @@ describe("regions probe on the hybrid path", () => {
     const { checks, events, grid } = await run();
     const eu = checks["region:eu-west"]!;
     expect(eu).toMatchObject({ status: "fail", observed: 0 });
-    expect(eu.message).toMatch(/^eu-west: 0 of 4 finished executions completed \(0%\) in the last 3 s, while asia-pacific, us-east succeed; dominant cause ROUTER_HTTP_502 \(inference\/hybrid_router, transient\) ×4/);
+    expect(eu.message).toMatch(/^eu-west: 0 of 4 finished executions completed \(0%\) in the last 3 s, while asia-pacific, us-east succeed; dominant cause ROUTER_HTTP_502 \(router_http_request\/hybrid_router, transient\) ×4/);
     expect(eu.message).toContain("jobs may still read completed");
     const ids = (await sandbox.pool.query("SELECT id FROM executions WHERE region = 'eu-west' AND status = 'failed' ORDER BY id DESC")).rows.map((r: any) => r.id);
-    expect(eu.evidence[0]).toBe("eu-west/llama3.2-1b: 4 of 4 failed, mostly ROUTER_HTTP_502 (inference/hybrid_router, transient) ×4");
-    expect(eu.evidence.slice(1)).toEqual(ids.slice(0, 4).map((id: number) => `execution ${id}: eu-west/llama3.2-1b ROUTER_HTTP_502 (inference/hybrid_router, transient)`));
+    expect(eu.evidence[0]).toBe("eu-west/llama3.2-1b: 4 of 4 failed, mostly ROUTER_HTTP_502 (router_http_request/hybrid_router, transient) ×4");
+    expect(eu.evidence.slice(1)).toEqual(ids.slice(0, 4).map((id: number) => `execution ${id}: eu-west/llama3.2-1b ROUTER_HTTP_502 (router_http_request/hybrid_router, transient)`));
     expect(checks["region:us-east"]?.status).toBe("pass");
     expect(checks["region:asia-pacific"]?.status).toBe("pass");
     expect(events["executions-eu-west"]).toEqual({ good: 0, total: 4 });
     expect(events["executions-us-east"]).toEqual({ good: 4, total: 4 });
     expect(checks["router"]).toMatchObject({ status: "warn", evidence: [expect.stringContaining("2 of 3 providers healthy"), expect.stringContaining("status degraded")] });
-    expect(grid.cells.find((c) => c.region === "eu-west")).toMatchObject({ state: "fail", failed: 4, technicalErrors: 4, dominantCause: "ROUTER_HTTP_502 (inference/hybrid_router, transient) ×4" });
+    expect(grid.cells.find((c) => c.region === "eu-west")).toMatchObject({ state: "fail", failed: 4, technicalErrors: 4, dominantCause: "ROUTER_HTTP_502 (router_http_request/hybrid_router, transient) ×4" });
 
     sandbox.incidents.set("region-down:eu-west", false);
     await ageOut();
@@ -124,7 +124,7 @@ describe("regions probe on the hybrid path", () => {
     sandbox.incidents.set("router-timeout:asia-pacific", true);
     expect((await runJobs(2)).map((j) => j.status)).toEqual(["completed", "completed"]);
     const { checks, grid } = await run();
-    expect(checks["region:asia-pacific"]).toMatchObject({ status: "fail", message: expect.stringContaining("dominant cause ROUTER_TIMEOUT (inference/hybrid_router, transient) ×4") });
+    expect(checks["region:asia-pacific"]).toMatchObject({ status: "fail", message: expect.stringContaining("dominant cause ROUTER_TIMEOUT (router_http_timeout/hybrid_router, transient) ×4") });
     expect(checks["region:asia-pacific"]?.evidence.filter((e) => e.startsWith("execution "))).toHaveLength(4);
     expect(checks["region:us-east"]?.status).toBe("pass");
     expect(checks["region:eu-west"]?.status).toBe("pass");
@@ -196,6 +196,7 @@ describe("regions probe on the hybrid path", () => {
       const explain: SqlClient = { query: async (text, params) => (await client.query(`EXPLAIN ${text}`, params)).rows as never };
       const plan = (await queryRegions(explain, BeaconSettings.parse({}).tables, {
         windowSeconds: 3600, gridWindowSeconds: 86400, mark: null, initialWindowSeconds: 300, askedSettleSeconds: 600, exampleIds: 5, queuedLimit: 50,
+        regionNames: BeaconSettings.parse({}).regions, routerClientTimeoutSeconds: 300,
       })).map((r) => String((r as unknown as Record<string, unknown>)["QUERY PLAN"])).join("\n");
       expect(plan).toMatch(/Index (Only )?Scan using idx_executions_created_at on executions|Bitmap Index Scan on idx_executions_created_at/);
       expect(plan).toMatch(/idx_jobs_created_at/);

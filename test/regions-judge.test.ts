@@ -51,6 +51,18 @@ describe("judgeRegions", () => {
     expect(out.grid.cells.find((c) => c.region === "eu-west")).toMatchObject({ started: 5, failed: 4, technicalErrors: 4, successRatio: 0, state: "fail" });
   });
 
+  it.each([
+    ["router-network-after-the-client-timeout-is-a-timeout-with-its-wait",
+      { ...bad("eu-west", 5, "ROUTER_NETWORK", [1, 2]), outcome: "timeout", stage: "router_network", max_wait_s: 1201.6 },
+      "dominant cause ROUTER_NETWORK after up to 1202 s: the router or provider did not answer within the runner's HTTP client timeout (router_network/hybrid_router, transient) ×5"],
+    ["a-portal-failed-row-says-where-its-cause-is",
+      { ...bad("eu-west", 5, "x", [1, 2]), code: null, stage: null, component: null, transient: null },
+      "dominant cause no failure code (output_data NULL: on the portal path the cause is only in region_results.error_message) ×5"],
+  ] as const)("%s", (_rule, row, cause) => {
+    const eu = judgeRegions([ok("us-east", 5), row as RegionRow], null, S, NOW).checks.find((c) => c.name === "region:eu-west")!;
+    expect(eu).toMatchObject({ status: "fail", message: expect.stringContaining(cause) });
+  });
+
   it("groups every failure cause of a failing region, transient or not, most frequent first", () => {
     const rows = [ok("us-east", 5), bad("eu-west", 3, "ROUTER_HTTP_502", [1, 2, 3]), bad("eu-west", 2, "ROUTER_TIMEOUT", [4, 5]),
       { ...bad("eu-west", 1, "MODEL_NOT_FOUND", [6]), stage: "routing", component: "modal", transient: false }];

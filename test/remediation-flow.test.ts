@@ -62,7 +62,7 @@ async function stuckJobs(incident: IncidentName, count: number): Promise<string[
     ids.push(String(spec["jobspec_id"]));
   }
   await sandbox.drain();
-  await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
+  await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds', updated_at = updated_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
   sandbox.incidents.set(incident, false);
   return ids;
 }
@@ -176,7 +176,7 @@ describe("worker-stopped: jobs whose messages are still in Beacon's queue are ne
         ids.push(String(spec["jobspec_id"]));
       }
       await sandbox.drain(); // the publisher pushes all 20; nothing consumes them
-      await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
+      await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds', updated_at = updated_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
       const waiting = await sandbox.redis.lrange(sandbox.queueName, 0, -1);
       expect(ids.filter((id) => waiting.some((m) => JSON.parse(m).id === id))).toHaveLength(20);
       const rowsBefore = await outboxRows(ids);
@@ -212,7 +212,7 @@ describe("worker-stopped: jobs whose messages are still in Beacon's queue are ne
         ids.push(String(spec["jobspec_id"]));
       }
       await sandbox.drain();
-      await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
+      await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds', updated_at = updated_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
       const [processing, retrying, locked, lost] = ids as [string, string, string, string];
       // Empty the list, then put each job where Beacon's worker would have it.
       await sandbox.redis.del(sandbox.queueName);

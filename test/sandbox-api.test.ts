@@ -110,7 +110,8 @@ describe("a job through the pipeline", () => {
     done = (await waitForStatus(s, id, "completed")).body;
     expect(done.executions).toHaveLength(4);
     const shapes = new Set<string>();
-    for (const receipt of done.executions) {
+    for (const row of done.executions) {
+      const receipt = row.receipt;
       shapes.add(receipt.output.data.responses ? "direct" : "golem");
       const responses = responsesOf(receipt)!;
       expect(responses).toHaveLength(1);
@@ -146,11 +147,16 @@ describe("a job through the pipeline", () => {
     expect((await call(`${s.url}/api/v1/jobs/missing-job`)).body).toEqual({ error: "job not found" });
   });
 
-  it("serves ?include=latest and paginated ?include=executions (receipts only)", async () => {
+  it("serves ?include=latest (the newest receipt) and paginated ?include=executions (every row, its receipt as a map)", async () => {
     const latest = await call(`${s.url}/api/v1/jobs/${id}?include=latest`);
     expect(latest.body.executions).toHaveLength(1);
+    expect(latest.body.executions[0]).toMatchObject({ schema_version: "v0.1.0", jobspec_id: id });
     const page = await call(`${s.url}/api/v1/jobs/${id}?include=executions&exec_limit=3&exec_offset=2`);
     expect(page.body.executions).toHaveLength(2);
+    // handlers_simple.go:241-365: {id, region, provider_id, status, model_id, question_id, classification, times, receipt}
+    expect(Object.keys(page.body.executions[0]).sort()).toEqual(["completed_at", "id", "is_content_refusal", "is_substantive", "model_id", "provider_id",
+      "question_id", "receipt", "region", "response_classification", "started_at", "status"]);
+    expect(page.body.executions[0]).toMatchObject({ status: "completed", model_id: "llama3.2-1b", receipt: { jobspec_id: id } });
   });
 
   it("lists executions as an object with limit, offset, total and RFC3339 timestamps", async () => {
@@ -158,7 +164,7 @@ describe("a job through the pipeline", () => {
     expect(r.body).toMatchObject({ limit: 2, offset: 1, total: 4 });
     expect(r.body.executions).toHaveLength(2);
     const e = r.body.executions[0];
-    expect(Object.keys(e).sort()).toEqual(["completed_at", "created_at", "id", "job_id", "provider_id", "receipt_id", "region", "started_at", "status"]);
+    expect(Object.keys(e).sort()).toEqual(["completed_at", "created_at", "id", "job_id", "model_id", "output", "provider_id", "receipt_id", "region", "started_at", "status"]);
     expect(e).toMatchObject({ job_id: id, status: "completed", started_at: expect.stringMatching(RFC3339_SECONDS), receipt_id: expect.stringMatching(/^receipt-\d+$/) });
     expect((await call(`${s.url}/api/v1/executions?limit=500`)).body.limit).toBe(100);
     expect((await call(`${s.url}/api/v1/executions?limit=abc&offset=-3`)).body).toMatchObject({ limit: 10, offset: 0 });
@@ -255,9 +261,9 @@ describe("job submission details", () => {
     await submit(s, spec);
     const done = await waitForStatus(s, String(spec["jobspec_id"]), "completed");
     expect(done.body.executions).toHaveLength(1);
-    const responses = responsesOf(done.body.executions[0])!;
+    const responses = responsesOf(done.body.executions[0].receipt)!;
     expect(responses.map((r) => r.question_id)).toEqual(["math_basic", "identity_basic", "custom_q"]);
     expect(responses[2].question).toBe("Question: custom_q");
-    expect(done.body.executions[0].output.data.summary).toMatchObject({ total_questions: 3, successful_responses: 3 });
+    expect(done.body.executions[0].receipt.output.data.summary).toMatchObject({ total_questions: 3, successful_responses: 3 });
   });
 });

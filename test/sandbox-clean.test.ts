@@ -75,7 +75,7 @@ describe("npx sentinel sandbox --reset", () => {
     s.incidents.set("no-outbox-row", true);
     const stuck = jobSpec();
     await submit(s, stuck);
-    await s.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = $1", [stuck["jobspec_id"]]);
+    await s.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds', updated_at = updated_at - interval '600 seconds' WHERE jobspec_id = $1", [stuck["jobspec_id"]]);
     s.incidents.set("no-outbox-row", false);
     s.incidents.set("lost-answer", true);
     const lost = jobSpec({ questions: ["math_basic", "identity_basic"] });

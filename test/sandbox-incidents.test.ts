@@ -89,11 +89,11 @@ describe("incidents", () => {
 
   it("legacy-text-output: receipts carry a single output.data.text_output instead of responses", async () => {
     s.incidents.set("legacy-text-output", true);
-    const broken = (await waitForStatus(s, await submitted(), "completed")).body.executions[0];
+    const broken = (await waitForStatus(s, await submitted(), "completed")).body.executions[0].receipt;
     expect(typeof broken.output.data.text_output).toBe("string");
     expect(broken.output.data.responses ?? broken.output.data.data?.responses).toBeUndefined();
     s.incidents.set("legacy-text-output", false);
-    const fixed = (await waitForStatus(s, await submitted(), "completed")).body.executions[0];
+    const fixed = (await waitForStatus(s, await submitted(), "completed")).body.executions[0].receipt;
     expect(fixed.output.data.text_output).toBeUndefined();
   });
 

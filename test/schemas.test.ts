@@ -116,7 +116,8 @@ describe("JSON Schema export", () => {
   it("covers every contract the sentinel checks", () => {
     expect(Object.keys(generated).sort()).toEqual([
       "executions-page.json", "health-ready.json", "health.json", "job-details.json", "job-list.json", "jobspec.json",
-      "outbox-envelope.json", "queue-job-message.json", "receipt-output-direct.json", "receipt-output-nested.json", "receipt.json",
+      "outbox-envelope.json", "queue-job-message.json", "receipt-modal.json", "receipt-output-direct.json", "receipt-output-nested.json",
+      "receipt-portal.json", "receipt.json",
     ]);
   });
 

@@ -102,7 +102,7 @@ describe("no secret leaves the sentinel", () => {
     const stuck = jobSpec();
     await submit(sandbox, stuck);
     await sandbox.drain();
-    await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds' WHERE jobspec_id = $1", [stuck["jobspec_id"]]);
+    await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds', updated_at = updated_at - interval '600 seconds' WHERE jobspec_id = $1", [stuck["jobspec_id"]]);
     sandbox.incidents.set("no-outbox-row", false);
 
     for (const probe of PROBES) keep(`probe ${probe.id}`, await recordRun(rt, probe.id));

@@ -45,14 +45,40 @@ export const JobList = z.object({ jobs: z.array(JobListEntry).nullable() }).loos
 export type JobList = z.infer<typeof JobList>;
 
 /**
+ * One entry of `executions` in `GET /api/v1/jobs/:id?include=executions|all` (`handlers_simple.go:241-365`):
+ * EVERY execution row of the job, newest first, the receipt as a map when the row has one (absent or
+ * null when it has none: the hybrid path with an older Modal, failed rows, the portal path's failures).
+ * Nullable columns are encoded as `null`.
+ */
+export const JobExecutionRow = z
+  .object({
+    id: z.number().int(),
+    region: z.string().nullable(),
+    provider_id: z.string().nullable(),
+    /** completed, failed, retrying (a user retry in flight), pending, running. */
+    status: z.string().nullable(),
+    model_id: z.string().nullable().optional(),
+    question_id: z.string().nullable().optional(),
+    response_classification: z.string().nullable().optional(),
+    is_substantive: z.boolean().nullable().optional(),
+    is_content_refusal: z.boolean().nullable().optional(),
+    started_at: z.string().optional(),
+    completed_at: z.string().optional(),
+    /** Classic, Modal or portal receipt (shared/beacon/receipt.ts), as stored. */
+    receipt: z.record(z.string(), z.unknown()).nullable().optional(),
+  })
+  .loose();
+export type JobExecutionRow = z.infer<typeof JobExecutionRow>;
+
+/**
  * `GET /api/v1/jobs/:id[?include=executions&exec_limit=]`: the stored JobSpec and the job's status;
- * with `include`, `executions` holds receipts only (rows whose receipt_data is not NULL), newest first.
+ * with `include`, `executions` holds every execution row (`null` when there is none).
  */
 export const JobDetails = z
   .object({
     job: JobSpec,
     status: z.string(),
-    executions: z.array(z.unknown()).nullable().optional(),
+    executions: z.array(JobExecutionRow).nullable().optional(),
   })
   .loose();
 export type JobDetails = z.infer<typeof JobDetails>;
@@ -72,3 +98,28 @@ export const JobDetailsEnvelope = z
   })
   .loose();
 export type JobDetailsEnvelope = z.infer<typeof JobDetailsEnvelope>;
+
+/** One entry of a job details' `executions`, read leniently: the row (when served as a row) and its receipt. */
+export interface ServedExecution {
+  /** The execution row, when Beacon serves rows (newest runner); undefined for a bare receipt (older runner). */
+  row?: JobExecutionRow;
+  /** The receipt as served, or null when the row has none. */
+  receipt: unknown;
+  /** Position in the list, for evidence when nothing else names it. */
+  index: number;
+}
+
+/**
+ * Beacon's `?include=executions` in either generation: every row with its receipt (`{id, status,
+ * region, …, receipt?}`, `handlers_simple.go:241-365`) or, from an older runner, the receipts themselves.
+ * An entry that looks like a row but does not parse as one is kept as a receipt, so its judge names why.
+ */
+export function servedExecutions(list: readonly unknown[] | null | undefined): ServedExecution[] {
+  return (list ?? []).map((entry, index) => {
+    const looksLikeRow = typeof entry === "object" && entry !== null && !Array.isArray(entry) && !("schema_version" in entry) &&
+      ("receipt" in entry || (typeof (entry as Record<string, unknown>)["id"] === "number" && "status" in entry));
+    const row = looksLikeRow ? JobExecutionRow.safeParse(entry) : undefined;
+    if (row?.success) return { row: row.data, receipt: row.data.receipt ?? null, index };
+    return { receipt: entry, index };
+  });
+}

@@ -154,3 +154,21 @@ function describeRaw(raw: string): string {
   const printable = raw.slice(0, 40).replace(/[^\x20-\x7e]/g, "?");
   return `${raw.length} chars, starts "${printable}"`;
 }
+
+/**
+ * The errors the JobRunner returns for a job it ran and marked `failed` (`worker/job_runner.go`:
+ * processExecutionResults, "no execution results" and "multi-region execution failed: …"). A flat
+ * envelope read as a JobMessage has max_retries 0, so the first such error sends it to `<queue>:dead`
+ * when the advanced Dequeue popped it (the BRPOP fallback ignores handler errors and dead-letters
+ * nothing): a record of a failed run, counted by the job-success SLO, not a lost message. This reads
+ * Beacon's recorded data, not an error of ours.
+ */
+export const RUN_FAILURE_ERRORS = ["multi-region execution failed", "no execution results"] as const;
+
+/** What a dead-letter entry is: the record of a run that failed, or a message whose job never ran. */
+export function deadLetterKind(raw: string): "failed-run" | "lost" {
+  const parsed = parseQueueMessage(raw);
+  if (parsed.kind !== "job-message") return "lost";
+  const error = parsed.message.error ?? "";
+  return RUN_FAILURE_ERRORS.some((prefix) => error.startsWith(prefix)) ? "failed-run" : "lost";
+}

@@ -3,7 +3,7 @@ import { ExecutionsPage, JobDetails, JobList } from "./api.ts";
 import { JobMessage, OutboxEnvelope } from "./envelope.ts";
 import { HealthBody, ReadyBody } from "./health.ts";
 import { JobSpec } from "./jobspec.ts";
-import { DirectOutputData, NestedOutputData, Receipt } from "./receipt.ts";
+import { DirectOutputData, ModalReceipt, NestedOutputData, PortalReceipt, Receipt } from "./receipt.ts";
 
 /**
  * Beacon's contracts as JSON Schema (draft 2020-12), generated from the zod schemas the probes use, so
@@ -14,6 +14,8 @@ import { DirectOutputData, NestedOutputData, Receipt } from "./receipt.ts";
 export const CONTRACT_SCHEMAS: Record<string, { schema: z.ZodType; title: string }> = {
   jobspec: { schema: JobSpec, title: "Beacon JobSpec (POST /api/v1/jobs body; job of GET /api/v1/jobs/:id)" },
   receipt: { schema: Receipt, title: "Beacon execution receipt (output.data: direct or nested responses)" },
+  "receipt-modal": { schema: ModalReceipt, title: "Modal's receipt as the hybrid path stores it (receipt_data; answer at output.response)" },
+  "receipt-portal": { schema: PortalReceipt, title: "The portal path's receipt (unsigned; answer at output.data.response)" },
   "receipt-output-direct": { schema: DirectOutputData, title: "Receipt output.data, container/direct variant (responses[])" },
   "receipt-output-nested": { schema: NestedOutputData, title: "Receipt output.data, golem structured variant (data.responses[])" },
   "outbox-envelope": { schema: OutboxEnvelope, title: "Outbox payload / queue envelope {id, enqueued_at, attempt, request_id}" },

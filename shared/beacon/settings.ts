@@ -36,6 +36,42 @@ export const BeaconSettings = z.object({
       jobLockPrefix: z.string().min(1).default("job:processing:"),
     })
     .prefault({}),
+  /**
+   * Region names. The worker stores the hybrid router's names (`us-east`, `eu-west`, `asia-pacific`),
+   * mapping a JobSpec's `US`/`EU`/`APAC`/`ASIA` and sending anything else to `eu-west`
+   * (`worker/helpers.go:109-123`); the portal's cross-region path stores the JobSpec's codes raw
+   * (`US`, `EU`). Probes compare regions under the router's names through this mapping.
+   */
+  regions: z
+    .object({
+      /** A code as a JobSpec or the portal path spells it (matched case-insensitively) -> the router's name. */
+      aliases: z.record(z.string().min(1), z.string().min(1)).default({ US: "us-east", EU: "eu-west", APAC: "asia-pacific", ASIA: "asia-pacific" }),
+      /** The router's own names, kept as they are. */
+      names: z.array(z.string().min(1)).default(["us-east", "eu-west", "asia-pacific"]),
+      /**
+       * Where the worker runs a JobSpec region it does not know (mapRegionToRouter's default). A stored
+       * execution region that is neither an alias nor a name is kept as spelled.
+       */
+      unknown: z.string().min(1).default("eu-west"),
+    })
+    .prefault({}),
+  /** Beacon's own timers (`cmd/runner/main.go`, `hybrid/client.go`, `cross_region_handlers.go`), where the probes must agree with them. */
+  runner: z
+    .object({
+      /**
+       * The runner's HTTP client timeout on the hybrid router (HYBRID_ROUTER_TIMEOUT, default 300 s). A
+       * call that hits it is recorded as `ROUTER_NETWORK`, not `ROUTER_TIMEOUT`, once per inference path
+       * it tries (up to four), so the failure surfaces 5 to 20 minutes after the start.
+       */
+      routerClientTimeoutSeconds: z.number().positive().default(300),
+      /** The timeout worker marks jobs `processing` longer than this `failed` (every 2 min); they may still complete. */
+      jobTimeoutSeconds: z.number().positive().default(900),
+      /** Startup recovery resets jobs `processing` longer than this to `created`, without an outbox row. */
+      startupRecoverySeconds: z.number().positive().default(600),
+      /** The portal path's in-process run: a context of this length; the job stays `queued` while it runs. */
+      crossRegionRunSeconds: z.number().positive().default(900),
+    })
+    .prefault({}),
   routes: z
     .object({
       health: Route.default("/health"),

@@ -36,6 +36,7 @@ export async function gather(sql: SqlClient, beacon: BeaconSettings, s: OutboxSe
       createdSeconds: s.createdMaxSeconds, queuedSeconds: s.queuedMaxSeconds, processingSeconds: s.processingMaxSeconds,
       runningSeconds: s.runningMaxSeconds, executionRunningSeconds: s.executionRunningMaxSeconds, limit: s.stuckSampleLimit,
       outboxScanLimit: s.outboxScanLimit, finalizingSeconds: s.finalizingMaxSeconds, futureToleranceSeconds: s.clockSkewToleranceSeconds,
+      startupRecoverySeconds: beacon.runner.startupRecoverySeconds,
     }),
     jobIds.length ? jobsNow(sql, beacon, jobIds) : Promise.resolve([]),
   ]);

@@ -60,11 +60,39 @@ export interface SandboxOptions {
   /** "per-question" (default): one execution row per region × model × question; "per-region": one multi-question row. */
   executionGranularity?: "per-question" | "per-region";
   /**
-   * The hybrid-router path (`executor_hybrid.go`): one execution per region × model × question,
-   * `receipt_data` NULL and the answer in `output_data` as `{response, provider, metadata}`.
-   * Default false (the container path: a signed receipt per execution).
+   * The hybrid-router path (`executor_hybrid.go`), the one production runs: one execution per region ×
+   * model × question, the answer in `output_data` as `{response, provider, metadata}` and Modal's
+   * receipt (see `hybridReceipt`) as `receipt_data`. Default false (the container path: a signed
+   * classic receipt per execution).
    */
   hybridPath?: boolean;
+  /**
+   * What Modal sends back on the hybrid path: "modal" (default: the current deployment, whose receipt
+   * the executor stores as `receipt_data` and inside `output_data.metadata`) or "none" (an older Modal:
+   * `receipt_data` NULL, the answer only in `output_data`).
+   */
+  hybridReceipt?: "modal" | "none";
+  /**
+   * The runner's HTTP client timeout on the router (`HYBRID_ROUTER_TIMEOUT`, 300 s), ms. Under
+   * `router-hang:<region>` each of the four inference paths waits this long, then the row fails with
+   * `ROUTER_NETWORK`. Default 300000.
+   */
+  routerClientTimeoutMs?: number;
+  /**
+   * `StartWorker` (`internal/queue/redis.go`) alternates, when idle, between the advanced Dequeue (1 s
+   * BRPOP, then the retry set) and a simple 1 s BRPOP whose handler errors are ignored: a message
+   * arriving while idle is taken by either, so a failed job is dead-lettered only when the advanced one
+   * took it. true: model the alternation (after every empty advanced poll, the next poll is the simple
+   * one's). Default false: every message goes through the advanced Dequeue, so tests that need a dead
+   * letter get one (see the fidelity table).
+   */
+  idleFallback?: boolean;
+  /** The timeout worker (`cmd/runner/main.go:228-239`): jobs `processing` longer than this are marked `failed`, ms. Default 15 min. */
+  jobTimeoutMs?: number;
+  /** How often the timeout worker looks, ms. Default 2 min. */
+  jobTimeoutIntervalMs?: number;
+  /** Startup recovery: at a (re)start, jobs `processing` longer than this go back to `created` (no outbox row), ms. Default 10 min. */
+  startupRecoveryMs?: number;
   /**
    * `STRICT_COMPLETION_BARRIER=1`: before marking a job completed, count its persisted executions
    * with Beacon's own query (string spec id against the integer `job_id`, whose error is ignored, so the
@@ -105,6 +133,12 @@ export function resolveOptions(opts: SandboxOptions): ResolvedOptions {
     receiptVariant: opts.receiptVariant ?? "alternate",
     executionGranularity: opts.hybridPath ? "per-question" : (opts.executionGranularity ?? "per-question"),
     hybridPath: opts.hybridPath ?? false,
+    hybridReceipt: opts.hybridReceipt ?? "modal",
+    routerClientTimeoutMs: opts.routerClientTimeoutMs ?? 300_000,
+    idleFallback: opts.idleFallback ?? false,
+    jobTimeoutMs: opts.jobTimeoutMs ?? 15 * 60_000,
+    jobTimeoutIntervalMs: opts.jobTimeoutIntervalMs ?? 2 * 60_000,
+    startupRecoveryMs: opts.startupRecoveryMs ?? 10 * 60_000,
     strictCompletionBarrier: opts.strictCompletionBarrier ?? false,
     migrate: opts.migrate ?? true,
   };

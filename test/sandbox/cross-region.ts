@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { SandboxContext } from "./context.ts";
 import { BindError } from "./go-struct.ts";
 import { json, jsonError, type Request, type Response, type Route } from "./http.ts";
-import { bindJobSpec, marshalJobSpec, normalizeModelsFromMetadata, validateJobSpec } from "./jobspec.ts";
+import { bindJobSpec, marshalJobSpec, validateJobSpec } from "./jobspec.ts";
 import type { JobRunner } from "./runner.ts";
 
 export interface CrossRegion {
@@ -41,15 +41,18 @@ export function createCrossRegion(ctx: SandboxContext, runner: JobRunner, closed
     if (targets.length > 0) spec.constraints.regions = targets;
     const invalid = validateJobSpec(spec, Date.now());
     if (invalid) return jsonError(400, invalid);
-    normalizeModelsFromMetadata(spec);
-    const minSuccessRate = typeof body["min_success_rate"] === "number" ? body["min_success_rate"] : spec.constraints.min_success_rate;
+    // The handler validates and stores the spec as sent: `metadata.models` is not normalised into models[] here.
+    const minSuccessRate = typeof body["min_success_rate"] === "number" && body["min_success_rate"] !== 0 ? body["min_success_rate"] : 0.67;
+    const minRegions = typeof body["min_regions"] === "number" && body["min_regions"] !== 0 ? body["min_regions"] : 3;
+    spec.constraints.min_regions = minRegions;
+    spec.constraints.min_success_rate = minSuccessRate;
     await ctx.pool.query(
       `INSERT INTO jobs (jobspec_id, jobspec_data, status) VALUES ($1, $2, 'queued')
        ON CONFLICT (jobspec_id) DO UPDATE SET jobspec_data = EXCLUDED.jobspec_data, status = 'queued', updated_at = NOW()`,
       [spec.id, JSON.stringify(marshalJobSpec(spec))],
     );
     const signal = AbortSignal.any([process.signal, closed]);
-    const run = runner.crossRegion(spec.id, minSuccessRate, signal).catch((error: unknown) => {
+    const run = runner.crossRegion(spec.id, { minRegions, minSuccessRate }, signal).catch((error: unknown) => {
       if (!signal.aborted) console.error("[sandbox:cross-region]", error instanceof Error ? error.message : error);
     });
     running.add(run);

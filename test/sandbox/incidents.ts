@@ -19,7 +19,7 @@ export const INCIDENTS = {
   "duplicate-executions":
     "Every execution row is written twice (Beacon's dedup query compares the integer job_id with the string spec id and ignores the error).",
   "undecodable-receipt":
-    "Receipts carry execution_details.duration as a string: Go cannot decode the row, so ?include=executions answers 500.",
+    "Receipts carry execution_details.duration as a string: Go cannot decode them, so ?include=latest answers no execution; ?include=executions serves them as stored (maps).",
   "database-down":
     "Database-less mode: jobs endpoints answer 503 persistence unavailable, /health/ready 503, publisher and worker stop.",
   ...regionalIncidents(),
@@ -30,15 +30,24 @@ export const SANDBOX_REGIONS = ["us-east", "eu-west", "asia-pacific"] as const;
 export type SandboxRegion = (typeof SANDBOX_REGIONS)[number];
 
 /**
- * One switch per region and failure: `region-down:eu-west` fails that region's executions with the
- * router's 502, `router-timeout:asia-pacific` with ROUTER_TIMEOUT, in the `output_data.failure` shape
- * of `executor_hybrid.go`; the other regions answer, so jobs still complete by min_success_rate.
+ * One switch per region and fault of what lies outside Beacon (the hybrid router and Modal), each in
+ * the shape `executor_hybrid.go` records it: `region-down:<r>` (the router answers 502,
+ * ROUTER_HTTP_502), `router-timeout:<r>` (a context deadline, ROUTER_TIMEOUT), `router-hang:<r>` (the
+ * router never answers: ROUTER_NETWORK after the runner's HTTP client timeout on each of its four
+ * inference paths), `provider-missing:<r>` (no provider for the region: ROUTER_ERROR on the queue path;
+ * on the portal path the region is not planned at all), `modal-no-answer:<r>` (Modal answers
+ * "Response extraction failed": a completed row without an answer). The other regions answer, so jobs
+ * still complete by min_success_rate.
  */
 function regionalIncidents() {
-  const out: Record<`region-down:${SandboxRegion}` | `router-timeout:${SandboxRegion}`, string> = {} as never;
+  type Key = `${"region-down" | "router-timeout" | "router-hang" | "provider-missing" | "modal-no-answer"}:${SandboxRegion}`;
+  const out: Record<Key, string> = {} as never;
   for (const region of ["us-east", "eu-west", "asia-pacific"] as const) {
     out[`region-down:${region}`] = `Every ${region} execution fails: the hybrid router answers 502 for that region (failure code ROUTER_HTTP_502, transient); the other regions answer.`;
-    out[`router-timeout:${region}`] = `Every ${region} execution fails after the router call times out (failure code ROUTER_TIMEOUT, transient); the other regions answer.`;
+    out[`router-timeout:${region}`] = `Every ${region} execution fails on a context deadline (failure code ROUTER_TIMEOUT, transient); the other regions answer.`;
+    out[`router-hang:${region}`] = `The router never answers for ${region}: each of the runner's four inference paths waits out the HTTP client timeout, then the row fails with ROUTER_NETWORK (5 to 20 minutes after the start in production).`;
+    out[`provider-missing:${region}`] = `The router has no provider for ${region}: queue-path rows fail with ROUTER_ERROR; the portal path plans no execution there (and writes no job status at all when fewer regions than min_regions remain).`;
+    out[`modal-no-answer:${region}`] = `Modal answers ${region} with "Response extraction failed": the row reads completed, with no answer.`;
   }
   return out;
 }

@@ -50,9 +50,18 @@ export interface Sandbox {
   databaseless: boolean;
   /**
    * The runner process restarting: cross-region jobs in flight (in-process goroutines) are lost and
-   * stay `queued`; `process_start_time_seconds` moves forward. The queue and the database survive.
+   * stay `queued`; the queue job in hand is dropped mid-run; `process_start_time_seconds` moves
+   * forward; then startup recovery (`cmd/runner/main.go:228-233`, `service/job_recovery.go:28-38`) puts
+   * jobs `processing` for over `startupRecoveryMs` back to `created`, without an outbox row. The queue
+   * and the database survive. Resolves with the jobs recovery reset.
    */
-  restartRunner(): void;
+  restartRunner(): Promise<string[]>;
+  /**
+   * One pass of the timeout worker (`worker/job_timeout_worker.go`, `service/job_timeout.go`): jobs
+   * `processing` for over `jobTimeoutMs` are marked `failed`; their run goes on and may still complete
+   * them. It also runs every `jobTimeoutIntervalMs`. Resolves with the jobs it failed.
+   */
+  runTimeoutWorker(): Promise<string[]>;
   /** Cross-region runs in flight. */
   crossRegionInFlight(): number;
   /** Waits until publisher and worker both sit idle with no work done in between (default timeout 30 s). */
@@ -148,7 +157,22 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   };
   const publisher = createLoop("publisher", createPublisherPass(ctx), controller.signal, logError("publisher"));
   const runner = createJobRunner(ctx);
-  const worker = createLoop("worker", createWorkerPass(ctx, runner), controller.signal, logError("worker"));
+  let runnerProcess = new AbortController();
+  const worker = createLoop("worker", createWorkerPass(ctx, runner, () => runnerProcess.signal), controller.signal, logError("worker"));
+  const statusSweep = (to: "failed" | "created", olderThanMs: number) => async (): Promise<string[]> => {
+    if (!ctx.dbAvailable()) return [];
+    const { rows } = await pool.query<{ jobspec_id: string }>(
+      `UPDATE jobs SET status = $1, updated_at = NOW() WHERE status = 'processing' AND updated_at < NOW() - make_interval(secs => $2) RETURNING jobspec_id`,
+      [to, olderThanMs / 1000],
+    );
+    return rows.map((r) => r.jobspec_id);
+  };
+  const timeoutStuckJobs = statusSweep("failed", options.jobTimeoutMs);
+  const recoverStaleJobs = statusSweep("created", options.startupRecoveryMs);
+  const timeoutWorker = createLoop("timeout-worker", async () => {
+    await timeoutStuckJobs();
+    return options.jobTimeoutIntervalMs;
+  }, controller.signal, logError("timeout-worker"));
   const crossRegion = createCrossRegion(ctx, runner, controller.signal);
   const server = createHttpServer([...crossRegion.routes, ...jobRoutes(ctx), ...executionRoutes(ctx), ...adminRoutes(ctx), ...opsRoutes(ctx)], ctx.metrics);
   await new Promise<void>((resolve, reject) => {
@@ -157,6 +181,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   });
   publisher.start();
   worker.start();
+  timeoutWorker.start();
   const { port } = server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;
@@ -172,7 +197,13 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     metrics: ctx.metrics,
     receiptPublicKey: ctx.receiptKeys.publicKey,
     databaseless,
-    restartRunner: () => crossRegion.restart(),
+    async restartRunner() {
+      crossRegion.restart();
+      runnerProcess.abort(new Error("runner restarted"));
+      runnerProcess = new AbortController();
+      return recoverStaleJobs();
+    },
+    runTimeoutWorker: () => timeoutStuckJobs(),
     crossRegionInFlight: () => crossRegion.inFlight(),
     async drain({ timeoutMs = 30_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
@@ -190,7 +221,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     close() {
       closing ??= (async () => {
         controller.abort(new Error("sandbox closed"));
-        await Promise.all([publisher.stop(), worker.stop(), crossRegion.settle()]);
+        await Promise.all([publisher.stop(), worker.stop(), timeoutWorker.stop(), crossRegion.settle()]);
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (ownsRedis) await redis.quit().catch(() => redis.disconnect());

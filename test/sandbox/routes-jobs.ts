@@ -9,7 +9,7 @@ import { BindError } from "./go-struct.ts";
 import { atoi, json, jsonError, type Request, type Response, type Route } from "./http.ts";
 import { bindJobSpec, marshalJobSpec, normalizeModelsFromMetadata, validateJobSpec } from "./jobspec.ts";
 import { runSecurityPipeline } from "./security.ts";
-import { listAllForJob, listReceipts, ReceiptDecodeError } from "./store-executions.ts";
+import { latestReceipt, listAllForJob, listJobExecutionRows } from "./store-executions.ts";
 import { createJob, getJob, listRecentJobs, outboxEnvelope } from "./store-jobs.ts";
 
 const PERSISTENCE_UNAVAILABLE = jsonError(503, "persistence unavailable");
@@ -73,33 +73,24 @@ async function getJobHandler(ctx: SandboxContext, req: Request): Promise<Respons
   const row = await getJob(ctx.pool, id);
   if (!row) return jsonError(404, "job not found");
   const job = ctx.incidents.isOn("empty-id") ? { ...row.data, id: "", jobspec_id: row.data["jobspec_id"] || row.jobspecId } : row.data;
-  try {
-    return await withExecutions(ctx, req, id, { job, status: row.status });
-  } catch (error) {
-    // Paginated and fallback listing both unmarshal every row: the handler answers the fallback's error.
-    if (error instanceof ReceiptDecodeError) return jsonError(500, error.message);
-    throw error;
-  }
+  return withExecutions(ctx, req, id, { job, status: row.status });
 }
 
 async function withExecutions(ctx: SandboxContext, req: Request, id: string, base: { job: Record<string, unknown>; status: string }): Promise<Response> {
   const { job } = base;
   const row = { status: base.status };
   const include = (req.query.get("include") ?? "").toLowerCase();
-  if (include === "latest") {
-    const latest = await listReceipts(ctx.pool, id, 1, 0);
-    return json(200, { job, status: row.status, executions: latest });
-  }
+  if (include === "latest") return json(200, { job, status: row.status, executions: await latestReceipt(ctx.pool, id) });
   if (include === "executions" || include === "all") {
     const limit = atoi(req.query.get("exec_limit"));
     const offset = atoi(req.query.get("exec_offset"));
-    const receipts = await listReceipts(
+    const rows = await listJobExecutionRows(
       ctx.pool,
       id,
       limit !== undefined && limit > 0 && limit <= 200 ? limit : 20,
       offset !== undefined && offset >= 0 ? offset : 0,
     );
-    return json(200, { job, status: row.status, executions: nullIfEmpty(receipts) });
+    return json(200, { job, status: row.status, executions: nullIfEmpty(rows) });
   }
   return json(200, { job, status: row.status });
 }

@@ -76,13 +76,15 @@ function setIncident(ctx: SandboxContext, req: Request): Response {
 
 /**
  * A stand-in for the hybrid router's `GET /health` (`{status, providers_total, providers_healthy,
- * regions}`), not a runner route: one provider per region, unhealthy while `region-down:<region>` is on
- * (a timing-out provider still reads healthy, as a health check that answers quickly would).
+ * regions}`), not a runner route: one provider per region, unhealthy while `region-down:<region>` is on,
+ * absent under `provider-missing:<region>` (a timing-out or hanging provider still reads healthy, as a
+ * health check that answers quickly would).
  */
 function routerHealth(ctx: SandboxContext): Response {
-  const down = SANDBOX_REGIONS.filter((r) => ctx.incidents.isOn(`region-down:${r}`));
-  const healthy = SANDBOX_REGIONS.length - down.length;
-  return json(200, { status: healthy === 0 ? "unhealthy" : down.length ? "degraded" : "healthy", providers_total: SANDBOX_REGIONS.length, providers_healthy: healthy, regions: [...SANDBOX_REGIONS].sort() });
+  const present = SANDBOX_REGIONS.filter((r) => !ctx.incidents.isOn(`provider-missing:${r}`));
+  const down = present.filter((r) => ctx.incidents.isOn(`region-down:${r}`));
+  const healthy = present.length - down.length;
+  return json(200, { status: healthy === 0 ? "unhealthy" : down.length ? "degraded" : "healthy", providers_total: present.length, providers_healthy: healthy, regions: [...present].sort() });
 }
 
 export function opsRoutes(ctx: SandboxContext): Route[] {

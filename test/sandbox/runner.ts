@@ -1,15 +1,20 @@
 /**
- * The JobRunner (`internal/worker/job_runner.go`, contract sheet §4) with a simulated executor:
+ * The JobRunner (`internal/worker/job_runner.go`, contract sheet §4, §11) with a simulated executor:
  * take the per-job lock `job:processing:<jobspec_id>` (SETNX, 15 min), skip `completed` jobs,
- * mark the job `processing`, run every region × model (× question) "execution", store one signed
- * receipt per execution row, then mark the job `completed` (success rate ≥ min_success_rate) or
- * `failed`. Regions are stored under the hybrid router's names (us-east, eu-west, asia-pacific).
+ * mark the job `processing`, run every region × model (× question) "execution", store one row per
+ * execution (a signed receipt on the container path; on the hybrid path Modal's receipt, or none with
+ * an older Modal, and the answer in output_data), then mark the job `completed` (success rate ≥
+ * min_success_rate) or `failed`. Regions are stored under the hybrid router's names.
+ *
+ * And the portal's cross-region path (`execution/cross_region_executor.go`): regions one after the
+ * other, raw region codes, one row per model × question, portal receipts, the job `queued` until the
+ * end.
  */
 import { decode, ZERO_TIME, zeroOf, type Kind } from "./go-struct.ts";
 import { sleep } from "./loop.ts";
 import type { SandboxContext } from "./context.ts";
 import type { EnvelopeHandler } from "./worker.ts";
-import { buildReceipt, hybridFailure, hybridOutput, routerRegion, type RouterFailure, type SimulatedRun } from "./receipts.ts";
+import { buildReceipt, hybridFailure, hybridOutput, modalReceipt, portalReceipt, type RouterFailure, type SimulatedRun } from "./receipts.ts";
 import { insertExecution } from "./store-executions.ts";
 import { getJob, updateJobStatus } from "./store-jobs.ts";
 
@@ -31,7 +36,35 @@ interface StoredSpec {
   constraints?: { regions?: string[] | null; min_success_rate?: number };
   questions?: string[] | null;
   models?: { id: string; regions: string[] | null }[] | null;
-  metadata?: { model_id?: string } | null;
+  metadata?: { model_id?: string; model?: string; models?: unknown } | null;
+}
+
+/** Modal's text when it could not extract a response (`modal_hf_*.py`). */
+export const MODAL_NO_ANSWER = "Response extraction failed";
+
+/** `mapRegionToRouter` (`internal/worker/helpers.go:109-123`): exact codes, anything else to eu-west. */
+export function routerRegion(region: string): string {
+  switch (region) {
+    case "US":
+    case "us-east":
+      return "us-east";
+    case "EU":
+    case "eu-west":
+      return "eu-west";
+    case "APAC":
+    case "asia-pacific":
+    case "ASIA":
+      return "asia-pacific";
+    default:
+      return "eu-west";
+  }
+}
+
+/** `extractModels` of the portal path (`single_region_executor.go:156-183`): metadata.models strings, else metadata.model. */
+function portalModels(spec: StoredSpec): string[] {
+  const list = Array.isArray(spec.metadata?.models) ? (spec.metadata.models as unknown[]).filter((m): m is string => typeof m === "string") : [];
+  if (list.length > 0) return list;
+  return [spec.metadata?.model || DEFAULT_MODEL];
 }
 
 /** The barrier's expected count: regions × questions × models listing the region (0 without models). */
@@ -66,63 +99,72 @@ function plan(spec: StoredSpec, regions: string[], perQuestion: boolean): Unit[]
 /** The queue path's handler, plus the cross-region path's in-process run of one job. */
 export type JobRunner = EnvelopeHandler & {
   /**
-   * `CrossRegionExecutor` in its goroutine (`handlers/cross_region_handlers.go`): runs every region ×
-   * model (× question) of a `queued` job outside the outbox and the queue, leaves the job `queued`
-   * while it runs and writes `completed`/`failed` at the end. Aborting `signal` is the process ending:
-   * nothing more is written, and the job stays `queued` for ever.
+   * `CrossRegionExecutor` in its goroutine (`handlers/cross_region_handlers.go:231-448`,
+   * `execution/cross_region_executor.go`): runs the regions of a `queued` job one after the other,
+   * outside the outbox and the queue, one row per model × question (`default` without questions) under
+   * the region's raw code, and writes the job's status only at the end: `completed`, `failed`, or
+   * `running` for good on a partial result; a plan error (fewer regions with a provider than
+   * min_regions) writes nothing. Aborting `signal` is the process ending: the job stays `queued`.
    */
-  crossRegion(jobspecId: string, minSuccessRate: number, signal: AbortSignal): Promise<void>;
+  crossRegion(jobspecId: string, request: { minRegions: number; minSuccessRate: number }, signal: AbortSignal): Promise<void>;
 };
 
 export function createJobRunner(ctx: SandboxContext): JobRunner {
   const { pool, redis, metrics, options } = ctx;
   const lockKey = (id: string) => `${options.redisKeyPrefix}job:processing:${id}`;
 
-  const execute = async (jobspecId: string, spec: StoredSpec, unit: Unit, last: boolean, signal: AbortSignal): Promise<void> => {
-    const startedAt = new Date();
-    await sleep(options.executionDelayMs, signal);
-    const region = routerRegion(unit.region);
+  /** Which router failure the switches inject for a region, if any. */
+  const routerFault = (region: string): RouterFailure | undefined =>
+    ctx.incidents.isOn(`region-down:${region}` as never) ? "http-502"
+      : ctx.incidents.isOn(`router-timeout:${region}` as never) ? "timeout"
+      : ctx.incidents.isOn(`router-hang:${region}` as never) ? "network"
+      : ctx.incidents.isOn(`provider-missing:${region}` as never) ? "router-error" : undefined;
+
+  const simulated = (jobspecId: string, spec: StoredSpec, region: string, modelId: string, questionIds: string[], startedAt: Date): SimulatedRun => {
     const prompt = spec.benchmark?.input?.data?.["prompt"];
-    const run: SimulatedRun = {
-      jobspecId,
-      benchmarkName: spec.benchmark?.name ?? "",
-      region,
-      providerId: `modal-${region}`,
-      modelId: unit.modelId,
-      questionIds: unit.questionIds,
-      prompt: typeof prompt === "string" ? prompt : (spec.benchmark?.name ?? ""),
-      startedAt,
-      completedAt: new Date(),
+    return {
+      jobspecId, benchmarkName: spec.benchmark?.name ?? "", region, providerId: `modal-${region}`, modelId, questionIds,
+      prompt: typeof prompt === "string" ? prompt : (spec.benchmark?.name ?? ""), startedAt, completedAt: new Date(),
       variant: ctx.incidents.isOn("legacy-text-output") ? "legacy-text" : ctx.nextVariant(),
     };
-    const failure: RouterFailure | undefined = ctx.incidents.isOn(`region-down:${region}` as never) ? "http-502"
-      : ctx.incidents.isOn(`router-timeout:${region}` as never) ? "timeout" : undefined;
-    if (failure) {
-      // The router failed this region: a failed row with the failure in output_data, no receipt; the job goes on.
+  };
+
+  /** The call to the router: the inference time, or as long as the runner waits on a router that never answers. */
+  const callRouter = async (fault: RouterFailure | undefined, signal: AbortSignal) => {
+    // RunInference tries four inference paths; a router that never answers costs the client timeout on each.
+    await sleep(fault === "network" ? options.routerClientTimeoutMs * 4 : options.executionDelayMs, signal);
+  };
+
+  const execute = async (jobspecId: string, spec: StoredSpec, unit: Unit, last: boolean, signal: AbortSignal): Promise<void> => {
+    const startedAt = new Date();
+    const region = routerRegion(unit.region);
+    const fault = routerFault(region);
+    await callRouter(fault, signal);
+    const run = simulated(jobspecId, spec, region, unit.modelId, unit.questionIds, startedAt);
+    const questionId = unit.questionIds.length === 1 && options.executionGranularity === "per-question" ? unit.questionIds[0]! : null;
+    if (fault) {
+      // The router failed this unit: a failed row, provider_id "", the failure in output_data, no receipt; the job goes on.
       await insertExecution(pool, {
-        jobspecId, providerId: run.providerId, region, status: "failed", startedAt, completedAt: new Date(),
-        output: hybridFailure(run, failure), receipt: null, modelId: unit.modelId, technicalError: true,
-        questionId: unit.questionIds.length === 1 && options.executionGranularity === "per-question" ? unit.questionIds[0]! : null,
+        jobspecId, providerId: "", region, status: "failed", startedAt, completedAt: new Date(),
+        output: hybridFailure(run, fault, undefined, options.routerClientTimeoutMs / 1000), receipt: null, modelId: unit.modelId, questionId,
       });
       metrics.observe("runner_execution_duration_seconds", (Date.now() - startedAt.getTime()) / 1000, { region, status: "failed" });
-      throw new Error(`${region}: ${failure === "timeout" ? "ROUTER_TIMEOUT" : "ROUTER_HTTP_502"}`);
+      throw new Error(`hybrid execution failed: ${region}`);
     }
-    const receipt = options.hybridPath ? null : buildReceipt(run, ctx.receiptKeys);
-    if (receipt && ctx.incidents.isOn("undecodable-receipt")) {
-      (receipt["execution_details"] as Record<string, unknown>)["duration"] = `${run.completedAt.getTime() - startedAt.getTime()}ms`;
+    const noAnswer = ctx.incidents.isOn(`modal-no-answer:${region}` as never) ? MODAL_NO_ANSWER : undefined;
+    let receipt: Record<string, unknown> | null;
+    let output: unknown;
+    if (options.hybridPath) {
+      receipt = options.hybridReceipt === "modal" ? modalReceipt(run, noAnswer) : null;
+      output = hybridOutput(run, receipt, noAnswer);
+    } else {
+      receipt = buildReceipt(run, ctx.receiptKeys);
+      if (ctx.incidents.isOn("undecodable-receipt")) {
+        (receipt["execution_details"] as Record<string, unknown>)["duration"] = `${run.completedAt.getTime() - startedAt.getTime()}ms`;
+      }
+      output = receipt["output"];
     }
-    const row = {
-      jobspecId,
-      providerId: run.providerId,
-      region,
-      status: "completed" as const,
-      startedAt,
-      completedAt: run.completedAt,
-      output: receipt ? receipt["output"] : hybridOutput(run),
-      receipt,
-      modelId: unit.modelId,
-      questionId: unit.questionIds.length === 1 && options.executionGranularity === "per-question" ? unit.questionIds[0]! : null,
-    };
+    const row = { jobspecId, providerId: run.providerId, region, status: "completed" as const, startedAt, completedAt: run.completedAt, output, receipt, modelId: unit.modelId, questionId };
     // Beacon logs a failed execution insert and carries on: the job can still complete.
     if (!(last && ctx.incidents.isOn("lost-answer"))) await insertExecution(pool, row);
     if (ctx.incidents.isOn("duplicate-executions")) await insertExecution(pool, row);
@@ -148,19 +190,44 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     while (ctx.incidents.isOn("slow-worker") && Date.now() < until) await sleep(Math.min(50, until - Date.now()), signal);
   };
 
-  const crossRegion = async (id: string, minSuccessRate: number, signal: AbortSignal) => {
+  const crossRegion = async (id: string, request: { minRegions: number; minSuccessRate: number }, signal: AbortSignal) => {
     const job = await getJob(pool, id);
     if (!job) return;
     const spec = job.data as StoredSpec;
-    const regions = spec.constraints?.regions ?? [];
     await slowWorkerPause(signal);
-    const units = plan(spec, regions, options.executionGranularity === "per-question");
+    // A region is planned only when the router lists a provider for it; too few plans: an error, and the
+    // goroutine returns without writing any status (the job stays queued).
+    const plans = (spec.constraints?.regions ?? []).filter((raw) => !ctx.incidents.isOn(`provider-missing:${routerRegion(raw)}` as never));
+    if (plans.length === 0 || plans.length < request.minRegions) return;
+    const models = portalModels(spec);
+    const questions = spec.questions?.length ? spec.questions : ["default"];
+    let successRegions = 0;
+    for (const raw of plans) {
+      const region = routerRegion(raw);
+      const regionStart = new Date(); // every row of the region carries it as started_at and created_at
+      let succeeded = 0;
+      for (const model of models) {
+        for (const question of questions) {
+          const fault = routerFault(region);
+          await callRouter(fault, signal);
+          if (signal.aborted) return;
+          const run = simulated(id, spec, region, model, [question], regionStart);
+          const receipt = fault ? null : portalReceipt(run, raw);
+          if (!fault) succeeded++;
+          await insertExecution(pool, {
+            jobspecId: id, providerId: `modal-${region}`, region: raw, status: fault ? "failed" : "completed", startedAt: regionStart,
+            completedAt: new Date(), createdAt: regionStart, output: receipt ? (receipt["output"] as { data: unknown }).data : null, receipt,
+            modelId: model, questionId: question,
+          });
+        }
+      }
+      if (succeeded > 0) successRegions++;
+    }
     if (signal.aborted) return;
-    const outcomes = await Promise.allSettled(units.map((unit, i) => execute(id, spec, unit, i === units.length - 1, signal)));
-    if (signal.aborted) return;
-    const failures = outcomes.filter((o) => o.status === "rejected").length;
-    const successRate = units.length === 0 ? 0 : (units.length - failures) / units.length;
-    await updateJobStatus(pool, id, successRate >= (minSuccessRate || 0.67) ? "completed" : "failed");
+    const status = successRegions >= request.minRegions
+      ? successRegions / plans.length >= (request.minSuccessRate || 0.67) ? "completed" : "running"
+      : "failed";
+    await updateJobStatus(pool, id, status);
   };
 
   const handler: EnvelopeHandler = async (payload, signal) => {
@@ -205,7 +272,8 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
       const firstError = failures[0];
       if (status === "failed" && firstError) throw new Error(`multi-region execution failed: ${String(firstError.reason)}`);
     } finally {
-      await redis.del(lockKey(id));
+      // A process that dies mid-run leaves its 15-minute lock behind (a restart or close aborts the signal).
+      if (!signal.aborted) await redis.del(lockKey(id));
     }
   };
   return Object.assign(handler, { crossRegion });

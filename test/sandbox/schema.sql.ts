@@ -7,7 +7,8 @@
  * created/queued/running/completed/failed/cancelled, yet the JobRunner writes `processing` (and the
  * strict barrier `finalizing`). Production evidently runs the pipeline, so the sandbox adds those
  * two values; with 0004's list verbatim every pickup would fail on the CHECK.
- * `chk_executions_status` is kept verbatim: the sandbox only writes completed/failed there.
+ * `chk_executions_status` gets `retrying` for the same reason: a user retry writes it
+ * (`retry_service.go:145-175`); otherwise 0004's list is kept.
  * `executions.cross_region_execution_id` is kept without its foreign key (the cross-region tables
  * are not part of the outbox/queue pipeline).
  */
@@ -101,8 +102,9 @@ DO $$ BEGIN
     CHECK (status IN ('created', 'queued', 'processing', 'finalizing', 'running', 'completed', 'failed', 'cancelled'));
 EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 DO $$ BEGIN
+  ALTER TABLE executions DROP CONSTRAINT IF EXISTS chk_executions_status;
   ALTER TABLE executions ADD CONSTRAINT chk_executions_status
-    CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled'));
+    CHECK (status IN ('pending', 'running', 'retrying', 'completed', 'failed', 'cancelled'));
 EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 `;
 

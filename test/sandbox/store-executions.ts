@@ -11,15 +11,15 @@ export interface NewExecution {
   jobspecId: string;
   providerId: string;
   region: string;
-  status: "completed" | "failed";
+  status: "completed" | "failed" | "retrying";
   startedAt: Date;
   completedAt: Date;
+  /** `created_at`; default NOW() (the portal path sets it to the region's start). */
+  createdAt?: Date;
   output: unknown;
   receipt: unknown;
   modelId: string;
   questionId: string | null;
-  /** `is_technical_error` (migration 0009): set on router failures. Default false. */
-  technicalError?: boolean;
 }
 
 /** `InsertExecutionWithModel`: looks the job up by jobspec_id first, then inserts. */
@@ -28,8 +28,8 @@ export async function insertExecution(pool: Pool, e: NewExecution): Promise<numb
   const jobId = job.rows[0]?.id;
   if (jobId === undefined) throw new Error(`job not found in database for jobspec_id: ${e.jobspecId}`);
   const { rows } = await pool.query<{ id: number }>(
-    `INSERT INTO executions (job_id, provider_id, region, status, started_at, completed_at, output_data, receipt_data, model_id, question_id, is_technical_error)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+    `INSERT INTO executions (job_id, provider_id, region, status, started_at, completed_at, output_data, receipt_data, model_id, question_id, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11::timestamp, NOW())) RETURNING id`,
     [
       jobId,
       e.providerId,
@@ -41,7 +41,7 @@ export async function insertExecution(pool: Pool, e: NewExecution): Promise<numb
       e.receipt === null ? null : JSON.stringify(e.receipt),
       e.modelId,
       e.questionId,
-      e.technicalError ?? false,
+      e.createdAt?.toISOString() ?? null,
     ],
   );
   return rows[0]!.id;
@@ -74,26 +74,66 @@ function summary(row: SummaryRow) {
   };
 }
 
-/** `GET /api/v1/executions`: newest first, with the receipt's string `id` as receipt_id. */
+/**
+ * `GET /api/v1/executions` (`executions_handler.go:259-404`): newest first, with `output` and
+ * `model_id`, and the receipt's string `id` as receipt_id ("" for a Modal receipt or none).
+ */
 export async function listExecutions(pool: Pool, limit: number, offset: number) {
-  const { rows } = await pool.query<SummaryRow & { receipt_id: string }>(
-    `SELECT ${SUMMARY_COLUMNS},
+  const { rows } = await pool.query<SummaryRow & { receipt_id: string; model_id: string; output: unknown }>(
+    `SELECT ${SUMMARY_COLUMNS}, COALESCE(e.model_id, 'llama3.2-1b') AS model_id, e.output_data AS output,
        CASE WHEN jsonb_typeof(e.receipt_data->'id') = 'string' THEN e.receipt_data->>'id' ELSE '' END AS receipt_id
      FROM executions e JOIN jobs j ON e.job_id = j.id ORDER BY e.created_at DESC, e.id DESC LIMIT $1 OFFSET $2`,
     [limit, offset],
   );
   const total = await pool.query<{ total: number }>("SELECT COUNT(*)::int AS total FROM executions e JOIN jobs j ON e.job_id = j.id");
-  return { executions: rows.map((r) => ({ ...summary(r), receipt_id: r.receipt_id })), total: total.rows[0]?.total ?? rows.length };
+  return {
+    executions: rows.map((r) => ({ ...summary(r), receipt_id: r.receipt_id, model_id: r.model_id, ...(r.output !== null ? { output: r.output } : {}) })),
+    total: total.rows[0]?.total ?? rows.length,
+  };
 }
 
-/** `GET /api/v1/jobs/:id/executions/all`: every row, receipt or not. */
+/**
+ * `GET /api/v1/jobs/:id/executions/all` (`executions_handler.go:45-163`): every row, receipt or not,
+ * with `output`, model, question, classification and retry fields.
+ */
 export async function listAllForJob(pool: Pool, jobspecId: string) {
-  const { rows } = await pool.query<SummaryRow & { has_receipt: boolean }>(
-    `SELECT ${SUMMARY_COLUMNS}, (e.receipt_data IS NOT NULL) AS has_receipt
+  const { rows } = await pool.query<SummaryRow & Record<string, unknown>>(
+    `SELECT ${SUMMARY_COLUMNS}, (e.receipt_data IS NOT NULL) AS has_receipt, e.output_data AS output,
+       COALESCE(e.model_id, 'llama3.2-1b') AS model_id, COALESCE(e.question_id, '') AS question_id,
+       COALESCE(e.response_classification, 'unknown') AS response_classification, COALESCE(e.is_substantive, false) AS is_substantive,
+       COALESCE(e.is_content_refusal, false) AS is_content_refusal, COALESCE(e.retry_count, 0) AS retry_count, COALESCE(e.max_retries, 3) AS max_retries
      FROM executions e JOIN jobs j ON e.job_id = j.id WHERE j.jobspec_id = $1 ORDER BY e.created_at DESC, e.id DESC`,
     [jobspecId],
   );
-  return rows.map((r) => ({ ...summary(r), has_receipt: r.has_receipt }));
+  return rows.map((r) => {
+    const { output, question_id: questionId, ...rest } = r;
+    return {
+      ...summary(r), has_receipt: rest["has_receipt"], ...(output !== null ? { output } : {}), model_id: rest["model_id"],
+      ...(questionId ? { question_id: questionId } : {}), response_classification: rest["response_classification"],
+      is_substantive: rest["is_substantive"], is_content_refusal: rest["is_content_refusal"], retry_count: rest["retry_count"], max_retries: rest["max_retries"],
+    };
+  });
+}
+
+/**
+ * `GET /api/v1/jobs/:id?include=executions|all` (`handlers_simple.go:241-365`): EVERY row of the job,
+ * newest first, `{id, region, provider_id, status, model_id, question_id, response_classification,
+ * is_substantive, is_content_refusal, started_at?, completed_at?, receipt?}`; the receipt as a map,
+ * absent when the row has none (or it is not a JSON object).
+ */
+export async function listJobExecutionRows(pool: Pool, jobspecId: string, limit: number, offset: number): Promise<Record<string, unknown>[]> {
+  const { rows } = await pool.query<Record<string, unknown> & { started_at: string | null; completed_at: string | null; receipt_data: unknown }>(
+    `SELECT e.id, e.region, e.provider_id, e.status, ${tsText("e.started_at")} AS started_at, ${tsText("e.completed_at")} AS completed_at,
+       e.model_id, e.question_id, e.receipt_data, e.response_classification, e.is_substantive, e.is_content_refusal
+     FROM executions e JOIN jobs j ON e.job_id = j.id WHERE j.jobspec_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2 OFFSET $3`,
+    [jobspecId, limit, offset],
+  );
+  return rows.map(({ receipt_data: receipt, started_at: startedAt, completed_at: completedAt, ...row }) => ({
+    ...row,
+    ...(startedAt ? { started_at: rfc3339(startedAt) } : {}),
+    ...(completedAt ? { completed_at: rfc3339(completedAt) } : {}),
+    ...(typeof receipt === "object" && receipt !== null && !Array.isArray(receipt) ? { receipt } : {}),
+  }));
 }
 
 /** `GET /api/v1/executions/:id/details`. */
@@ -142,25 +182,22 @@ const RECEIPT: Kind = {
   ],
 };
 
-/** A receipt row Go cannot unmarshal: the whole listing fails (`executions_repo.go`), the handler answers 500. */
-export class ReceiptDecodeError extends Error {}
-
 /**
- * `ListExecutionsByJobSpecIDPaginated`: receipts only, newest first, each unmarshalled into the Go
- * struct; one row that does not fit fails the call with "failed to unmarshal receipt: …".
+ * `?include=latest` (`handlers_simple.go:228-238`): the newest receipt decoded into the Go struct; one
+ * that does not decode (a Modal receipt: float times, no id) is no receipt, so the answer is `[]`.
  */
-export async function listReceipts(pool: Pool, jobspecId: string, limit: number, offset: number): Promise<unknown[]> {
+export async function latestReceipt(pool: Pool, jobspecId: string): Promise<unknown[]> {
   const { rows } = await pool.query<{ receipt_data: unknown }>(
     `SELECT e.receipt_data FROM executions e JOIN jobs j ON e.job_id = j.id
-     WHERE j.jobspec_id = $1 AND e.receipt_data IS NOT NULL ORDER BY e.created_at DESC, e.id DESC LIMIT $2 OFFSET $3`,
-    [jobspecId, limit, offset],
+     WHERE j.jobspec_id = $1 AND e.receipt_data IS NOT NULL ORDER BY e.created_at DESC, e.id DESC LIMIT 1`,
+    [jobspecId],
   );
-  for (const r of rows) {
-    try {
-      decode(RECEIPT, r.receipt_data, zeroOf(RECEIPT), "Receipt");
-    } catch (error) {
-      throw new ReceiptDecodeError(`failed to unmarshal receipt: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  const row = rows[0];
+  if (!row) return [];
+  try {
+    decode(RECEIPT, row.receipt_data, zeroOf(RECEIPT), "Receipt");
+    return [row.receipt_data];
+  } catch {
+    return [];
   }
-  return rows.map((r) => r.receipt_data);
 }

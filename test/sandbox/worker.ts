@@ -4,6 +4,9 @@
  * a JobMessage, mark `<queue>:processing:<message id>` for 10 min, rebuild the flat envelope and run
  * the JobRunner. On failure: retry ZSET (`1 min × attempts`) while attempts < max_retries, else the
  * dead list. A flat envelope read as a JobMessage has max_retries 0, so it is dead-lettered at once.
+ * With `idleFallback`, an empty advanced poll hands the next turn to the simple BRPOP fallback
+ * (`redis.go` StartWorker), which runs what it pops and ignores the error: nothing is retried or
+ * dead-lettered, so only some failed queue-path jobs leave a dead letter.
  */
 import { decode, goTime, normalizeGoTime, unixNano, ZERO_TIME, zeroOf, type Kind } from "./go-struct.ts";
 import type { Pass } from "./loop.ts";
@@ -76,8 +79,14 @@ function marshal(message: JobMessage): string {
 /** The JobRunner's entry point: resolves on success, rejects with the handler error. */
 export type EnvelopeHandler = (payload: string, signal: AbortSignal) => Promise<void>;
 
-export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): Pass {
+/**
+ * `processSignal` is the runner process: a restart aborts the job in hand (its message is left as a
+ * crash leaves it) while the loop goes on, as a new process would.
+ */
+export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler, processSignal: () => AbortSignal = () => new AbortController().signal): Pass {
   const { redis, keys } = ctx;
+  /** With `idleFallback`: the next poll is the simple BRPOP fallback's turn (after an empty advanced Dequeue). */
+  let fallbackTurn = false;
 
   const fail = async (message: JobMessage, error: unknown) => {
     await redis.del(keys.processing(message.id));
@@ -109,9 +118,18 @@ export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): 
     }
   };
 
-  return async (signal) => {
+  return async (loopSignal) => {
+    const signal = AbortSignal.any([loopSignal, processSignal()]);
     // In database-less mode Beacon never starts the worker; `worker-stopped` pops nothing.
     if (!ctx.dbAvailable() || ctx.incidents.isOn("worker-stopped")) return ctx.options.workerIntervalMs;
+    if (fallbackTurn) {
+      // StartWorker's simple BRPOP between two advanced Dequeues: the message is run, its error ignored.
+      fallbackTurn = false;
+      const raw = await redis.rpop(keys.main);
+      if (raw === null) return ctx.options.workerIntervalMs; // the next poll is the advanced Dequeue's again
+      await handle(raw, signal).catch(() => undefined);
+      return 0;
+    }
     const raw = await redis.rpop(keys.main);
     if (raw !== null) {
       const message = parseJobMessage(raw) ?? rebuildEnvelope(raw);
@@ -127,7 +145,10 @@ export function createWorkerPass(ctx: SandboxContext, handle: EnvelopeHandler): 
     }
     const due = await redis.zrangebyscore(keys.retry, 0, Math.floor(Date.now() / 1000), "LIMIT", 0, 1);
     const member = due[0];
-    if (member === undefined) return ctx.options.workerIntervalMs;
+    if (member === undefined) {
+      fallbackTurn = ctx.options.idleFallback;
+      return ctx.options.workerIntervalMs;
+    }
     await redis.zrem(keys.retry, member);
     const message = parseJobMessage(member);
     if (message) await processMessage(message, signal);

@@ -1,4 +1,6 @@
+import { servedExecutions } from "../../beacon/api.ts";
 import { judgeReceipt } from "../receipts/judge.ts";
+import { NON_ANSWERS } from "../receipts/settings.ts";
 import type { CanaryStage, CanarySettings } from "./settings.ts";
 import type { DbFacts, Observation } from "./observe.ts";
 import type { InFlight } from "./state.ts";
@@ -57,9 +59,11 @@ export function factsOf(obs: Observation, c: InFlight, nowS: number, s: CanarySe
   const facts: Facts = { reached, blind, ...(status ? { status } : {}), ...(db ? { db } : {}) };
   if (obs.api.ok) {
     facts.detailsId = obs.api.value.job.id ?? "";
-    const list = obs.api.value.executions ?? [];
+    // Every row is served; only completed rows' receipts are judged (a row without one answers in output_data).
+    const list = servedExecutions(obs.api.value.executions).filter((e) => e.receipt !== null && (!e.row || e.row.status === "completed"));
     if (completedStatus && list.length > 0) {
-      const verdicts = list.map((raw) => judgeReceipt(raw, { id: c.id, questions: [s.question] }, s.placeholderPrefixes));
+      const rules = { placeholderPrefixes: s.placeholderPrefixes, nonAnswers: NON_ANSWERS };
+      const verdicts = list.map((e) => judgeReceipt(e.receipt, { id: c.id, questions: [s.question] }, rules));
       facts.receipts = { problems: verdicts.flatMap((v) => v.problems), answered: verdicts.flatMap((v) => v.answered) };
       // The receipt is stored with its execution row: it exists from the completion on.
       if (facts.receipts.problems.length === 0) reached.receipt = typeof reached.completed === "object" && reached.completed.exact ? reached.completed : seen;

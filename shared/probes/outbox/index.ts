@@ -26,13 +26,14 @@ export const outboxProbe: Probe<OutboxSettings> = {
     const { tables } = ctx.beacon;
     const previous = OutboxState.safeParse(ctx.previousState ?? {});
     const mark = previous.success ? previous.data.jobsMark : undefined;
+    const countedFailed = previous.success ? (previous.data.countedFailed ?? []) : [];
     const [outbox, stuck, finished] = await Promise.allSettled([
       queryOutbox(sql, tables, { unpublishedSample: s.unpublishedSampleSize, recentSample: s.recentSampleSize, countCap: s.countCap }),
       queryStuck(sql, tables, {
         createdSeconds: s.createdMaxSeconds, queuedSeconds: s.queuedMaxSeconds, processingSeconds: s.processingMaxSeconds,
         runningSeconds: s.runningMaxSeconds, executionRunningSeconds: s.executionRunningMaxSeconds, limit: s.stuckSampleLimit,
         finalizingSeconds: s.finalizingMaxSeconds, futureToleranceSeconds: s.clockSkewToleranceSeconds,
-        outboxScanLimit: s.outboxScanLimit,
+        outboxScanLimit: s.outboxScanLimit, startupRecoverySeconds: ctx.beacon.runner.startupRecoverySeconds,
       }),
       queryFinishedJobs(sql, tables, {
         mark, initialWindowSeconds: s.sliInitialWindowSeconds, maxWindowSeconds: s.sliMaxWindowSeconds,
@@ -47,11 +48,11 @@ export const outboxProbe: Probe<OutboxSettings> = {
     if (finished.status === "rejected") {
       // No events and the old mark kept: the next run counts these jobs.
       checks.push(...blind(ctx, ["jobs-finished"], `could not measure: ${reason(finished.reason)}`));
-      return { checks, ...(mark ? { state: { jobsMark: mark } } : {}) };
+      return { checks, ...(mark ? { state: { jobsMark: mark, countedFailed } } : {}) };
     }
-    const slis = judgeFinishedJobs(finished.value, mark, { startWithinSeconds: s.startWithinSeconds, limit: s.sliJobLimit });
+    const slis = judgeFinishedJobs(finished.value, mark, { startWithinSeconds: s.startWithinSeconds, limit: s.sliJobLimit, failedMemory: s.sliFailedMemory }, countedFailed);
     checks.push(slis.check);
-    return { checks, events: slis.events, state: { jobsMark: slis.mark } };
+    return { checks, events: slis.events, state: { jobsMark: slis.mark, countedFailed: slis.countedFailed } };
   },
 };
 

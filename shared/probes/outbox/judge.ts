@@ -127,7 +127,11 @@ export function judgeStuck(rows: StuckRow[], settings: OutboxSettings): Check[] 
 
 function stuckLine(r: StuckRow): string {
   if (r.state === "execution-running") return `execution ${r.id} (job_id ${r.job_id ?? "null"}): ${s(r.age_s)} running`;
-  if (r.state === "queued") return `job ${r.id}: ${s(r.age_s)} in queued (cross-region path, bypasses the outbox; nothing recovers it)`;
+  if (r.state === "queued") {
+    return `job ${r.id}: ${s(r.age_s)} in queued, past the portal path's 15-minute run (a cross-region job is queued while it runs, with no outbox row by design): ` +
+      "its run ended without writing a status (a plan error such as too few regions with a provider, or a runner restart: see regions restart-lost); nothing recovers it";
+  }
+  if (r.state === "running") return `job ${r.id}: ${s(r.age_s)} in running (the portal path leaves a partial result, enough regions but under min_success_rate, running for good)`;
   if (r.state === "finalizing") return `job ${r.id}: ${s(r.age_s)} in finalizing (strict completion barrier: persisted executions below expected; nothing moves it on)`;
   if (r.state !== "created") return `job ${r.id}: ${s(r.age_s)} in ${r.state}`;
   return `job ${r.id}: ${s(r.age_s)} in created, ${createdCause(r).detail}`;
@@ -135,6 +139,15 @@ function stuckLine(r: StuckRow): string {
 
 /** The three causes of a stuck `created` job, as the fix differs for each (shared with shared/remediation). */
 export function createdCause(r: StuckRow): { cause: string; detail: string } {
+  if (r.recovery_reset) {
+    const since = r.since_reset_s === null || r.since_reset_s === undefined ? "" : ` ${s(r.since_reset_s)} ago`;
+    const after = r.reset_after_s === null || r.reset_after_s === undefined ? "" : `, ${s(r.reset_after_s)} after submission`;
+    const runs = r.executions ? `; its ${r.executions} executions from the first run stay, and a re-run adds to them (Beacon's dedup does not stop duplicates)` : "";
+    return {
+      cause: "startup recovery reset",
+      detail: `put back in created by the runner's startup recovery${since}${after} (it was processing over 10 min at a restart; recovery writes no outbox row, so nothing picks it up: republish it once the first run's 15-minute job lock has expired${runs})`,
+    };
+  }
   if (!r.outbox_rows) {
     const among = r.scan_capped ? " among the newest scanned rows" : "";
     return { cause: "no outbox row", detail: `no outbox row${among} (outbox entries not generated: republish the job)` };

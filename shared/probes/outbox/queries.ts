@@ -94,6 +94,22 @@ export interface StuckRow {
   /** future only: the table and column dated ahead of the database clock, e.g. "jobs.updated_at",
    * and the timestamp itself; db-clock: the database's now() as epoch seconds in `age_s`. */
   detail: string | null;
+  /**
+   * created only: seconds between the job's creation and its last status change (`updated_at`). A job
+   * that left `created` and came back (startup recovery resets `processing` jobs to `created`) has a
+   * large one; a job written once has about 0.
+   */
+  reset_after_s?: number | null;
+  /** created only: seconds since that last status change. */
+  since_reset_s?: number | null;
+  /**
+   * created only: the job came back to `created` at least `startupRecoverySeconds` after its creation
+   * and no outbox row was written since (a republish or a resubmission writes one): Beacon's startup
+   * recovery reset it from `processing` (job_recovery.go:28-38), and nothing will pick it up.
+   */
+  recovery_reset?: boolean | null;
+  /** created only: the job's execution rows (from a run before the reset). */
+  executions?: number | null;
 }
 
 export interface StuckThresholds {
@@ -107,6 +123,8 @@ export interface StuckThresholds {
   futureToleranceSeconds: number;
   /** Most rows returned per state. */
   limit: number;
+  /** Beacon's startup recovery threshold (`beacon.runner.startupRecoverySeconds`): a `created` job last changed this long after its creation was reset. */
+  startupRecoverySeconds: number;
   /** Most outbox rows read to find the stuck `created` jobs' rows. */
   outboxScanLimit: number;
 }
@@ -119,39 +137,46 @@ export interface StuckThresholds {
  * found in ONE range scan of outbox(created_at), newest first, from the oldest stuck job's creation
  * (its rows are written in its own transaction or later, by a republish), capped at
  * `outboxScanLimit` rows and matched by a hash of the (at most `limit`) stuck ids. With no stuck
- * job the range is empty and nothing is read.
+ * job the range is empty and nothing is read. Each stuck `created` job also says whether Beacon's
+ * startup recovery put it back there (see `recovery_reset`) and how many executions it has (index on
+ * executions(job_id)).
  */
 export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: StuckThresholds): Promise<StuckRow[]> {
   const none = "NULL::int, NULL::int, NULL::text, NULL::float8, NULL::boolean";
+  const noReset = "NULL::float8 AS reset_after_s, NULL::float8 AS since_reset_s, NULL::boolean AS recovery_reset, NULL::int AS executions";
   const jobsIn = (state: string, column: string, param: number) =>
-    `(SELECT '${state}' AS state, jobspec_id::text AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id, NULL::text AS detail
+    `(SELECT '${state}' AS state, jobspec_id::text AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id, NULL::text AS detail, ${noReset}
       FROM ${tables.jobs} WHERE status = '${state}' AND ${olderThan(column, param)}
       ORDER BY ${column} ASC LIMIT $6)`;
   // Rows dated ahead of the database clock (a writer's clock or time zone is off): each branch is the
   // top end of an index range, so it reads nothing when there are none.
   const future = (table: string, idExpr: string, column: string) =>
     `(SELECT 'future' AS state, ${idExpr} AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id,
-        '${table}.${column} ' || to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS') AS detail
+        '${table}.${column} ' || to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS') AS detail, ${noReset}
       FROM ${table} WHERE ${column} > (now() AT TIME ZONE 'UTC') + make_interval(secs => $9)
       ORDER BY ${column} DESC LIMIT $6)`;
   return sql.query<StuckRow & Record<string, unknown>>(
     `(WITH stuck AS (
-        SELECT jobspec_id::text AS jobspec_id, created_at FROM ${tables.jobs}
+        SELECT id AS job_pk, jobspec_id::text AS jobspec_id, created_at, updated_at FROM ${tables.jobs}
         WHERE status = 'created' AND ${olderThan("created_at", 1)}
         ORDER BY created_at ASC LIMIT $6
       ), scanned AS (
-        SELECT ob.id, ob.payload->>'id' AS job, ob.published_at FROM ${tables.outbox} ob
+        SELECT ob.id, ob.payload->>'id' AS job, ob.published_at, ob.created_at FROM ${tables.outbox} ob
         WHERE ob.created_at >= (SELECT min(created_at) FROM stuck)
         ORDER BY ob.created_at DESC LIMIT $7
       ), matched AS (
         SELECT job, count(*)::int AS outbox_rows,
           count(*) FILTER (WHERE published_at IS NULL)::int AS outbox_unpublished,
-          max(id)::text AS outbox_id, min(${ageOf("published_at")}) AS published_age_s
+          max(id)::text AS outbox_id, min(${ageOf("published_at")}) AS published_age_s, max(created_at) AS last_outbox_at
         FROM scanned WHERE job IN (SELECT jobspec_id FROM stuck) GROUP BY job
       )
       SELECT 'created' AS state, stuck.jobspec_id AS id, ${ageOf("stuck.created_at")} AS age_s,
         m.outbox_rows, m.outbox_unpublished, m.outbox_id, m.published_age_s,
-        (SELECT count(*) FROM scanned) >= $7 AS scan_capped, NULL::text AS job_id, NULL::text AS detail
+        (SELECT count(*) FROM scanned) >= $7 AS scan_capped, NULL::text AS job_id, NULL::text AS detail,
+        EXTRACT(EPOCH FROM stuck.updated_at - stuck.created_at)::float8 AS reset_after_s, ${ageOf("stuck.updated_at")} AS since_reset_s,
+        stuck.updated_at - stuck.created_at >= make_interval(secs => $10)
+          AND NOT COALESCE(m.last_outbox_at >= stuck.updated_at - interval '5 seconds', false) AS recovery_reset,
+        (SELECT count(*)::int FROM ${tables.executions} e WHERE e.job_id = stuck.job_pk) AS executions
       FROM stuck LEFT JOIN matched m ON m.job = stuck.jobspec_id
       ORDER BY stuck.created_at ASC)
      UNION ALL ${jobsIn("queued", "created_at", 2)}
@@ -160,7 +185,7 @@ export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: 
      UNION ALL ${jobsIn("running", "updated_at", 4)}
      UNION ALL
      (SELECT 'execution-running' AS state, id::text AS id, ${ageOf("COALESCE(started_at, created_at)")} AS age_s, ${none},
-        job_id::text AS job_id, NULL::text AS detail
+        job_id::text AS job_id, NULL::text AS detail, ${noReset}
       FROM ${tables.executions} WHERE status = 'running' AND ${olderThan("COALESCE(started_at, created_at)", 5)}
       ORDER BY COALESCE(started_at, created_at) ASC LIMIT $6)
      UNION ALL ${future(tables.jobs, "'job ' || jobspec_id", "created_at")}
@@ -168,8 +193,8 @@ export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: 
      UNION ALL ${future(tables.outbox, "'outbox row ' || id", "created_at")}
      UNION ALL ${future(tables.executions, "'execution ' || id", "created_at")}
      UNION ALL ${future(tables.executions, "'execution ' || id", "started_at")}
-     UNION ALL SELECT 'db-clock', '', EXTRACT(EPOCH FROM now())::float8, ${none}, NULL::text, NULL::text`,
+     UNION ALL SELECT 'db-clock', '', EXTRACT(EPOCH FROM now())::float8, ${none}, NULL::text, NULL::text, ${noReset}`,
     [t.createdSeconds, t.queuedSeconds, t.processingSeconds, t.runningSeconds, t.executionRunningSeconds, t.limit, t.outboxScanLimit,
-      t.finalizingSeconds, t.futureToleranceSeconds],
+      t.finalizingSeconds, t.futureToleranceSeconds, t.startupRecoverySeconds],
   );
 }

@@ -13,8 +13,12 @@ export const OutboxSettings = z.object({
   oldestUnpublishedFailSeconds: seconds(300),
   /** A job in `created` longer than this is stuck; it is classified by cause. */
   createdMaxSeconds: seconds(300),
-  /** `queued` is only used by the cross-region path, which bypasses the outbox and never recovers. */
-  queuedMaxSeconds: seconds(300),
+  /**
+   * `queued` is the portal's cross-region path: the job stays `queued` for its whole in-process run (up
+   * to its 15-minute context, `cross_region_handlers.go:231-242`), with no outbox row by design. Past
+   * that, the run ended without a status. Default 16 min.
+   */
+  queuedMaxSeconds: seconds(960),
   processingMaxSeconds: seconds(600),
   /**
    * `finalizing` (strict completion barrier): nothing in Beacon moves a job on from it, so any job
@@ -47,6 +51,11 @@ export const OutboxSettings = z.object({
   sliMaxWindowSeconds: seconds(3_600),
   /** Jobs updated within this margin of the database clock are left for the next run. */
   sliSettleSeconds: z.number().nonnegative().default(5),
+  /**
+   * Jobs counted as failed that are remembered (their ids, in the probe state), so that one the timeout
+   * worker failed and that then completes is counted once. 1000 ids is about 7 KB of state.
+   */
+  sliFailedMemory: z.number().int().positive().max(10_000).default(1_000),
   /** Most finished jobs counted per run; the rest are counted by the next runs. */
   sliJobLimit: z.number().int().positive().default(2_000),
 });

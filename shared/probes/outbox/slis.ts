@@ -10,13 +10,22 @@ import type { SqlClient } from "../../sql.ts";
  * the jobs whose status changed after the previous run's high-water mark (kept in the probe state)
  * and up to the database clock minus a settle margin. The canary's own jobs are left out (it reports
  * them itself).
+ *
+ * A job reaches a terminal status more than once when Beacon's timeout worker marks it `failed`
+ * (processing over 15 min, `cmd/runner/main.go:228-239`) and its run then completes: the ids of jobs
+ * counted as failed are kept (the newest `failedMemory`), and such a job is counted once, as failed,
+ * with its later completion named in the evidence.
  */
 
 /** The high-water mark: the last counted job's updated_at (database time, UTC text) and its id. */
 export const JobsMark = z.object({ at: z.string().min(1), id: z.number().int() });
 export type JobsMark = z.infer<typeof JobsMark>;
 
-export const OutboxState = z.object({ jobsMark: JobsMark.optional() }).loose();
+export const OutboxState = z.object({
+  jobsMark: JobsMark.optional(),
+  /** jobs.id of the jobs counted as failed, newest last: a later `completed` of one of them is not counted again. */
+  countedFailed: z.array(z.number().int()).optional(),
+}).loose();
 
 /** Above every SERIAL id: a mark at the database clock excludes every job updated at that instant. */
 const PAST_EVERY_ID = 2_147_483_647;
@@ -74,27 +83,39 @@ export interface JobSlis {
   events: Record<"jobs" | "start-latency", EventCounts>;
   check: Check;
   mark: JobsMark;
+  /** The ids counted as failed so far (the previous ones and this run's), at most `failedMemory`. */
+  countedFailed: number[];
 }
 
 /** Events, the evidence check (`jobs-finished`) and the next mark, from one run's rows. */
-export function judgeFinishedJobs(rows: FinishedJobRow[], previous: JobsMark | undefined, s: { startWithinSeconds: number; limit: number }): JobSlis {
-  const jobs = rows.filter((r): r is FinishedJobRow & { jobspec_id: string; status: string; mark: string; id: number } => r.jobspec_id !== null);
+export function judgeFinishedJobs(
+  rows: FinishedJobRow[], previous: JobsMark | undefined, s: { startWithinSeconds: number; limit: number; failedMemory?: number },
+  countedFailed: readonly number[] = [],
+): JobSlis {
+  const all = rows.filter((r): r is FinishedJobRow & { jobspec_id: string; status: string; mark: string; id: number } => r.jobspec_id !== null);
+  // A job already counted as failed is not counted again when it reaches a terminal status once more.
+  const seen = new Set(countedFailed);
+  const again = all.filter((r) => seen.has(r.id));
+  const jobs = all.filter((r) => !seen.has(r.id));
   const failed = jobs.filter((r) => r.status === "failed");
   const late = jobs.filter((r) => r.start_s === null || r.start_s > s.startWithinSeconds);
-  const last = jobs.at(-1);
+  const last = all.at(-1);
   // A full page may stop inside a run of equal timestamps: resume after its last job, not at the clock.
-  const mark = last && jobs.length >= s.limit ? { at: last.mark, id: last.id } : { at: rows[0]?.now_mark ?? previous?.at ?? "", id: PAST_EVERY_ID };
+  const mark = last && all.length >= s.limit ? { at: last.mark, id: last.id } : { at: rows[0]?.now_mark ?? previous?.at ?? "", id: PAST_EVERY_ID };
   const since = previous ? `since ${previous.at.slice(0, 19)}Z` : "in the first window";
   const slowest = [...late].sort((a, b) => (b.start_s ?? Infinity) - (a.start_s ?? Infinity));
   const evidence = [
     ...failed.map((r) => `job ${r.jobspec_id}: failed`),
     ...slowest.map((r) => `job ${r.jobspec_id}: ${r.start_s === null ? "no execution ever started" : `first execution started ${Math.round(r.start_s)} s after submission`}`),
+    ...again.map((r) => `job ${r.jobspec_id}: ${r.status} after it was counted failed (Beacon's timeout worker fails jobs processing over 15 min, and their run may still finish): counted once, as failed`),
   ];
   const slowestStarted = jobs.filter((r) => r.start_s !== null).sort((a, b) => b.start_s! - a.start_s!)[0];
   const slowestNote = slowestStarted ? `; slowest start ${Math.round(slowestStarted.start_s!)} s (job ${slowestStarted.jobspec_id})` : "";
+  const againNote = again.length ? `; ${again.length} already counted as failed, not counted again` : "";
   const message = jobs.length === 0
-    ? `no job finished ${since}`
-    : `${jobs.length} jobs finished ${since}: ${jobs.length - failed.length} completed, ${failed.length} failed; ${jobs.length - late.length} started within ${s.startWithinSeconds} s${slowestNote}`;
+    ? `no job finished ${since}${againNote}`
+    : `${jobs.length} jobs finished ${since}: ${jobs.length - failed.length} completed, ${failed.length} failed; ${jobs.length - late.length} started within ${s.startWithinSeconds} s${slowestNote}${againNote}`;
+  const memory = s.failedMemory ?? 1_000;
   return {
     events: {
       jobs: { good: jobs.length - failed.length, total: jobs.length },
@@ -105,5 +126,6 @@ export function judgeFinishedJobs(rows: FinishedJobRow[], previous: JobsMark | u
       threshold: `0 failed, first execution within ${s.startWithinSeconds} s`, message, evidence,
     }),
     mark,
+    countedFailed: [...countedFailed, ...failed.map((r) => r.id)].slice(-memory),
   };
 }

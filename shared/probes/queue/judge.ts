@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { parseQueueMessage, type ParsedQueueMessage } from "../../beacon/envelope.ts";
+import { deadLetterKind, parseQueueMessage, type ParsedQueueMessage } from "../../beacon/envelope.ts";
 import { check, type Check, type CheckStatus } from "../../result.ts";
 import type { QueueSettings } from "./settings.ts";
 import type { QueueSnapshot } from "./read.ts";
@@ -106,7 +106,13 @@ export function judgeRetry(snap: QueueSnapshot, nowMs: number, s: QueueSettings)
   });
 }
 
-/** New dead messages since the previous run, found by locating the previous newest entry. */
+/**
+ * New dead messages since the previous run, found by locating the previous newest entry. Only lost
+ * messages count against the threshold: a dead entry whose `error` is the JobRunner's own verdict on a
+ * run ("multi-region execution failed", "no execution results") records a job that ran and failed (it
+ * reads `failed`, the job-success SLO counts it), and Beacon writes such a record for some failed
+ * queue-path jobs only (those the advanced Dequeue popped; the BRPOP fallback records none).
+ */
 export function judgeDead(snap: QueueSnapshot, previous: unknown, s: QueueSettings): { check: Check; state?: QueueState } {
   const broken = keyErrors(snap, [snap.keys.dead]);
   const name = "dead-letter-growth";
@@ -121,13 +127,20 @@ export function judgeDead(snap: QueueSnapshot, previous: unknown, s: QueueSettin
       message: `baseline recorded: ${snap.deadLength} dead messages (growth is measured from the next run)` }) };
   }
   const fresh = newDeadCount(snap, prev.data);
-  const lines = snap.deadHead.slice(0, fresh).map((raw, i) => deadLine(`${snap.keys.dead}[${i}]`, raw));
+  const sampled = snap.deadHead.slice(0, fresh).map((raw, i) => ({ raw, i, kind: deadLetterKind(raw) }));
+  const runs = sampled.filter((d) => d.kind === "failed-run");
+  // Entries past the sample cannot be read: they count as lost.
+  const lost = fresh - runs.length;
+  const line = (d: (typeof sampled)[number]) => deadLine(`${snap.keys.dead}[${d.i}]`, d.raw);
+  const recorded = runs.length
+    ? `; ${runs.length} record runs that failed (their jobs read failed and count in job-success; a flat envelope has max_retries 0), not lost messages`
+    : "";
   return {
     state,
     check: check({
-      name, status: fresh > s.newDeadMaxCount ? "fail" : "pass", observed: fresh, threshold,
-      message: `${fresh} new dead messages since the previous run (${prev.data.deadLength} -> ${snap.deadLength})`,
-      evidence: lines,
+      name, status: lost > s.newDeadMaxCount ? "fail" : "pass", observed: lost, threshold: `<= ${s.newDeadMaxCount} new lost since the previous run`,
+      message: `${fresh} new dead messages since the previous run (${prev.data.deadLength} -> ${snap.deadLength}): ${lost} lost${recorded}`,
+      evidence: [...sampled.filter((d) => d.kind === "lost").map(line), ...runs.map((d) => `${line(d)} [a failed run's record]`)],
     }),
   };
 }

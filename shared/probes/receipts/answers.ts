@@ -1,10 +1,14 @@
 /**
- * Per-job judgement of what Beacon stored against what the JobSpec asked for (contract sheet §4, §10):
- * one execution per region × model × question (the per-question path, hybrid router included), or one
- * per region × model answering every question (the older multi-question receipt). The answer is read
- * where Beacon keeps it: the receipt (`receipt_data`), else `output_data` (`{response, provider,
- * metadata}` on the hybrid path, where `receipt_data` is NULL). Pure: the rows come from answers-sql.ts.
+ * Per-job judgement of what Beacon stored against what the JobSpec asked for (contract sheet §4, §10,
+ * §11): one execution per region × model × question (the per-question path: the worker, the hybrid
+ * router and the portal's cross-region path), or one per region × model answering every question (the
+ * older multi-question receipt). The answer is read where each path keeps it: a classic receipt's
+ * `responses[]`, a Modal receipt's `output.response`, a portal receipt's `output.data.response`, else
+ * `output_data.response` (hybrid path with an older Modal, `receipt_data` NULL). A failed execution is
+ * judged as a failure with the runner's own cause (`output_data.failure`), never as a malformed
+ * answer; a `retrying` one is in flight. Pure: the rows come from answers-sql.ts.
  */
+import { routerRegion, type RegionNames } from "../../beacon/regions.ts";
 
 /** One answer as reduced in SQL: never the whole response text, only its length. */
 export interface StoredAnswer {
@@ -23,9 +27,13 @@ export interface JobAnswerRow {
   status: string;
   regions: unknown;
   models: unknown;
+  /** `metadata.models` of the spec: strings or `{id}` (the portal sends strings). */
+  metadata_models?: unknown;
   questions: unknown;
-  /** `metadata.model_id` of the spec: the model of the single-model path. */
+  /** `metadata.model_id` of the spec: the worker's single model. */
   spec_model: unknown;
+  /** `metadata.model` of the spec: the portal path's single model. */
+  spec_model_alt?: unknown;
   execution_id: number | null;
   region: string | null;
   model_id: string | null;
@@ -33,46 +41,72 @@ export interface JobAnswerRow {
   execution_status: string | null;
   /** Where the answer was read: the receipt, else output_data; null when both are NULL. */
   source: "receipt" | "output" | null;
+  /** The receipt's shape (receipt source only). */
+  receipt_kind?: "modal" | "portal" | "classic" | "legacy-text" | "unknown" | null;
   answers: StoredAnswer[] | null;
-  /** output_data.response (hybrid path): its trimmed length; null when absent. */
+  /** The single answer (Modal `output.response`, portal `output.data.response`, else `output_data.response`): its trimmed length. */
   output_chars: number | null;
+  /** The single answer is a known non-answer (Modal's "Response extraction failed"). */
+  non_answer?: boolean | null;
   legacy_text: boolean | null;
+  /** A failed row's cause, as the runner recorded it in output_data. */
+  failure_code?: string | null;
+  failure_type?: string | null;
+  failure_stage?: string | null;
+  failure_message?: string | null;
+  /** completed_at - started_at, seconds. */
+  duration_s?: number | null;
 }
 
 export interface JobAnswersVerdict {
   jobs: number;
-  /** Expected answers that were judged (found or missing). */
+  /** Expected answers that were judged (found, failed, in flight or missing). */
   judged: number;
   /** Jobs whose JobSpec named no region, so nothing could be expected of them. */
   underivable: string[];
   findings: string[];
-  /** Expected answers whose execution failed (Beacon completed the job within min_success_rate). */
+  /** Expected answers whose execution failed (Beacon completes a job within min_success_rate). */
   failedExecutions: number;
+  /** Each failed expected answer with the runner's cause: `job <id> execution <n> (<unit>): <cause>`. */
+  failures: string[];
+  /** Failed expected answers by the runner's failure code ("no cause stored" when it recorded none). */
+  causes: Record<string, number>;
+  /** Expected answers whose execution is `retrying`, `pending` or `running`: in flight, not failed. */
+  inFlight: number;
 }
 
-/** Beacon's default model when the spec names none (`executeSingleRegion`). */
+/** Beacon's default model when the spec names none (`executeSingleRegion`, `extractModels`). */
 export const DEFAULT_MODEL = "llama3.2-1b";
 
-/** The hybrid router's region names (`internal/worker/helpers.go`): anything unknown becomes eu-west. */
-export function routerRegion(region: string): string {
-  const r = region.trim();
-  if (["us-east", "eu-west", "asia-pacific"].includes(r.toLowerCase())) return r.toLowerCase();
-  switch (r.toUpperCase()) {
-    case "US":
-      return "us-east";
-    case "APAC":
-    case "ASIA":
-      return "asia-pacific";
-    default:
-      return "eu-west";
-  }
-}
+const IN_FLIGHT = new Set(["retrying", "pending", "running"]);
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v !== "") : []);
+const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
 
-/** The (region, model) units a job should have run, the way the job runner and its barrier count them. */
-export function expectedUnits(row: Pick<JobAnswerRow, "regions" | "models" | "spec_model">): { region: string; model: string }[] {
-  // Regions are matched as the spec spells them (Beacon compares `mr == r`), then stored under router names.
+type SpecRow = Pick<JobAnswerRow, "regions" | "models" | "spec_model"> & Partial<Pick<JobAnswerRow, "metadata_models" | "spec_model_alt">>;
+
+/** `metadata.models` as the runner reads it: strings, or `{id}` objects (the queue path normalises both). */
+function metadataModels(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const ids = value.map((m) => (typeof m === "string" ? m : typeof m === "object" && m !== null ? text((m as Record<string, unknown>)["id"]) : undefined));
+  return [...new Set(ids.filter((id): id is string => id !== undefined && id !== ""))];
+}
+
+/**
+ * The single model of a job that names no model list: the worker reads `metadata.model_id`, the portal
+ * path `metadata.model`, both default to llama3.2-1b. The candidates, the worker's first.
+ */
+export function singleModelCandidates(row: SpecRow): string[] {
+  return [...new Set([text(row.spec_model), text(row.spec_model_alt), DEFAULT_MODEL].filter((m): m is string => m !== undefined))];
+}
+
+/**
+ * The (region, model) units a job should have run, the way the runners count them: `models[]` with
+ * their own regions (a model runs in the job's regions it lists, `mr == r`), else every
+ * `metadata.models` entry in every region (`NormalizeModelsFromMetadata`, `extractModels`), else one
+ * model. `singleModel` picks that one model (default: the worker's reading).
+ */
+export function expectedUnits(row: SpecRow, names: RegionNames, singleModel?: string): { region: string; model: string }[] {
   const regions = strings(row.regions);
   const models = (Array.isArray(row.models) ? row.models : [])
     .map((m) => (typeof m === "object" && m !== null ? (m as Record<string, unknown>) : {}))
@@ -80,38 +114,72 @@ export function expectedUnits(row: Pick<JobAnswerRow, "regions" | "models" | "sp
     .map((m) => ({ id: m["id"] as string, regions: strings(m["regions"]) }));
   const units = new Map<string, { region: string; model: string }>();
   const add = (raw: string, model: string) => {
-    const region = routerRegion(raw);
+    const region = routerRegion(raw, names, "asked");
     units.set(`${region}|${model}`, { region, model });
   };
-  if (models.length === 0) {
-    const model = typeof row.spec_model === "string" && row.spec_model !== "" ? row.spec_model : DEFAULT_MODEL;
-    for (const r of regions) add(r, model);
-  } else {
+  const fromMetadata = metadataModels(row.metadata_models);
+  if (models.length > 0) {
     for (const m of models) for (const r of regions.length > 0 ? regions.filter((x) => m.regions.includes(x)) : m.regions) add(r, m.id);
+  } else if (fromMetadata.length > 0) {
+    for (const m of fromMetadata) for (const r of regions) add(r, m);
+  } else {
+    const model = singleModel ?? singleModelCandidates(row)[0]!;
+    for (const r of regions) add(r, model);
   }
   return [...units.values()];
 }
 
 export interface AnswerRules {
   placeholderPrefixes: readonly string[];
+  /** `beacon.regions`: JobSpec codes and stored names under the router's names. */
+  regions: RegionNames;
+  /**
+   * ROUTER_NETWORK after at least this many seconds is the runner's HTTP client timing out on a router
+   * or provider that did not answer (`hybrid/client.go`: 300 s, classed as a network error).
+   */
+  routerClientTimeoutSeconds: number;
+}
+
+/** The runner's own cause of a failed execution, with the delay when the router call timed out. */
+export function failureCause(e: Pick<JobAnswerRow, "failure_code" | "failure_type" | "failure_stage" | "failure_message" | "duration_s" | "output_chars" | "source">, clientTimeoutSeconds: number): string {
+  const code = e.failure_code ?? undefined;
+  const after = e.duration_s !== null && e.duration_s !== undefined ? ` after ${Math.round(e.duration_s)} s` : "";
+  if (!code) {
+    return e.source === null
+      ? `failed${after} with no cause stored (output_data and receipt_data NULL: on the portal path the cause is only in region_results.error_message)`
+      : `failed${after}, no failure code in output_data`;
+  }
+  const where = [e.failure_stage, e.failure_type].filter(Boolean).join("/");
+  const detail = e.failure_message ? `: ${e.failure_message}` : "";
+  if (code === "ROUTER_NETWORK" && e.duration_s !== null && e.duration_s !== undefined && e.duration_s >= clientTimeoutSeconds * 0.95) {
+    return `${code}${after}: the router or provider did not answer within the runner's ${clientTimeoutSeconds} s HTTP client timeout (a timeout, classed as a network error)${detail}`;
+  }
+  return `${code}${where ? ` (${where})` : ""}${after}${detail}`;
 }
 
 /** Why the portal would show this question without its answer; undefined when the answer is there. */
 function answerProblem(e: JobAnswerRow, q: string | null, perQuestion: boolean, rules: AnswerRules): string | undefined {
   if (e.source === null) return "no answer stored (receipt_data and output_data are both NULL)";
   if (e.source === "receipt" && e.legacy_text) return "receipt holds a single output.data.text_output, no per-question answer (the mock-output incident)";
+  const where = e.source === "receipt"
+    ? e.receipt_kind === "modal" ? "Modal receipt output.response" : e.receipt_kind === "portal" ? "receipt output.data.response" : "the receipt"
+    : "output_data.response";
   const answers = e.answers ?? [];
   if (answers.length === 0) {
-    if (e.source === "output" && e.output_chars !== null) return e.output_chars > 0 ? undefined : "output_data.response is empty";
+    if (e.output_chars !== null) {
+      if (e.output_chars === 0) return `${where} is empty`;
+      if (e.non_answer) return `${where} is a non-answer (Modal's "Response extraction failed": no answer extracted)`;
+      return undefined;
+    }
     return `no answer in ${e.source === "receipt" ? "the receipt" : "output_data"} (neither response nor responses[])`;
   }
   const a = q === null ? answers[0] : (answers.find((x) => x.q === q) ?? (perQuestion && answers.length === 1 ? answers[0] : undefined));
   if (!a) return `${e.source === "receipt" ? "receipt" : "output_data"} has no answer for ${q}`;
-  const text = (a.question ?? "").trim();
+  const question = (a.question ?? "").trim();
   const prefixes = rules.placeholderPrefixes.map((p) => p.toLowerCase());
-  if (q !== null && text === "") return "question text is empty";
-  if (q !== null && text === q) return "question text is the question id";
-  if (prefixes.some((p) => text.toLowerCase().startsWith(p))) return `placeholder question text "${text.slice(0, 40)}"`;
+  if (q !== null && question === "") return "question text is empty";
+  if (q !== null && question === q) return "question text is the question id";
+  if (prefixes.some((p) => question.toLowerCase().startsWith(p))) return `placeholder question text "${question.slice(0, 40)}"`;
   const explained = a.success === false && typeof a.error === "string" && a.error !== "";
   if ((a.chars ?? 0) === 0 && !explained) return "response is empty";
   return undefined;
@@ -121,7 +189,7 @@ function answerProblem(e: JobAnswerRow, q: string | null, perQuestion: boolean, 
 export function judgeJobAnswers(rows: JobAnswerRow[], rules: AnswerRules): JobAnswersVerdict {
   const byJob = new Map<string, JobAnswerRow[]>();
   for (const r of rows) byJob.set(r.jobspec_id, [...(byJob.get(r.jobspec_id) ?? []), r]);
-  const verdict: JobAnswersVerdict = { jobs: byJob.size, judged: 0, underivable: [], findings: [], failedExecutions: 0 };
+  const verdict: JobAnswersVerdict = { jobs: byJob.size, judged: 0, underivable: [], findings: [], failedExecutions: 0, failures: [], causes: {}, inFlight: 0 };
   for (const [id, jobRows] of byJob) judgeJob(id, jobRows, rules, verdict);
   return verdict;
 }
@@ -131,7 +199,11 @@ function judgeJob(id: string, rows: JobAnswerRow[], rules: AnswerRules, v: JobAn
   const completed = head.status === "completed";
   const execs = rows.filter((r) => r.execution_id !== null);
   const questions = strings(head.questions);
-  const units = expectedUnits(head);
+  // One model and no list: whichever of the candidates the runner used (the worker's metadata.model_id,
+  // the portal's metadata.model, the default) is the one its rows carry.
+  const candidates = singleModelCandidates(head);
+  const used = candidates.map((m) => ({ m, n: execs.filter((e) => (e.model_id ?? DEFAULT_MODEL) === m).length })).sort((a, b) => b.n - a.n)[0];
+  const units = expectedUnits(head, rules.regions, used && used.n > 0 ? used.m : undefined);
   const expected = units.length * Math.max(1, questions.length);
   if (completed && execs.length === 0) {
     v.findings.push(`job ${id}: completed with no executions (${expected} expected)`);
@@ -146,7 +218,7 @@ function judgeJob(id: string, rows: JobAnswerRow[], rules: AnswerRules, v: JobAn
   const keyOf = (region: string, model: string, q: string | null) => (perQuestion ? `${region} / ${model} / ${q}` : `${region} / ${model}`);
   const groups = new Map<string, JobAnswerRow[]>();
   for (const e of execs) {
-    const key = keyOf(routerRegion(e.region ?? ""), e.model_id ?? DEFAULT_MODEL, e.question_id || null);
+    const key = keyOf(routerRegion(e.region ?? "", rules.regions, "stored"), e.model_id ?? DEFAULT_MODEL, e.question_id || null);
     groups.set(key, [...(groups.get(key) ?? []), e]);
   }
   for (const [key, group] of groups) {
@@ -160,8 +232,15 @@ function judgeJob(id: string, rows: JobAnswerRow[], rules: AnswerRules, v: JobAn
       const done = group.find((e) => e.execution_status === "completed");
       const what = perQuestion ? key : `${key}${q === null ? "" : ` / ${q}`}`;
       if (!done) {
-        if (group.length > 0) v.failedExecutions++;
-        else if (completed) v.findings.push(`job ${id}: no execution for ${what} (the portal shows no answer for it)`);
+        const moving = group.find((e) => IN_FLIGHT.has(e.execution_status ?? ""));
+        const failed = group.find((e) => e.execution_status !== null && !IN_FLIGHT.has(e.execution_status));
+        if (moving) v.inFlight++;
+        else if (failed) {
+          v.failedExecutions++;
+          const code = failed.failure_code ?? "no cause stored";
+          v.causes[code] = (v.causes[code] ?? 0) + 1;
+          v.failures.push(`job ${id} execution ${failed.execution_id} (${what}): ${failureCause(failed, rules.routerClientTimeoutSeconds)}`);
+        } else if (completed) v.findings.push(`job ${id}: no execution for ${what} (the portal shows no answer for it)`);
         continue;
       }
       const problem = answerProblem(done, q, perQuestion, rules);

@@ -1,5 +1,6 @@
 import { check, type Check } from "../../result.ts";
-import { ApiError, type ExecutionsPage, type JobDetailsEnvelope, type JobList } from "../../beacon/api.ts";
+import { ApiError, servedExecutions, type ExecutionsPage, type JobDetailsEnvelope, type JobList, type ServedExecution } from "../../beacon/api.ts";
+import { outputVariant } from "../../beacon/receipt.ts";
 import { excerpt } from "../../http.ts";
 import type { JsonRead } from "./fetch.ts";
 import { judgeReceipt } from "./judge.ts";
@@ -86,9 +87,17 @@ export function idMappingCheck(jobs: JsonRead<JobList>, reads: JobRead[]): Check
 /** Execution id, region and status by receipt id, from the executions page: for evidence. */
 export type ExecutionIndex = Map<string, { id: number; region: string }>;
 
+/** Row statuses of an execution still on its way (a user retry, or not yet run): not judged yet. */
+const IN_FLIGHT = new Set(["retrying", "pending", "running"]);
+
 /**
  * `sourcesRead`: whether the job list or the executions page could be read to find jobs at all.
  * `answersJudged`: answers the job-answers check judged from the database this run (0 when it could not).
+ *
+ * Beacon serves every execution row with its receipt as stored (classic, Modal or portal), or none: a
+ * completed row without one keeps its answer in `output_data` (judged by job-answers), a failed row is
+ * the runner's failure (job-answers and regions name its cause), a `retrying` row is in flight. Only
+ * the receipts served are judged here, each by the contract of its own shape.
  */
 export function receiptsCheck(reads: JobRead[], executions: ExecutionIndex, s: ReceiptsSettings, sourcesRead: boolean, candidatesNote: string, answersJudged = 0): Check {
   const threshold = "0 receipts breaking the contract";
@@ -103,33 +112,51 @@ export function receiptsCheck(reads: JobRead[], executions: ExecutionIndex, s: R
     return check({ name: "receipts", status: "error", observed: null, threshold, message: "not measured: no job details could be read (see jobs-api)" });
   }
   const offenders: string[] = [];
-  const variants = { direct: 0, nested: 0 };
+  const kinds = { direct: 0, nested: 0, modal: 0, portal: 0 };
+  const rules = { placeholderPrefixes: s.placeholderPrefixes, nonAnswers: s.nonAnswers };
   let receipts = 0;
   let withoutReceipts = 0;
+  const rows = { noReceipt: 0, failed: 0, inFlight: 0 };
   for (const r of readable) {
     if (!r.read.ok) {
       offenders.push(`job ${r.id}: ${r.read.message}`);
       continue;
     }
-    const list = r.read.value.executions ?? [];
-    if (list.length === 0) withoutReceipts++;
-    list.forEach((raw, i) => {
-      receipts++;
-      const verdict = judgeReceipt(raw, { id: r.id, questions: r.questions }, s.placeholderPrefixes);
-      if (verdict.problems.length === 0) {
-        if (verdict.variant === "direct" || verdict.variant === "nested") variants[verdict.variant]++;
-        return;
+    const served = servedExecutions(r.read.value.executions);
+    let judgedHere = 0;
+    for (const entry of served) {
+      const row = entry.row;
+      if (row && IN_FLIGHT.has(row.status ?? "")) {
+        rows.inFlight++;
+        continue;
       }
-      const execution = verdict.receiptId ? executions.get(verdict.receiptId) : undefined;
-      const where = execution
-        ? `execution ${execution.id} (receipt ${verdict.receiptId}, ${execution.region})`
-        : verdict.receiptId ? `receipt ${verdict.receiptId}${verdict.region ? ` (${verdict.region})` : ""}` : `receipts[${i}]`;
-      offenders.push(`job ${r.id} ${where}: ${verdict.problems.join("; ")}`);
-    });
+      if (row && row.status !== "completed" && entry.receipt === null) {
+        rows.failed++;
+        continue;
+      }
+      if (entry.receipt === null) {
+        rows.noReceipt++;
+        continue;
+      }
+      receipts++;
+      judgedHere++;
+      const questions = row?.question_id && (r.questions ?? []).includes(row.question_id) ? [row.question_id] : r.questions;
+      const verdict = judgeReceipt(entry.receipt, { id: r.id, questions }, rules);
+      if (verdict.problems.length === 0) {
+        if (verdict.kind === "classic") kinds[outputVariant(entry.receipt) === "nested" ? "nested" : "direct"]++;
+        else if (verdict.kind === "modal" || verdict.kind === "portal") kinds[verdict.kind]++;
+        continue;
+      }
+      offenders.push(`job ${r.id} ${where(entry, verdict, executions)}: ${verdict.problems.join("; ")}`);
+    }
+    if (judgedHere === 0) withoutReceipts++;
   }
   const skipped = reads.length - readable.length;
   const notes = [
     withoutReceipts ? `${withoutReceipts} jobs without receipts` : "",
+    rows.noReceipt ? `${rows.noReceipt} completed rows without a receipt (answer in output_data)` : "",
+    rows.failed ? `${rows.failed} failed rows (causes in job-answers and regions)` : "",
+    rows.inFlight ? `${rows.inFlight} rows in flight (retrying, pending or running)` : "",
     skipped ? `${skipped} jobs unreadable (see jobs-api)` : "",
   ].filter(Boolean).join(", ");
   const tail = notes ? ` (${notes})` : "";
@@ -138,18 +165,32 @@ export function receiptsCheck(reads: JobRead[], executions: ExecutionIndex, s: R
       message: `${offenders.length} receipts of ${readable.length} jobs break the receipt contract${tail}: ${offenders[0]}`, evidence: offenders.map(line) });
   }
   if (receipts === 0) {
-    // The hybrid path stores no receipt (receipt_data NULL, the answer in output_data): ?include=executions
-    // then serves nothing, and a pass here would be a pass that judged nothing.
+    // The hybrid path with an older Modal stores no receipt (receipt_data NULL, the answer in output_data):
+    // a pass here would be a pass that judged nothing.
     if (answersJudged > 0) {
       return check({ name: "receipts", status: "pass", observed: 0, threshold,
-        message: `no receipts served for ${readable.length} jobs (receipt_data NULL, as on the hybrid path); ${answersJudged} answers judged from Beacon's database instead (job-answers)${tail}` });
+        message: `no receipts served for ${readable.length} jobs (receipt_data NULL, as on the hybrid path with an older Modal); ${answersJudged} answers judged from Beacon's database instead (job-answers)${tail}` });
     }
     return check({ name: "receipts", status: "error", observed: null, threshold,
-      message: `blind: ?include=executions served no receipt for ${readable.length} completed jobs, and no answer was judged from the database (on the hybrid path the answers sit in output_data: set BEACON_DATABASE_URL)`,
+      message: `blind: ?include=executions served no receipt for ${readable.length} completed jobs, and no answer was judged from the database (on the hybrid path the answers sit in output_data: set BEACON_DATABASE_URL)${tail}`,
       evidence: readable.map((r) => `job ${r.id}: no receipts`) });
   }
+  const shapes = Object.entries(kinds).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
   return check({ name: "receipts", status: "pass", observed: 0, threshold,
-    message: `${receipts} receipts of ${readable.length} jobs valid (direct ${variants.direct}, nested ${variants.nested})${tail}` });
+    message: `${receipts} receipts of ${readable.length} jobs valid (${shapes})${tail}` });
+}
+
+/** How an offending receipt is named: its execution row when Beacon served one, else its receipt id. */
+function where(entry: ServedExecution, verdict: { receiptId?: string; region?: string }, executions: ExecutionIndex): string {
+  const row = entry.row;
+  if (row) {
+    const unit = [row.region, row.model_id, row.question_id].filter((x) => x !== null && x !== undefined && x !== "").join(" / ");
+    return `execution ${row.id}${verdict.receiptId ? ` (receipt ${verdict.receiptId}, ${unit})` : ` (${unit})`}`;
+  }
+  const execution = verdict.receiptId ? executions.get(verdict.receiptId) : undefined;
+  return execution
+    ? `execution ${execution.id} (receipt ${verdict.receiptId}, ${execution.region})`
+    : verdict.receiptId ? `receipt ${verdict.receiptId}${verdict.region ? ` (${verdict.region})` : ""}` : `receipts[${entry.index}]`;
 }
 
 /**
@@ -163,16 +204,24 @@ export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict } |
   const v = read.verdict;
   if (v.jobs === 0) return check({ name: "job-answers", status: "pass", observed: 0, threshold, message: `no jobs to judge: ${windowNote}` });
   const underivable = v.underivable.length ? `, ${v.underivable.length} without regions in their JobSpec (${v.underivable.slice(0, 3).join(", ")})` : "";
-  const failed = v.failedExecutions ? `, ${v.failedExecutions} failed executions` : "";
+  const causes = Object.entries(v.causes).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([code, n]) => `${code} ×${n}`).join(", ");
+  const failed = v.failedExecutions ? `, ${v.failedExecutions} failed executions (${causes})` : "";
+  const moving = v.inFlight ? `, ${v.inFlight} in flight (retrying, pending or running)` : "";
   if (v.findings.length > 0) {
     return check({ name: "job-answers", status: "fail", observed: v.findings.length, threshold,
-      message: `${v.findings.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged${failed}${underivable}): ${v.findings[0]}`,
-      evidence: v.findings.map(line) });
+      message: `${v.findings.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged${failed}${moving}${underivable}): ${v.findings[0]}`,
+      evidence: [...v.findings, ...v.failures].map(line) });
   }
   if (v.judged === 0) {
     return check({ name: "job-answers", status: "error", observed: null, threshold,
       message: `blind: judged no answer over ${v.jobs} jobs${underivable}`, evidence: v.underivable.map((id) => `job ${id}: no regions in the stored JobSpec`) });
   }
+  if (v.failedExecutions > 0) {
+    // The runner's own failures, named with its cause: not a broken answer (the regions probe judges rates).
+    return check({ name: "job-answers", status: "warn", observed: v.failedExecutions, threshold,
+      message: `${v.judged - v.failedExecutions - v.inFlight} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}${moving}${underivable}: ${v.failures[0]}`,
+      evidence: v.failures.map(line) });
+  }
   return check({ name: "job-answers", status: "pass", observed: 0, threshold,
-    message: `${v.judged} expected answers of ${v.jobs} jobs present, with question text${failed}${underivable}` });
+    message: `${v.judged} expected answers of ${v.jobs} jobs present, with question text${moving}${underivable}` });
 }

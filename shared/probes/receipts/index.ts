@@ -101,12 +101,14 @@ async function readAnswers(ctx: Ctx) {
   const s = ctx.settings;
   try {
     const rows = await queryJobAnswers(sql, ctx.beacon.tables, {
-      statuses: s.answerStatuses, lookbackSeconds: s.lookbackHours * 3600, maxJobs: s.answerJobs, maxRows: s.answerMaxRows,
+      statuses: s.answerStatuses, lookbackSeconds: s.lookbackHours * 3600, maxJobs: s.answerJobs, maxRows: s.answerMaxRows, nonAnswers: s.nonAnswers,
     });
     // At the row cap the last job may be cut short: leave it whole for the next run rather than see gaps.
     const last = rows.at(-1)?.jobspec_id;
     const whole = rows.length >= s.answerMaxRows && rows.some((r) => r.jobspec_id !== last) ? rows.filter((r) => r.jobspec_id !== last) : rows;
-    return { ok: true as const, verdict: judgeJobAnswers(whole, { placeholderPrefixes: s.placeholderPrefixes }) };
+    return { ok: true as const, verdict: judgeJobAnswers(whole, {
+      placeholderPrefixes: s.placeholderPrefixes, regions: ctx.beacon.regions, routerClientTimeoutSeconds: ctx.beacon.runner.routerClientTimeoutSeconds,
+    }) };
   } catch (error) {
     return { ok: false as const, message: `${label}: could not measure: ${error instanceof Error ? error.message : String(error)}` };
   }

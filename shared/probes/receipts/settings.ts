@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { probeTimeoutMs } from "../settings.ts";
 
+/** Modal's text for "no response could be extracted" (`modal_hf_*.py`): a completed row without an answer. */
+export const NON_ANSWERS = ["Response extraction failed"] as const;
+
 /**
  * `probes.receipts` of SENTINEL_SETTINGS. Requests per run: 1 (executions page) + 1 (job list) +
  * at most `maxJobs` (job details with receipts), i.e. 7 by default and 12 at most, no /admin route;
@@ -33,6 +36,11 @@ export const ReceiptsSettings = z.object({
   maxListBytes: z.number().int().positive().default(512 * 1024),
   /** Body cap of one job's details with its receipts; a larger body fails the receipts check. */
   maxDetailsBytes: z.number().int().positive().default(2 * 1024 * 1024),
+  /**
+   * Answers that are no answer (compared trimmed, case-insensitively): Modal writes "Response extraction
+   * failed" when it could not extract a response (`modal_hf_*.py`), and the row still reads completed.
+   */
+  nonAnswers: z.array(z.string().min(1)).default([...NON_ANSWERS]),
   /** Question texts starting with one of these (case-insensitive) are placeholders, not real text. */
   placeholderPrefixes: z.array(z.string().min(1)).default(["Question text for", "Placeholder", "Lorem ipsum", "TODO"]),
 });

@@ -30,9 +30,16 @@ const ratio = (t: Tally) => (finished(t) ? t.completed / finished(t) : null);
 const pct = (r: number) => `${Math.round(r * 1000) / 10}%`;
 
 function causeLabel(r: RegionRow): string {
+  if (r.code === null && r.stage === null && r.outcome === "failed") {
+    // The portal path stores a failed row with NULL output: its cause is only in region_results.error_message.
+    return "no failure code (output_data NULL: on the portal path the cause is only in region_results.error_message)";
+  }
   const where = `${r.stage ?? "?"}/${r.component ?? "?"}`;
   const transient = r.transient === true ? "transient" : r.transient === false ? "not transient" : "transience unknown";
-  return `${r.code ?? (r.outcome === "timeout" ? "timeout" : "no failure code")} (${where}, ${transient})`;
+  const waited = r.code === "ROUTER_NETWORK" && r.outcome === "timeout" && typeof r.max_wait_s === "number"
+    ? ` after up to ${Math.round(r.max_wait_s)} s: the router or provider did not answer within the runner's HTTP client timeout`
+    : "";
+  return `${r.code ?? (r.outcome === "timeout" ? "timeout" : "no failure code")}${waited} (${where}, ${transient})`;
 }
 
 function add(t: Tally, r: RegionRow, n: number, idsInScope: number[]) {

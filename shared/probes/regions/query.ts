@@ -1,4 +1,5 @@
 import type { BeaconSettings } from "../../beacon/settings.ts";
+import { routerRegionParams, routerRegionSql, type RegionNames } from "../../beacon/regions.ts";
 import type { SqlClient } from "../../sql.ts";
 
 /**
@@ -10,14 +11,22 @@ import type { SqlClient } from "../../sql.ts";
  * - `ask`: per region named by the jobs created in the judging window (range on jobs(created_at)), how
  *   many asked for it and which have no execution there (the (job_id, region, …) index);
  * - `queued`: the oldest `queued` jobs (index on jobs(status, created_at)), for restart-lost jobs.
- * Region names in JobSpecs (US, EU, APAC) are mapped to the router's as Beacon's executor does.
+ * Regions are compared under the router's names (`beacon.regions`): a JobSpec's codes as the worker maps
+ * them (US -> us-east, unknown -> eu-west), and stored rows too, since the portal's cross-region path
+ * stores the raw codes (`US`, `EU`) where the worker stores `us-east`.
+ *
+ * A failure is technical when the runner recorded a cause in `output_data` (`failure`, `error_code`):
+ * Beacon never writes `is_technical_error`. A `ROUTER_NETWORK` failure that took at least the runner's
+ * HTTP client timeout is the router or provider not answering: it is counted as timed out, with its delay.
  */
 export interface RegionRow {
   kind: "cell" | "ask" | "queued" | "clock";
   region: string | null;
   model: string | null;
-  /** cell: completed | failed | timeout | started (pending, running, anything else). */
+  /** cell: completed | failed | timeout | started (pending, running, retrying, anything else). */
   outcome: string | null;
+  /** cell, timeout outcome: the longest the runner waited on the router (completed_at - started_at), seconds. */
+  max_wait_s?: number | null;
   code: string | null;
   stage: string | null;
   component: string | null;
@@ -43,34 +52,38 @@ export interface RegionsQuery {
   askedSettleSeconds: number;
   exampleIds: number;
   queuedLimit: number;
+  regionNames: RegionNames;
+  /** The runner's HTTP client timeout on the router, seconds (`beacon.runner.routerClientTimeoutSeconds`). */
+  routerClientTimeoutSeconds: number;
 }
-
-const routerName = (r: string) => `CASE upper(${r}) WHEN 'US' THEN 'us-east' WHEN 'EU' THEN 'eu-west' WHEN 'APAC' THEN 'asia-pacific'
-  WHEN 'ASIA' THEN 'asia-pacific' ELSE 'eu-west' END`;
 
 export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q: RegionsQuery): Promise<RegionRow[]> {
   const { jobs, executions } = tables;
   return sql.query<RegionRow & Record<string, unknown>>(
     `WITH clock AS (SELECT now() AT TIME ZONE 'UTC' AS now),
      recent AS (
-       SELECT e.id, e.region, COALESCE(e.model_id, '') AS model, e.created_at >= c.now - make_interval(secs => $1) AS in_window,
+       SELECT e.id, ${routerRegionSql("e.region", 8, "stored")} AS region, COALESCE(e.model_id, '') AS model,
+         e.created_at >= c.now - make_interval(secs => $1) AS in_window,
          CASE WHEN e.status = 'completed' THEN 'completed'
               WHEN e.status = 'timeout' OR e.output_data->'failure'->>'code' = 'ROUTER_TIMEOUT' THEN 'timeout'
+              WHEN e.status IN ('failed', 'error', 'cancelled') AND COALESCE(e.output_data->'failure'->>'code', e.output_data->>'error_code') = 'ROUTER_NETWORK'
+                AND e.completed_at - e.started_at >= make_interval(secs => $11 * 0.95) THEN 'timeout'
               WHEN e.status IN ('failed', 'error', 'cancelled') THEN 'failed' ELSE 'started' END AS outcome,
+         EXTRACT(EPOCH FROM e.completed_at - e.started_at)::float8 AS wait_s,
          COALESCE(e.output_data->'failure'->>'code', e.output_data->>'error_code') AS code,
          e.output_data->'failure'->>'stage' AS stage, e.output_data->'failure'->>'component' AS component,
          CASE WHEN jsonb_typeof(e.output_data->'failure'->'transient') = 'boolean' THEN (e.output_data->'failure'->>'transient')::boolean END AS transient,
-         COALESCE(e.is_technical_error, false) AS technical,
+         COALESCE(e.is_technical_error, false) OR (e.status <> 'completed' AND (e.output_data ? 'failure' OR e.output_data ? 'error_code')) AS technical,
          COALESCE(e.is_content_refusal, false) OR e.response_classification = 'content_refusal' AS refusal,
          ($3::bigint IS NULL AND e.created_at >= c.now - make_interval(secs => $4)) OR e.id > $3::bigint AS is_new
        FROM ${executions} e, clock c
        WHERE e.created_at >= c.now - make_interval(secs => $2)
      ), asked AS (
        SELECT j.id, j.jobspec_id, x.region,
-         EXISTS (SELECT 1 FROM ${executions} e WHERE e.job_id = j.id AND e.region = x.region) AS answered
+         EXISTS (SELECT 1 FROM ${executions} e WHERE e.job_id = j.id AND ${routerRegionSql("e.region", 8, "stored")} = x.region) AS answered
        FROM ${jobs} j, clock c, jsonb_array_elements_text(CASE WHEN jsonb_typeof(j.jobspec_data->'constraints'->'regions') = 'array'
          THEN j.jobspec_data->'constraints'->'regions' ELSE '[]'::jsonb END) r(region),
-         LATERAL (SELECT ${routerName("r.region")} AS region) x
+         LATERAL (SELECT ${routerRegionSql("r.region", 8, "asked")} AS region) x
        WHERE j.created_at >= c.now - make_interval(secs => $1) AND j.created_at <= c.now - make_interval(secs => $5)
      )
      SELECT 'cell' AS kind, region, model, outcome, code, stage, component, transient,
@@ -78,20 +91,22 @@ export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q
        count(*) FILTER (WHERE is_new AND outcome <> 'started')::int AS n_new,
        count(*) FILTER (WHERE technical)::int AS technical,
        count(*) FILTER (WHERE refusal)::int AS refusals, max(id)::bigint AS max_id,
+       max(wait_s) FILTER (WHERE outcome = 'timeout') AS max_wait_s,
        to_jsonb((array_agg(id ORDER BY in_window DESC, id DESC))[1:$6]) AS ids, NULL::float8 AS value
      FROM recent GROUP BY region, model, outcome, code, stage, component, transient
      UNION ALL
      SELECT 'ask', a.region, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT a.id) FILTER (WHERE NOT a.answered)::int,
-       NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL,
        to_jsonb((array_agg(DISTINCT a.jobspec_id::text) FILTER (WHERE NOT a.answered))[1:$6]),
        count(DISTINCT a.id)::float8
      FROM asked a GROUP BY a.region
      UNION ALL
-     SELECT 'queued', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+     SELECT 'queued', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        jsonb_build_array(q.jobspec_id::text), EXTRACT(EPOCH FROM q.created_at)::float8
      FROM (SELECT jobspec_id, created_at FROM ${jobs} WHERE status = 'queued' ORDER BY created_at ASC LIMIT $7) q
      UNION ALL
-     SELECT 'clock', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, EXTRACT(EPOCH FROM c.now)::float8 FROM clock c`,
-    [q.windowSeconds, q.gridWindowSeconds, q.mark, q.initialWindowSeconds, q.askedSettleSeconds, q.exampleIds, q.queuedLimit],
+     SELECT 'clock', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, EXTRACT(EPOCH FROM c.now)::float8 FROM clock c`,
+    [q.windowSeconds, q.gridWindowSeconds, q.mark, q.initialWindowSeconds, q.askedSettleSeconds, q.exampleIds, q.queuedLimit,
+      ...routerRegionParams(q.regionNames), q.routerClientTimeoutSeconds],
   );
 }
