@@ -75,9 +75,17 @@ describe("with a trusted-keys allowlist (TRUST_ENFORCE on)", () => {
   });
 
   it("accepts via the struct path (A) when only zero values and created_at were added after signing", async () => {
-    const signed = signJobSpec(jobSpec(), trusted.privateKey);
+    // Signed with the scoring method Validate() would fill (pkg/models/validation.go:39-44), so the struct matches.
+    const spec = jobSpec();
+    const signed = signJobSpec({ ...spec, benchmark: { ...(spec["benchmark"] as object), scoring: { method: "default" } } }, trusted.privateKey);
     const r = await submit(s, { ...signed, runs: 0, created_at: "2025-09-13T10:00:00Z" });
     expect(r.status).toBe(202);
+  });
+
+  it("refuses a spec signed without the scoring method once created_at is added: Validate() fills the method, so neither path matches", async () => {
+    const signed = signJobSpec(jobSpec(), trusted.privateKey);
+    const r = await submit(s, { ...signed, runs: 0, created_at: "2025-09-13T10:00:00Z" });
+    expect(r.status).toBe(400);
   });
 
   it("accepts metadata.models (normalised into the struct before verification) only through fallback (B)", async () => {

@@ -102,6 +102,10 @@ export function validateJobSpec(spec: JobSpec, nowMs: number): string | undefine
   if (spec.id === "" && spec.jobspec_id !== "") spec.id = spec.jobspec_id;
   if (spec.version === "") return "jobspec version is required";
   if (spec.benchmark.name === "") return "benchmark name is required";
+  // Beacon fills the scoring method before the signature is checked (`pkg/models/validation.go:39-44`,
+  // main 5442b72), so a spec signed without it verifies only through the raw-body fallback.
+  const scoring = (spec.benchmark as { scoring?: { method?: string } }).scoring;
+  if (scoring && !scoring.method) scoring.method = "default";
   if (spec.benchmark.container.image === "") return "container image is required";
   const c = spec.constraints;
   if (!c.regions || c.regions.length === 0) return "at least one region constraint is required";

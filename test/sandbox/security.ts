@@ -74,15 +74,26 @@ function verifySignature(spec: JobSpec, rawBody: Record<string, unknown>): Viola
   if (!isBase64Key(spec.public_key)) {
     return violation(400, "signature verification failed: invalid public key: invalid public key size", "invalid_encoding:public_key");
   }
-  if (verifyMessage(canonicalStructMessage(spec), spec.signature, spec.public_key)) return undefined; // path (A)
+  if (signaturePath(spec, rawBody)) return undefined;
+  return violation(400, "signature verification failed: signature verification failed", "signature_mismatch");
+}
+
+/**
+ * Which of Beacon's two verifications accepts the signature: the struct after `Validate()` (path A,
+ * the only one the worker repeats on the stored spec, `internal/jobspec/validator.go:21-53`) or the
+ * raw body (fallback B, the API's alone). A spec accepted only by B is stored, then failed by the
+ * worker as an early failure and dead-lettered (seen on the real runner).
+ */
+export function signaturePath(spec: JobSpec, rawBody: Record<string, unknown>): "struct" | "raw" | undefined {
+  if (verifyMessage(canonicalStructMessage(spec), spec.signature, spec.public_key)) return "struct"; // path (A)
   let rawMessage: string | undefined;
   try {
     rawMessage = canonicalJson(withoutKeys(rawBody, SIGNATURE_FIELDS));
   } catch {
     rawMessage = undefined;
   }
-  if (rawMessage !== undefined && verifyMessage(rawMessage, spec.signature, spec.public_key)) return undefined; // fallback (B)
-  return violation(400, "signature verification failed: signature verification failed", "signature_mismatch");
+  if (rawMessage !== undefined && verifyMessage(rawMessage, spec.signature, spec.public_key)) return "raw"; // fallback (B)
+  return undefined;
 }
 
 async function pipeline(ctx: SandboxContext, spec: JobSpec, rawBody: Record<string, unknown>, clientIp: string): Promise<Violation | undefined> {

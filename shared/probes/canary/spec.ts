@@ -16,7 +16,7 @@ export function newJobspecId(prefix: string, now: Date): string {
 /**
  * A JobSpec following the contract sheet's canary recipe (§6) exactly:
  * 1. no `id` / `created_at`; 2. a unique `jobspec_id`; 3. `min_regions` 1, `min_success_rate` 1 and
- * integer-nanosecond timeouts, so `Validate()` changes nothing; 4. `metadata.timestamp` (RFC 3339) and a
+ * integer-nanosecond timeouts and `benchmark.scoring.method`, so `Validate()` changes nothing; 4. `metadata.timestamp` (RFC 3339) and a
  * fresh `metadata.nonce`; 5. no null, "", 0, {} or false, no unknown struct keys, no `<>&`, ASCII only;
  * models given explicitly (each with its regions), so `NormalizeModelsFromMetadata` adds nothing.
  * `metadata.canary: true` and `metadata.sentinel` tag it for exclusion from business SLOs.
@@ -31,6 +31,9 @@ export function buildJobSpec(jobspecId: string, now: Date, shape: JobShape, kind
       description: "Beacon Sentinel synthetic job: one region, one question, one model",
       container: { image: shape.model.containerImage, tag: "latest", resources: { cpu: "1", memory: "512Mi" } },
       input: { type: "prompt", data, hash: createHash("sha256").update(JSON.stringify(data)).digest("hex") },
+      // Validate() fills this before verifying (pkg/models/validation.go:39-44): signed without it, the
+      // spec passes only the API's raw-body fallback and the worker, which re-verifies the struct, fails it.
+      scoring: { method: "default" },
     },
     constraints: {
       regions: [shape.region],
