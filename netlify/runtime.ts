@@ -24,6 +24,8 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   requireStore?: boolean;
+  /** False for commands that never call Beacon (`sentinel cost` reading the store's sizes). */
+  requireBeacon?: boolean;
   now?: () => Date;
   fetch?: typeof fetch;
   log?: Logger;
@@ -32,7 +34,7 @@ export interface RuntimeOptions {
 }
 
 export function createRuntime(env: Record<string, string | undefined>, options: RuntimeOptions = {}): Runtime {
-  const config = loadConfig(env, { requireStore: options.requireStore });
+  const config = loadConfig(env, { requireStore: options.requireStore, requireBeacon: options.requireBeacon });
   const redact = createRedactor(config.secrets);
   const log = options.log ?? createConsoleLogger(redact);
   const db = config.settings.beacon.database;

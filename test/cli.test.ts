@@ -42,6 +42,20 @@ async function sentinel(args: string[], extra: Record<string, string> = {}) {
   }
 }
 
+describe("sentinel cost without Beacon", () => {
+  it("prints the month from configuration alone: no BEACON_* variable, no store", async () => {
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("BEACON_") && !k.startsWith("SENTINEL_")));
+    try {
+      const { stdout } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", "cost", "--json"], { env: bare as NodeJS.ProcessEnv, timeout: 60_000 });
+      const month = JSON.parse(stdout) as { input: { canaryEnabled: boolean }; sizesFrom: string };
+      expect(month.input.canaryEnabled).toBe(false);
+      expect(month.sizesFrom).not.toBe("as stored now");
+    } catch (error) {
+      throw new Error(`sentinel cost failed without Beacon: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+    }
+  });
+});
+
 /** main() in this process, for the many cheap cases; stdout and stderr captured. */
 async function inProcess(args: string[]) {
   const out: string[] = [];

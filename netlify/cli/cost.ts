@@ -36,7 +36,7 @@ export async function costCommand(args: string[]): Promise<number> {
   const pageHours = number(values["page-hours-per-day"], "--page-hours-per-day", 0, 24);
   const refresh = number(values["page-refresh"], "--page-refresh", 10, 86_400);
   const scrape = values["scrape-interval"] === undefined ? undefined : number(values["scrape-interval"], "--scrape-interval", 1, 86_400);
-  const config = loadConfig(process.env, { requireStore: false });
+  const config = loadConfig(process.env, { requireStore: false, requireBeacon: false }); // an estimate needs no Beacon
   const settings = config.settings;
   const tickSchedule = await tickScheduleFrom(values["netlify-toml"]!);
   const sizes = await storedSizes();
@@ -89,7 +89,7 @@ export async function tickScheduleFrom(tomlPath: string): Promise<string> {
 /** The stored documents' real sizes when the store answers (2 STRLEN), else typical ones. */
 async function storedSizes(): Promise<{ state: number; status: number; from: string }> {
   try {
-    const rt = createRuntime(process.env, { requireStore: true, redisRetries: 0 });
+    const rt = createRuntime(process.env, { requireStore: true, requireBeacon: false, redisRetries: 0 });
     const keys = createKeys(rt.config.store!.keyPrefix);
     const p = rt.storeRedis!.pipeline();
     p.strlen(keys.state);

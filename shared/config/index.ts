@@ -85,6 +85,8 @@ export class ConfigError extends Error {
 export interface LoadOptions {
   /** The store may be absent only for runs that write nothing (dry runs). */
   requireStore?: boolean;
+  /** Beacon's API may be absent for commands that only read the configuration (`sentinel cost`). */
+  requireBeacon?: boolean;
 }
 
 export function loadConfig(env: Record<string, string | undefined>, options: LoadOptions = {}): Config {
@@ -97,7 +99,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   const settings = Settings.safeParse(settingsInput(env.SENTINEL_SETTINGS));
   if (!settings.success) problems.push(...settings.error.issues.map(settingsProblem));
 
-  if (!env.BEACON_API_URL?.trim()) problems.push("BEACON_API_URL: required (base URL of the Beacon runner API)");
+  if (options.requireBeacon !== false && !env.BEACON_API_URL?.trim()) problems.push("BEACON_API_URL: required (base URL of the Beacon runner API)");
   pair(problems, env, "BEACON_REDIS_REST_URL", "BEACON_REDIS_REST_TOKEN");
   pair(problems, env, "SENTINEL_REDIS_REST_URL", "SENTINEL_REDIS_REST_TOKEN");
   const storeUrl = e.SENTINEL_REDIS_REST_URL ?? e.BEACON_REDIS_REST_URL;
