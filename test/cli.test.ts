@@ -77,6 +77,12 @@ describe("sentinel --version and --help", () => {
     expect(out).toMatchObject({ code: 0, stdout: `sentinel ${version}\n`, stderr: "" });
   }, 30_000);
 
+  it.each([["help", "--help"], ["help", "-h"]])("%s %s prints the overview and exits 0 (it was exit 64, unknown command)", async (...args) => {
+    const out = await inProcess(args);
+    expect(out.code).toBe(0);
+    expect(out).toEqual(await inProcess(["--help"]));
+  });
+
   it("run --help exits 0 with the command's usage (it was exit 64, unknown option)", async () => {
     const out = await sentinel(["run", "--help"]);
     expect(out.code).toBe(0);

@@ -50,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`sentinel ${version()}\n`);
     return 0;
   }
-  if (!name || name === "--help" || name === "-h" || (name === "help" && rest.length === 0)) {
+  // `help --help` asks for help about help: the overview, like `help` alone.
+  const aboutHelp = name === "help" && (rest.length === 0 || rest[0] === "--help" || rest[0] === "-h");
+  if (!name || name === "--help" || name === "-h" || aboutHelp) {
     process.stdout.write(overview());
     return name ? 0 : EX_USAGE;
   }
