@@ -36,9 +36,16 @@ const USER_INFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i;
 /** A query parameter's value (the name stays: it says what kind of secret was there). */
 const QUERY_VALUE = /([?&][^=&#?]+=)[^&#]+/g;
 
+/**
+ * A URL cut inside its user info (`postgres://user:Pass` with the `@` and host cut off): what follows
+ * the colon may be the start of a password. A port (digits only) and an IPv6 host are left alone.
+ */
+const CUT_USER_INFO = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@[\]:]*:)(?!\d*(?:[/?#…]|$))[^/?#@…]+(…?)$/i;
+
 /** Strips user info and query-string values from every URL in the text. Idempotent. */
 export function scrubUrls(text: string): string {
   return text.replace(URL_IN_TEXT, (url) => {
+    if (CUT_USER_INFO.test(url)) return url.replace(CUT_USER_INFO, `$1${REDACTED}$2`);
     const withoutUser = url.replace(USER_INFO, `$1${REDACTED}@`);
     const q = withoutUser.indexOf("?");
     if (q < 0) return withoutUser;
@@ -59,13 +66,48 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
     let out = text;
     // Values first: a whole configured URL is replaced as one, before scrubbing could split it.
     for (const needle of sorted) out = out.split(needle).join(REDACTED);
-    return scrubUrls(out);
+    return scrubUrls(redactCutTail(out, sorted));
   };
 }
 
-/** Redacts every string inside a JSON-serialisable value. */
+/** Shortest start of a secret that is redacted when a text ends with it (the same floor as a whole secret). */
+const CUT_PREFIX_MIN = 6;
+
+/**
+ * Texts are redacted whole before anything cuts them (shared/runner.ts, the channels); this is the
+ * second line for a text that was cut before it reached us and says so with an ellipsis (a probe's
+ * SQL cut, Beacon's own truncated error): when it ends, before the ellipsis, with the start of a
+ * secret, that start is redacted too. URL-shaped secrets are left to the URL scrubber, which knows a cut URL.
+ */
+function redactCutTail(text: string, secrets: readonly string[]): string {
+  // Only a text marked as cut: an ordinary word at the end of a name ("url:portal") may well start
+  // like a secret ("portal-pass"), and redacting it would hide what the text is about.
+  const ellipsis = /(?:…|\.\.\.)$/.exec(text)?.[0] ?? "";
+  if (ellipsis === "") return text;
+  const body = text.slice(0, text.length - ellipsis.length);
+  for (const secret of secrets) {
+    if (secret.includes("://")) continue;
+    for (let k = Math.min(secret.length - 1, body.length); k >= CUT_PREFIX_MIN; k--) {
+      if (body.endsWith(secret.slice(0, k))) return body.slice(0, body.length - k) + REDACTED + ellipsis;
+    }
+  }
+  return text;
+}
+
+/**
+ * Redacts every string (and key) inside a JSON-serialisable value, one string at a time: each is a
+ * whole text to the redactor, so a secret cut at a string's end is recognised there, and no JSON
+ * escape can split a secret from its needle.
+ */
 export function redactDeep<T>(value: T, redact: Redactor): T {
-  return JSON.parse(redact(JSON.stringify(value))) as T;
+  return walk(JSON.parse(JSON.stringify(value)) as unknown, redact) as T;
+}
+
+function walk(value: unknown, redact: Redactor): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((v) => walk(v, redact));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), walk(v, redact)]));
+  return value;
 }
 
 /**

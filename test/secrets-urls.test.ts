@@ -7,6 +7,7 @@ import { collectSecrets, loadConfig } from "../shared/config/index.ts";
 import { createRedactor, scrubUrls } from "../shared/redact.ts";
 import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
+import { check } from "../shared/result.ts";
 import { httpFunction, type Route } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
 import { StatusDocument } from "../shared/status/schema.ts";
@@ -35,9 +36,40 @@ describe("scrubUrls strips credentials and query values from any URL in text", (
     ["a URL inside JSON ends at its quote", '{"u":"http://h/?t=abc","v":"x"}', '{"u":"http://h/?t=[redacted]","v":"x"}'],
     ["evidence URLs without secrets are untouched", "http://127.0.0.1:8080/health -> HTTP 503", "http://127.0.0.1:8080/health -> HTTP 503"],
     ["safeUrl's marker is untouched", "http://h/x?…: connection refused", "http://h/x?…: connection refused"],
+    ["a URL cut inside its password (issue 20)", "dial postgres://role:Pa55w", "dial postgres://role:[redacted]"],
+    ["a URL cut inside its password, then an ellipsis", "dial postgres://role:Pa55w…", "dial postgres://role:[redacted]…"],
+    ["a port is not a password", "GET http://127.0.0.1:8080… timed out", "GET http://127.0.0.1:8080… timed out"],
+    ["an IPv6 host is not user info", "GET http://[::1]:8080/x", "GET http://[::1]:8080/x"],
   ])("%s", (_name, input, expected) => {
     expect(scrubUrls(input)).toBe(expected);
     expect(scrubUrls(expected)).toBe(expected); // idempotent
+  });
+});
+
+describe("redact, then cut: a text marked as cut before it reached the redactor keeps no start of a secret (issue 20)", () => {
+  const secret = "Zq7-rotating-token-91f0c2";
+  const redact = createRedactor([secret]);
+  // A credential at character 200 of a long error, cut at every length a probe or Beacon might cut it.
+  const long = `${"x".repeat(200)} token=${secret} and more`;
+  it.each([120, 206, 208, 212, 220, 231, 240])("cut at %i characters", (at) => {
+    for (const cut of [`${long.slice(0, at)}…`, `${long.slice(0, at)}...`]) {
+      const out = redact(cut);
+      for (let k = 6; k <= secret.length; k++) expect(out).not.toContain(secret.slice(0, k));
+    }
+  });
+  it("leaves text alone that merely ends like an ordinary word", () => {
+    expect(redact("plain text that ends with Zq7-r…")).toBe("plain text that ends with Zq7-r…"); // 5 characters: under the floor
+    expect(redact("a name that ends like it: Zq7-rotating")).toBe("a name that ends like it: Zq7-rotating"); // not marked as cut
+    expect(redact(`${"y".repeat(150)} done`)).toBe(`${"y".repeat(150)} done`);
+  });
+  it("through the probe runner: a check whose evidence a probe cut mid-secret reaches the result redacted", async () => {
+    const probe = { ...healthProbe, id: "health", run: async () => ({ checks: [check({ name: "cut", status: "fail", observed: null, threshold: null, message: `${long.slice(0, 212)}…`, evidence: [`${long.slice(0, 215)}…`] })] }) };
+    const env = { BEACON_API_URL: "http://127.0.0.1:9", SENTINEL_REDIS_REST_URL: "http://127.0.0.1:9", SENTINEL_REDIS_REST_TOKEN: secret };
+    const config = loadConfig(env);
+    const result = await runProbe(probe, { deps: { now: () => new Date(), fetch, log: capturingLogger() } as never, settings: config.settings, targets: {} as never, redact: createRedactor(collectSecrets(env)) });
+    const text = JSON.stringify(result);
+    for (let k = 6; k <= secret.length; k++) expect(text).not.toContain(secret.slice(0, k));
+    expect(text).toContain("[redacted]");
   });
 });
 

@@ -164,7 +164,7 @@ function deadLine(where: string, raw: string): string {
   const parsed = parseQueueMessage(raw);
   const head = label({ where, parsed });
   const fields = looseFields(raw);
-  const error = typeof fields.error === "string" && fields.error !== "" ? fields.error.slice(0, 200) : "no error recorded";
+  const error = typeof fields.error === "string" && fields.error !== "" ? (fields.error.length > 200 ? `${fields.error.slice(0, 200)}…` : fields.error) : "no error recorded"; // the ellipsis tells the redactor it was cut
   const attempts = typeof fields.attempts === "number" ? ` (attempts ${fields.attempts}/${String(fields.max_retries ?? "?")})` : "";
   const invalid = parsed.kind === "invalid" ? ` [invalid: ${parsed.reason}]` : "";
   return `${head}: ${error}${attempts}${invalid}`;

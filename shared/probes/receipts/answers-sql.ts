@@ -54,7 +54,7 @@ export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"]
          WHEN jsonb_typeof(e.receipt_data->'output'->'data'->'text_output') = 'string' THEN 'legacy-text'
          ELSE 'unknown' END AS receipt_kind,
        (SELECT jsonb_agg(jsonb_build_object('q', x->>'question_id', 'question', left(x->>'question', 120),
-            'chars', length(btrim(COALESCE(x->>'response', ''))), 'success', x->'success', 'error', left(x->>'error', 120)))
+            'chars', length(btrim(COALESCE(x->>'response', ''))), 'success', x->'success', 'error', left(x->>'error', 120) || CASE WHEN length(x->>'error') > 120 THEN '…' ELSE '' END))
           FROM jsonb_array_elements(COALESCE(
             ${array("s.o->'data'->'responses'")}, ${array("s.o->'data'->'data'->'responses'")}, ${array("s.o->'responses'")}, '[]'::jsonb)) x
           WHERE jsonb_typeof(x) = 'object') AS answers,
