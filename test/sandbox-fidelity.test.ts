@@ -119,7 +119,7 @@ describe("sandbox fidelity to Beacon's Go code", () => {
     expect(await executions(s, String(spec["jobspec_id"]))).toBe(2);
   });
 
-  it("idleFallback: the simple BRPOP fallback runs what it pops and dead-letters nothing, so failed jobs leave a dead letter only sometimes", async () => {
+  it("idleFallback: every dead letter of a failing queue-path job records the run's failure and names that job (how many the BRPOP fallback spares varies from run to run, and is not pinned here)", async () => {
     // redis.go StartWorker: between two advanced Dequeues (which dead-letter a flat envelope on its first error) a
     // simple BRPOP runs the envelope and ignores the error. Six failing jobs: each lands on either, never both.
     const s = await h.start({ sigBypass: true, idleFallback: true, queueName: `${h.prefix}fallback` });
@@ -134,9 +134,9 @@ describe("sandbox fidelity to Beacon's Go code", () => {
     const dead = await h.redis.lrange(s.keys.dead, 0, -1);
     // Counted by job: under load a job can reach the list more than once (seen: 8 entries for 6 jobs),
     // which this test does not pin down; what it claims is that not every failed job is dead-lettered.
-    const deadJobs = new Set(dead.map((entry) => String(JSON.parse(entry).id)));
-    expect([...deadJobs].every((id) => ids.includes(id))).toBe(true);
-    expect(deadJobs.size).toBeLessThanOrEqual(ids.length);
+    // Every entry belongs to one of these jobs (by its spec id, also inside a rebuilt `env:<id>:<ns>` id).
+    const deadJobs = new Set(dead.map((entry) => ids.find((id) => entry.includes(id))));
+    expect(deadJobs.has(undefined)).toBe(false);
     console.info(`idleFallback: ${deadJobs.size} of ${ids.length} failed jobs dead-lettered (${dead.length} entries)`);
     for (const entry of dead) expect(JSON.parse(entry).error).toMatch(/^multi-region execution failed: /);
     await s.close();
