@@ -3,7 +3,8 @@ import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
 import { safeUrl } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import { redactDeep, type Channel, type ChannelDefinition } from "./types.ts";
+import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { redactDeep } from "../redact.ts";
 
 /**
  * Alertmanager's API v2 (`POST /api/v2/alerts`): the sentinel acts like a Prometheus server. An alert
@@ -23,7 +24,7 @@ export const AlertmanagerSettings = z.object({
    * 4 × its resend delay): if the sentinel stops, Alertmanager resolves it by itself after that long.
    */
   endsAfterMinutes: z.number().int().min(2).max(60).default(4),
-  requestTimeoutMs: z.number().int().min(500).max(10_000).default(5_000),
+  requestTimeoutMs: RequestTimeoutMs,
 }).strict();
 export type AlertmanagerSettings = z.infer<typeof AlertmanagerSettings>;
 

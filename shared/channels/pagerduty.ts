@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import { redactDeep, type Channel, type ChannelDefinition } from "./types.ts";
+import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { redactDeep } from "../redact.ts";
 
 /**
  * PagerDuty's Events API v2: a `trigger` when an alert fires and a `resolve` when it clears, both with
@@ -20,7 +21,7 @@ export const PagerDutySettings = z.object({
   /** `payload.source` of every event: the system that has the problem. */
   source: z.string().min(1).max(255).default("beacon-pipeline"),
   /** Timeout of one event request, in ms. */
-  requestTimeoutMs: z.number().int().min(500).max(10_000).default(5_000),
+  requestTimeoutMs: RequestTimeoutMs,
 }).strict();
 export type PagerDutySettings = z.infer<typeof PagerDutySettings>;
 

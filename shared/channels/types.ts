@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
 
@@ -67,10 +67,5 @@ export interface ChannelDefinition<S = undefined> {
   create(build: ChannelBuild<S>): Channel | undefined;
 }
 
-/** Applies `redact` to every string inside a JSON-shaped value (before serializing: escapes would hide a secret). */
-export function redactDeep<T>(value: T, redact: (s: string) => string): T {
-  if (typeof value === "string") return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)])) as T;
-  return value;
-}
+/** Timeout of one request to a channel's receiver, in ms (every HTTP channel's settings). */
+export const RequestTimeoutMs = z.number().int().min(500).max(10_000).default(5_000);

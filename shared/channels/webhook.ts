@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import { redactDeep, type Channel, type ChannelDefinition } from "./types.ts";
+import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { redactDeep } from "../redact.ts";
 
 /**
  * A generic webhook: everything owed in one POST with a stable JSON body (version 1, fields in a fixed
@@ -18,7 +19,7 @@ import { redactDeep, type Channel, type ChannelDefinition } from "./types.ts";
 
 /** `channels.webhook` of SENTINEL_SETTINGS. */
 export const WebhookSettings = z.object({
-  requestTimeoutMs: z.number().int().min(500).max(10_000).default(5_000),
+  requestTimeoutMs: RequestTimeoutMs,
 }).strict();
 export type WebhookSettings = z.infer<typeof WebhookSettings>;
 
