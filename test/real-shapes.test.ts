@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { JobDetails, servedExecutions } from "../shared/beacon/api.ts";
+import { deadLetterKind } from "../shared/beacon/envelope.ts";
 import { ModalReceipt, PortalReceipt, receiptKind, singleAnswer } from "../shared/beacon/receipt.ts";
 import { routerRegion } from "../shared/beacon/regions.ts";
 import { BeaconSettings } from "../shared/beacon/settings.ts";
@@ -143,5 +144,18 @@ describe("job answers per path and per model", () => {
     expect(judgeJobAnswers(rows, ANSWER_RULES).findings).toEqual([
       `job job-1 execution 101 (eu-west / llama3.2-1b / identity_basic): Modal receipt output.response is a non-answer (Modal's "Response extraction failed": no answer extracted)`,
     ]);
+  });
+});
+
+describe("dead letters the real runner wrote (test/fixtures/beacon-real)", () => {
+  const real = (name: string): any => JSON.parse(readFileSync(new URL(`./fixtures/beacon-real/${name}.json`, import.meta.url), "utf8"));
+  it("a job the worker could not even mark processing (0004's CHECK) is a lost message, not a failed run's record", () => {
+    const dead = real("queue-dead-letter-check-constraint")["redis_jobs_dead"] as unknown[];
+    expect(dead.length).toBeGreaterThan(0);
+    for (const entry of dead) expect(deadLetterKind(JSON.stringify(entry))).toBe("lost");
+  });
+  it("the JobRunner's own verdict on a run is a failed run's record", () => {
+    const entry = { ...(real("queue-dead-letter-check-constraint")["redis_jobs_dead"][0] as object), error: "multi-region execution failed: all regions failed" };
+    expect(deadLetterKind(JSON.stringify(entry))).toBe("failed-run");
   });
 });
