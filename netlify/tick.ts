@@ -1,4 +1,4 @@
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { measure } from "../shared/runner.ts";
 import { createChannels, SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
 import { policyFrom, probeInfos } from "../shared/config/policy.ts";

@@ -26,7 +26,7 @@ export const LAYERS: { name: string; paths: string[] }[] = [
   { name: "fan-in", paths: ["shared/fanin/"] },
   { name: "alerting", paths: ["shared/alerting/"] },
   { name: "SLOs", paths: ["shared/slo/"] },
-  { name: "probe catalog, runner", paths: ["shared/probes/catalog.ts", "shared/probes/registry.ts", "shared/runner.ts"] },
+  { name: "probe catalog, runner", paths: ["shared/probes/catalog.ts", "shared/runner.ts"] },
   { name: "probes", paths: ["shared/probes/*/"] },
   { name: "probe contract", paths: ["shared/probes/types.ts", "shared/probes/settings.ts"] },
   { name: "ports", paths: ["shared/store/", "shared/beacon/", "shared/sql.ts", "shared/db.ts", "shared/http.ts"] },

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { main } from "../netlify/cli/main.ts";
 import { COMMAND_HELP } from "../netlify/cli/help.ts";
-import { PROBE_IDS } from "../shared/probes/registry.ts";
+import { PROBE_IDS } from "../shared/probes/catalog.ts";
 import { ProbeResult } from "../shared/result.ts";
 import { INCIDENT_NAMES } from "./sandbox/incidents.ts";
 import type { Runtime } from "../netlify/runtime.ts";

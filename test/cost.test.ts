@@ -7,7 +7,7 @@ import { testServices, createDirectRedis } from "./support/env.ts";
 import { startUpstashBridge, type UpstashBridge } from "./support/upstash-bridge.ts";
 import { BUDGET, projectCost, type CostInputs } from "../shared/cost/model.ts";
 import { generateKeyPair } from "../shared/beacon/signing.ts";
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { tick, TICK_SCHEDULE } from "../netlify/tick.ts";
 import { tickScheduleFrom } from "../netlify/cli/cost.ts";
 import { createKeys } from "../shared/store/keys.ts";

@@ -4,7 +4,7 @@ import { createHarness, jobSpec, submit, waitForStatus, call, type Harness } fro
 import type { IncidentName, Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
-import { findProbe } from "../shared/probes/registry.ts";
+import { findProbe } from "../shared/probes/catalog.ts";
 import { runProbe } from "../shared/runner.ts";
 
 /**

@@ -9,7 +9,7 @@ import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver
 import { closedPort } from "./support/hostile.ts";
 import { testServices } from "./support/env.ts";
 import { startCountingProxy } from "./support/http-handlers.ts";
-import { findProbe } from "../shared/probes/registry.ts";
+import { findProbe } from "../shared/probes/catalog.ts";
 import { runProbe } from "../shared/runner.ts";
 import { createSilenceStore } from "../shared/alerting/silence-store.ts";
 import { createKeys } from "../shared/store/keys.ts";

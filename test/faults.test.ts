@@ -14,7 +14,7 @@ import { probeRunRoute } from "../netlify/http/probe-run.ts";
 import { silencesRoute } from "../netlify/http/silences.ts";
 import type { Runtime, RuntimeOptions } from "../netlify/runtime.ts";
 import { createSqlPool } from "../shared/db.ts";
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { healthProbe } from "../shared/probes/health/index.ts";
 import { measure } from "../shared/runner.ts";
 import { policyFrom, probeInfos } from "../shared/config/policy.ts";

@@ -9,7 +9,7 @@ import { testServices } from "./support/env.ts";
 import { heartbeatFailUrl, HEARTBEAT_DEADLINE_MS, HEARTBEAT_TIMEOUT_MS, pingHeartbeat, scheduledRun } from "../netlify/tick.ts";
 import { collectSecrets, ConfigError, loadConfig } from "../shared/config/index.ts";
 import { createRedactor } from "../shared/redact.ts";
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { scheduledTick } from "../netlify/scheduled.ts";
 
 /**

@@ -4,7 +4,7 @@ import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/htt
 import { probeRunRoute } from "../netlify/http/probe-run.ts";
 import { remediateRoute } from "../netlify/http/remediate.ts";
 import { silencesRoute } from "../netlify/http/silences.ts";
-import { PROBE_IDS } from "../shared/probes/registry.ts";
+import { PROBE_IDS } from "../shared/probes/catalog.ts";
 import type { Runtime } from "../netlify/runtime.ts";
 import { sentinelRuntime } from "./support/sentinel.ts";
 import { capturingLogger } from "./support/http-handlers.ts";

@@ -5,7 +5,7 @@ import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/htt
 import { probeRunRoute } from "../netlify/http/probe-run.ts";
 import { remediateRoute } from "../netlify/http/remediate.ts";
 import { ConfigError } from "../shared/config/index.ts";
-import { PROBE_IDS } from "../shared/probes/registry.ts";
+import { PROBE_IDS } from "../shared/probes/catalog.ts";
 import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
 import { StatusDocument } from "../shared/status/schema.ts";

@@ -7,7 +7,7 @@ import { metricsRoute } from "../netlify/http/status-routes.ts";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { evaluateNow, recordRun } from "./support/sentinel.ts";
 import { loadSettings } from "../shared/config/index.ts";
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { burnRateWindows, Objectives, type Objective } from "../shared/slo/objectives.ts";
 import { buildStatusDocument } from "../shared/status/document.ts";
 import { prometheusMetrics } from "../shared/status/metrics.ts";

@@ -7,7 +7,7 @@ import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/htt
 import { probeRunRoute } from "../netlify/http/probe-run.ts";
 import { remediateRoute } from "../netlify/http/remediate.ts";
 import { createRuntime, type Runtime } from "../netlify/runtime.ts";
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { runProbe } from "../shared/runner.ts";
 import { createHarness, jobSpec, submit, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { healthProbe } from "../shared/probes/health/index.ts";
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { runProbe } from "../shared/runner.ts";
 import { StatusDocument } from "../shared/status/schema.ts";
 import type { Runtime } from "../netlify/runtime.ts";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
-import { PROBES } from "../shared/probes/registry.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
 import type { Runtime } from "../netlify/runtime.ts";

@@ -7,7 +7,7 @@ import { createKeys } from "../../shared/store/keys.ts";
 import { redactDeep } from "../../shared/redact.ts";
 import type { TickReport } from "../../shared/tick/run.ts";
 import { UsageError } from "./errors.ts";
-import { PROBE_IDS } from "../../shared/probes/registry.ts";
+import { PROBE_IDS } from "../../shared/probes/catalog.ts";
 import { latestChecks } from "../../shared/status/document.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { PROBES, PROBE_IDS, findProbe } from "../../shared/probes/registry.ts";
+import { PROBES, PROBE_IDS, findProbe } from "../../shared/probes/catalog.ts";
 import { runProbe } from "../../shared/runner.ts";
 import { exitCodeFor, worstStatus, type ProbeResult } from "../../shared/result.ts";
 import { createRuntime } from "../runtime.ts";

@@ -1,4 +1,4 @@
-import { findProbe, PROBE_IDS } from "../../shared/probes/registry.ts";
+import { findProbe, PROBE_IDS } from "../../shared/probes/catalog.ts";
 import { runProbe } from "../../shared/runner.ts";
 import type { TickReport } from "../../shared/tick/run.ts";
 import { tick } from "../tick.ts";

@@ -9,7 +9,7 @@
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { generateKeyPair } from "../../shared/beacon/signing.ts";
-import { PROBES } from "../../shared/probes/registry.ts";
+import { PROBES } from "../../shared/probes/catalog.ts";
 import { CATALOG } from "../../shared/probes/catalog.ts";
 import { measure } from "../../shared/runner.ts";
 import { runLoad } from "../../shared/load/run.ts";

@@ -31,7 +31,7 @@ const summary = (status: Check["status"], message: string, observed: number | nu
  * the canary's deadline plus an hour), and settling releases it with a compare-and-delete; only the
  * invocation whose release succeeds emits the canary's SLI events, so they are counted once.
  */
-export const canaryProbe: Probe<CanarySettings> = {
+export const canaryProbe: Probe<CanarySettings> & typeof CANARY = {
   ...CANARY,
   async run(ctx) {
     const key = ctx.targets.canarySigningKey;

@@ -18,7 +18,7 @@ type Ctx = ProbeContext<Settings>;
 /** How one endpoint's body is judged once it answered. */
 type Judge = (status: number, body: unknown, raw: { json: boolean; contentType: string }) => { status: Check["status"]; message: string };
 
-export const healthProbe: Probe<Settings> = {
+export const healthProbe: Probe<Settings> & typeof HEALTH = {
   ...HEALTH,
   async run(ctx) {
     const { apiUrl, healthUrls } = ctx.targets;

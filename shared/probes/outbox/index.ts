@@ -17,7 +17,7 @@ type Ctx = ProbeContext<OutboxSettings>;
  * per run, issued concurrently; a statement that fails turns only its own checks into `error`.
  * Stateful: the SLIs' high-water mark rides in the probe state, so no job is counted twice.
  */
-export const outboxProbe: Probe<OutboxSettings> = {
+export const outboxProbe: Probe<OutboxSettings> & typeof OUTBOX = {
   ...OUTBOX,
   async run(ctx) {
     const { sql } = ctx.deps;

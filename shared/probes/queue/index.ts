@@ -13,7 +13,7 @@ import { judgeContract, judgeDead, judgeDepth, judgeLatency, judgeRetry, QUEUE_C
  * One pipelined request of 9 commands per run (plus a request per further SCAN page); stateful, so the
  * runner reads the previous dead-letter observation first and writes the new one with the result.
  */
-export const queueProbe: Probe<QueueSettings> = {
+export const queueProbe: Probe<QueueSettings> & typeof QUEUE = {
   ...QUEUE,
   async run(ctx) {
     const { beaconRedis, now } = ctx.deps;

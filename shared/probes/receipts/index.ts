@@ -20,7 +20,7 @@ export const RECEIPT_CHECKS = ["executions-api", "jobs-api", "id-mapping", "rece
  * (with receipts) of the newest completed jobs. At most 2 + maxJobs GETs per run (7 by default), never
  * an /admin route (those share a 1-per-10-s rate limit).
  */
-export const receiptsProbe: Probe<ReceiptsSettings> = {
+export const receiptsProbe: Probe<ReceiptsSettings> & typeof RECEIPTS = {
   ...RECEIPTS,
   async run(ctx) {
     const { apiUrl } = ctx.targets;

@@ -29,7 +29,7 @@ type Ctx = ProbeContext<RegionsSettings>;
  * (/health, /metrics), one to the router when BEACON_ROUTER_URL is set. Stateful: the SLI mark, the
  * runner's start time and the 24-hour grid ride in the probe state.
  */
-export const regionsProbe: Probe<RegionsSettings> = {
+export const regionsProbe: Probe<RegionsSettings> & typeof REGIONS = {
   ...REGIONS,
   async run(ctx) {
     const s = ctx.settings;

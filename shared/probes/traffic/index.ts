@@ -15,7 +15,7 @@ type Ctx = ProbeContext<TrafficSettings>;
  * into checks and SLI events (`requests`, `jobs`, `queue-latency`). One HTTP request per run; the
  * previous counters come from the runner (one store read) and the new ones go back with the result.
  */
-export const trafficProbe: Probe<TrafficSettings> = {
+export const trafficProbe: Probe<TrafficSettings> & typeof TRAFFIC = {
   ...TRAFFIC,
   async run(ctx) {
     const { apiUrl } = ctx.targets;
