@@ -30,7 +30,7 @@ export const LAYERS: { name: string; paths: string[] }[] = [
   { name: "probes", paths: ["shared/probes/*/"] },
   { name: "probe contract", paths: ["shared/probes/types.ts", "shared/probes/settings.ts"] },
   { name: "ports", paths: ["shared/store/", "shared/beacon/", "shared/sql.ts", "shared/db.ts", "shared/http.ts"] },
-  { name: "primitives", paths: ["shared/result.ts", "shared/redact.ts", "shared/log.ts", "shared/error-text.ts", "shared/schedule.ts", "shared/parse-prometheus-text-format.d.ts"] },
+  { name: "primitives", paths: ["shared/result.ts", "shared/redact.ts", "shared/log.ts", "shared/error-text.ts", "shared/env-values.ts", "shared/schedule.ts", "shared/parse-prometheus-text-format.d.ts"] },
 ];
 
 /** Outside the layering: the local Beacon sandbox and its services, which `npm start` runs (a stand-in for Beacon). */

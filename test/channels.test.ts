@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import * as crypto from "node:crypto";
 import { routeOf, DEFAULT_ROUTES, Routes, type Route } from "../shared/channels/routes.ts";
-import type { ChannelName } from "../shared/channels/catalog.ts";
+import { CHANNELS, type ChannelName } from "../shared/channels/catalog.ts";
+import { EnvSchema, SECRET_VARIABLES } from "../shared/config/env.ts";
 import { assignChannels, settle } from "../shared/channels/dispatch.ts";
 import { pagerDutyEvent, dedupKey } from "../shared/channels/pagerduty.ts";
 import { alertmanagerAlerts } from "../shared/channels/alertmanager.ts";
@@ -73,6 +74,24 @@ describe("routes", () => {
     });
     expect(Object.keys(config.channels)).toEqual(["pagerduty", "alertmanager", "webhook"]);
     expect(config.secrets).toEqual(expect.arrayContaining(["a".repeat(32), "s".repeat(24), "https://hooks.example.org/abc", "pw-secret"]));
+  });
+});
+
+describe("each channel declares its own variables", () => {
+  it("the configuration validates, redacts and pairs them from the catalog alone", () => {
+    for (const c of CHANNELS) {
+      expect(Object.keys(c.env), c.name).toContain(c.variable);
+      for (const [name, v] of Object.entries(c.env)) {
+        expect(Object.keys(EnvSchema.shape), name).toContain(name);
+        expect(SECRET_VARIABLES.includes(name), name).toBe(v.secret !== "credentials");
+      }
+    }
+    const base = { BEACON_API_URL: "https://beacon.example.org", SENTINEL_REDIS_REST_URL: "https://r.example.org", SENTINEL_REDIS_REST_TOKEN: "t".repeat(20) };
+    // A pair the webhook declares: one alone is a problem naming the other; both configure it.
+    expect(() => loadConfig({ ...base, SENTINEL_WEBHOOK_SECRET: "s".repeat(24) })).toThrow(/SENTINEL_WEBHOOK_URL: required when SENTINEL_WEBHOOK_SECRET is set/);
+    expect(loadConfig({ ...base, SENTINEL_WEBHOOK_URL: "https://hooks.example.org/x", SENTINEL_WEBHOOK_SECRET: "s".repeat(24) }).channels).toEqual({
+      webhook: { SENTINEL_WEBHOOK_URL: "https://hooks.example.org/x", SENTINEL_WEBHOOK_SECRET: "s".repeat(24) },
+    });
   });
 });
 

@@ -4,6 +4,7 @@ import type { AlertRecord } from "../alerting/state.ts";
 import { safeUrl } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
 import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { HttpUrl, optional } from "../env-values.ts";
 import { redactDeep } from "../redact.ts";
 
 /**
@@ -32,9 +33,12 @@ export type AlertmanagerSettings = z.infer<typeof AlertmanagerSettings>;
 export const ALERTMANAGER = {
   name: "alertmanager",
   variable: "ALERTMANAGER_URL",
+  env: {
+    /** Base URL of an Alertmanager (alerts go to <url>/api/v2/alerts); user info is sent as Basic authorization. */
+    ALERTMANAGER_URL: { schema: optional(HttpUrl), secret: "credentials" },
+  },
   settings: AlertmanagerSettings,
-  create: ({ deployment, settings, ...common }) =>
-    deployment.channels.alertmanager ? createAlertmanagerChannel({ ...common, statusUrl: deployment.statusUrl, url: deployment.channels.alertmanager.url, settings }) : undefined,
+  create: ({ env, settings, ...common }) => createAlertmanagerChannel({ ...common, url: env.ALERTMANAGER_URL!, settings }),
 } as const satisfies ChannelDefinition<AlertmanagerSettings>;
 
 export interface AlertmanagerAlert {

@@ -46,8 +46,8 @@ export function createChannels(
 ): Channel[] {
   const settings = config.settings.channels as Record<string, unknown>;
   return CHANNELS.flatMap((c): Channel[] => {
+    const env = config.channels[c.name];
     // biome-ignore lint: each definition reads its own settings entry
-    const channel = (c as ChannelDefinition<any>).create({ deployment: config, settings: settings[c.name], ...deps, budgetMs: SEND_BUDGET_MS });
-    return channel ? [channel] : [];
+    return env ? [(c as ChannelDefinition<any>).create({ env, statusUrl: config.statusUrl, settings: settings[c.name], ...deps, budgetMs: SEND_BUDGET_MS })] : [];
   });
 }

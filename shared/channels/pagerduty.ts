@@ -4,6 +4,7 @@ import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
 import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { optional } from "../env-values.ts";
 import { redactDeep } from "../redact.ts";
 
 /**
@@ -29,9 +30,12 @@ export type PagerDutySettings = z.infer<typeof PagerDutySettings>;
 export const PAGERDUTY = {
   name: "pagerduty",
   variable: "PAGERDUTY_ROUTING_KEY",
+  env: {
+    /** Events API v2 integration key (32 characters) of the service to page. */
+    PAGERDUTY_ROUTING_KEY: { schema: optional(z.string().trim().regex(/^[A-Za-z0-9]{32}$/, "must be the 32-character Integration Key of an Events API v2 integration")), secret: "value" },
+  },
   settings: PagerDutySettings,
-  create: ({ deployment, settings, ...common }) =>
-    deployment.channels.pagerduty ? createPagerDutyChannel({ ...common, statusUrl: deployment.statusUrl, routingKey: deployment.channels.pagerduty.routingKey, settings }) : undefined,
+  create: ({ env, settings, ...common }) => createPagerDutyChannel({ ...common, routingKey: env.PAGERDUTY_ROUTING_KEY!, settings }),
 } as const satisfies ChannelDefinition<PagerDutySettings>;
 
 /** The sentinel's severities in PagerDuty's terms (critical, error, warning, info). */

@@ -31,22 +31,30 @@ export interface Channel {
 }
 
 /**
- * The channels' secrets, as the configuration reads them from the environment (shared/config: the one
- * module that reads it); a channel is configured when its entry is present.
+ * The configured channels' variables, as the configuration validated them (shared/config reads the
+ * environment; each channel declares its variables): a channel is configured when its entry is present.
  */
 export interface ChannelDeployment {
   statusUrl?: string;
-  slackWebhookUrl?: string;
-  channels: {
-    pagerduty?: { routingKey: string };
-    alertmanager?: { url: string };
-    webhook?: { url: string; secret: string };
-  };
+  channels: Partial<Record<string, Record<string, string>>>;
 }
 
-/** What a channel is built from: the deployment, its own settings, and the shared clients. */
+/**
+ * One environment variable of a channel: its schema (as the configuration validates it: an empty
+ * value is unset) and how its value is kept out of every text: `value`, secret as it is; `url`, a
+ * URL secret whole and in its parts (its path is the token); `credentials`, a URL whose user info
+ * and query values alone are secret.
+ */
+export interface ChannelVariable {
+  schema: z.ZodType;
+  secret: "value" | "url" | "credentials";
+}
+
+/** What a configured channel is built from: its own variables, its own settings, and the shared clients. */
 export interface ChannelBuild<S> {
-  deployment: ChannelDeployment;
+  /** Its variables, each set (a channel is built only when all are). */
+  env: Record<string, string>;
+  statusUrl?: string;
   settings: S;
   fetch: typeof fetch;
   redact: (s: string) => string;
@@ -56,15 +64,20 @@ export interface ChannelBuild<S> {
 }
 
 /**
- * A channel as the catalog lists it: its name, the variable that switches it on (named in
- * configuration problems), its part of SENTINEL_SETTINGS.channels with defaults (absent: none), and
- * how to build it when the deployment configures it.
+ * A channel as the catalog lists it: its name, its environment variables (the configuration reads
+ * and validates them from here), its part of SENTINEL_SETTINGS.channels with defaults (absent:
+ * none), and how to build it when the deployment configures it.
  */
 export interface ChannelDefinition<S = undefined> {
   name: string;
+  /** The variable that switches it on, named in configuration problems (one of `env`). */
   variable: string;
+  /** Its environment variables; it is configured when all are set. */
+  env: Record<string, ChannelVariable>;
+  /** Pairs that must be set together: setting one alone is a configuration problem. */
+  together?: readonly (readonly [string, string])[];
   settings?: z.ZodType<S>;
-  create(build: ChannelBuild<S>): Channel | undefined;
+  create(build: ChannelBuild<S>): Channel;
 }
 
 /** Timeout of one request to a channel's receiver, in ms (every HTTP channel's settings). */

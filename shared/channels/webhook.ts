@@ -4,6 +4,7 @@ import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
 import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { HttpUrl, optional } from "../env-values.ts";
 import { redactDeep } from "../redact.ts";
 
 /**
@@ -27,9 +28,15 @@ export type WebhookSettings = z.infer<typeof WebhookSettings>;
 export const WEBHOOK = {
   name: "webhook",
   variable: "SENTINEL_WEBHOOK_URL",
+  env: {
+    /** A generic webhook receiving signed JSON (needs SENTINEL_WEBHOOK_SECRET). */
+    SENTINEL_WEBHOOK_URL: { schema: optional(HttpUrl), secret: "url" },
+    /** The HMAC-SHA256 key the webhook's signature is made with. */
+    SENTINEL_WEBHOOK_SECRET: { schema: optional(z.string().min(16, "must be at least 16 characters")), secret: "value" },
+  },
+  together: [["SENTINEL_WEBHOOK_URL", "SENTINEL_WEBHOOK_SECRET"]],
   settings: WebhookSettings,
-  create: ({ deployment, settings, ...common }) =>
-    deployment.channels.webhook ? createWebhookChannel({ ...common, statusUrl: deployment.statusUrl, ...deployment.channels.webhook, settings }) : undefined,
+  create: ({ env, settings, ...common }) => createWebhookChannel({ ...common, url: env.SENTINEL_WEBHOOK_URL!, secret: env.SENTINEL_WEBHOOK_SECRET!, settings }),
 } as const satisfies ChannelDefinition<WebhookSettings>;
 
 export const WEBHOOK_BODY_VERSION = 1;

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { publicKeyFromPrivateKey } from "../beacon/signing.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
+import { HttpUrl, optional } from "../env-values.ts";
+import { CHANNELS } from "../channels/catalog.ts";
 
 /**
  * The environment variables: the public contract operators and scripts rely on. This is the only
@@ -8,10 +10,6 @@ import { findJsonSyntaxError } from "./json-syntax.ts";
  * else reaches for globals.
  */
 
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema.optional());
-
-const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
 const HealthUrls = z.string().transform((raw, ctx) => {
   const pairs: { name: string; url: string }[] = [];
@@ -82,17 +80,8 @@ export const EnvSchema = z.object({
   SENTINEL_REDIS_REST_URL: optional(HttpUrl),
   SENTINEL_REDIS_REST_TOKEN: optional(z.string()),
   SENTINEL_KEY_PREFIX: optional(z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 : _ . -")),
-  SLACK_WEBHOOK_URL: optional(HttpUrl),
   /** A dead-man's switch (healthchecks.io's ping protocol) pinged after every scheduled tick; its path is its secret. */
   SENTINEL_HEARTBEAT_URL: optional(HttpUrl),
-  /** PagerDuty Events API v2 integration key (32 characters) of the service to page. */
-  PAGERDUTY_ROUTING_KEY: optional(z.string().trim().regex(/^[A-Za-z0-9]{32}$/, "must be the 32-character Integration Key of an Events API v2 integration")),
-  /** Base URL of an Alertmanager (alerts go to <url>/api/v2/alerts); user info is sent as Basic authorization. */
-  ALERTMANAGER_URL: optional(HttpUrl),
-  /** A generic webhook receiving signed JSON (needs SENTINEL_WEBHOOK_SECRET). */
-  SENTINEL_WEBHOOK_URL: optional(HttpUrl),
-  /** The HMAC-SHA256 key the webhook's signature is made with. */
-  SENTINEL_WEBHOOK_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
   SENTINEL_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   BEACON_ADMIN_TOKEN: optional(z.string()),
   NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
@@ -109,6 +98,8 @@ export const EnvSchema = z.object({
   /** The canary's signing key (base64 32-byte Ed25519 seed); unset: the canary reports itself disabled. */
   CANARY_SIGNING_KEY: optional(SigningKey),
   SENTINEL_SETTINGS: optional(JsonObject),
+  // Each channel's own variables, as its definition declares them (shared/channels/catalog.ts).
+  ...Object.fromEntries(CHANNELS.flatMap((c) => Object.entries(c.env).map(([name, v]) => [name, v.schema]))),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -117,13 +108,19 @@ export const SECRET_VARIABLES = [
   "BEACON_DATABASE_URL",
   "BEACON_REDIS_REST_TOKEN",
   "SENTINEL_REDIS_REST_TOKEN",
-  "SLACK_WEBHOOK_URL",
   "SENTINEL_HEARTBEAT_URL",
-  "PAGERDUTY_ROUTING_KEY",
-  "SENTINEL_WEBHOOK_URL",
-  "SENTINEL_WEBHOOK_SECRET",
   "SENTINEL_ADMIN_TOKEN",
   "SENTINEL_STATUS_TOKEN",
   "BEACON_ADMIN_TOKEN",
   "CANARY_SIGNING_KEY",
-] as const;
+  ...CHANNELS.flatMap((c) => Object.entries(c.env).filter(([, v]) => v.secret !== "credentials").map(([name]) => name)),
+];
+
+/** Secret variables that are URLs, secret as a whole and in their parts. */
+export const WHOLE_URL_SECRETS = new Set<string>([
+  "BEACON_DATABASE_URL", "SENTINEL_HEARTBEAT_URL",
+  ...CHANNELS.flatMap((c) => Object.entries(c.env).filter(([, v]) => v.secret === "url").map(([name]) => name)),
+]);
+
+/** URL variables that are not secret, whose user info and query values are. */
+export const CREDENTIAL_URLS: string[] = CHANNELS.flatMap((c) => Object.entries(c.env).filter(([, v]) => v.secret === "credentials").map(([name]) => name));

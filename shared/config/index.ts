@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BeaconSettings } from "../beacon/settings.ts";
-import { EnvSchema, SECRET_VARIABLES, type Env } from "./env.ts";
+import { CREDENTIAL_URLS, EnvSchema, SECRET_VARIABLES, WHOLE_URL_SECRETS, type Env } from "./env.ts";
 import { ProbeSettings, CATALOG as PROBES } from "../probes/catalog.ts";
 import { validSchedule } from "../schedule.ts";
 import { TickSettings } from "../tick/settings.ts";
@@ -8,9 +8,9 @@ import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
 import { RemediationSettings } from "../remediation/settings.ts";
 import { secretsOfUrl } from "../redact.ts";
-import { CHANNEL_VARIABLES, ChannelSettings } from "../channels/catalog.ts";
+import { CHANNELS, CHANNEL_VARIABLES, ChannelSettings } from "../channels/catalog.ts";
 import { Routes } from "../channels/routes.ts";
-import type { ChannelDeployment } from "../channels/types.ts";
+import type { ChannelDefinition, ChannelDeployment } from "../channels/types.ts";
 
 /** Thresholds, schedules and Beacon's names: code defaults, overridden by the SENTINEL_SETTINGS JSON. */
 export const Settings = z
@@ -48,6 +48,7 @@ export interface Config {
   beaconRedis?: { url: string; token: string };
   /** Where results and alert state live: SENTINEL_REDIS_*, defaulting to Beacon's Redis. */
   store?: { url: string; token: string; keyPrefix: string };
+  /** SLACK_WEBHOOK_URL, which remediation's notes use too. */
   slackWebhookUrl?: string;
   /** SENTINEL_HEARTBEAT_URL: pinged after every scheduled tick (success, or `/fail` with the reason). */
   heartbeatUrl?: string;
@@ -110,7 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (env.SENTINEL_PUBLIC_STATUS?.trim() === "false" && !env.SENTINEL_STATUS_TOKEN?.trim() && !env.SENTINEL_ADMIN_TOKEN?.trim()) {
     problems.push("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN (or SENTINEL_ADMIN_TOKEN) to let anyone read the status");
   }
-  pair(problems, env, "SENTINEL_WEBHOOK_URL", "SENTINEL_WEBHOOK_SECRET");
+  for (const c of CHANNELS as readonly ChannelDefinition<unknown>[]) for (const [a, b] of c.together ?? []) pair(problems, env, a, b);
   if (settings.success && Object.hasOwn(settingsInput(env.SENTINEL_SETTINGS) as object, "routes")) {
     // Routes written by hand must name channels that exist; the default routes skip unset ones.
     const variable = CHANNEL_VARIABLES;
@@ -128,13 +129,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     database: e.BEACON_DATABASE_URL ? { connectionString: e.BEACON_DATABASE_URL, wsProxy: e.NEON_WS_PROXY } : undefined,
     beaconRedis: e.BEACON_REDIS_REST_URL && e.BEACON_REDIS_REST_TOKEN ? { url: e.BEACON_REDIS_REST_URL, token: e.BEACON_REDIS_REST_TOKEN } : undefined,
     store: storeUrl && storeToken ? { url: storeUrl, token: storeToken, keyPrefix: e.SENTINEL_KEY_PREFIX ?? "sentinel:" } : undefined,
-    slackWebhookUrl: e.SLACK_WEBHOOK_URL,
+    slackWebhookUrl: (e as Record<string, unknown>).SLACK_WEBHOOK_URL as string | undefined,
     heartbeatUrl: e.SENTINEL_HEARTBEAT_URL,
-    channels: {
-      ...(e.PAGERDUTY_ROUTING_KEY ? { pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY } } : {}),
-      ...(e.ALERTMANAGER_URL ? { alertmanager: { url: e.ALERTMANAGER_URL } } : {}),
-      ...(e.SENTINEL_WEBHOOK_URL && e.SENTINEL_WEBHOOK_SECRET ? { webhook: { url: e.SENTINEL_WEBHOOK_URL, secret: e.SENTINEL_WEBHOOK_SECRET } } : {}),
-    },
+    channels: channelDeployment(e),
     adminToken: e.SENTINEL_ADMIN_TOKEN,
     beaconAdminToken: e.BEACON_ADMIN_TOKEN,
     statusUrl: e.SENTINEL_STATUS_URL,
@@ -168,7 +165,7 @@ function settingsProblem(issue: z.core.$ZodIssue): string {
 }
 
 /** URL and token variables come in pairs; judged on the raw values so it is reported alongside format problems. */
-function pair(problems: string[], env: Record<string, string | undefined>, url: keyof Env, token: keyof Env) {
+function pair(problems: string[], env: Record<string, string | undefined>, url: string, token: string) {
   const has = (name: string) => Boolean(env[name]?.trim());
   if (has(url) && !has(token)) problems.push(`${token}: required when ${url} is set`);
   if (has(token) && !has(url)) problems.push(`${url}: required when ${token} is set`);
@@ -188,8 +185,17 @@ export function scheduleOf(settings: Settings, probe: { id: string; schedule: st
   return settings.schedules[probe.id] ?? probe.schedule;
 }
 
-/** Secret variables that are URLs, secret as a whole and in their parts. */
-const WHOLE_URL_SECRETS = new Set<string>(["BEACON_DATABASE_URL", "SLACK_WEBHOOK_URL", "SENTINEL_HEARTBEAT_URL", "SENTINEL_WEBHOOK_URL"]);
+/**
+ * Each configured channel's own variables, validated (catalog order; slack before pagerduty...): a
+ * channel is configured when every variable it declares is set.
+ */
+function channelDeployment(e: Partial<Env>): ChannelDeployment["channels"] {
+  const values = e as Record<string, string | undefined>;
+  return Object.fromEntries(CHANNELS.flatMap((c) => {
+    const names = Object.keys(c.env);
+    return names.every((n) => values[n]) ? [[c.name, Object.fromEntries(names.map((n) => [n, values[n]!]))]] : [];
+  }));
+}
 
 /**
  * Every secret the environment holds, for the redactor: the secret variables' values, and the
@@ -205,7 +211,7 @@ export function collectSecrets(env: Record<string, string | undefined>): string[
     return WHOLE_URL_SECRETS.has(name) ? secretsOfUrl(value, { whole: true }) : [value];
   });
   const urls = [
-    env.BEACON_API_URL, env.BEACON_ROUTER_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL, env.ALERTMANAGER_URL,
+    env.BEACON_API_URL, env.BEACON_ROUTER_URL, env.BEACON_REDIS_REST_URL, env.SENTINEL_REDIS_REST_URL, env.SENTINEL_STATUS_URL, ...CREDENTIAL_URLS.map((name) => env[name]),
     ...healthUrlValues(env.BEACON_HEALTH_URLS),
   ];
   return [...new Set([...values, ...urls.flatMap((url) => secretsOfUrl(url?.trim()))])];

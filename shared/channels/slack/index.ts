@@ -1,6 +1,7 @@
 import { buildSlackMessage } from "./message.ts";
 import { createSlackSender } from "./sender.ts";
 import type { Channel, ChannelDefinition } from "../types.ts";
+import { HttpUrl, optional } from "../../env-values.ts";
 
 /** Slack's sender: its 10 s request timeout and one retry, the most a send takes inside a tick. */
 export const SLACK_BUDGET_MS = 12_000;
@@ -26,5 +27,9 @@ export function createSlackChannel(options: { webhookUrl: string; statusUrl?: st
 export const SLACK = {
   name: "slack",
   variable: "SLACK_WEBHOOK_URL",
-  create: ({ deployment, redact }) => deployment.slackWebhookUrl ? createSlackChannel({ webhookUrl: deployment.slackWebhookUrl, statusUrl: deployment.statusUrl, redact }) : undefined,
+  env: {
+    /** An incoming webhook's URL; its path is its token. */
+    SLACK_WEBHOOK_URL: { schema: optional(HttpUrl), secret: "url" },
+  },
+  create: ({ env, statusUrl, redact }) => createSlackChannel({ webhookUrl: env.SLACK_WEBHOOK_URL!, statusUrl, redact }),
 } as const satisfies ChannelDefinition;
