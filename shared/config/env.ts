@@ -67,7 +67,7 @@ const SigningKey = z.string().refine((raw) => {
   } catch {
     return false;
   }
-}, "must be base64 of a 32-byte Ed25519 seed (generate one with: npx sentinel canary-key)");
+}, "must be base64 of a 32-byte Ed25519 seed (generate one with: npx beacon-sentinel canary-key)");
 
 export const EnvSchema = z.object({
   BEACON_API_URL: optional(HttpUrl),
