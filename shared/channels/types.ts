@@ -41,6 +41,7 @@ export interface ChannelDeployment {
     pagerduty?: { routingKey: string };
     alertmanager?: { url: string };
     webhook?: { url: string; secret: string };
+    email?: { url: string; from: string; to: string[] };
   };
 }
 

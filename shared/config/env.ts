@@ -69,6 +69,38 @@ const SigningKey = z.string().refine((raw) => {
   }
 }, "must be base64 of a 32-byte Ed25519 seed (generate one with: npx beacon-sentinel canary-key)");
 
+/**
+ * An SMTP server with its credentials. Problems name the scheme or the part that is wrong, never the
+ * value (it holds a password).
+ */
+const SmtpUrl = z.string().trim().superRefine((raw, ctx) => {
+  const shape = "smtps://user:password@host:465 or smtp://user:password@host:587";
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    ctx.addIssue({ code: "custom", message: `must be a URL: ${shape}` });
+    return;
+  }
+  // Only a well-known scheme is named back: anything else before a colon could be part of a secret.
+  const known = ["http:", "https:", "mailto:", "ftp:", "submission:", "submissions:"].includes(url.protocol) ? `, not ${url.protocol}//` : "";
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:") ctx.addIssue({ code: "custom", message: `must start with smtps:// (TLS) or smtp:// (STARTTLS)${known}: ${shape}` });
+  else if (!url.hostname) ctx.addIssue({ code: "custom", message: `names no host: ${shape}` });
+  else if (url.pathname && url.pathname !== "/" || url.search || url.hash) ctx.addIssue({ code: "custom", message: `must be only user, password, host and port: ${shape}` });
+  else if (url.username && !url.password) ctx.addIssue({ code: "custom", message: `names a user without a password: ${shape}` });
+});
+
+const ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+/** `a@example.org` or `Name <a@example.org>`. */
+const isAddress = (s: string) => ADDRESS.test(s) || (/^[^<>,;"\r\n]*<([^<>]+)>$/.test(s) && ADDRESS.test(/<([^<>]+)>$/.exec(s)![1]!));
+const EmailAddress = z.string().trim().refine(isAddress, "must be one email address, a@example.org or Name <a@example.org>");
+const EmailList = z.string().transform((raw, ctx) => {
+  const list = raw.split(",").map((a) => a.trim()).filter(Boolean);
+  if (list.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one address" });
+  list.forEach((a, i) => { if (!isAddress(a)) ctx.addIssue({ code: "custom", message: `address ${i + 1} is not an email address (a@example.org or Name <a@example.org>)` }); });
+  return list;
+});
+
 export const EnvSchema = z.object({
   BEACON_API_URL: optional(HttpUrl),
   /** The portal (e.g. https://projectbeacon.netlify.app) whose /api/v1 proxy the canary submits through; unset: the runner API only. */
@@ -93,6 +125,12 @@ export const EnvSchema = z.object({
   SENTINEL_WEBHOOK_URL: optional(HttpUrl),
   /** The HMAC-SHA256 key the webhook's signature is made with. */
   SENTINEL_WEBHOOK_SECRET: optional(z.string().min(16, "must be at least 16 characters")),
+  /** The SMTP server email goes through: smtps://user:password@host:465 or smtp://user:password@host:587 (STARTTLS). */
+  SENTINEL_SMTP_URL: optional(SmtpUrl),
+  /** The sender, `alerts@example.org` or `Beacon Sentinel <alerts@example.org>`. */
+  SENTINEL_EMAIL_FROM: optional(EmailAddress),
+  /** The recipients, comma-separated. */
+  SENTINEL_EMAIL_TO: optional(EmailList),
   SENTINEL_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   BEACON_ADMIN_TOKEN: optional(z.string()),
   NEON_WS_PROXY: optional(z.string().regex(/^[^\s/:]+:\d{1,5}$/, "must be host:port")),
@@ -122,6 +160,7 @@ export const SECRET_VARIABLES = [
   "PAGERDUTY_ROUTING_KEY",
   "SENTINEL_WEBHOOK_URL",
   "SENTINEL_WEBHOOK_SECRET",
+  "SENTINEL_SMTP_URL",
   "SENTINEL_ADMIN_TOKEN",
   "SENTINEL_STATUS_TOKEN",
   "BEACON_ADMIN_TOKEN",

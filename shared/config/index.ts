@@ -111,6 +111,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     problems.push("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN (or SENTINEL_ADMIN_TOKEN) to let anyone read the status");
   }
   pair(problems, env, "SENTINEL_WEBHOOK_URL", "SENTINEL_WEBHOOK_SECRET");
+  // Email needs its server, a sender and recipients: any one of them asks for the others.
+  const email = ["SENTINEL_SMTP_URL", "SENTINEL_EMAIL_FROM", "SENTINEL_EMAIL_TO"] as const;
+  if (email.some((v) => env[v]?.trim())) for (const v of email) if (!env[v]?.trim()) problems.push(`${v}: required for email (${email.filter((o) => o !== v).join(", ")} ${email.filter((o) => env[o]?.trim()).length > 1 ? "are" : "is"} set)`);
   if (settings.success && Object.hasOwn(settingsInput(env.SENTINEL_SETTINGS) as object, "routes")) {
     // Routes written by hand must name channels that exist; the default routes skip unset ones.
     const variable = CHANNEL_VARIABLES;
@@ -134,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       ...(e.PAGERDUTY_ROUTING_KEY ? { pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY } } : {}),
       ...(e.ALERTMANAGER_URL ? { alertmanager: { url: e.ALERTMANAGER_URL } } : {}),
       ...(e.SENTINEL_WEBHOOK_URL && e.SENTINEL_WEBHOOK_SECRET ? { webhook: { url: e.SENTINEL_WEBHOOK_URL, secret: e.SENTINEL_WEBHOOK_SECRET } } : {}),
+      ...(e.SENTINEL_SMTP_URL && e.SENTINEL_EMAIL_FROM && e.SENTINEL_EMAIL_TO ? { email: { url: e.SENTINEL_SMTP_URL, from: e.SENTINEL_EMAIL_FROM, to: e.SENTINEL_EMAIL_TO } } : {}),
     },
     adminToken: e.SENTINEL_ADMIN_TOKEN,
     beaconAdminToken: e.BEACON_ADMIN_TOKEN,
@@ -189,7 +193,7 @@ export function scheduleOf(settings: Settings, probe: { id: string; schedule: st
 }
 
 /** Secret variables that are URLs, secret as a whole and in their parts. */
-const WHOLE_URL_SECRETS = new Set<string>(["BEACON_DATABASE_URL", "SLACK_WEBHOOK_URL", "SENTINEL_HEARTBEAT_URL", "SENTINEL_WEBHOOK_URL"]);
+const WHOLE_URL_SECRETS = new Set<string>(["BEACON_DATABASE_URL", "SLACK_WEBHOOK_URL", "SENTINEL_HEARTBEAT_URL", "SENTINEL_WEBHOOK_URL", "SENTINEL_SMTP_URL"]);
 
 /**
  * Every secret the environment holds, for the redactor: the secret variables' values, and the
