@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { z } from "zod";
 
 /**
@@ -66,10 +67,19 @@ export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
 
 type CheckInput = Omit<Check, "evidence" | "evidenceTotal"> & { evidence?: readonly string[] };
 
+/**
+ * While the runner runs a probe (shared/runner.ts), told of each check the probe builds, as it builds
+ * it: that is when the check was decided, which the runner times (JUnit's per-case time). Outside a
+ * run there is no listener and check() stays pure.
+ */
+export const checkDecided = new AsyncLocalStorage<(check: Check) => void>();
+
 /** Builds a check, capping its evidence and remembering how much there was. */
 export function check(input: CheckInput): Check {
   const all = input.evidence ?? [];
-  return { ...input, evidence: all.slice(0, EVIDENCE_CAP), evidenceTotal: all.length };
+  const built = { ...input, evidence: all.slice(0, EVIDENCE_CAP), evidenceTotal: all.length };
+  checkDecided.getStore()?.(built);
+  return built;
 }
 
 /** Exit codes of `sentinel run`: 0 pass/warn, 1 fail, 2 error (64 is bad usage, set by the CLI). */

@@ -1,4 +1,4 @@
-import { ProbeResult, worstStatus, type Check } from "./result.ts";
+import { ProbeResult, checkDecided, worstStatus, type Check } from "./result.ts";
 import { redactDeep, type Redactor } from "./redact.ts";
 import type { AnyProbe, ProbeDeps, ProbeOutput, ProbeTargets } from "./probes/types.ts";
 import type { BeaconSettings } from "./beacon/settings.ts";
@@ -45,13 +45,17 @@ export async function measure(probe: AnyProbe, options: RunOptions): Promise<Mea
     }, settings.timeoutMs);
   });
 
+  // When each check was decided, in ms into the run, by name (a probe may copy a check to amend it);
+  // the first one built counts (a late answer after its check timed out is dropped by the probe).
+  const decided = new Map<string, number>();
+  const stamp = (c: Check) => void (decided.has(c.name) || decided.set(c.name, Math.max(0, deps.now().getTime() - started.getTime())));
   let checks: Check[] = [];
   let state: unknown;
   let events: ProbeOutput["events"];
   let error: string | undefined;
   try {
     const output = await Promise.race([
-      probe.run({ deps, settings: own, beacon: options.settings.beacon, targets: options.targets, signal: controller.signal, previousState: probe.stateful ? options.previousState : undefined }),
+      checkDecided.run(stamp, () => probe.run({ deps, settings: own, beacon: options.settings.beacon, targets: options.targets, signal: controller.signal, previousState: probe.stateful ? options.previousState : undefined })),
       deadline,
     ]);
     checks = output.checks;
@@ -76,8 +80,21 @@ export async function measure(probe: AnyProbe, options: RunOptions): Promise<Mea
     }),
     options.redact,
   );
+  CHECK_MS.set(result, result.checks.map((c) => Math.min(decided.get(c.name) ?? result.durationMs, result.durationMs)));
   return { result, state: error ? undefined : state };
 }
+
+/**
+ * How far into its probe's run each check of a result was decided, in ms, in the order of
+ * `result.checks`: checks measured in parallel (health's endpoints) each have their own, checks judged
+ * together from one set of reads share one. Kept beside the result, not in it: the stored document does
+ * not grow. Undefined for a result this process did not measure (one read from the store).
+ */
+export function checkTimings(result: ProbeResult): readonly number[] | undefined {
+  return CHECK_MS.get(result);
+}
+
+const CHECK_MS = new WeakMap<ProbeResult, number[]>();
 
 /** `measure` for callers that only want the result (a dry run keeps no state). */
 export async function runProbe(probe: AnyProbe, options: RunOptions): Promise<ProbeResult> {

@@ -83,7 +83,7 @@ describe("each channel declares its own variables", () => {
       expect(Object.keys(c.env), c.name).toContain(c.variable);
       for (const [name, v] of Object.entries(c.env)) {
         expect(Object.keys(EnvSchema.shape), name).toContain(name);
-        expect(SECRET_VARIABLES.includes(name), name).toBe(v.secret !== "credentials");
+        expect(SECRET_VARIABLES.includes(name), name).toBe(v.secret === "value" || v.secret === "url");
       }
     }
     const base = { BEACON_API_URL: "https://beacon.example.org", SENTINEL_REDIS_REST_URL: "https://r.example.org", SENTINEL_REDIS_REST_TOKEN: "t".repeat(20) };

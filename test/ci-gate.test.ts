@@ -7,6 +7,10 @@ import { promisify } from "node:util";
 import { generateKeyPair } from "../shared/beacon/signing.ts";
 import { junitReport } from "../netlify/cli/junit.ts";
 import { check, type ProbeResult } from "../shared/result.ts";
+import { checkTimings, measure } from "../shared/runner.ts";
+import { silentLogger } from "../shared/log.ts";
+import { z } from "zod";
+import type { AnyProbe } from "../shared/probes/types.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv } from "./support/sentinel.ts";
@@ -79,12 +83,48 @@ describe.runIf(XMLLINT)("JUnit report", () => {
         check({ name: "database", status: "warn", observed: 1.2, threshold: 1, message: "slow" }),
         check({ name: "runner-ready", status: "pass", observed: true, threshold: true, message: "ready" }),
       ]),
-      result("queue", [], { status: "error", error: "crashed: TypeError" }),
+      result("queue", [], { status: "error", error: "crashed: TypeError", startedAt: "2026-11-30T11:00:00.500Z" }),
     ]);
     expect(await xmllint(xml)).toMatchObject({ ok: true });
-    expect(xml).toContain('<testsuites name="beacon-sentinel" tests="5" failures="1" errors="2" time="2.468">');
+    // The report's time is the wall time the two concurrent probes spanned (11:00:00.000 to 11:00:01.734), not their sum.
+    expect(xml).toContain('<testsuites name="beacon-sentinel" tests="5" failures="1" errors="2" time="1.734">');
+    // Results this process did not measure (read back, or built here) have no per-check times: each case carries its probe's run.
+    expect(xml).toContain('<testcase name="runner-ready" classname="sentinel.health" time="1.234"/>');
     expect(xml).toContain('<failure message="GET /health answered 503 &quot;unhealthy&quot; &lt;b&gt;&amp;" type="fail">observed: 503\nthreshold: 200\nevidence (2 of 2):\n  - http://beacon/health: 503\n  - ctl\uFFFDchar</failure>');
     expect(xml).toContain('<testcase name="queue" classname="sentinel.queue" time="1.234">');
+  });
+
+  it("each case's time is when its check was decided in the probe's run, the suite's the run: measured on the runner's clock", async () => {
+    // A clock that moves only when the probe waits: checks decided at 100 and 250 ms, the run over at 400.
+    let ms = Date.parse("2026-11-30T11:00:00.000Z");
+    const wait = async (step: number) => { await new Promise((r) => setImmediate(r)); ms += step; };
+    const probe: AnyProbe = {
+      id: "timed", title: "timed", stage: "runner-api", schedule: "* * * * *", settings: z.object({ timeoutMs: z.number() }),
+      async run() {
+        await wait(100);
+        const slow = check({ name: "first", status: "pass", observed: 1, threshold: 1, message: "after 100 ms" });
+        await wait(150);
+        const amended = { ...check({ name: "second", status: "fail", observed: 2, threshold: 1, message: "after 250 ms" }), message: "amended by copy" };
+        await wait(150);
+        return { checks: [slow, amended, { name: "literal", status: "pass", observed: null, threshold: null, message: "not built by check()", evidence: [], evidenceTotal: 0 }] };
+      },
+    };
+    const { result } = await measure(probe, {
+      deps: { now: () => new Date(ms), fetch, log: silentLogger },
+      settings: { probes: { timed: { timeoutMs: 5_000 } }, beacon: {} as never },
+      targets: { healthUrls: [] }, redact: (t) => t,
+    });
+    expect(result.durationMs).toBe(400);
+    expect(checkTimings(result)).toEqual([100, 250, 400]);
+    // Not stored in the document: a result read back has none, and the document's checks have no time field.
+    expect(checkTimings(JSON.parse(JSON.stringify(result)) as ProbeResult)).toBeUndefined();
+    expect(Object.keys(result.checks[0]!).sort()).toEqual(["evidence", "evidenceTotal", "message", "name", "observed", "status", "threshold"]);
+    const xml = junitReport([result]);
+    expect(await xmllint(xml)).toMatchObject({ ok: true });
+    expect(xml).toContain('<testsuite name="timed" tests="3" failures="1" errors="0" skipped="0" time="0.400" timestamp="2026-11-30T11:00:00.000">');
+    expect(xml).toContain('<testcase name="first" classname="sentinel.timed" time="0.100"/>');
+    expect(xml).toContain('<testcase name="second" classname="sentinel.timed" time="0.250">');
+    expect(xml).toContain('<testcase name="literal" classname="sentinel.timed" time="0.400"/>');
   });
 
   it("the schema is not a rubber stamp: a report missing what CI needs is refused", async () => {
@@ -98,7 +138,21 @@ describe.runIf(XMLLINT)("the deploy gate against the sandbox", () => {
     const healthy = await sentinel(["run", "all", "--reporter", "junit"]);
     expect(healthy.code, healthy.stderr).toBe(0);
     expect(await xmllint(healthy.stdout)).toMatchObject({ ok: true });
-    expect(healthy.stdout).toMatch(/<testcase name="runner-health" classname="sentinel.health" time="0"\/>/);
+    expect(healthy.stdout).toMatch(/<testcase name="runner-health" classname="sentinel.health" time="\d+\.\d{3}"\/>/);
+    // Real times: no case outlasts its suite, no suite the report, and the canary's stages (a job's
+    // round trip through the sandbox) took measurable time.
+    const report = Number(/<testsuites [^>]*time="([\d.]+)"/.exec(healthy.stdout)![1]);
+    const suites = [...healthy.stdout.matchAll(/<testsuite name="([^"]+)"[^>]* time="([\d.]+)"[^>]*>([\s\S]*?)<\/testsuite>/g)];
+    expect(suites).toHaveLength(7);
+    for (const [, name, time, body] of suites) {
+      expect(Number(time), name).toBeLessThanOrEqual(report);
+      const cases = [...body!.matchAll(/<testcase [^>]*time="([\d.]+)"/g)].map((m) => Number(m[1]));
+      expect(cases.length, name).toBeGreaterThan(0);
+      for (const c of cases) expect(c, name).toBeLessThanOrEqual(Number(time));
+    }
+    const canary = suites.find((m) => m[1] === "canary")!;
+    expect(Number(canary[2])).toBeGreaterThan(0);
+    expect(Math.max(...[...canary[3]!.matchAll(/<testcase [^>]*time="([\d.]+)"/g)].map((m) => Number(m[1])))).toBeGreaterThan(0);
 
     await sandbox.incidents.set("health-unhealthy", true);
     try {
@@ -107,7 +161,7 @@ describe.runIf(XMLLINT)("the deploy gate against the sandbox", () => {
       expect(await xmllint(broken.stdout)).toMatchObject({ ok: true });
       const suites = [...broken.stdout.matchAll(/<testsuite name="([^"]+)"/g)].map((m) => m[1]);
       expect(suites.sort()).toEqual(["canary", "health", "outbox", "queue", "receipts", "regions", "traffic"]);
-      expect(broken.stdout).toMatch(/<testcase name="runner-health" classname="sentinel.health" time="0">\n\s*<failure message="[^"]*503[^"]*" type="fail">[^<]*evidence \(\d+ of \d+\):\n\s*- [^<]*\/health/);
+      expect(broken.stdout).toMatch(/<testcase name="runner-health" classname="sentinel.health" time="\d+\.\d{3}">\n\s*<failure message="[^"]*503[^"]*" type="fail">[^<]*evidence \(\d+ of \d+\):\n\s*- [^<]*\/health/);
     } finally {
       await sandbox.incidents.set("health-unhealthy", false);
     }

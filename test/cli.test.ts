@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { main } from "../netlify/cli/main.ts";
-import { COMMAND_HELP } from "../netlify/cli/help.ts";
+import { COMMAND_HELP, commandHelp } from "../netlify/cli/help.ts";
 import { PROBE_IDS } from "../shared/probes/catalog.ts";
 import { ProbeResult } from "../shared/result.ts";
 import { INCIDENT_NAMES } from "./sandbox/incidents.ts";
@@ -74,8 +74,30 @@ describe("sentinel --version and --help", () => {
   it("--version prints the package's version and exits 0", async () => {
     const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
     const out = await sentinel(["--version"]);
-    expect(out).toMatchObject({ code: 0, stdout: `sentinel ${version}\n`, stderr: "" });
+    expect(out).toMatchObject({ code: 0, stdout: `beacon-sentinel ${version}\n`, stderr: "" });
   }, 30_000);
+
+  // `sentinel` alone is an unrelated npm package: the command is `beacon-sentinel`, `sentinel` an alias for now.
+  it("package.json installs the CLI as beacon-sentinel and as the alias sentinel, and npx runs both from a checkout", async () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string; bin: Record<string, string> };
+    expect(pkg.bin).toEqual({ "beacon-sentinel": "netlify/bin/sentinel.mjs", sentinel: "netlify/bin/sentinel.mjs" });
+    for (const name of Object.keys(pkg.bin)) {
+      // --offline: npx must find the checkout's own bin, never fetch a package of that name from the registry.
+      const { stdout } = await exec("npx", ["--offline", name, "--version"], { env: { ...process.env, ...env }, timeout: 60_000 });
+      expect(stdout).toBe(`beacon-sentinel ${pkg.version}\n`);
+    }
+  }, 120_000);
+
+  it("help and messages name the command beacon-sentinel, never the bare alias", async () => {
+    const overview = await inProcess(["--help"]);
+    expect(overview.stdout).toMatch(/^usage: beacon-sentinel <command> \[options\]\n {7}beacon-sentinel help <command>/);
+    const unknown = await inProcess(["nosuch"]);
+    expect(unknown.stderr).toMatch(/^beacon-sentinel: unknown command "nosuch"/);
+    // Every line that shows a command to type starts it with the full name.
+    const texts = [overview.stdout, ...Object.keys(COMMAND_HELP).map((n) => commandHelp(n))];
+    for (const text of texts) expect(text).not.toMatch(/(^|[\s`(:])sentinel (run|start|sandbox|incident|evaluate|silence|load|canary|status|cost|export|republish|help)\b/m);
+    expect(readFileSync("README.md", "utf8")).not.toMatch(/npx sentinel |`sentinel [a-z]/);
+  });
 
   it.each([["help", "--help"], ["help", "-h"]])("%s %s prints the overview and exits 0 (it was exit 64, unknown command)", async (...args) => {
     const out = await inProcess(args);
@@ -86,13 +108,13 @@ describe("sentinel --version and --help", () => {
   it("run --help exits 0 with the command's usage (it was exit 64, unknown option)", async () => {
     const out = await sentinel(["run", "--help"]);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^usage: sentinel run <probe-id\|all>/);
+    expect(out.stdout).toMatch(/^usage: beacon-sentinel run <probe-id\|all>/);
   }, 30_000);
 
   it.each(Object.keys(COMMAND_HELP))("%s --help, -h and `help %s` print its usage and exit 0", async (name) => {
     const long = await inProcess([name, "--help"]);
     expect(long.code).toBe(0);
-    expect(long.stdout).toMatch(new RegExp(`^usage: sentinel ${name.replace("-", "\\-")}\\b`));
+    expect(long.stdout).toMatch(new RegExp(`^usage: beacon-sentinel ${name.replace("-", "\\-")}\\b`));
     expect(await inProcess([name, "-h"])).toEqual(long);
     expect(await inProcess(["help", name])).toEqual(long);
   });
@@ -164,7 +186,7 @@ describe("unknown names are refused, listing the known ones", () => {
   it("incident nosuch on says the incident is unknown, not that no sandbox answers", async () => {
     const out = await inProcess(["incident", "nosuch", "on", "--url", "http://127.0.0.1:9"]);
     expect(out.code).toBe(64);
-    expect(out.stderr).toBe(`sentinel incident: unknown incident "nosuch"; known: ${INCIDENT_NAMES.join(", ")}\n`);
+    expect(out.stderr).toBe(`beacon-sentinel incident: unknown incident "nosuch"; known: ${INCIDENT_NAMES.join(", ")}\n`);
   });
 
   it("incident region-down eu-west on|off flips that region's switch on the sandbox (also spelled region-down:eu-west)", async () => {

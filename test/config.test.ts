@@ -133,7 +133,7 @@ describe("CANARY_SIGNING_KEY", () => {
 
   it("rejects anything else, naming the variable and how to make a key, never echoing the value", () => {
     const problems = problemsOf({ ...minimal, CANARY_SIGNING_KEY: "not-a-key-hunter2" });
-    expect(problems).toEqual(["CANARY_SIGNING_KEY: must be base64 of a 32-byte Ed25519 seed (generate one with: npx sentinel canary-key)"]);
+    expect(problems).toEqual(["CANARY_SIGNING_KEY: must be base64 of a 32-byte Ed25519 seed (generate one with: npx beacon-sentinel canary-key)"]);
     expect(problems.join("\n")).not.toContain("hunter2");
   });
 });

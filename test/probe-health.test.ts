@@ -246,7 +246,7 @@ describe("the runner and the store", () => {
   });
 });
 
-describe("npx sentinel run health (the command line)", () => {
+describe("npx beacon-sentinel run health (the command line)", () => {
   const exec = promisify(execFile);
   const sentinel = async (args: string[], env: Record<string, string>) => {
     try {

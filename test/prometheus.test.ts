@@ -222,7 +222,7 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check rules and test rules", () => {
     expect(outcome.out).toContain("SUCCESS");
   }, 30_000);
 
-  it("npx sentinel export prometheus-rules --output writes rules promtool accepts, from SENTINEL_SETTINGS", async () => {
+  it("npx beacon-sentinel export prometheus-rules --output writes rules promtool accepts, from SENTINEL_SETTINGS", async () => {
     const settings = JSON.stringify({ slos: [{ id: "only-one", title: "One", target: 0.9, sources: ["health:availability"] }] });
     const outcome = await inTempDir({}, async (dir) => {
       const file = join(dir, "sentinel.rules.yml");
@@ -257,7 +257,7 @@ describe("the Grafana dashboard", () => {
     expect(dashboard.__inputs.map((i) => i.name)).toEqual(["DS_PROMETHEUS"]);
   });
 
-  it("comes out of npx sentinel export grafana-dashboard as JSON", async () => {
+  it("comes out of npx beacon-sentinel export grafana-dashboard as JSON", async () => {
     const { stdout } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", "export", "grafana-dashboard"], { env: { ...process.env, SENTINEL_SETTINGS: "" }, timeout: 30_000 });
     expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(dashboard)));
   }, 30_000);

@@ -248,7 +248,7 @@ describe("worker-stopped: jobs whose messages are still in Beacon's queue are ne
   });
 });
 
-describe("payload-mismatch, through `npx sentinel republish-stuck`", () => {
+describe("payload-mismatch, through `npx beacon-sentinel republish-stuck`", () => {
   const exec = promisify(execFile);
   const sentinel = async (args: string[]) => {
     try {

@@ -50,7 +50,7 @@ describe("a sandbox in its own schema", () => {
   });
 });
 
-describe("npx sentinel sandbox --reset", () => {
+describe("npx beacon-sentinel sandbox --reset", () => {
   let h: Harness;
   let s: Sandbox;
   let probePool: Pool;

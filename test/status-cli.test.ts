@@ -41,7 +41,7 @@ async function sentinel(args: string[], extra: Record<string, string> = {}) {
 
 const runHealth = () => recordRun(rt, "health");
 
-describe("npx sentinel status", () => {
+describe("npx beacon-sentinel status", () => {
   it("exits 2 before any probe has reported: nothing to go on", async () => {
     const out = await sentinel(["status"]);
     expect(out.code).toBe(2);

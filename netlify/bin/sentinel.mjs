@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `sentinel` command. The CLI is TypeScript; tsx's loader lets it run as-is,
-// without a build step, from a clone or from `npx sentinel`.
+// The `beacon-sentinel` command (also installed as `sentinel`, an alias for now). The CLI is TypeScript; tsx's loader lets it run as-is,
+// without a build step, from a clone or from `npx beacon-sentinel`.
 import { register } from "tsx/esm/api";
 
 register();

@@ -30,7 +30,7 @@ export async function canaryCommand(args: string[]): Promise<number> {
 
   const rt = createRuntime(process.env, { requireStore: false });
   try {
-    if (!rt.targets.canarySigningKey) throw new ConfigError(["CANARY_SIGNING_KEY: required by canary --wait (generate one with: npx sentinel canary-key)"]);
+    if (!rt.targets.canarySigningKey) throw new ConfigError(["CANARY_SIGNING_KEY: required by canary --wait (generate one with: npx beacon-sentinel canary-key)"]);
     const settings = { ...rt.config.settings, probes: { ...rt.config.settings.probes, canary: { ...rt.config.settings.probes.canary, intervalMinutes: 0 } } };
     const deps = { ...rt.deps, claims: localClaims() };
     const started = rt.deps.now().getTime();

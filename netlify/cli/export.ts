@@ -19,7 +19,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   const text = render(process.env);
   if (values.output) {
     await writeFile(values.output, text);
-    process.stderr.write(`sentinel export: wrote ${what} to ${values.output}\n`);
+    process.stderr.write(`beacon-sentinel export: wrote ${what} to ${values.output}\n`);
   } else {
     process.stdout.write(text);
   }

@@ -2,6 +2,12 @@
  * What `sentinel --help`, `sentinel help <command>` and `sentinel <command> --help` print. One entry per
  * command: its usage lines and what it does, options and exit codes included.
  */
+/**
+ * The command's name: `beacon-sentinel` (package.json "bin"). `sentinel` still runs it, as an alias for
+ * now, but is the name of an unrelated npm package, so help and messages name the command by this.
+ */
+export const CLI = "beacon-sentinel";
+
 export interface CommandHelp {
   usage: string[];
   /** One line (or two) for the overview. */
@@ -83,7 +89,7 @@ function indented(text: string, pad: number): string[] {
 
 /** The overview: every command's usage with its summary. */
 export function overview(): string {
-  const lines = ["usage: sentinel <command> [options]", "       sentinel help <command> | <command> --help | --version", "", "commands:"];
+  const lines = [`usage: ${CLI} <command> [options]`, `       ${CLI} help <command> | <command> --help | --version`, "", "commands:"];
   for (const help of Object.values(COMMAND_HELP)) {
     const [first, ...more] = help.usage;
     const summary = help.summary.split("\n");
@@ -99,7 +105,7 @@ export function overview(): string {
 /** One command's help. */
 export function commandHelp(name: string): string {
   const help = COMMAND_HELP[name]!;
-  const lines = [...help.usage.map((u, i) => `${i === 0 ? "usage: " : "       "}sentinel ${u}`), "", ...help.summary.split("\n")];
+  const lines = [...help.usage.map((u, i) => `${i === 0 ? "usage: " : "       "}${CLI} ${u}`), "", ...help.summary.split("\n")];
   if (help.details) lines.push("", ...help.details.split("\n"));
   return `${lines.join("\n")}\n`;
 }

@@ -51,11 +51,11 @@ export async function startCommand(args: string[]): Promise<number> {
   if (!answered) say(`start: bundling ${netlify.scheduled.map((f) => f.name).join(", ")} for its first run (through @netlify/dev: up to a minute or two on a busy machine)`);
   say(`start: status page ${netlify.url}/status · status API ${netlify.url}/api/status`);
   if (local) {
-    say(`start: try an incident:  npx sentinel incident health-unhealthy on --url ${local.sandbox.url}`);
-    say("start: to use the CLI against this stack (npx sentinel run health, evaluate, status...), export:");
+    say(`start: try an incident:  npx beacon-sentinel incident health-unhealthy on --url ${local.sandbox.url}`);
+    say("start: to use the CLI against this stack (npx beacon-sentinel run health, evaluate, status...), export:");
     for (const [k, v] of Object.entries(local.env)) say(`  export ${k}='${v}'`);
   }
-  say(`start: each tick prints a line per probe it ran, then a summary with its store commands (${TICK_COMMANDS}, ${TICK_COMMANDS + SEND_EXTRA_COMMANDS} when it sends: npx sentinel cost); Ctrl-C to stop`);
+  say(`start: each tick prints a line per probe it ran, then a summary with its store commands (${TICK_COMMANDS}, ${TICK_COMMANDS + SEND_EXTRA_COMMANDS} when it sends: npx beacon-sentinel cost); Ctrl-C to stop`);
   await untilInterrupted();
   clearInterval(waiting);
   await netlify.close();
@@ -101,7 +101,7 @@ export async function sandboxCommand(args: string[]): Promise<number> {
   if (values.url) throw new UsageError("--url goes with --reset (to start a sandbox, give --port)");
   const local = await startLocalBeacon({ port: port(values.port), log: (l) => say(`sandbox: ${l}`) });
   say(`sandbox: Beacon runner API at ${local.sandbox.url}`);
-  say(`sandbox: incidents: ${local.sandbox.url}/__sandbox/incidents  (npx sentinel incident list)`);
+  say(`sandbox: incidents: ${local.sandbox.url}/__sandbox/incidents  (npx beacon-sentinel incident list)`);
   say("sandbox: to point the sentinel at it, export:");
   for (const [k, v] of Object.entries(local.env)) say(`  export ${k}='${v}'`);
   say("sandbox: Ctrl-C to stop");
@@ -153,7 +153,7 @@ async function reach(url: string, init?: RequestInit): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch {
-    throw new UsageError(`no sandbox answers at ${new URL(url).origin} (start one with: npx sentinel sandbox, or pass --url)`);
+    throw new UsageError(`no sandbox answers at ${new URL(url).origin} (start one with: npx beacon-sentinel sandbox, or pass --url)`);
   }
 }
 

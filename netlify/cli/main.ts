@@ -2,7 +2,7 @@ import { ConfigError, collectSecrets } from "../../shared/config/index.ts";
 import { createRedactor } from "../../shared/redact.ts";
 import { readFileSync } from "node:fs";
 import { EX_USAGE, UsageError } from "./errors.ts";
-import { COMMAND_HELP, commandHelp, overview } from "./help.ts";
+import { CLI, COMMAND_HELP, commandHelp, overview } from "./help.ts";
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -47,7 +47,7 @@ function logsToStderr(): () => void {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-V" || name === "version") {
-    process.stdout.write(`sentinel ${version()}\n`);
+    process.stdout.write(`${CLI} ${version()}\n`);
     return 0;
   }
   // `help --help` asks for help about help: the overview, like `help` alone.
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   if (name === "help") return help(rest[0]!);
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`sentinel: unknown command "${name}"\n\n${overview()}`);
+    process.stderr.write(`${CLI}: unknown command "${name}"\n\n${overview()}`);
     return EX_USAGE;
   }
   if (asksForHelp(rest)) {
@@ -73,17 +73,17 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
       // Problems never quote secret values, and the redactor (URL scrubbing included) makes sure.
-      process.stderr.write(`sentinel ${name}: ${createRedactor(collectSecrets(process.env))(error.message)}\n`);
+      process.stderr.write(`${CLI} ${name}: ${createRedactor(collectSecrets(process.env))(error.message)}\n`);
       return EX_USAGE;
     }
     if (isParseArgsError(error)) {
-      process.stderr.write(`sentinel ${name}: ${(error as Error).message}\n\n${commandHelp(name)}`);
+      process.stderr.write(`${CLI} ${name}: ${(error as Error).message}\n\n${commandHelp(name)}`);
       return EX_USAGE;
     }
     // Anything else (an unreachable store, say): one line, no stack, unless SENTINEL_DEBUG is set.
     if (process.env.SENTINEL_DEBUG) throw error;
     const redact = createRedactor(collectSecrets(process.env));
-    process.stderr.write(`sentinel ${name}: ${redact(describe(error))}\n`);
+    process.stderr.write(`${CLI} ${name}: ${redact(describe(error))}\n`);
     return 2;
   } finally {
     restore();
@@ -92,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
 
 function help(command: string): number {
   if (!(command in COMMAND_HELP)) {
-    process.stderr.write(`sentinel help: unknown command "${command}" (commands: ${Object.keys(COMMAND_HELP).join(", ")})\n`);
+    process.stderr.write(`${CLI} help: unknown command "${command}" (commands: ${Object.keys(COMMAND_HELP).join(", ")})\n`);
     return EX_USAGE;
   }
   process.stdout.write(commandHelp(command));

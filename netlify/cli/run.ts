@@ -43,7 +43,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (reporter === "junit") process.stdout.write(junitReport(results));
     else process.stdout.write(`${reporter === "json" ? JSON.stringify(results.length === 1 ? results[0] : results, null, 2) : formatResults(results)}\n`);
     if (reporter === "text" && dryRun) process.stdout.write("(dry run: nothing stored)\n");
-    for (const line of storeErrors) process.stderr.write(`sentinel run: ${line}\n`);
+    for (const line of storeErrors) process.stderr.write(`beacon-sentinel run: ${line}\n`);
     // A result that could not be stored is as good as unmeasured for everything downstream.
     return storeErrors.length ? 2 : exitCodeFor(worstStatus(results.map((r) => r.status)));
   } finally {

@@ -26,6 +26,7 @@ export function silencesRoute(): Route {
       if (req.method === "DELETE") {
         if (!id) throw new HttpError(400, "bad_request", "DELETE needs the silence id in the path: /api/silences/<id>");
         if (!(await store.remove(id))) throw new HttpError(404, "unknown_silence", `no silence with id ${id}`);
+        rt.log.info("silence lifted", { id, by: `api:${caller.id}` });
         return json(200, { version: 1, removed: id }, { "cache-control": "no-store" });
       }
       if (id) throw new HttpError(400, "bad_request", "POST goes to /api/silences, without an id");

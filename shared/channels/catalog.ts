@@ -4,6 +4,7 @@ import { SLACK, SLACK_BUDGET_MS } from "./slack/index.ts";
 import { PAGERDUTY } from "./pagerduty.ts";
 import { ALERTMANAGER } from "./alertmanager.ts";
 import { WEBHOOK } from "./webhook.ts";
+import { EMAIL } from "./email.ts";
 
 export type { Channel, ChannelOutcome, ChannelContext } from "./types.ts";
 
@@ -12,7 +13,7 @@ export type { Channel, ChannelOutcome, ChannelContext } from "./types.ts";
  * that switches it on, its settings with defaults and how it is built, beside its code. The
  * configuration reads their settings and variables from here.
  */
-export const CHANNELS = [SLACK, PAGERDUTY, ALERTMANAGER, WEBHOOK] as const;
+export const CHANNELS = [SLACK, PAGERDUTY, ALERTMANAGER, WEBHOOK, EMAIL] as const;
 
 export type ChannelName = (typeof CHANNELS)[number]["name"];
 export const CHANNEL_NAMES = CHANNELS.map((c) => c.name) as [ChannelName, ...ChannelName[]];

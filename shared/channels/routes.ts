@@ -24,11 +24,13 @@ export type Route = z.infer<typeof Route>;
 
 /**
  * The default: everything to Slack, Alertmanager and the webhook; only pages to PagerDuty, because
- * PagerDuty wakes someone up. Channels that are not configured are skipped.
+ * PagerDuty wakes someone up; pages and tickets to email (warnings would bury an inbox). Channels that
+ * are not configured are skipped.
  */
 export const DEFAULT_ROUTES: Route[] = [
   { channels: ["slack", "alertmanager", "webhook"] },
   { severity: ["page"], channels: ["pagerduty"] },
+  { severity: ["page", "ticket"], channels: ["email"] },
 ];
 
 export const Routes = z.array(Route).max(50).default(DEFAULT_ROUTES);

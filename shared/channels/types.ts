@@ -36,24 +36,26 @@ export interface Channel {
  */
 export interface ChannelDeployment {
   statusUrl?: string;
-  channels: Partial<Record<string, Record<string, string>>>;
+  // biome-ignore lint: each channel's variables, as their schemas parsed them
+  channels: Partial<Record<string, Record<string, any>>>;
 }
 
 /**
  * One environment variable of a channel: its schema (as the configuration validates it: an empty
  * value is unset) and how its value is kept out of every text: `value`, secret as it is; `url`, a
  * URL secret whole and in its parts (its path is the token); `credentials`, a URL whose user info
- * and query values alone are secret.
+ * and query values alone are secret; `none`, not secret.
  */
 export interface ChannelVariable {
   schema: z.ZodType;
-  secret: "value" | "url" | "credentials";
+  secret: "value" | "url" | "credentials" | "none";
 }
 
 /** What a configured channel is built from: its own variables, its own settings, and the shared clients. */
 export interface ChannelBuild<S> {
-  /** Its variables, each set (a channel is built only when all are). */
-  env: Record<string, string>;
+  /** Its variables as their schemas parsed them, each set (a channel is built only when all are). */
+  // biome-ignore lint: each channel reads its own variables, typed by its own schemas
+  env: Record<string, any>;
   statusUrl?: string;
   settings: S;
   fetch: typeof fetch;
@@ -74,8 +76,8 @@ export interface ChannelDefinition<S = undefined> {
   variable: string;
   /** Its environment variables; it is configured when all are set. */
   env: Record<string, ChannelVariable>;
-  /** Pairs that must be set together: setting one alone is a configuration problem. */
-  together?: readonly (readonly [string, string])[];
+  /** Groups of variables that need each other: setting some of a group but not all is a configuration problem. */
+  together?: readonly (readonly string[])[];
   settings?: z.ZodType<S>;
   create(build: ChannelBuild<S>): Channel;
 }

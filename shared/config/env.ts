@@ -65,7 +65,7 @@ const SigningKey = z.string().refine((raw) => {
   } catch {
     return false;
   }
-}, "must be base64 of a 32-byte Ed25519 seed (generate one with: npx sentinel canary-key)");
+}, "must be base64 of a 32-byte Ed25519 seed (generate one with: npx beacon-sentinel canary-key)");
 
 export const EnvSchema = z.object({
   BEACON_API_URL: optional(HttpUrl),
@@ -113,7 +113,7 @@ export const SECRET_VARIABLES = [
   "SENTINEL_STATUS_TOKEN",
   "BEACON_ADMIN_TOKEN",
   "CANARY_SIGNING_KEY",
-  ...CHANNELS.flatMap((c) => Object.entries(c.env).filter(([, v]) => v.secret !== "credentials").map(([name]) => name)),
+  ...CHANNELS.flatMap((c) => Object.entries(c.env).filter(([, v]) => v.secret === "value" || v.secret === "url").map(([name]) => name)),
 ];
 
 /** Secret variables that are URLs, secret as a whole and in their parts. */

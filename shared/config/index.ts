@@ -111,7 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   if (env.SENTINEL_PUBLIC_STATUS?.trim() === "false" && !env.SENTINEL_STATUS_TOKEN?.trim() && !env.SENTINEL_ADMIN_TOKEN?.trim()) {
     problems.push("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN (or SENTINEL_ADMIN_TOKEN) to let anyone read the status");
   }
-  for (const c of CHANNELS as readonly ChannelDefinition<unknown>[]) for (const [a, b] of c.together ?? []) pair(problems, env, a, b);
+  for (const c of CHANNELS as readonly ChannelDefinition<unknown>[]) for (const group of c.together ?? []) together(problems, env, group);
   if (settings.success && Object.hasOwn(settingsInput(env.SENTINEL_SETTINGS) as object, "routes")) {
     // Routes written by hand must name channels that exist; the default routes skip unset ones.
     const variable = CHANNEL_VARIABLES;
@@ -169,6 +169,13 @@ function pair(problems: string[], env: Record<string, string | undefined>, url: 
   const has = (name: string) => Boolean(env[name]?.trim());
   if (has(url) && !has(token)) problems.push(`${token}: required when ${url} is set`);
   if (has(token) && !has(url)) problems.push(`${url}: required when ${token} is set`);
+}
+
+/** Variables that need each other (a channel's `together`): each one missing is named with those that are set. */
+function together(problems: string[], env: Record<string, string | undefined>, group: readonly string[]) {
+  const set = group.filter((name) => env[name]?.trim());
+  if (set.length === 0 || set.length === group.length) return;
+  for (const name of group) if (!set.includes(name)) problems.push(`${name}: required when ${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set`);
 }
 
 function settingsInput(raw: string | undefined): unknown {

@@ -56,7 +56,7 @@ export function prometheusRules(objectives: Objective[]): RuleFile {
 
 export function prometheusRulesYaml(objectives: Objective[]): string {
   const header = [
-    "# Prometheus rules for Beacon Sentinel's SLOs: `npx sentinel export prometheus-rules` writes them from the",
+    "# Prometheus rules for Beacon Sentinel's SLOs: `npx beacon-sentinel export prometheus-rules` writes them from the",
     "# configured SLOs (SENTINEL_SETTINGS.slos). Check them with: promtool check rules <file>",
   ];
   return `${header.join("\n")}\n${toYaml(prometheusRules(objectives))}`;

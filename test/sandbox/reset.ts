@@ -1,5 +1,5 @@
 /**
- * Returning the sandbox to a green pipeline (`POST /__sandbox/reset`, `npx sentinel sandbox --reset`):
+ * Returning the sandbox to a green pipeline (`POST /__sandbox/reset`, `npx beacon-sentinel sandbox --reset`):
  * every incident off, Beacon's tables emptied in the sandbox's own schema, its queue keys deleted.
  * Not a Beacon route. What it cannot undo (the sentinel's own results, alert state and silences) is
  * listed in test/sandbox/README.md.

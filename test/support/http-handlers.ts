@@ -20,7 +20,8 @@ export interface Served {
 export async function serveHandlers(routes: Record<string, FetchHandler>): Promise<Served> {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const handler = routes[url.pathname];
+    // "/a/b/*" serves every "/a/b/<one segment>" (an id in the path) not served exactly.
+    const handler = routes[url.pathname] ?? routes[url.pathname.replace(/\/[^/]+$/, "/*")];
     if (!handler) return void res.writeHead(404).end("no such route");
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

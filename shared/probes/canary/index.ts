@@ -36,7 +36,7 @@ export const canaryProbe: Probe<CanarySettings> & typeof CANARY = {
   async run(ctx) {
     const key = ctx.targets.canarySigningKey;
     if (!key) {
-      return { checks: [summary("pass", "disabled: CANARY_SIGNING_KEY is not set (generate a key with `npx sentinel canary-key` and register its public key in Beacon's TRUSTED_KEYS_JSON)")] };
+      return { checks: [summary("pass", "disabled: CANARY_SIGNING_KEY is not set (generate a key with `npx beacon-sentinel canary-key` and register its public key in Beacon's TRUSTED_KEYS_JSON)")] };
     }
     if (!ctx.targets.apiUrl) return { checks: [summary("error", "not run: BEACON_API_URL is not set")] };
     if (!ctx.deps.claims) return { checks: [summary("error", "not run: the canary needs the sentinel's store to follow its job across runs (a dry run has none)")] };

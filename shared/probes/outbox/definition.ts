@@ -16,7 +16,7 @@ export const OUTBOX = {
       "clock-skew": "database",
     },
   },
-  nextStep: "List stuck jobs and whether republishing can help: `npx sentinel republish-stuck` (add --execute to act)",
+  nextStep: "List stuck jobs and whether republishing can help: `npx beacon-sentinel republish-stuck` (add --execute to act)",
   dependsOn: ["check/health/database"],
   beaconPerRun: { http: 0, sql: 2, redis: 0 },
 } as const satisfies ProbeDefinition<OutboxSettings>;

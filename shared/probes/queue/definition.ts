@@ -4,7 +4,7 @@ import { QueueSettings } from "./settings.ts";
 /** The queue probe as the catalog lists it (index.ts adds `run`). */
 export const QUEUE = {
   id: "queue", title: "Redis job queue", stage: "queue", schedule: "* * * * *", settings: QueueSettings, stateful: true,
-  nextStep: "Inspect the queue and dead letters: `npx sentinel run queue`; check that workers are running",
+  nextStep: "Inspect the queue and dead letters: `npx beacon-sentinel run queue`; check that workers are running",
   dependsOn: ["check/health/redis"],
   beaconPerRun: { http: 0, sql: 0, redis: 9 },
 } as const satisfies ProbeDefinition<QueueSettings>;

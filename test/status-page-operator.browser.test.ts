@@ -1,0 +1,163 @@
+import { recordRun } from "./support/sentinel.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { httpFunction } from "../netlify/http/handler.ts";
+import { pageRoute } from "../netlify/http/status-routes.ts";
+import { silencesRoute } from "../netlify/http/silences.ts";
+import type { Runtime } from "../netlify/runtime.ts";
+import { createHarness, type Harness } from "./sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { serveHandlers, type Served } from "./support/http-handlers.ts";
+
+/**
+ * Silences from the status page, in real Chromium, by keyboard only: an operator with the admin
+ * token silences a check (reason, duration) and lifts it; a wrong token changes nothing; a page on
+ * another origin cannot silence anything (no cookie to ride on, no CORS for the admin route).
+ */
+
+const ADMIN = "operator-admin-token-0123456789";
+const MISSING = "chromium is not installed (apt-get install -y chromium)";
+const CHROMIUM = (() => {
+  try {
+    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+})();
+const SKIP = CHROMIUM === undefined && process.env.CI !== "true";
+if (SKIP) console.warn(`\n*** SKIPPED the status page operator test: ${MISSING}\n`);
+
+let h: Harness;
+let sandbox: Sandbox;
+let rt: Runtime;
+let server: Served;
+let evil: Served;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  if (SKIP) return;
+  h = await createHarness();
+  sandbox = await h.start();
+  rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { latencyWarnMs: 10_000 } } }, { SENTINEL_ADMIN_TOKEN: ADMIN }));
+  await recordRun(rt, "health");
+  const silences = httpFunction(silencesRoute(), () => rt);
+  server = await serveHandlers({ "/status": httpFunction(pageRoute, () => rt), "/api/silences": silences, "/api/silences/*": silences });
+  // Another site: its page tries to silence through the operator's browser.
+  evil = await serveHandlers({ "/evil": async () => new Response("<!doctype html><title>elsewhere</title><p>elsewhere</p>", { headers: { "content-type": "text/html" } }) });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  page.on("console", (m) => void (m.type() === "error" && !/401|403|Failed to load resource|CORS|Access-Control/.test(m.text()) && problems.push(`console: ${m.text()}`)));
+  page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await evil?.close();
+  await rt?.close();
+  await h?.close();
+});
+
+const stored = async () => ((await (await fetch(`${server.url}/api/silences`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { silences: { id: string; matcher: Record<string, string>; comment: string; createdBy: string }[] }).silences;
+const active = () => page.evaluate(() => {
+  const e = document.activeElement as HTMLElement | null;
+  return e ? `${e.tagName.toLowerCase()}#${e.id}|${e.getAttribute("aria-label") ?? e.textContent?.trim().slice(0, 40) ?? ""}` : "";
+});
+/** Presses Tab until the focused element matches, as a keyboard user would; fails after `max` presses. */
+async function tabTo(match: RegExp, max = 300): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    if (match.test(await active())) return;
+  }
+  throw new Error(`Tab never reached ${match}; last: ${await active()}`);
+}
+
+describe.skipIf(SKIP)(`silences from the status page in chromium${SKIP ? " (SKIPPED)" : ""}`, () => {
+  it("keyboard only: sign in with the admin token, silence a check with a reason, see it listed, lift it", async () => {
+    await page.goto(`${server.url}/status`);
+    await tabTo(/^summary#\|Silence a probe/);
+    await page.keyboard.press("Enter");
+    await tabTo(/^input#op-token/);
+    await page.keyboard.type(ADMIN);
+    await page.keyboard.press("Tab");
+    expect(await active()).toMatch(/^select#op-target/);
+    // Arrow keys down the list to "health / runner-health".
+    const labels = await page.locator("#op-target option").allTextContents();
+    const at = labels.indexOf("health / runner-health");
+    expect(at).toBeGreaterThan(0);
+    const current = await page.locator("#op-target").evaluate((s: HTMLSelectElement) => s.selectedIndex);
+    for (let i = current; i < at; i++) await page.keyboard.press("ArrowDown");
+    expect(await page.locator("#op-target option:checked").textContent()).toBe("health / runner-health");
+    await page.keyboard.press("Tab"); // duration: 2 h by default
+    await page.keyboard.press("Tab");
+    expect(await active()).toMatch(/^input#op-reason/);
+    await page.keyboard.type("router upgrade, ticket OPS-12");
+    const before = Date.now();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#op-result").textContent()).toMatch(/^Silenced health \/ runner-health until \d{4}-\d\d-\d\dT/);
+
+    const [silence] = await stored();
+    expect(silence).toMatchObject({ matcher: { probe: "health", check: "runner-health" }, comment: "router upgrade, ticket OPS-12", createdBy: expect.stringMatching(/^api:/) });
+    expect(silence!.createdBy).not.toContain(ADMIN);
+    const ends = Date.parse((silence as unknown as { endsAt: string }).endsAt);
+    expect(ends - before).toBeGreaterThan(119 * 60_000);
+    expect(ends - before).toBeLessThan(121 * 60_000);
+    expect(await page.locator("#op-silences li").allTextContents()).toEqual([expect.stringMatching(/^health \/ runner-health until .*\(router upgrade, ticket OPS-12\), by api:\S+ Lift$/)]);
+
+    await tabTo(/\|Lift the silence of health \/ runner-health$/, 10);
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#op-result").textContent()).toBe("Lifted the silence of health / runner-health");
+    expect(await stored()).toEqual([]);
+    expect(await page.locator("#op-silences li").count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it("a wrong token is refused and changes nothing; the page never keeps the token", async () => {
+    await page.goto(`${server.url}/status`);
+    await page.locator("#operator summary").click();
+    await page.locator("#op-token").fill("not-the-admin-token-000000");
+    await page.locator("#op-reason").fill("should not stick");
+    await page.locator("#op-reason").press("Enter");
+    await expect.poll(() => page.locator("#op-result").textContent()).toBe("Not silenced: refused: that is not the admin token");
+    expect(await stored()).toEqual([]);
+    // Nothing stored in the browser: a reload signs the operator out.
+    await page.locator("#op-token").fill(ADMIN);
+    await page.reload();
+    expect(await page.locator("#op-token").inputValue()).toBe("");
+    expect(await page.evaluate(() => [document.cookie, localStorage.length, sessionStorage.length])).toEqual(["", 0, 0]);
+  });
+
+  it("a page on another origin cannot silence through the operator's browser (CSRF), even knowing the token", async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${evil.url.replace("127.0.0.1", "localhost")}/evil`);
+      const target = `${server.url}/api/silences`;
+      const outcomes = await other.evaluate(async ({ target, token }) => {
+        const body = JSON.stringify({ probe: "health", durationMinutes: 60, comment: "csrf" });
+        const tried: string[] = [];
+        // A simple cross-site request: no custom header allowed, so no token.
+        await fetch(target, { method: "POST", mode: "no-cors", body, credentials: "include" }).then((r) => tried.push(`no-cors:${r.type}`), (e) => tried.push(`no-cors:${String(e)}`));
+        // With the token in the header: needs CORS, which the admin route does not grant.
+        await fetch(target, { method: "POST", body, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } }).then((r) => tried.push(`cors:${r.status}`), () => tried.push("cors:blocked"));
+        return tried;
+      }, { target, token: ADMIN });
+      expect(outcomes).toEqual(["no-cors:opaque", "cors:blocked"]);
+      expect(await stored()).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("fits a 320 px screen: the form does not scroll sideways", async () => {
+    await page.setViewportSize({ width: 320, height: 800 });
+    await page.goto(`${server.url}/status`);
+    await page.locator("#operator summary").click();
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.getElementById("op-form")!.getBoundingClientRect().right]);
+    expect(widths[0]).toBeLessThanOrEqual(320);
+    expect(widths[1]).toBeLessThanOrEqual(320);
+    await page.setViewportSize({ width: 1200, height: 900 });
+  });
+});
