@@ -7,8 +7,8 @@ import type { Check, ProbeResult } from "../../shared/result.ts";
  * value, threshold and evidence as the text; a `warn` passes, with its message in <system-out>. A probe
  * that crashed before any check is one <error> testcase named after the probe. Pure.
  */
-export function junitReport(results: ProbeResult[], options: { name?: string } = {}): string {
-  const suites = results.map(suite);
+export function junitReport(results: ProbeResult[], options: { name?: string; skipped?: readonly { probe: string; reason: string }[] } = {}): string {
+  const suites = [...results.map(suite), ...(options.skipped ?? []).map(skippedSuite)];
   const total = (k: "tests" | "failures" | "errors") => suites.reduce((n, s) => n + s[k], 0);
   const time = seconds(results.reduce((n, r) => n + r.durationMs, 0));
   const head = `<testsuites name="${attr(options.name ?? "beacon-sentinel")}" tests="${total("tests")}" failures="${total("failures")}" errors="${total("errors")}" time="${time}">`;
@@ -23,6 +23,15 @@ function suite(r: ProbeResult): Suite {
   const errors = r.checks.length ? r.checks.filter((c) => c.status === "error").length : 1;
   const head = `  <testsuite name="${attr(r.probe)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds(r.durationMs)}" timestamp="${attr(r.startedAt.replace(/Z$/, ""))}">`;
   return { xml: [head, ...cases, "  </testsuite>"].join("\n"), tests: cases.length, failures, errors };
+}
+
+/** A probe not run (a dry run skips what needs the store): one <skipped> testcase with the reason. */
+function skippedSuite(s: { probe: string; reason: string }): Suite {
+  const xml = [
+    `  <testsuite name="${attr(s.probe)}" tests="1" failures="0" errors="0" skipped="1" time="0.000">`,
+    `    <testcase name="${attr(s.probe)}" classname="sentinel.${attr(s.probe)}" time="0">`, `      <skipped message="${attr(s.reason)}"/>`, "    </testcase>", "  </testsuite>",
+  ].join("\n");
+  return { xml, tests: 1, failures: 0, errors: 0 };
 }
 
 function testcase(probe: string, c: Check): string {
