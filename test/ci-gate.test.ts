@@ -48,8 +48,9 @@ afterAll(async () => {
 /** Small canary budgets, so a stuck stage is judged in seconds. */
 const FAST_CANARY = { budgetsSeconds: { created: 3, outbox: 3, published: 4, queued: 4, processing: 5, completed: 20, receipt: 25 }, startLatencySeconds: 8, leftCreatedSeconds: 8 };
 
-async function sentinel(args: string[], settings: Record<string, unknown> = {}) {
-  const env = { ...process.env, ...sentinelEnv(h, sandbox, settings, { SENTINEL_KEY_PREFIX: `${h.prefix}g${Math.random().toString(16).slice(2, 8)}:`, CANARY_SIGNING_KEY: keys.privateKey }) };
+async function sentinel(args: string[], settings: Record<string, unknown> = {}, override: Record<string, string | undefined> = {}) {
+  const env: Record<string, string | undefined> = { ...process.env, ...sentinelEnv(h, sandbox, settings, { SENTINEL_KEY_PREFIX: `${h.prefix}g${Math.random().toString(16).slice(2, 8)}:`, CANARY_SIGNING_KEY: keys.privateKey }), ...override };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   try {
     const { stdout, stderr } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", ...args], { env, timeout: 90_000 });
     return { code: 0, stdout, stderr };
@@ -166,6 +167,31 @@ describe.runIf(XMLLINT)("the deploy gate against the sandbox", () => {
       await sandbox.incidents.set("health-unhealthy", false);
     }
     expect((await sentinel(["run", "all", "--reporter", "nunit"])).code).toBe(64);
+  }, 120_000);
+
+  it("run all --dry-run is a gate where CI runs: the canary, which needs the store, is skipped with the reason; healthy exits 0", async () => {
+    const text = await sentinel(["run", "all", "--dry-run"]);
+    expect(text.code, text.stdout + text.stderr).toBe(0);
+    expect(text.stdout).toContain("skipped canary: the canary follows its one job across runs through claims in the sentinel's store, which a dry run does not write\n");
+    expect(text.stdout).not.toMatch(/^canary /m);
+    expect([...text.stdout.matchAll(/^(\w+)\s+(ok|WARN|FAIL|ERR)/gm)].map((m) => m[1]).sort()).toEqual(["health", "outbox", "queue", "receipts", "regions", "traffic"]);
+
+    const junit = await sentinel(["run", "all", "--dry-run", "--reporter", "junit"]);
+    expect(junit.code, junit.stderr).toBe(0);
+    expect(await xmllint(junit.stdout)).toMatchObject({ ok: true });
+    expect(junit.stdout).toContain('<testsuite name="canary" tests="1" failures="0" errors="0" skipped="1" time="0.000">\n    <testcase name="canary" classname="sentinel.canary" time="0">\n      <skipped message="the canary follows');
+    expect(junit.stderr).toContain("sentinel run: skipped canary: ");
+
+    // Asked for by name, the canary still runs and says it cannot: a dry run is no way to pass it.
+    const named = await sentinel(["run", "canary", "--dry-run"]);
+    expect(named.code).toBe(2);
+    expect(named.stdout).toMatch(/ERR\s+canary\s+not run: the canary needs the sentinel's store/);
+
+    // No Redis at all (no store, no queue): still no store error; what cannot be measured says so.
+    const bare = await sentinel(["run", "all", "--dry-run"], {}, { BEACON_REDIS_REST_URL: undefined, BEACON_REDIS_REST_TOKEN: undefined });
+    expect(bare.stderr).toBe("");
+    expect(bare.stdout).toContain("skipped canary: ");
+    expect(bare.stdout).toMatch(/ERR\s+redis\s+not measured: BEACON_REDIS_REST_URL is not set/);
   }, 120_000);
 
   it("canary --wait follows a canary to its receipt, stage by stage, and exits 0", async () => {

@@ -110,7 +110,7 @@ describe("Prometheus text parsing", () => {
 
 describe("traffic probe (stand-in /metrics)", () => {
   it("records a baseline on the first scrape and passes, without events", async () => {
-    handler = text(beacon((m) => requests(m, "/health", 200, 5)));
+    handler = text(beacon((m) => requests(m, "/api/v1/jobs/:id", 200, 5)));
     const out = await trafficProbe.run(ctx(undefined));
     expect(out.checks.map((c) => [c.name, c.status])).toEqual([
       ["scrape", "pass"], ["requests", "pass"], ["5xx-ratio", "pass"], ["job-success", "pass"], ["queue-latency", "pass"],
@@ -122,9 +122,9 @@ describe("traffic probe (stand-in /metrics)", () => {
 
   it("turns counter increases into checks and SLI events", async () => {
     const out = await window(
-      beacon((m) => requests(m, "/health", 200, 10)),
+      beacon((m) => requests(m, "/api/v1/jobs/:id", 200, 10)),
       beacon((m) => {
-        requests(m, "/health", 200, 45);
+        requests(m, "/api/v1/jobs/:id", 200, 45);
         requests(m, "/api/v1/jobs", 404, 5);
         requests(m, "/metrics", 200, 99); // the scrape itself: ignored
         m.inc("jobs_processed_total", {}, 4);
@@ -143,15 +143,31 @@ describe("traffic probe (stand-in /metrics)", () => {
 
   it("fails 5xx-ratio and names the failing routes", async () => {
     const out = await window(
-      beacon((m) => requests(m, "/health", 200, 1)),
+      beacon((m) => requests(m, "/api/v1/jobs/:id", 200, 1)),
       beacon((m) => {
-        requests(m, "/health", 200, 21);
+        requests(m, "/api/v1/jobs/:id", 200, 21);
         requests(m, "/api/v1/executions", 500, 10);
       }),
     );
     const c = byName(out)["5xx-ratio"];
     expect(c).toMatchObject({ status: "fail", observed: 10 / 30, threshold: "<= 0.05", evidence: ["/api/v1/executions -> 500: 10"] });
     expect(out.events?.requests).toEqual({ good: 20, total: 30 });
+  });
+
+  it("leaves out health, readiness and liveness routes (503 by design, called by probers): the error rate is the users'", async () => {
+    const out = await window(
+      beacon((m) => requests(m, "/api/v1/jobs/:id", 200, 1)),
+      beacon((m) => {
+        requests(m, "/api/v1/jobs/:id", 200, 41);
+        requests(m, "/health", 503, 12);
+        requests(m, "/health/ready", 503, 12);
+        requests(m, "/api/v1/health/ready", 503, 3);
+        requests(m, "/health/live", 200, 7);
+        requests(m, "/api/v1/jobs", 500, 2);
+      }),
+    );
+    expect(out.events?.requests).toEqual({ good: 40, total: 42 });
+    expect(byName(out)["5xx-ratio"]).toMatchObject({ observed: 2 / 42, status: "pass" }); // 4.8%, under the 5% bound; the 503s would have made it 31%
   });
 
   it("fails job-success when jobs_failed_total outgrows jobs_processed_total", async () => {
@@ -188,11 +204,11 @@ describe("traffic probe (stand-in /metrics)", () => {
   it("treats a counter that went down as reset: the current value is the increase", async () => {
     const out = await window(
       beacon((m) => {
-        requests(m, "/health", 200, 500);
+        requests(m, "/api/v1/jobs/:id", 200, 500);
         m.inc("jobs_processed_total", {}, 50);
       }),
       beacon((m) => {
-        requests(m, "/health", 200, 30);
+        requests(m, "/api/v1/jobs/:id", 200, 30);
         m.inc("jobs_processed_total", {}, 2);
       }),
     );
@@ -214,7 +230,7 @@ describe("traffic probe (stand-in /metrics)", () => {
     ["an unreadable previous state", 60, { counters: "??" }, /previous state unreadable/],
   ])("records a new baseline instead of diffing against %s", async (_name, later, previous, why) => {
     advance(later);
-    handler = text(beacon((m) => requests(m, "/health", 200, 5)));
+    handler = text(beacon((m) => requests(m, "/api/v1/jobs/:id", 200, 5)));
     const out = await trafficProbe.run(ctx(previous));
     expect(out.checks.every((c) => c.status === "pass")).toBe(true);
     expect(byName(out).requests?.message).toMatch(why);
@@ -223,7 +239,7 @@ describe("traffic probe (stand-in /metrics)", () => {
   });
 
   it("reports job-success as not measured when the job counters are not exported", async () => {
-    const out = await window('http_requests_total{path="/health",method="GET",status="200"} 1\n', 'http_requests_total{path="/health",method="GET",status="200"} 9\n');
+    const out = await window('http_requests_total{path="/api/v1/jobs/:id",method="GET",status="200"} 1\n', 'http_requests_total{path="/api/v1/jobs/:id",method="GET",status="200"} 9\n');
     expect(byName(out)["job-success"]).toMatchObject({ status: "error", message: expect.stringMatching(/jobs_processed_total or jobs_failed_total is not exported/) });
     expect(out.events).toEqual({ requests: { good: 8, total: 8 } });
   });

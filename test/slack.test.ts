@@ -120,6 +120,15 @@ describe("buildSlackMessage: exact bodies", () => {
     });
   });
 
+  it("an overspent budget says by how much, never as a negative percentage", () => {
+    const over = Notification.parse({ ...sloPage, budget: { burnRate: 171.4, remaining: -170.429, remainingMinutes: -7362, windows: "1h and 5m" } });
+    const text = JSON.stringify(buildSlackMessage([over], { now }));
+    expect(text).toContain("Burn rate *171.4x* over 1h and 5m · budget exhausted, overspent by *17042.9%*");
+    expect(text).not.toContain("*-");
+    const spent = Notification.parse({ ...sloPage, budget: { burnRate: 1, remaining: 0, remainingMinutes: 0, windows: "1h and 5m" } });
+    expect(JSON.stringify(buildSlackMessage([spent], { now }))).toContain("over 1h and 5m · budget exhausted\\n");
+  });
+
   it("resolved alert says how long it lasted", () => {
     expect(buildSlackMessage([checkResolved], { now })).toEqual({
       text: "Beacon Sentinel: 1 resolved\n• RESOLVED [page] Outbox rows are not being published (outbox), lasted 14 min",

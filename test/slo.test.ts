@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { evaluateSlo, type CountWindow } from "../shared/slo/evaluate.ts";
-import { Objective } from "../shared/slo/objectives.ts";
+import { Objective, enoughEvents } from "../shared/slo/objectives.ts";
+import { sloEntries } from "../shared/status/slos.ts";
+import { budgetText } from "../shared/status/format.ts";
 import { increments, parseCounterHash, staleFields, windowCounter, type CounterHash } from "../shared/slo/counters.ts";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 30);
@@ -53,25 +55,70 @@ describe("burn rates and budgets", () => {
   });
 
   it("uses the factors 14.4, 6, 3 and 1", () => {
-    const status = evaluateSlo(objective(), steady(10, { ratio: 0, withinMinutes: 0 }), NOW);
+    const status = evaluateSlo(objective(), steady(100, { ratio: 0, withinMinutes: 0 }), NOW);
     expect(status.alerts.map((a) => [a.severity, a.factor, a.long.minutes, a.short.minutes])).toEqual([
       ["page", 14.4, 60, 5], ["page", 6, 360, 30], ["ticket", 3, 1440, 120], ["ticket", 1, 4320, 360],
     ]);
   });
 
   it("scales the windows, not the factors, to a 7-day period", () => {
-    const status = evaluateSlo(objective({ periodDays: 7 }), steady(10, { ratio: 0, withinMinutes: 0 }), NOW);
+    const status = evaluateSlo(objective({ periodDays: 7 }), steady(100, { ratio: 0, withinMinutes: 0 }), NOW);
     expect(status.alerts.map((a) => [a.factor, a.long.minutes, a.short.minutes])).toEqual([
       [14.4, 14, 14 / 12], [6, 84, 7], [3, 336, 28], [1, 1008, 84],
     ]);
   });
 
-  it("the low-sample guard: one failed probe in an hour of 1-minute samples does not page", () => {
+  it("the minimum sample follows the objective: one bad event alone never spends a whole budget", () => {
+    expect([0.99, 0.999, 0.9999, 0.95].map((target) => enoughEvents({ target, minEvents: 100 }))).toEqual([101, 1001, 10001, 100]);
+    expect(enoughEvents({ target: 0.99, minEvents: 500 })).toBe(500); // minEvents stays a floor
+    // 1000 events at 99.9%, one bad: that is the whole budget, so it is not judged at all.
+    const thin = evaluateSlo(objective(), () => ({ good: 999, total: 1000 }), NOW);
+    expect(thin).toMatchObject({ events: 1000, enoughEvents: 1001, budgetRemaining: null, budgetRemainingMinutes: null, severity: null });
+    expect(thin.alerts.every((a) => !a.firing)).toBe(true);
+    // 1001 events, one bad: judged, and some budget is left (1 - 1000/1001).
+    const judged = evaluateSlo(objective(), () => ({ good: 1000, total: 1001 }), NOW);
+    expect(judged.budgetRemaining).toBeCloseTo(1 / 1001, 9);
+    expect(judged.budgetRemaining).toBeGreaterThan(0);
+  });
+
+  it("low traffic widens the windows: one failed 1-minute probe is judged over 32 h, not an hour, and does not page", () => {
     const status = evaluateSlo(objective({ sources: ["health:availability"] }), steady(1, { ratio: 1, withinMinutes: 1 }), NOW);
-    const hourRule = status.alerts[0]!;
-    expect(hourRule.long.burnRate).toBeGreaterThan(14.4); // 1/60 = 1.7% against a 0.1% budget
-    expect(hourRule).toMatchObject({ firing: false, guarded: true });
+    // 60 events an hour: the 1 h rule doubles to 32 h (1920 events >= 1001), the 6 h rule to 24 h; the day rules hold enough.
+    expect(status.alerts.map((a) => [a.long.minutes, a.short.minutes, a.long.total, a.widenedFrom ?? null])).toEqual([
+      [1920, 160, 1920, 60], [1440, 120, 1440, 360], [1440, 120, 1440, null], [4320, 360, 4320, null],
+    ]);
+    expect(status.alerts[0]!.long.burnRate).toBeCloseTo(1 / 1920 / 0.001, 6); // 0.52x, where the hour alone said 16.7x
+    expect(status.alerts.map((a) => [a.firing, a.guarded])).toEqual([[false, false], [false, false], [false, false], [false, false]]);
     expect(status.severity).toBeNull();
+  });
+
+  it("low traffic still pages on a real outage: an hour of failed 1-minute probes burns 31x over 32 h / 160 min", () => {
+    const status = evaluateSlo(objective({ sources: ["health:availability"] }), steady(1, { ratio: 1, withinMinutes: 60 }), NOW);
+    const hour = status.alerts[0]!;
+    expect([hour.long.total, hour.long.total - hour.long.good, hour.short.total, hour.short.total - hour.short.good]).toEqual([1920, 60, 160, 60]);
+    expect(hour.long.burnRate).toBeCloseTo(60 / 1920 / 0.001, 6); // 31.25
+    expect(hour).toMatchObject({ firing: true, guarded: false, widenedFrom: 60 });
+    expect(status.severity).toBe("page");
+  });
+
+  it("a window that cannot hold enough events even at the period is not judged: guarded, and shown without a burn rate", () => {
+    // 36 events in the whole period, 1 bad (the "not enough data (36 of 100)" beside "burn 472x").
+    const count: CountWindow = (_s, from, to) => (to - from >= 60 * MIN ? { good: 35, total: 36 } : { good: 0, total: 1 });
+    const status = evaluateSlo(objective({ sources: ["health:availability"] }), count, NOW);
+    expect(status).toMatchObject({ events: 36, enoughEvents: 1001, budgetRemaining: null, severity: null });
+    expect(status.alerts.map((a) => [a.long.minutes, a.firing, a.guarded])).toEqual([[60, false, true], [360, false, true], [1440, false, true], [4320, false, true]]);
+    const [entry] = sloEntries({ evaluatedAt: new Date(NOW).toISOString(), slos: [status] }).items;
+    expect(budgetText(entry!)).toBe("not enough data yet (36 of 1001 events)");
+    expect(entry!.windows.map((w) => w.burnRate)).toEqual([null, null, null, null, null, null, null, null]);
+    expect(entry!.burnAlerts.map((a) => [a.longBurnRate, a.shortBurnRate])).toEqual([[null, null], [null, null], [null, null], [null, null]]);
+  });
+
+  it("prefers a source with enough events: a thin request counter falls back to the canary's synthetic events", () => {
+    const counts: Record<string, number> = { "traffic:requests": 40, "canary:jobs": 2000 };
+    const count: CountWindow = (s, from, to) => (to - from >= 30 * 1440 * MIN ? { good: counts[s] ?? 0, total: counts[s] ?? 0 } : { good: 0, total: 0 });
+    expect(evaluateSlo(objective({ sources: ["traffic:requests", "canary:jobs"] }), count, NOW)).toMatchObject({ source: "canary:jobs", events: 2000 });
+    counts["canary:jobs"] = 10; // neither has enough: the first with any events, shown as not enough data
+    expect(evaluateSlo(objective({ sources: ["traffic:requests", "canary:jobs"] }), count, NOW)).toMatchObject({ source: "traffic:requests", events: 40, budgetRemaining: null });
   });
 
   it("falls back to the next source, and says when no source has events", () => {

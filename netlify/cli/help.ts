@@ -20,7 +20,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   run: {
     usage: ["run <probe-id|all> [--json | --reporter text|json|junit] [--dry-run]"],
     summary: "run probes once against the configured deployment\nexit 0 pass/warn, 1 fail, 2 error, 64 bad usage/config",
-    details: "--json            the result document(s) on stdout, nothing else (= --reporter json)\n--reporter junit  a JUnit XML report on stdout for CI: one test case per check,\n                  the evidence in each failure\n--dry-run         store nothing (the canary then reports that it cannot run)",
+    details: "--json            the result document(s) on stdout, nothing else (= --reporter json)\n--reporter junit  a JUnit XML report on stdout for CI: one test case per check,\n                  the evidence in each failure\n--dry-run         store nothing; `all` skips the canary (it needs the store) and says why",
   },
   start: {
     usage: ["start [--port N] [--sandbox-port N] [--json]"],

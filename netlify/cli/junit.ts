@@ -14,8 +14,8 @@ import { checkTimings } from "../../shared/runner.ts";
  * probe's start to the last one's end (probes run concurrently, so it is not the suites' sum). A result
  * this process did not measure has no per-check times: its cases carry the probe's run.
  */
-export function junitReport(results: ProbeResult[], options: { name?: string } = {}): string {
-  const suites = results.map(suite);
+export function junitReport(results: ProbeResult[], options: { name?: string; skipped?: readonly { probe: string; reason: string }[] } = {}): string {
+  const suites = [...results.map(suite), ...(options.skipped ?? []).map(skippedSuite)];
   const total = (k: "tests" | "failures" | "errors") => suites.reduce((n, s) => n + s[k], 0);
   const starts = results.map((r) => Date.parse(r.startedAt));
   const time = seconds(results.length ? Math.max(...results.map((r, i) => starts[i]! + r.durationMs)) - Math.min(...starts) : 0);
@@ -32,6 +32,15 @@ function suite(r: ProbeResult): Suite {
   const errors = r.checks.length ? r.checks.filter((c) => c.status === "error").length : 1;
   const head = `  <testsuite name="${attr(r.probe)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds(r.durationMs)}" timestamp="${attr(r.startedAt.replace(/Z$/, ""))}">`;
   return { xml: [head, ...cases, "  </testsuite>"].join("\n"), tests: cases.length, failures, errors };
+}
+
+/** A probe not run (a dry run skips what needs the store): one <skipped> testcase with the reason. */
+function skippedSuite(s: { probe: string; reason: string }): Suite {
+  const xml = [
+    `  <testsuite name="${attr(s.probe)}" tests="1" failures="0" errors="0" skipped="1" time="0.000">`,
+    `    <testcase name="${attr(s.probe)}" classname="sentinel.${attr(s.probe)}" time="0">`, `      <skipped message="${attr(s.reason)}"/>`, "    </testcase>", "  </testsuite>",
+  ].join("\n");
+  return { xml, tests: 1, failures: 0, errors: 0 };
 }
 
 function testcase(probe: string, c: Check, ms: number): string {

@@ -25,6 +25,10 @@ export async function runCommand(args: string[]): Promise<number> {
   if (probes.length === 0) throw new UsageError(`unknown probe "${target}" (known: ${PROBE_IDS.join(", ")}, all)`);
 
   const dryRun = values["dry-run"];
+  // A dry run writes nothing, so `all` skips what needs the store, saying why (the CI gate: README). A
+  // probe asked for by name still runs and says it cannot.
+  const skipped = dryRun && target === "all" ? probes.filter((p) => p.needsStore).map((p) => ({ probe: p.id, reason: p.needsStore! })) : [];
+  const run = probes.filter((p) => !skipped.some((s) => s.probe === p.id));
   const rt = createRuntime(process.env, { requireStore: !dryRun });
   try {
     let results: ProbeResult[];
@@ -32,16 +36,19 @@ export async function runCommand(args: string[]): Promise<number> {
     if (dryRun) {
       // A dry run writes nothing, claims included (the canary then says it cannot run).
       const deps = { ...rt.deps, claims: undefined };
-      results = await Promise.all(probes.map((probe) => runProbe(probe, { deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact })));
+      results = await Promise.all(run.map((probe) => runProbe(probe, { deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact })));
     } else {
       // Recorded and judged like a scheduled run: through the tick, waiting for one in progress.
-      const report = await tick(rt, { write: true, probes: probes.map((p) => p.id), lockWaitMs: 25_000 });
+      const report = await tick(rt, { write: true, probes: run.map((p) => p.id), lockWaitMs: 25_000 });
       results = report.results;
       if (report.skipped) storeErrors.push(rt.redact(report.skipped));
       else if (report.lost) storeErrors.push(`${report.lost} result(s) not stored (written to the log)`);
     }
-    if (reporter === "junit") process.stdout.write(junitReport(results));
+    if (reporter === "junit") process.stdout.write(junitReport(results, { skipped }));
     else process.stdout.write(`${reporter === "json" ? JSON.stringify(results.length === 1 ? results[0] : results, null, 2) : formatResults(results)}\n`);
+    const skips = skipped.map((s) => `skipped ${s.probe}: ${s.reason}`);
+    if (reporter === "text") for (const line of skips) process.stdout.write(`${line}\n`);
+    else for (const line of skips) process.stderr.write(`sentinel run: ${line}\n`);
     if (reporter === "text" && dryRun) process.stdout.write("(dry run: nothing stored)\n");
     for (const line of storeErrors) process.stderr.write(`beacon-sentinel run: ${line}\n`);
     // A result that could not be stored is as good as unmeasured for everything downstream.

@@ -1,4 +1,4 @@
-import { burnRateWindows, type Objective } from "../slo/objectives.ts";
+import { burnRateWindows, enoughEvents, type Objective } from "../slo/objectives.ts";
 import { METRIC } from "../status/metrics.ts";
 import { toYaml } from "./yaml.ts";
 
@@ -101,7 +101,7 @@ function sloGroup(o: Objective): { name: string; rules: (RecordingRule | Alertin
         "(",
         `  ${RECORDED.errorRatio(long)}${sel} >= ${threshold}`,
         `  and ${RECORDED.errorRatio(promDuration(r.shortMinutes))}${sel} >= ${threshold}`,
-        ...(o.minEvents > 0 ? [`  and ${RECORDED.events(long)}${sel} >= ${o.minEvents}`] : []),
+        `  and ${RECORDED.events(long)}${sel} >= ${enoughEvents(o)}`,
         ")",
       ].join("\n");
     });
@@ -112,7 +112,7 @@ function sloGroup(o: Objective): { name: string; rules: (RecordingRule | Alertin
       labels: { severity, slo: o.id },
       annotations: {
         summary: `SLO ${o.id} is burning its error budget (${severity})`,
-        description: `${o.title}: target ${num(o.target * 100)}% over ${o.periodDays} days. Fires when the error ratio burns the budget at ${pairs} (long and short window), with at least ${o.minEvents} events in the long window.`,
+        description: `${o.title}: target ${num(o.target * 100)}% over ${o.periodDays} days. Fires when the error ratio burns the budget at ${pairs} (long and short window), with at least ${enoughEvents(o)} events in the long window (one bad event alone never spends the budget).`,
       },
     }];
   });

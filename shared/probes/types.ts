@@ -88,6 +88,11 @@ export interface ProbeDefinition<S extends { timeoutMs: number } = { timeoutMs: 
    * "check/health/redis"): while one fires, this probe's checks and blindness are held behind it.
    */
   dependsOn?: readonly string[];
+  /**
+   * Why this probe cannot run without the sentinel's store (its claims, across runs): a dry run, which
+   * writes nothing, skips it with this reason instead of reporting it blind (`sentinel run all --dry-run`).
+   */
+  needsStore?: string;
   /** Work one run costs Beacon (HTTP requests, SQL statements, Redis commands), as the bench measures it: `sentinel cost` projects it. */
   beaconPerRun?: BeaconWork;
 }

@@ -28,12 +28,23 @@ export const Objective = z.object({
   /** Set on an objective expanded from `regions`: the region it judges. */
   region: z.string().optional(),
   /**
-   * Fewest events the long window of a burn-rate alert must hold before it may fire: the guard that
-   * keeps a handful of probe samples from paging (one failed 1-minute probe is 1.7% of an hour).
+   * A floor under the events a window must hold before it is judged (its burn rate shown, an alert on
+   * it allowed to fire, the budget read from it). The objective raises it: see `enoughEvents`.
    */
   minEvents: z.number().int().nonnegative().default(100),
 });
 export type Objective = z.infer<typeof Objective>;
+
+/**
+ * The fewest events a window must hold before it is judged: more than 1 / (1 - target), so that one bad
+ * event alone never spends the whole error budget (1001 at 99.9%, 101 at 99%), and at least `minEvents`.
+ * Below it an SLO shows "not enough data" and no burn rate, no alert fires, no budget is read
+ * (SRE Workbook, "Alerting on SLOs", low-traffic services; ../shared/slo-and-alerting.md).
+ */
+export function enoughEvents(o: Pick<Objective, "target" | "minEvents">): number {
+  const budget = Number((1 - o.target).toPrecision(12));
+  return Math.max(o.minEvents, Math.floor(1 / budget + 1e-9) + 1);
+}
 
 /** The four objectives of the hardening plan. */
 export const DEFAULT_OBJECTIVES: z.input<typeof Objective>[] = [

@@ -13,31 +13,34 @@ export function num(value: unknown): string {
 }
 
 /**
- * Fewer events than this in the period and the budget is not judged: one failure among five events
- * is "-19900% left" of a 99.9% objective, which says nothing yet. The same count as the burn-rate
- * alerts' default guard (`minEvents`).
+ * Fewer events than the SLO's `enoughEvents` in the period and the budget is not judged: one failure
+ * among five events is "-19900% left" of a 99.9% objective, which says nothing yet. Documents written
+ * before the guard followed the objective carry none: 100, the guard they were judged by.
  */
 export const ENOUGH_EVENTS = 100;
 
+type BudgetFields = Pick<SloEntry, "budgetRemaining" | "budgetRemainingMinutes" | "events" | "enoughEvents">;
+
 export type BudgetView =
   | { kind: "no-events" }
-  | { kind: "not-enough"; events: number }
+  | { kind: "not-enough"; events: number; enough: number }
   | { kind: "left"; ratio: number; minutes: number | null }
   | { kind: "overspent"; ratio: number; minutes: number | null };
 
-export function budgetView(s: Pick<SloEntry, "budgetRemaining" | "budgetRemainingMinutes" | "events">): BudgetView {
-  if (s.budgetRemaining === null || s.events === 0) return { kind: "no-events" };
-  if (s.events < ENOUGH_EVENTS) return { kind: "not-enough", events: s.events };
+export function budgetView(s: BudgetFields): BudgetView {
+  const enough = s.enoughEvents ?? ENOUGH_EVENTS;
+  if (s.events === 0) return { kind: "no-events" };
+  if (s.events < enough || s.budgetRemaining === null) return { kind: "not-enough", events: s.events, enough };
   return s.budgetRemaining < 0
     ? { kind: "overspent", ratio: -s.budgetRemaining, minutes: s.budgetRemainingMinutes === null ? null : -s.budgetRemainingMinutes }
     : { kind: "left", ratio: s.budgetRemaining, minutes: s.budgetRemainingMinutes };
 }
 
 /** "62.5% left (27 min)", "overspent by 40% (17 min)", "not enough data yet (12 of 100 events)". */
-export function budgetText(s: Pick<SloEntry, "budgetRemaining" | "budgetRemainingMinutes" | "events">): string {
+export function budgetText(s: BudgetFields): string {
   const v = budgetView(s);
   if (v.kind === "no-events") return "no events yet";
-  if (v.kind === "not-enough") return `not enough data yet (${v.events} of ${ENOUGH_EVENTS} events)`;
+  if (v.kind === "not-enough") return `not enough data yet (${v.events} of ${v.enough} events)`;
   const mins = v.minutes === null ? "" : ` (${duration(v.minutes * 60)})`;
   return v.kind === "left" ? `${percent(v.ratio)} left${mins}` : `overspent by ${percent(v.ratio)}${mins}`;
 }

@@ -45,7 +45,7 @@ export function latencySvg(slots: TimelineSlot[], probeTitle: string): string {
 }
 
 /** Share of the error budget left as a bar; overspent budgets show empty, too few events show no bar, each in words. */
-export function budgetBar(slo: Pick<SloEntry, "budgetRemaining" | "budgetRemainingMinutes" | "events">): string {
+export function budgetBar(slo: Pick<SloEntry, "budgetRemaining" | "budgetRemainingMinutes" | "events" | "enoughEvents">): string {
   const v = budgetView(slo);
   if (v.kind === "no-events" || v.kind === "not-enough") {
     return `<div class="bar" role="img" aria-label="${esc(budgetText(slo))}: budget not judged"><span class="fill f-unknown" style="width:0%"></span></div>`;

@@ -66,7 +66,7 @@ export const SloWindow = z.object({
   total: z.number(),
   /** Bad over all events; null without events. */
   errorRatio: z.number().nullable(),
-  /** errorRatio over the error budget; null without events. */
+  /** errorRatio over the error budget; null without events or with fewer than the SLO's `enoughEvents`. */
   burnRate: z.number().nullable(),
 });
 export type SloWindow = z.infer<typeof SloWindow>;
@@ -82,9 +82,15 @@ export const SloEntry = z.object({
   /** The event source behind the numbers, and how many events it had in the period. */
   source: z.string().nullable(),
   events: z.number(),
+  /**
+   * Events a window must hold before it is judged: more than 1 / (1 - target), so one bad event never
+   * spends the budget alone (shared/slo/objectives.ts enoughEvents). Below it a window shows no burn
+   * rate and the budget is "not enough data". Absent in documents written before it existed (100).
+   */
+  enoughEvents: z.number().optional(),
   /** The whole period first, then each alert window once, shortest first. */
   windows: z.array(SloWindow),
-  /** Share of the period's error budget left (below 0 when overspent); null without events. */
+  /** Share of the period's error budget left (below 0 when overspent); null without enough events. */
   budgetRemaining: z.number().nullable(),
   budgetRemainingMinutes: z.number().nullable(),
   burnAlerts: z.array(z.object({

@@ -105,9 +105,10 @@ function budgetLine(b: NonNullable<Notification["budget"]>, fmt: Fmt): string {
   const burn = b.burnRate === null ? "n/a" : `${b.burnRate.toFixed(1)}x`;
   let left = "budget remaining unknown";
   if (b.remaining !== null) {
-    const pct = `${(b.remaining * 100).toFixed(1)}%`;
+    const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
     const minutes = b.remainingMinutes === null ? "" : ` (${formatDuration(Math.max(0, b.remainingMinutes) * 60_000)})`;
-    left = b.remaining <= 0 ? `budget exhausted (*${pct}*)` : `*${pct}* of the error budget left${minutes}`;
+    // Never a negative percentage: an overspent budget says by how much.
+    left = b.remaining < 0 ? `budget exhausted, overspent by *${pct(-b.remaining)}*` : b.remaining === 0 ? "budget exhausted" : `*${pct(b.remaining)}* of the error budget left${minutes}`;
   }
   return `Burn rate *${burn}* over ${fmt.esc(b.windows, 100)} · ${left}`;
 }

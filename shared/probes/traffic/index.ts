@@ -57,7 +57,9 @@ async function scrape(ctx: Ctx, url: string): Promise<Scraped> {
 function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check): ProbeOutput {
   const { settings } = ctx;
   const now = ctx.deps.now();
-  const reading = readCounters(samples, settings.metrics, { ignorePaths: settings.ignorePaths, latencyTargetSeconds: settings.queueLatencyTargetSeconds });
+  const { health, ready, live, metrics } = ctx.beacon.routes;
+  const ignorePaths = [...new Set([...settings.ignorePaths, health, ready, live, metrics])];
+  const reading = readCounters(samples, settings.metrics, { ignorePaths, latencyTargetSeconds: settings.queueLatencyTargetSeconds });
   if (reading.invalid.length > 0) {
     const bad = check({ name: "scrape", status: "fail", observed: reading.invalid.length, threshold: "counters finite and >= 0",
       message: `${scrapeCheck.message}, but ${reading.invalid.length} counter samples are negative or not finite`, evidence: reading.invalid });

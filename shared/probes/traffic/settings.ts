@@ -14,8 +14,16 @@ export const TrafficSettings = z.object({
   maxBodyBytes: z.number().int().positive().default(2 * 1024 * 1024),
   /** A previous scrape older than this is not diffed against: a new baseline is recorded instead. */
   maxBaselineAgeMinutes: z.number().positive().default(60),
-  /** Requests to these route paths are not counted (the scrape itself). */
-  ignorePaths: z.array(z.string()).default(["/metrics", "/api/v1/metrics"]),
+  /**
+   * Requests to these route paths are not counted: the scrape itself, and the health, readiness and
+   * liveness routes, which answer 503 by design while a dependency is down and are called by probers
+   * (ours included), not users. The configured `beacon.routes` health, ready, live and metrics are
+   * always added. The runner labels http_requests_total by {path, method, status} only, so routes are
+   * all a request can be told apart by (README: "SLIs that measure users").
+   */
+  ignorePaths: z.array(z.string()).default([
+    "/metrics", "/api/v1/metrics", "/health", "/api/v1/health", "/health/ready", "/api/v1/health/ready", "/health/live", "/api/v1/health/live",
+  ]),
   /** 5xx-ratio fails above this share of requests in the window... */
   max5xxRatio: z.number().min(0).max(1).default(0.05),
   /** ...when the window holds at least this many requests. */
