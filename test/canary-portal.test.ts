@@ -146,8 +146,12 @@ describe("the sandbox's cross-region route checks the signature as Beacon's hand
     const bad = await call(`${sandbox.url}/api/v1/jobs/cross-region`, { method: "POST", json: body(true) });
     expect(bad).toMatchObject({ status: 400, body: { error: "Invalid JobSpec signature", details: "signature verification failed" } });
     const unsigned = body(false);
-    const { signature: _s, public_key: _p, ...spec } = unsigned["jobspec"] as Record<string, unknown>;
+    const { signature: _s, public_key: _p, created_at: _c, ...spec } = unsigned["jobspec"] as Record<string, unknown>;
     expect((await call(`${sandbox.url}/api/v1/jobs/cross-region`, { method: "POST", json: { ...unsigned, jobspec: spec } })).status).toBe(202);
     await waitFor(async () => sandbox.crossRegionInFlight() === 0, "the runs ended");
+    // jobs.created_at is the spec's own: the canary's is its submit time; a spec without one reads year 1 (as on the real runner).
+    const years = async (id: unknown) => (await sandbox.pool.query<{ y: number }>("SELECT extract(year FROM created_at)::int AS y FROM jobs WHERE jobspec_id = $1", [id])).rows[0]!.y;
+    expect(await years((ok.body as { id: string }).id)).toBe(new Date().getUTCFullYear());
+    expect(await years(spec["jobspec_id"])).toBe(1);
   });
 });

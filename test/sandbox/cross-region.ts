@@ -55,11 +55,17 @@ export function createCrossRegion(ctx: SandboxContext, runner: JobRunner, closed
     const minRegions = typeof body["min_regions"] === "number" && body["min_regions"] !== 0 ? body["min_regions"] : 3;
     spec.constraints.min_regions = minRegions;
     spec.constraints.min_success_rate = minSuccessRate;
-    await ctx.pool.query(
-      `INSERT INTO jobs (jobspec_id, jobspec_data, status) VALUES ($1, $2, 'queued')
-       ON CONFLICT (jobspec_id) DO UPDATE SET jobspec_data = EXCLUDED.jobspec_data, status = 'queued', updated_at = NOW()`,
-      [spec.id, JSON.stringify(marshalJobSpec(spec))],
-    );
+    // `JobsRepo.CreateJob` (`store/jobs_repo.go:45-48`): created_at is the spec's own (the submitter's clock; Go's
+    // zero time, year 1, when the spec has none), updated_at Beacon's now; a second submit of the id fails.
+    const stored = marshalJobSpec(spec);
+    try {
+      await ctx.pool.query(
+        `INSERT INTO jobs (jobspec_id, jobspec_data, status, created_at, updated_at) VALUES ($1, $2, 'queued', ($3::timestamptz AT TIME ZONE 'UTC'), NOW())`,
+        [spec.id, JSON.stringify(stored), stored["created_at"]],
+      );
+    } catch (error) {
+      return json(500, { error: "Failed to create job record", details: `failed to insert job: ${error instanceof Error ? error.message : String(error)}` });
+    }
     const signal = AbortSignal.any([process.signal, closed]);
     const run = runner.crossRegion(spec.id, { minRegions, minSuccessRate }, signal).catch((error: unknown) => {
       if (!signal.aborted) console.error("[sandbox:cross-region]", error instanceof Error ? error.message : error);

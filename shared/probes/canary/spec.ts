@@ -55,7 +55,11 @@ export function buildJobSpec(jobspecId: string, now: Date, shape: JobShape, kind
 
 /** The signed body to POST (recipe step 6): canonical JSON minus signature/public_key, then both added. */
 export function signedJobSpec(jobspecId: string, now: Date, shape: JobShape, kind: "canary" | "load", privateKey: string, path: CanaryPath = "queue"): JsonObject {
-  return signJobSpec(buildJobSpec(jobspecId, now, shape, kind, path), privateKey);
+  const signed = signJobSpec(buildJobSpec(jobspecId, now, shape, kind, path), privateKey);
+  // The portal path writes jobs.created_at from the spec's own created_at (`store/jobs_repo.go:45-48`): without
+  // one the row reads year 1 (seen on the real runner). The portal sends it unsigned, as here: path (A), the
+  // route's only check, deletes created_at before verifying (`pkg/crypto/canonicalize.go`).
+  return path === "cross-region" ? { ...signed, created_at: now.toISOString() } : signed;
 }
 
 /**
