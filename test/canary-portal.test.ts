@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateKeyPair } from "../shared/beacon/signing.ts";
 import { crossRegionRequest, newJobspecId, signedJobSpec } from "../shared/probes/canary/spec.ts";
+import { submitJob } from "../shared/probes/canary/submit.ts";
 import { CanarySettings } from "../shared/probes/canary/settings.ts";
 import { call, createHarness, waitFor, waitForStatus, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
@@ -153,5 +154,24 @@ describe("the sandbox's cross-region route checks the signature as Beacon's hand
     const years = async (id: unknown) => (await sandbox.pool.query<{ y: number }>("SELECT extract(year FROM created_at)::int AS y FROM jobs WHERE jobspec_id = $1", [id])).rows[0]!.y;
     expect(await years((ok.body as { id: string }).id)).toBe(new Date().getUTCFullYear());
     expect(await years(spec["jobspec_id"])).toBe(1);
+  });
+});
+
+describe("what the real runner answered that the sandbox does not serve", () => {
+  const answer = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    (async () => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } })) as unknown as typeof fetch;
+  const submitWith = (f: typeof fetch) =>
+    submitJob("http://127.0.0.1:1/api/v1/jobs/cross-region", { jobspec: { jobspec_id: "sentinel-canary-1" } }, { fetch: f, now: () => new Date(), timeoutMs: 1000, route: "cross-region" });
+
+  it("Beacon's per-IP rate limit (its error is an object) is named as such, not quoted twice", async () => {
+    // The body the real runner sent after a burst of sentinel reads from one address (middleware/security.go:117-180).
+    const limited = await submitWith(answer(429, { error: { code: "RATE_LIMIT_EXCEEDED", message: "Too many requests. Please slow down.", type: "rate_limited" }, request_id: "r1" }));
+    expect(limited).toMatchObject({ accepted: false, status: 429, code: "RATE_LIMIT_EXCEEDED" });
+    expect((limited as { cause: string }).cause).toBe("HTTP 429 RATE_LIMIT_EXCEEDED: Beacon's per-IP limit on every route (60 requests a minute) ran out: the sentinel's own reads from this address count against it");
+  });
+
+  it("a 202 with status queued and X-Warning (no executor started) is not an accepted canary", async () => {
+    const stored = await submitWith(answer(202, { id: "sentinel-canary-1", status: "queued" }, { "x-warning": "Cross-region executor is not configured; execution was not started" }));
+    expect(stored).toMatchObject({ accepted: false, status: 202, cause: 'HTTP 202 status "queued": the job was stored but will not run (Cross-region executor is not configured; execution was not started)' });
   });
 });

@@ -44,6 +44,12 @@ export async function submitJob(url: string, body: JsonObject, o: SubmitOptions)
     return { accepted: false, status: 202, cause: `HTTP 202 status "${String(answer["status"])}": the job was stored but will not run${warning ? ` (${warning})` : ""}`, durationMs: res.durationMs };
   }
   if (res.status === 202) return { accepted: true, status: 202, id, durationMs: res.durationMs };
+  // Beacon's global rate limiter answers an object: {"error": {"code": "RATE_LIMIT_EXCEEDED", "message", "type"}} (middleware/security.go:117-180).
+  const nested = typeof answer["error"] === "object" && answer["error"] !== null ? (answer["error"] as Record<string, unknown>) : undefined;
+  if (nested?.["code"] === "RATE_LIMIT_EXCEEDED") {
+    return { accepted: false, status: res.status, code: "RATE_LIMIT_EXCEEDED", durationMs: res.durationMs,
+      cause: `HTTP ${res.status} RATE_LIMIT_EXCEEDED: Beacon's per-IP limit on every route (60 requests a minute) ran out: the sentinel's own reads from this address count against it` };
+  }
   const code = typeof answer["error_code"] === "string" ? answer["error_code"] : undefined;
   const error = typeof answer["error"] === "string" ? answer["error"] : excerpt(res.text) || "(empty body)";
   const details = typeof answer["details"] === "string" ? answer["details"] : undefined;
