@@ -12,8 +12,10 @@ let h: Harness;
 let sandbox: Sandbox;
 const keys = generateKeyPair();
 const rigs: CanaryRig[] = [];
+// The queue path (POST /api/v1/jobs), kept as the canary's second path: the portal path's own tests are in canary-portal.test.ts.
+const QUEUE = { path: "queue" };
 const rig = (key: string | null = keys.privateKey, settings: Record<string, unknown> = {}) => {
-  const r = canaryRig(h, sandbox, key ?? undefined, settings);
+  const r = canaryRig(h, sandbox, key ?? undefined, { ...QUEUE, ...settings });
   rigs.push(r);
   return r;
 };
@@ -101,7 +103,7 @@ describe("canary against the sandbox", () => {
   });
 
   it("follows the job through the API alone without Beacon's database and Redis, inferring what it cannot see", async () => {
-    const r = canaryRig(h, sandbox, keys.privateKey, {}, ({ BEACON_DATABASE_URL, NEON_WS_PROXY, BEACON_REDIS_REST_URL, BEACON_REDIS_REST_TOKEN, ...rest }) => ({
+    const r = canaryRig(h, sandbox, keys.privateKey, QUEUE, ({ BEACON_DATABASE_URL, NEON_WS_PROXY, BEACON_REDIS_REST_URL, BEACON_REDIS_REST_TOKEN, ...rest }) => ({
       ...rest, SENTINEL_REDIS_REST_URL: BEACON_REDIS_REST_URL!, SENTINEL_REDIS_REST_TOKEN: BEACON_REDIS_REST_TOKEN!,
     }));
     rigs.push(r);
@@ -139,7 +141,7 @@ describe("canary on the hybrid path with an older Modal (no receipts: the answer
   });
 
   it("passes its receipt stage from output_data, fails it naming the canary when the answer is empty, passes again after", async () => {
-    const r = canaryRig(hh, hybrid, keys.privateKey);
+    const r = canaryRig(hh, hybrid, keys.privateKey, QUEUE);
     hybridRigs.push(r);
     await r.invoke();
     const first = (await r.state()).inFlight!.id;
@@ -216,13 +218,13 @@ describe("canary through the portal's /api/v1 proxy (BEACON_PORTAL_URL)", () => 
   }
 
   it("submits through the portal, reads back through both, and fails naming the portal and the canary when either breaks", async () => {
-    const r = canaryRig(h, sandbox, keys.privateKey, {}, (e) => e, portalUrl);
+    const r = canaryRig(h, sandbox, keys.privateKey, QUEUE, (e) => e, portalUrl);
     portalRigs.push(r);
     mode = "proxy";
     const before = posts;
     const ok = await oneCanary(r);
     expect(posts - before).toBe(1);
-    expect(ok["stage:accepted"]!.message).toMatch(/: HTTP 202 through the portal in \d+ ms, id "sentinel-canary-/);
+    expect(ok["stage:accepted"]!.message).toMatch(/: HTTP 202 on POST \/api\/v1\/jobs through the portal in \d+ ms, id "sentinel-canary-/);
     expect(ok["regression:both-apis"]).toMatchObject({ status: "pass", message: expect.stringContaining(`${portalUrl}/api/v1/jobs/`) });
 
     mode = "details-502";

@@ -78,7 +78,8 @@ async function silentServer() {
 describe("health probe against the sandbox", () => {
   it("passes when the runner, its database and Redis are healthy, and emits an availability sample", async () => {
     const { result, byName } = await runHealth();
-    expect(Object.keys(byName).sort()).toEqual(["database", "redis", "runner-health", "runner-ready"]);
+    expect(Object.keys(byName).sort()).toEqual(["database", "redis", "runner-db", "runner-health", "runner-ready"]);
+    expect(byName["runner-db"]).toMatchObject({ status: "pass", observed: 200, message: expect.stringContaining("/api/v1/jobs?…: the runner reads its database") });
     expect(result.checks.every((c) => c.status === "pass" || c.status === "warn")).toBe(true);
     expect(result.events).toEqual({ availability: { good: 1, total: 1 } });
   });
@@ -107,6 +108,37 @@ describe("health probe against the sandbox", () => {
       await sandbox.incidents.set("database-down", false);
     }
     expect((await runHealth()).byName["runner-ready"]!.status).toBe("pass");
+  });
+
+  it("does not trust /ready alone: a runner started without its database answers ready, runner-db fails naming database-less mode, availability is bad; green again after", async () => {
+    await sandbox.incidents.set("database-less", true);
+    try {
+      const { result, byName } = await runHealth();
+      expect(byName["runner-ready"]).toMatchObject({ status: "pass", observed: 200 }); // what the real runner answers
+      expect(byName["runner-ready"]!.message).toContain("yet runner-db fails: /ready pings no database");
+      expect(byName["runner-db"]).toMatchObject({ status: "fail", observed: 503 });
+      expect(byName["runner-db"]!.message).toMatch(/\/api\/v1\/jobs\?…: HTTP 503 persistence unavailable: the runner runs without its database \(database-less mode\)/);
+      expect(byName["runner-db"]!.evidence[1]).toBe('body: {"error":"persistence unavailable"}');
+      expect(byName["database"]!.status).toBe("pass"); // the database itself answers the sentinel: the runner is what lacks it
+      expect(result.status).toBe("fail");
+      expect(result.events).toEqual({ availability: { good: 0, total: 1 } });
+    } finally {
+      await sandbox.incidents.set("database-less", false);
+    }
+    const { result, byName } = await runHealth();
+    expect([byName["runner-db"]!.status, byName["runner-ready"]!.message]).toEqual(["pass", `${sandbox.url}/health/ready: ready`]);
+    expect(result.events).toEqual({ availability: { good: 1, total: 1 } });
+  });
+
+  it("a database lost while running: /ready fails and runner-db names the failed read", async () => {
+    await sandbox.incidents.set("database-down", true);
+    try {
+      const { byName } = await runHealth();
+      expect(byName["runner-db"]).toMatchObject({ status: "fail", observed: 503 });
+      expect(byName["runner-ready"]!.message).not.toContain("yet runner-db fails");
+    } finally {
+      await sandbox.incidents.set("database-down", false);
+    }
   });
 });
 

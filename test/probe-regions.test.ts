@@ -163,7 +163,8 @@ describe("regions probe on the hybrid path", () => {
     await run(); // remembers the current start time
     sandbox.incidents.set("slow-worker", true);
     const id = `${h.prefix}cross-${++seq}`;
-    const jobspec = { jobspec_id: id, version: "v1", benchmark: { name: "bias-detection", container: { image: "beacon/llama" }, input: { hash: "sha256:1" } },
+    // created_at as the portal sends it: the portal path stores it as jobs.created_at (store/jobs_repo.go:45-48).
+    const jobspec = { jobspec_id: id, version: "v1", created_at: new Date().toISOString(), benchmark: { name: "bias-detection", container: { image: "beacon/llama" }, input: { hash: "sha256:1" } },
       constraints: { regions: ["US", "EU"], min_regions: 1 }, questions: ["math_basic"] };
     const submitted = await call(`${sandbox.url}/api/v1/jobs/cross-region`, { method: "POST", json: { jobspec, target_regions: ["US", "EU"], min_regions: 1, min_success_rate: 0.5 } });
     expect(submitted).toMatchObject({ status: 202, body: { jobspec_id: id, status: "submitted" } });
@@ -183,9 +184,11 @@ describe("regions probe on the hybrid path", () => {
     expect(lost.message).toContain("Beacon has no remediation for this");
     expect(lost.evidence).toEqual([expect.stringMatching(new RegExp(`^job ${id}: queued since \\S+, \\d+ s before the runner's start$`))]);
 
-    // The remediation that applies: resubmit the spec; the new run completes the job.
-    await call(`${sandbox.url}/api/v1/jobs/cross-region`, { method: "POST", json: { jobspec, target_regions: ["US", "EU"], min_regions: 1, min_success_rate: 0.5 } });
-    await waitFor(async () => (await sandbox.pool.query("SELECT status FROM jobs WHERE jobspec_id = $1", [id])).rows[0]?.status === "completed", "the resubmitted job completed");
+    // The same spec cannot be resubmitted: the portal path's plain INSERT meets jobspec_id's unique constraint
+    // (store/jobs_repo.go:45-48, seen on the real runner). Once the lost job is closed by hand, the check clears.
+    const again = await call(`${sandbox.url}/api/v1/jobs/cross-region`, { method: "POST", json: { jobspec, target_regions: ["US", "EU"], min_regions: 1, min_success_rate: 0.5 } });
+    expect(again).toMatchObject({ status: 500, body: { error: "Failed to create job record" } });
+    await sandbox.pool.query("UPDATE jobs SET status = 'failed', updated_at = NOW() WHERE jobspec_id = $1", [id]);
     expect((await run()).checks["restart-lost"]).toMatchObject({ status: "pass", observed: 0 });
   });
 

@@ -64,7 +64,8 @@ describe("real shapes along each path (hybrid runner, Modal receipts)", () => {
   /** The portal's path (`POST /api/v1/jobs/cross-region`), as useBiasDetection.js submits it, run to the end. */
   async function portalJob(extra: Record<string, unknown> = {}, request: Record<string, unknown> = {}): Promise<string> {
     const id = `${h.prefix}portal-${++seq}`;
-    const jobspec = { ...spec(id, extra), metadata: { created_by: "portal", models: ["llama3.2-1b", "qwen2.5-1.5b"], model: "llama3.2-1b", multi_model: true } };
+    // created_at as the portal sends it: this path stores it as jobs.created_at (store/jobs_repo.go:45-48).
+    const jobspec = { ...spec(id, extra), created_at: new Date().toISOString(), metadata: { created_by: "portal", models: ["llama3.2-1b", "qwen2.5-1.5b"], model: "llama3.2-1b", multi_model: true } };
     const res = await call(`${sandbox.url}/api/v1/jobs/cross-region`, { method: "POST", json: { jobspec, target_regions: ["US", "EU"], min_regions: 1, min_success_rate: 0.67, enable_analysis: true, ...request } });
     expect(res.status).toBe(202);
     expect(await statusOf(id)).toBe("queued"); // queued while it runs, no outbox row

@@ -94,7 +94,7 @@ describe("the runner's timers and recovery paths", () => {
 
   it("a portal job is queued for its whole run with no outbox row: not stuck while it may still run, named as the portal path's once past it", async () => {
     s.incidents.set("provider-missing:eu-west", true); // too few regions with a provider: the run ends without a status
-    const jobspec: Record<string, unknown> = { ...jobSpec(), constraints: { regions: ["US", "EU"] } };
+    const jobspec: Record<string, unknown> = { ...jobSpec(), created_at: new Date().toISOString(), constraints: { regions: ["US", "EU"] } };
     const id = String(jobspec["jobspec_id"]);
     expect((await call(`${s.url}/api/v1/jobs/cross-region`, { method: "POST", json: { jobspec, target_regions: ["US", "EU"], min_regions: 2 } })).status).toBe(202);
     await waitFor(async () => s.crossRegionInFlight() === 0, "the portal run ended");

@@ -69,7 +69,7 @@ beforeAll(async () => {
   // Thresholds that let an incident show within a test: a job in created for 2 s is stuck; a loaded
   // machine's slow answers are not "degraded" (the latency warnings are tested elsewhere).
   rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { requestTimeoutMs: 5_000, latencyWarnMs: 4_000 }, outbox: { createdMaxSeconds: 2 } } }));
-  rig = canaryRig(h, sandbox, generateKeyPair().privateKey);
+  rig = canaryRig(h, sandbox, generateKeyPair().privateKey, { path: "queue" }); // the stuck canary below is the queue path's (no outbox row)
   for (let i = 0; i < 3; i++) await submit(sandbox, jobSpec());
   await sandbox.drain();
   await runAll();

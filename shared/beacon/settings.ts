@@ -78,6 +78,8 @@ export const BeaconSettings = z.object({
       ready: Route.default("/health/ready"),
       live: Route.default("/health/live"),
       jobs: Route.default("/api/v1/jobs"),
+      /** The portal's submit route (`handlers/cross_region_handlers.go`): what users' jobs take. */
+      crossRegion: Route.default("/api/v1/jobs/cross-region"),
       executions: Route.default("/api/v1/executions"),
       metrics: Route.default("/metrics"),
       queueStats: Route.default("/admin/queue-stats"),

@@ -31,6 +31,7 @@ export function incidentRows(settings: Settings = Settings.parse({})): IncidentR
   return [
     { incident: "health-unhealthy", probe: "health", check: "runner-health", observableAfterS: 0, goalMinutes: 4 },
     { incident: "database-down", probe: "health", check: "runner-ready", observableAfterS: 0, goalMinutes: 4 },
+    { incident: "database-less", probe: "health", check: "runner-db", observableAfterS: 0, goalMinutes: 4 },
     { incident: "no-outbox-row", probe: "outbox", check: "jobs-stuck-created", observableAfterS: o.createdMaxSeconds, goalMinutes: 10 },
     { incident: "payload-mismatch", probe: "outbox", check: "jobs-stuck-created", observableAfterS: o.createdMaxSeconds, goalMinutes: 10 },
     { incident: "slow-worker", probe: "outbox", check: "jobs-stuck-processing", observableAfterS: o.processingMaxSeconds, goalMinutes: 10 },

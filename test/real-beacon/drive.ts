@@ -11,6 +11,7 @@
  *     --stub http://127.0.0.1:18090 --store-redis redis://127.0.0.1:6391 --keys keys.json \
  *     [--paths portal,portal-multi,queue,queue-multi] [--jobs 20] [--fault router-timeout] \
  *     [--fault-regions eu-west] [--settle 120] [--judge-at 0,330] [--reset] [--canary] \
+ *     [--canary-paths cross-region,queue] [--canary-runs 1] \
  *     [--together] [--capture DIR] [--json FILE] [--label NAME] [--no-submit] [--admin-token T]
  *
  * Every URL must be loopback: `--reset` deletes Beacon's rows and queue keys.
@@ -72,6 +73,9 @@ interface Options {
   judgeAt: number[];
   reset: boolean;
   canary: boolean;
+  /** The canary's paths (`probes.canary.path`), each run `canaryRuns` times: the portal's first, the queue path second. */
+  canaryPaths: string[];
+  canaryRuns: number;
   capture?: string;
   json?: string;
   label: string;
@@ -122,6 +126,7 @@ function parseOptions(argv: string[]): Options {
       paths: { type: "string", default: "portal,portal-multi,queue,queue-multi" }, jobs: { type: "string", default: "20" },
       fault: { type: "string" }, "fault-regions": { type: "string" }, settle: { type: "string", default: "180" },
       "judge-at": { type: "string", default: "0" }, reset: { type: "boolean", default: false }, canary: { type: "boolean", default: false },
+      "canary-paths": { type: "string", default: "cross-region" }, "canary-runs": { type: "string", default: "1" },
       capture: { type: "string" }, json: { type: "string" }, label: { type: "string", default: "run" },
       "no-submit": { type: "boolean", default: false }, together: { type: "boolean", default: false }, concurrency: { type: "string", default: "4" }, "admin-token": { type: "string" },
     },
@@ -137,6 +142,7 @@ function parseOptions(argv: string[]): Options {
     stub: values.stub?.replace(/\/+$/, ""), storeRedis: values["store-redis"], keysFile: values.keys, paths: paths as PathName[],
     jobs: Number(values.jobs), fault: values.fault, faultRegions: values["fault-regions"]?.split(","), settleSeconds: Number(values.settle),
     judgeAt: values["judge-at"].split(",").map(Number), reset: values.reset, canary: values.canary, capture: values.capture,
+    canaryPaths: values["canary-paths"].split(",").map((p) => p.trim()).filter(Boolean), canaryRuns: Number(values["canary-runs"]),
     json: values.json, label: values.label, submit: !values["no-submit"], together: values.together, concurrency: Number(values.concurrency), adminToken: values["admin-token"],
   };
   for (const url of [options.runner, options.db, options.beaconRedis, options.storeRedis, options.stub]) {
@@ -443,10 +449,12 @@ function summarize(j: Judgement): string {
   return bad.length ? bad.join(" ") : "all checks pass";
 }
 
-async function runCanary(opts: Options, keys: Keys, bridges: Bridges): Promise<string> {
+async function runCanary(opts: Options, keys: Keys, bridges: Bridges, canaryPath: string): Promise<string> {
   const prefix = `real:${opts.label}`.replace(/[^A-Za-z0-9:_.-]/g, "_").slice(0, 40) + `:canary:${Date.now().toString(36)}:`;
-  const result = await runSentinel(["canary", "--wait", "--timeout", "300"], sentinelEnv(opts, bridges, prefix, { CANARY_SIGNING_KEY: keys.canary }), 330_000);
-  return `${result.stdout}${result.stderr ? `\n(stderr) ${result.stderr}` : ""}(exit ${result.code})`;
+  const settings = JSON.stringify({ probes: { canary: { path: canaryPath } } });
+  const started = Date.now();
+  const result = await runSentinel(["canary", "--wait", "--timeout", "300"], sentinelEnv(opts, bridges, prefix, { CANARY_SIGNING_KEY: keys.canary, SENTINEL_SETTINGS: settings }), 330_000);
+  return `[path ${canaryPath}, ${((Date.now() - started) / 1000).toFixed(1)} s]\n${result.stdout}${result.stderr ? `\n(stderr) ${result.stderr}` : ""}(exit ${result.code})`;
 }
 
 /** The table: one row per path; the checks that did not pass on the last judgement, with their message. */
@@ -476,9 +484,16 @@ async function main(): Promise<number> {
     if (opts.together) reports.push(await runPhase(opts, keys, bridges, sql, redis, opts.paths));
     else for (const p of opts.paths) reports.push(await runPhase(opts, keys, bridges, sql, redis, [p]));
     if (opts.canary) {
-      say("\n== canary (sentinel canary --wait) ==");
-      canary = await runCanary(opts, keys, bridges);
-      say(canary);
+      const runs: string[] = [];
+      for (const canaryPath of opts.canaryPaths) {
+        for (let i = 0; i < opts.canaryRuns; i++) {
+          say(`\n== canary ${i + 1}/${opts.canaryRuns} on ${canaryPath} (sentinel canary --wait) ==`);
+          const out = await runCanary(opts, keys, bridges, canaryPath);
+          say(out);
+          runs.push(out);
+        }
+      }
+      canary = runs.join("\n\n");
     }
   } finally {
     say(table(reports));

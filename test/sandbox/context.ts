@@ -162,8 +162,14 @@ export interface SandboxContext {
   metrics: Metrics;
   incidents: Incidents;
   keys: ReturnType<typeof queueKeys>;
-  /** False in database-less mode: the startup ping failed or `database-down` is on. */
+  /** False when the database cannot be used: database-less mode, or `database-down` (lost while running). */
   dbAvailable(): boolean;
+  /**
+   * Database-less mode (`cmd/runner/main.go`): the startup ping failed, or `database-less` is on. The
+   * runner has no DB handle: `/health/ready` pings nothing and answers ready, the cross-region route is
+   * not registered (`internal/api/routes.go:101-136,174-177`).
+   */
+  databaseLess(): boolean;
   /** Key pair the simulated executor signs receipts with. */
   receiptKeys: { privateKey: string; publicKey: string };
   nextVariant(): ReceiptVariant;

@@ -21,7 +21,9 @@ export const INCIDENTS = {
   "undecodable-receipt":
     "Receipts carry execution_details.duration as a string: Go cannot decode them, so ?include=latest answers no execution; ?include=executions serves them as stored (maps).",
   "database-down":
-    "Database-less mode: jobs endpoints answer 503 persistence unavailable, /health/ready 503, publisher and worker stop.",
+    "The database is lost while the runner runs: jobs endpoints answer 503 persistence unavailable, /health/ready 503 (its ping fails), publisher and worker stop.",
+  "database-less":
+    "Database-less mode, as the real runner runs when its startup ping fails: no DB handle, so /health/ready pings nothing and answers 200 ready; jobs endpoints 503 persistence unavailable, the cross-region route is not registered (404), publisher and worker never run.",
   ...regionalIncidents(),
 } as const;
 

@@ -143,7 +143,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     metrics: new Metrics(),
     incidents,
     keys: queueKeys(options.queueName),
-    dbAvailable: () => !databaseless && !incidents.isOn("database-down"),
+    dbAvailable: () => !databaseless && !incidents.isOn("database-less") && !incidents.isOn("database-down"),
+    databaseLess: () => databaseless || incidents.isOn("database-less"),
     receiptKeys: generateKeyPair(),
     nextVariant: () => {
       if (options.receiptVariant !== "alternate") return options.receiptVariant;

@@ -86,8 +86,8 @@ export function hybridOutput(run: SimulatedRun, receipt: Record<string, unknown>
  * as the JobSpec spells it (`US`), duration in ns, the answer at `output.data.response` with the
  * router's metadata (Modal's receipt inside) beside it. `output_data` is its `output.data`.
  */
-export function portalReceipt(run: SimulatedRun, rawRegion: string): Record<string, unknown> {
-  const modal = modalReceipt(run);
+export function portalReceipt(run: SimulatedRun, rawRegion: string, answer?: string): Record<string, unknown> {
+  const modal = modalReceipt(run, answer);
   const data = { response: (modal["output"] as { response: string }).response, metadata: { provider_type: "modal", region: run.region, model: run.modelId, receipt: modal } };
   return {
     schema_version: "v0.1.0",

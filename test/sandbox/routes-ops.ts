@@ -4,7 +4,8 @@
  *
  * As in Beacon, service statuses come from circuit breakers of stub clients that never call
  * anything, so `/health` is "healthy" unless the `health-unhealthy` incident opens the yagna
- * breaker; only `/health/ready`'s database ping is a real check, and Redis is never pinged.
+ * breaker; only `/health/ready`'s database ping is a real check, Redis is never pinged, and a runner in
+ * database-less mode (no DB handle) has nothing to ping: it answers ready.
  */
 import { goTime, ZERO_TIME } from "./go-struct.ts";
 import type { SandboxContext } from "./context.ts";
@@ -36,7 +37,9 @@ function health(ctx: SandboxContext): Response {
 
 async function readiness(ctx: SandboxContext): Promise<Response> {
   let databaseError: string | undefined;
-  if (!ctx.dbAvailable()) databaseError = "database not available";
+  // Database-less mode has no DB handle: nothing to ping, and the stub breakers say healthy (handlers_health.go:89-94).
+  if (ctx.databaseLess()) databaseError = undefined;
+  else if (!ctx.dbAvailable()) databaseError = "database not available";
   else {
     try {
       await ctx.pool.query("SELECT 1");

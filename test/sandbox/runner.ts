@@ -212,7 +212,8 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
           await callRouter(fault, signal);
           if (signal.aborted) return;
           const run = simulated(id, spec, region, model, [question], regionStart);
-          const receipt = fault ? null : portalReceipt(run, raw);
+          const noAnswer = ctx.incidents.isOn(`modal-no-answer:${region}` as never) ? MODAL_NO_ANSWER : undefined;
+          const receipt = fault ? null : portalReceipt(run, raw, noAnswer);
           if (!fault) succeeded++;
           await insertExecution(pool, {
             jobspecId: id, providerId: `modal-${region}`, region: raw, status: fault ? "failed" : "completed", startedAt: regionStart,

@@ -1,6 +1,6 @@
 import { parseQueueMessage } from "../../beacon/envelope.ts";
 import { excerpt } from "../../http.ts";
-import type { CanaryStage } from "./settings.ts";
+import type { CanaryPath, CanaryStage } from "./settings.ts";
 import type { Facts } from "./facts.ts";
 import type { Observation } from "./observe.ts";
 
@@ -15,10 +15,14 @@ const secs = (n: number) => `${Math.round(n)} s`;
  * Why a stage did not happen within its budget, in the words an on-call engineer needs: how long the
  * job has been in which status, and the likely cause ("31 s in created: no outbox row").
  */
-export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: Observation, nowS: number): Cause {
+export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: Observation, nowS: number, path: CanaryPath = "queue"): Cause {
   const where = `${secs(nowS)} in ${facts.status ?? "no status"}`;
   const job = `job ${id}`;
   const db = facts.db;
+  if (path === "cross-region") {
+    const portal = portalCause(stage, where, facts);
+    if (portal) return { message: portal, evidence: [job] };
+  }
   const queue = obs.queue && !("error" in obs.queue) ? obs.queue : undefined;
   switch (stage) {
     case "created":
@@ -50,6 +54,28 @@ export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: O
     default:
       return { message: where, evidence: [job] };
   }
+}
+
+/**
+ * The portal path's own causes (`cross_region_handlers.go:171-264`, `cross_region_executor.go:218-228`):
+ * the run is an in-process goroutine that writes a region's rows when the region ends and the job's
+ * status only at the end, so a job with no row and no status is a run that ended without a word (too
+ * few regions with a provider, or a runner restart: nothing recovers either) or one still waiting on
+ * the router.
+ */
+function portalCause(stage: CanaryStage, where: string, facts: Facts): string | undefined {
+  const db = facts.db;
+  if (stage === "started") {
+    return `${where}: no execution row written by the in-process run (it writes a region's rows when the region ends): ` +
+      "the router or Modal has not answered, or the run ended without a status (no provider for the region, or a runner restart: the job stays queued for good)";
+  }
+  if (stage !== "completed") return undefined;
+  if (facts.status === "failed") return `job failed: ${db ? `${db.failed} of ${db.executions} executions failed` : "Beacon marked it failed"} (the portal path keeps the cause in region_results.error_message)`;
+  if (facts.status === "running") return `${where}: the run ended partial (fewer regions succeeded than min_success_rate asks): Beacon leaves such a job running for good`;
+  if (db && db.executions > 0 && db.completed + db.failed === db.executions) {
+    return `${where}: every execution row is written (${db.completed} completed, ${db.failed} failed) but the run wrote no job status`;
+  }
+  return undefined;
 }
 
 /** A stage that happened after its budget. */

@@ -1,10 +1,11 @@
-import { budgetOf, CANARY_STAGES, deadlineOf, type CanarySettings, type CanaryStage } from "./settings.ts";
+import { budgetOf, deadlineOf, missBudgetOf, regressionsOf, stagesOf, type CanarySettings, type CanaryStage } from "./settings.ts";
 import { lateCause, missedCause } from "./causes.ts";
 import type { Facts } from "./facts.ts";
 import type { Observation } from "./observe.ts";
 import type { InFlight, Verdict } from "./state.ts";
 
-const FOLLOWED = CANARY_STAGES.filter((s) => s !== "accepted");
+/** The stages followed after the submit, on the canary's path. */
+const followed = (c: Pick<InFlight, "path">) => stagesOf(c.path).filter((s) => s !== "accepted");
 const name = (stage: CanaryStage) => `stage:${stage}`;
 const round = (n: number) => Math.round(n * 10) / 10;
 
@@ -17,10 +18,12 @@ const round = (n: number) => Math.round(n * 10) / 10;
 export function advance(c: InFlight, facts: Facts, obs: Observation, nowS: number, s: CanarySettings): { canary: InFlight; settled: boolean } {
   const decided: Record<string, Verdict> = { ...c.decided };
   const missed = (stage: CanaryStage) => decided[name(stage)]?.status === "fail" && decided[name(stage)]?.at === null;
+  const FOLLOWED = followed(c);
   FOLLOWED.forEach((stage, i) => {
     const prev = decided[name(stage)];
     const r = facts.reached[stage];
     const budget = budgetOf(stage, s);
+    const missBudget = missBudgetOf(stage, s, c.path);
     if (prev && !missed(stage)) return;
     if (r && r !== "hidden") {
       if (prev) decided[name(stage)] = { ...prev, at: round(r.at), exact: r.exact, message: `${prev.message}; then happened ${r.exact ? "at" : "by"} ${round(r.at)} s` };
@@ -35,8 +38,8 @@ export function advance(c: InFlight, facts: Facts, obs: Observation, nowS: numbe
     }
     // Known broken before the budget runs out: a failed job, a receipt that breaks the contract.
     const already = (stage === "completed" && facts.status === "failed") || (stage === "receipt" && (facts.receipts?.problems.length ?? 0) > 0);
-    if (prev || FOLLOWED.slice(0, i).some(missed) || (nowS <= budget && !already)) return;
-    const cause = missedCause(stage, c.id, facts, obs, nowS);
+    if (prev || FOLLOWED.slice(0, i).some(missed) || (nowS <= missBudget && !already)) return;
+    const cause = missedCause(stage, c.id, facts, obs, nowS, c.path);
     decided[name(stage)] = { status: "fail", at: null, exact: false, message: cause.message, evidence: cause.evidence };
   });
   judgeRegressions(c, decided, facts, obs, nowS, s);
@@ -48,7 +51,8 @@ export function advance(c: InFlight, facts: Facts, obs: Observation, nowS: numbe
 function judgeRegressions(c: InFlight, decided: Record<string, Verdict>, facts: Facts, obs: Observation, nowS: number, s: CanarySettings): void {
   const limit = s.leftCreatedSeconds;
   const left = facts.reached.processing;
-  if (!decided["regression:left-created"]) {
+  // The portal path writes its jobs `queued`, never `created`: the seed's check is the queue path's.
+  if (c.path === "queue" && !decided["regression:left-created"]) {
     if (typeof left === "object") {
       const late = left.exact && left.at > limit;
       decided["regression:left-created"] = { status: late ? "fail" : "pass", at: round(left.at), exact: left.exact,
@@ -100,14 +104,14 @@ function bothApis(c: InFlight, obs: Observation): Verdict | undefined {
 /** What a check still undecided when the canary settles is recorded as. */
 export function settleUndecided(c: InFlight, facts: Facts | undefined): Record<string, Verdict> {
   const decided = { ...c.decided };
-  const held = CANARY_STAGES.find((stage) => decided[name(stage)]?.status === "fail" && decided[name(stage)]?.at === null);
-  for (const stage of FOLLOWED) {
+  const held = stagesOf(c.path).find((stage) => decided[name(stage)]?.status === "fail" && decided[name(stage)]?.at === null);
+  for (const stage of followed(c)) {
     if (decided[name(stage)]) continue;
     const hidden = facts?.reached[stage] === "hidden";
     const message = held ? `not reached: the canary was held at ${held}` : hidden ? `not observable: ${facts?.blind[0] ?? "no source"}` : "not reached";
     decided[name(stage)] = { status: "error", at: null, exact: false, message, evidence: [] };
   }
-  for (const check of ["regression:left-created", "regression:id-populated", "regression:questions-answered"]) {
+  for (const check of regressionsOf(c.path).filter((r) => r !== "regression:both-apis")) {
     decided[check] ??= { status: "error", at: null, exact: false, message: "not judged: the canary did not get that far", evidence: [] };
   }
   return decided;

@@ -28,7 +28,7 @@ export const CANARY = {
     },
   },
   nextStep: "Follow the canary's stage timings on the status page: the failed stage names the likely cause",
-  dependsOn: ["check/health/runner-health", "check/health/runner-ready"],
+  dependsOn: ["check/health/runner-health", "check/health/runner-ready", "check/health/runner-db"],
   needsStore: "the canary follows its one job across runs through claims in the sentinel's store, which a dry run does not write",
   // Following a canary in flight; an idle run touches nothing. A submission adds one HTTP request.
   beaconPerRun: { http: 1, sql: 1, redis: 2 },

@@ -6,7 +6,7 @@ import { factsOf } from "./facts.ts";
 import { observe } from "./observe.ts";
 import { buildChecks, eventsOf, inFlightEvidence, summaryOf } from "./report.ts";
 import { CanarySettings, deadlineOf } from "./settings.ts";
-import { newJobspecId, signedJobSpec } from "./spec.ts";
+import { crossRegionRequest, newJobspecId, signedJobSpec } from "./spec.ts";
 import { elapsedS, loadState, type CanaryState, type Verdict } from "./state.ts";
 import { submitJob } from "./submit.ts";
 
@@ -60,23 +60,29 @@ async function submit(ctx: Ctx, state: CanaryState, now: Date, key: string, apiU
     // Another invocation is submitting or following a canary: it writes the state; this one must not.
     return { checks: [summary("pass", "another invocation holds the canary slot: at most one canary is in flight"), ...buildChecks(state, s, undefined)] };
   }
-  const spec = signedJobSpec(id, now, s, "canary", key);
-  // Through the portal's /api/v1 proxy when one is configured: the path a user's job takes.
+  const path = s.path;
+  const spec = signedJobSpec(id, now, s, "canary", key, path);
+  // The portal's route by default (what users' jobs take), the queue route when `path` is `queue`; through
+  // the portal's /api/v1 proxy when one is configured.
   const portal = ctx.targets.portalUrl;
-  const outcome = await submitJob(new URL(ctx.beacon.routes.jobs, portal ?? apiUrl).href, spec, { fetch: ctx.deps.fetch, now: ctx.deps.now, timeoutMs: s.requestTimeoutMs, signal: ctx.signal });
+  const route = path === "cross-region" ? ctx.beacon.routes.crossRegion : ctx.beacon.routes.jobs;
+  const body = path === "cross-region" ? crossRegionRequest(spec, s) : spec;
+  const outcome = await submitJob(new URL(route, portal ?? apiUrl).href, body, { fetch: ctx.deps.fetch, now: ctx.deps.now, timeoutMs: s.requestTimeoutMs, signal: ctx.signal, route: path });
   const acceptedS = Math.round(outcome.durationMs) / 1000;
   if (!outcome.accepted) {
     await ctx.deps.claims!.release(SLOT, id);
-    const refused: Verdict = { status: "fail", at: null, exact: false, message: `refused: ${outcome.cause}`, evidence: [`job ${id}`, `public key ${String(spec["public_key"])}`] };
-    const canary = { id, submittedAt: now.toISOString(), acceptedS, answeredId: "", decided: { "stage:accepted": refused } };
+    const refused: Verdict = { status: "fail", at: null, exact: false, message: `refused on POST ${route}: ${outcome.cause}`, evidence: [`job ${id}`, `public key ${String(spec["public_key"])}`] };
+    const canary = { id, path, submittedAt: now.toISOString(), acceptedS, answeredId: "", decided: { "stage:accepted": refused } };
     const next = settled({ ...state, lastSubmittedAt: now.toISOString() }, canary, settleUndecided(canary, undefined), now);
     return { checks: [summary("pass", `canary ${id} was not accepted`), ...buildChecks(next, s, undefined)], state: next };
   }
   const via = portal ? " through the portal" : "";
-  const accepted: Verdict = { status: "pass", at: acceptedS, exact: true, message: `HTTP 202${via} in ${outcome.durationMs} ms, id "${outcome.id}"`, evidence: [] };
+  // The cross-region route checks the struct's signature only (path A): accepted there is accepted on the primary path.
+  const signature = path === "cross-region" ? ", signature verified on the struct (path A, the route's only check)" : "";
+  const accepted: Verdict = { status: "pass", at: acceptedS, exact: true, message: `HTTP 202 on POST ${route}${via} in ${outcome.durationMs} ms, id "${outcome.id}"${signature}`, evidence: [] };
   const next: CanaryState = {
     ...state, lastSubmittedAt: now.toISOString(),
-    inFlight: { id, submittedAt: now.toISOString(), acceptedS, answeredId: outcome.id, decided: { "stage:accepted": accepted } },
+    inFlight: { id, path, submittedAt: now.toISOString(), acceptedS, answeredId: outcome.id, decided: { "stage:accepted": accepted } },
   };
   return { checks: [summary("pass", `submitted canary ${id}; later runs follow it`, 0, [inFlightEvidence(id, now.toISOString())]), ...buildChecks(next, s, 0)], state: next };
 }

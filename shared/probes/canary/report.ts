@@ -1,5 +1,5 @@
 import { check, type Check, type EventCounts } from "../../result.ts";
-import { budgetOf, CANARY_STAGES, REGRESSION_CHECKS, type CanarySettings } from "./settings.ts";
+import { budgetOf, CANARY_STAGES, REGRESSION_CHECKS, regressionsOf, stagesOf, type CanarySettings } from "./settings.ts";
 import type { CanaryState, Verdict } from "./state.ts";
 import { inFlightEvidence } from "./definition.ts";
 
@@ -20,16 +20,17 @@ function fromVerdict(checkName: string, v: Verdict, s: CanarySettings, prefix: s
 }
 
 /**
- * The canary's checks, always all of them in stage order (the status page draws the `stage:` ones as a
- * timeline; observed = seconds since submission). Each reports the most recent decided outcome: the
+ * The canary's checks, always all of its path's in stage order (the status page draws the `stage:` ones as a
+ * timeline; observed = seconds since submission): the canary in flight's path, else the configured one. Each reports the most recent decided outcome: the
  * canary in flight where it has decided, else the previous canary's verdict, so a failed canary keeps
  * failing its check until a later canary passes that stage (N-of-M alerting needs that), and a stage
  * still pending never flips a known failure to green.
  */
 export function buildChecks(state: CanaryState, s: CanarySettings, nowS: number | undefined): Check[] {
   const c = state.inFlight;
+  const path = c?.path ?? s.path;
   const held = c && CANARY_STAGES.find((st) => c.decided[`stage:${st}`]?.status === "fail" && c.decided[`stage:${st}`]?.at === null);
-  return [...STAGE_CHECKS, ...REGRESSION_CHECKS].flatMap((name): Check[] => {
+  return [...stagesOf(path).map((st) => `stage:${st}`), ...regressionsOf(path)].flatMap((name): Check[] => {
     const own = c?.decided[name];
     if (own) return [fromVerdict(name, own, s, "")];
     const before = c && name.startsWith("stage:") && held && CANARY_STAGES.indexOf(held) < CANARY_STAGES.indexOf(name.slice(6) as never);

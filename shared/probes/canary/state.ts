@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CheckStatus } from "../../result.ts";
+import { CANARY_PATHS } from "./settings.ts";
 
 /** A decided check of one canary: a stage that happened (in time or late) or did not, or a regression check. */
 export const Verdict = z.object({
@@ -16,6 +17,8 @@ export type Verdict = z.infer<typeof Verdict>;
 /** The canary being followed. */
 export const InFlight = z.object({
   id: z.string().min(1),
+  /** The path it was submitted through (a canary stored before paths existed took the queue path). */
+  path: z.enum(CANARY_PATHS).default("queue"),
   submittedAt: z.iso.datetime(),
   /** Seconds the submit took: the job row was written within it (the origin of Beacon's timestamps). */
   acceptedS: z.number().nonnegative(),

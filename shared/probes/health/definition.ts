@@ -5,10 +5,11 @@ import { HealthSettings } from "./settings.ts";
 export const HEALTH = {
   id: "health", title: "Service health", stage: "runner-api", schedule: "* * * * *", settings: HealthSettings,
   checkStages: {
-    byName: { "runner-health": "runner-api", "runner-ready": "runner-api", database: "database", redis: "queue" },
+    byName: { "runner-health": "runner-api", "runner-ready": "runner-api", "runner-db": "runner-api", database: "database", redis: "queue" },
     // An extra endpoint (BEACON_HEALTH_URLS) named portal... watches the portal.
     byPrefix: [["url:portal", "portal"]],
   },
-  nextStep: "Check the runner's /health/ready and its database and Redis connectivity",
-  beaconPerRun: { http: 2, sql: 1, redis: 1, perHealthUrl: 1 },
+  nextStep: "Check the runner's /health/ready, whether it reads its database (GET /api/v1/jobs?limit=1) and its database and Redis connectivity",
+  // /health, /health/ready and the one-job read (which is also one indexed query on Beacon's Postgres, by the runner).
+  beaconPerRun: { http: 3, sql: 1, redis: 1, perHealthUrl: 1 },
 } as const satisfies ProbeDefinition<HealthSettings>;

@@ -31,13 +31,16 @@ export const healthProbe: Probe<Settings> & typeof HEALTH = {
     if (apiUrl) {
       pending.push(endpoint("runner-health", new URL(ctx.beacon.routes.health, apiUrl).href, judgeHealth));
       pending.push(endpoint("runner-ready", new URL(ctx.beacon.routes.ready, apiUrl).href, judgeReady));
+      // /ready is not trusted alone: a runner started without its database answers it 200 (no DB handle to
+      // ping, handlers_health.go:89-94). The newest job, read through the runner, touches its Postgres.
+      pending.push(endpoint("runner-db", new URL(`${ctx.beacon.routes.jobs}?limit=1`, apiUrl).href, judgeRunnerDb));
     }
     for (const { name, url } of healthUrls) pending.push(endpoint(`url:${name}`, url, judgeGeneric));
     pending.push(withinBudget("database", ctx.targets.databaseLabel ?? "database", cap(ctx.settings.databaseTimeoutMs), databaseCheck(ctx)));
     pending.push(withinBudget("redis", ctx.targets.redisLabel ?? "redis", cap(ctx.settings.redisTimeoutMs), redisCheck(ctx)));
-    const checks = explainStubHealth(await Promise.all(pending));
-    // One availability sample per run for the API-availability SLO: the runner answered and was ready.
-    const runner = checks.filter((c) => c.name === "runner-health" || c.name === "runner-ready");
+    const checks = explainUntrustedReady(explainStubHealth(await Promise.all(pending)));
+    // One availability sample per run for the API-availability SLO: the runner answered, was ready and reads its database.
+    const runner = checks.filter((c) => c.name === "runner-health" || c.name === "runner-ready" || c.name === "runner-db");
     const up = runner.every((c) => c.status === "pass" || c.status === "warn");
     return { checks, events: runner.length ? { availability: { good: up ? 1 : 0, total: 1 } } : undefined };
   },
@@ -112,6 +115,24 @@ const judgeReady: Judge = (status, body) => {
   return { status: "pass", message: "ready" };
 };
 
+/**
+ * `GET /api/v1/jobs?limit=1` (`handlers_simple.go:373-420`): one indexed read of Beacon's jobs table
+ * through the runner, no authentication. 503 `persistence unavailable` is database-less mode; 500 a
+ * database the runner holds but cannot query.
+ */
+const judgeRunnerDb: Judge = (status, body) => {
+  const error = typeof body === "object" && body !== null && typeof (body as { error?: unknown }).error === "string" ? (body as { error: string }).error : undefined;
+  if (status === 503 && error === "persistence unavailable") {
+    return { status: "fail", message: "HTTP 503 persistence unavailable: the runner runs without its database (database-less mode): it submits, runs and serves nothing" };
+  }
+  if (status >= 500) return { status: "fail", message: `HTTP ${status}: the runner cannot read its database${error ? `: ${excerpt(error, 160)}` : ""}` };
+  if (status < 200 || status > 299) return { status: "fail", message: `HTTP ${status}` };
+  const jobs = typeof body === "object" && body !== null ? (body as { jobs?: unknown }).jobs : undefined;
+  // Go encodes an empty list as null.
+  if (jobs !== null && !Array.isArray(jobs)) return { status: "fail", message: `HTTP ${status}, body is not Beacon's job list ({"jobs": [...]})` };
+  return { status: "pass", message: "the runner reads its database (the newest job)" };
+};
+
 /** Any 2xx page is up (a portal may answer HTML); a body that claims to be JSON must be JSON. */
 const judgeGeneric: Judge = (status, body, raw) => {
   if (status < 200 || status > 299) return { status: "fail", message: `HTTP ${status}` };
@@ -128,6 +149,15 @@ function explainStubHealth(checks: Check[]): Check[] {
   const ready = checks.find((c) => c.name === "runner-ready");
   if (health?.status !== "pass" || ready?.status !== "fail") return checks;
   const note = " (/health still claims healthy: it does not check the database)";
+  return checks.map((c) => (c === ready ? { ...c, message: c.message + note } : c));
+}
+
+/** A runner that cannot read its database but says ready: /ready is not to be trusted alone; say so on it. */
+function explainUntrustedReady(checks: Check[]): Check[] {
+  const db = checks.find((c) => c.name === "runner-db");
+  const ready = checks.find((c) => c.name === "runner-ready");
+  if (ready?.status !== "pass" || db?.status !== "fail" || db.observed === "timeout" || typeof db.observed !== "number") return checks;
+  const note = " (yet runner-db fails: /ready pings no database when the runner started without one)";
   return checks.map((c) => (c === ready ? { ...c, message: c.message + note } : c));
 }
 
