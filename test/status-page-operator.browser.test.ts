@@ -1,4 +1,6 @@
-import { recordRun } from "./support/sentinel.ts";
+import { recordRun, tickRecorder } from "./support/sentinel.ts";
+import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
+import { startPagerDutyReceiver, type PagerDutyReceiver } from "./support/pagerduty-receiver.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -34,6 +36,9 @@ let sandbox: Sandbox;
 let rt: Runtime;
 let server: Served;
 let evil: Served;
+let slack: SlackReceiver;
+let pd: PagerDutyReceiver;
+const ROUTING_KEY = "operatortest".padEnd(32, "0");
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
@@ -42,7 +47,14 @@ beforeAll(async () => {
   if (SKIP) return;
   h = await createHarness();
   sandbox = await h.start();
-  rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { latencyWarnMs: 10_000 } } }, { SENTINEL_ADMIN_TOKEN: ADMIN }));
+  slack = await startSlackReceiver();
+  pd = await startPagerDutyReceiver();
+  // One failure fires the health alert; a reminder would follow on every tick (60 ms), unless acknowledged.
+  rt = sentinelRuntime(sentinelEnv(h, sandbox, {
+    probes: { health: { latencyWarnMs: 10_000 } },
+    alerting: { probes: { health: { failuresToTrigger: 1, window: 1, successesToResolve: 1 } }, reminderMinutes: 0.001 },
+    channels: { pagerduty: { eventsUrl: pd.eventsUrl, requestTimeoutMs: 2_000 } },
+  }, { SENTINEL_ADMIN_TOKEN: ADMIN, SLACK_WEBHOOK_URL: slack.url, PAGERDUTY_ROUTING_KEY: ROUTING_KEY }));
   await recordRun(rt, "health");
   const silences = httpFunction(silencesRoute(), () => rt);
   server = await serveHandlers({ "/status": httpFunction(pageRoute, () => rt), "/api/silences": silences, "/api/silences/*": silences });
@@ -57,6 +69,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await evil?.close();
+  await Promise.all([slack?.close(), pd?.close()]);
   await rt?.close();
   await h?.close();
 });
@@ -66,6 +79,8 @@ const active = () => page.evaluate(() => {
   const e = document.activeElement as HTMLElement | null;
   return e ? `${e.tagName.toLowerCase()}#${e.id}|${e.getAttribute("aria-label") ?? e.textContent?.trim().slice(0, 40) ?? ""}` : "";
 });
+/** The page is served with cache headers: each look asks past the browser's cache. */
+let looks = 0;
 /** Presses Tab until the focused element matches, as a keyboard user would; fails after `max` presses. */
 async function tabTo(match: RegExp, max = 300): Promise<void> {
   for (let i = 0; i < max; i++) {
@@ -77,8 +92,8 @@ async function tabTo(match: RegExp, max = 300): Promise<void> {
 
 describe.skipIf(SKIP)(`silences from the status page in chromium${SKIP ? " (SKIPPED)" : ""}`, () => {
   it("keyboard only: sign in with the admin token, silence a check with a reason, see it listed, lift it", async () => {
-    await page.goto(`${server.url}/status`);
-    await tabTo(/^summary#\|Silence a probe/);
+    await page.goto(`${server.url}/status?look=${++looks}`);
+    await tabTo(/^summary#\|Acknowledge an alert/);
     await page.keyboard.press("Enter");
     await tabTo(/^input#op-token/);
     await page.keyboard.type(ADMIN);
@@ -116,12 +131,12 @@ describe.skipIf(SKIP)(`silences from the status page in chromium${SKIP ? " (SKIP
   });
 
   it("a wrong token is refused and changes nothing; the page never keeps the token", async () => {
-    await page.goto(`${server.url}/status`);
+    await page.goto(`${server.url}/status?look=${++looks}`);
     await page.locator("#operator summary").click();
     await page.locator("#op-token").fill("not-the-admin-token-000000");
     await page.locator("#op-reason").fill("should not stick");
     await page.locator("#op-reason").press("Enter");
-    await expect.poll(() => page.locator("#op-result").textContent()).toBe("Not silenced: refused: that is not the admin token");
+    await expect.poll(() => page.locator("#op-result").textContent()).toBe("Not done: refused: that is not the admin token");
     expect(await stored()).toEqual([]);
     // Nothing stored in the browser: a reload signs the operator out.
     await page.locator("#op-token").fill(ADMIN);
@@ -151,9 +166,69 @@ describe.skipIf(SKIP)(`silences from the status page in chromium${SKIP ? " (SKIP
     }
   });
 
+  it("acknowledges a firing alert by keyboard: reminders stop, the page shows it, PagerDuty and Slack hear it, the resolution still goes out", async () => {
+    const s = tickRecorder(rt);
+    await sandbox.incidents.set("health-unhealthy", true);
+    try {
+      await s.probe("health"); // fires: announced
+      await new Promise((r) => setTimeout(r, 100));
+      await s.probe("health"); // still failing: a reminder (reminders do happen without an ack)
+      // (evaluate() is one more tick, which reminds again.)
+      const kinds = (await s.evaluate()).notifications.filter((n) => n.alertKey === "check/health/runner-health").map((n) => n.kind);
+      expect(kinds[0]).toBe("firing");
+      expect(kinds.slice(1)).toEqual(kinds.slice(1).map(() => "reminder"));
+      expect(kinds.length).toBeGreaterThanOrEqual(2);
+      const slackBefore = slack.received.length;
+
+      await page.goto(`${server.url}/status?look=${++looks}`);
+      await tabTo(/^summary#\|Acknowledge an alert/);
+      await page.keyboard.press("Enter");
+      await tabTo(/^input#op-token/);
+      await page.keyboard.type(ADMIN);
+      await page.keyboard.press("Tab");
+      expect(await page.locator("#op-target option:checked").textContent()).toBe("Acknowledge check/health/runner-health");
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("Tab");
+      await page.keyboard.type("looking at the runner, OPS-13");
+      await page.keyboard.press("Enter");
+      await expect.poll(() => page.locator("#op-result").textContent()).toMatch(/^Acknowledged check\/health\/runner-health until \S+ \(pagerduty: sent, slack: sent\)$/);
+
+      // PagerDuty: the incident is acknowledged; Slack: one note naming who and why.
+      expect(pd.events.at(-1)).toEqual({ routing_key: ROUTING_KEY, event_action: "acknowledge", dedup_key: "check/health/runner-health" });
+      expect(pd.alerts.find((a) => a.dedupKey === "check/health/runner-health")?.status).toBe("acknowledged");
+      const notes = slack.received.slice(slackBefore).map((r) => (r.body as { text: string }).text);
+      expect(notes).toEqual([expect.stringMatching(/^:eyes: Acknowledged: .* \(check\/health\/runner-health\) by api:\S+ until \S+: looking at the runner, OPS-13$/)]);
+
+      // Still failing, acknowledged: no reminder; the page says who acknowledged it and why.
+      await new Promise((r) => setTimeout(r, 100));
+      await s.probe("health");
+      await s.probe("health");
+      expect((await s.evaluate()).notifications).toEqual([]);
+      await page.goto(`${server.url}/status?look=${++looks}`);
+      expect(await page.locator(".incident .meta").first().textContent()).toMatch(/acknowledged by api:\S+ until .*: looking at the runner, OPS-13$/);
+      expect(await page.locator("#op-target option").allTextContents()).not.toContain("Acknowledge check/health/runner-health");
+
+      // It clears: the resolution is announced as ever, and PagerDuty resolves the incident.
+      await sandbox.incidents.set("health-unhealthy", false);
+      await s.probe("health");
+      expect((await s.evaluate()).notifications.map((n) => `${n.alertKey} ${n.kind}`)).toEqual(["check/health/runner-health resolved"]);
+      expect(pd.alerts.find((a) => a.dedupKey === "check/health/runner-health")?.status).toBe("resolved");
+    } finally {
+      await sandbox.incidents.set("health-unhealthy", false);
+    }
+    // Only a firing alert can be acknowledged, and a reason is required.
+    // (Straight to the handler, from a client of its own: the browser's client has used its admin rate limit.)
+    const post = (body: unknown) => httpFunction(silencesRoute(), () => rt)(new Request("http://sentinel.test/api/silences", {
+      method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify(body),
+    }), { ip: "10.23.0.1" });
+    expect((await post({ ack: "check/health/runner-health", durationMinutes: 60, comment: "late" })).status).toBe(409);
+    expect((await post({ ack: "check/health/runner-health", durationMinutes: 60 })).status).toBe(400);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
   it("fits a 320 px screen: the form does not scroll sideways", async () => {
     await page.setViewportSize({ width: 320, height: 800 });
-    await page.goto(`${server.url}/status`);
+    await page.goto(`${server.url}/status?look=${++looks}`);
     await page.locator("#operator summary").click();
     const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.getElementById("op-form")!.getBoundingClientRect().right]);
     expect(widths[0]).toBeLessThanOrEqual(320);

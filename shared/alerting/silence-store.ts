@@ -72,6 +72,17 @@ export function createSilenceStore(redis: Redis, keys: Keys, now: () => Date, kn
       await redis.hset(keys.silences, { [silence.id]: JSON.stringify(silence) });
       return silence;
     },
+    /** An acknowledgement of the firing alert `alert` (its occurrence since `alert.since`), until `endsAt` or its resolution. */
+    async acknowledge(alert: { key: string; since: string; probe?: string; check?: string; slo?: string }, o: { endsAt: Date; comment: string; createdBy: string }): Promise<Silence> {
+      const start = now();
+      if (o.endsAt <= start) throw new z.ZodError([{ code: "custom", message: "the acknowledgement must end in the future", path: ["endsAt"], input: o.endsAt.toISOString() }]);
+      const silence = Silence.parse({
+        id: randomUUID().slice(0, 8), matcher: { probe: alert.probe, check: alert.check, slo: alert.slo }, ack: { alertKey: alert.key, since: alert.since },
+        startsAt: start.toISOString(), endsAt: o.endsAt.toISOString(), createdBy: o.createdBy, comment: o.comment, createdAt: start.toISOString(),
+      });
+      await redis.hset(keys.silences, { [silence.id]: JSON.stringify(silence) });
+      return silence;
+    },
     async list(): Promise<Silence[]> {
       return parseSilences(await redis.hgetall(keys.silences)).sort((a, b) => a.startsAt.localeCompare(b.startsAt));
     },

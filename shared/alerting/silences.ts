@@ -14,10 +14,18 @@ export const Silence = z.object({
   createdBy: z.string(),
   comment: z.string().default(""),
   createdAt: z.iso.datetime(),
+  /**
+   * An acknowledgement: this silence holds one alert while it keeps firing (reminders stop; its
+   * resolution is still announced), the occurrence that started at `since`, nothing else.
+   */
+  ack: z.object({ alertKey: z.string(), since: z.string() }).optional(),
 });
 export type Silence = z.infer<typeof Silence>;
 
 export interface Silenceable {
+  /** The alert's key and when it started firing: what an acknowledgement matches. */
+  key?: string;
+  since?: string;
   probe?: string;
   check?: string;
   slo?: string;
@@ -29,6 +37,7 @@ export function isActive(silence: Silence, now: Date): boolean {
 }
 
 export function matches(silence: Silence, alert: Silenceable): boolean {
+  if (silence.ack) return silence.ack.alertKey === alert.key && silence.ack.since === alert.since;
   const m = silence.matcher;
   if (!m.probe && !m.check && !m.slo) return true;
   if (m.slo) return alert.slo === m.slo;

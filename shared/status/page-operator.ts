@@ -2,7 +2,7 @@ import type { StatusDocument } from "./schema.ts";
 import { esc } from "./html.ts";
 
 /**
- * Silences from the status page, for an operator with the admin token. The page itself stays
+ * Silences and acknowledgements from the status page, for an operator with the admin token. The page itself stays
  * read-only: the form changes nothing without the token, which the script sends as
  * `Authorization: Bearer` to the admin route `/api/silences` (audited there: the silence records the
  * token's fingerprint, a lift is logged). The token lives only in the password field (never stored,
@@ -19,21 +19,23 @@ function targets(doc: StatusDocument): string {
     ...(p.latest?.checks ?? []).map((c) => option({ probe: p.id, check: c.name }, `${p.id} / ${c.name}`)),
   ].join("")).join("");
   const slos = doc.slos.items.map((s) => option({ slo: s.id }, `SLO ${s.id}`)).join("");
-  return `<optgroup label="Probes and checks">${probes}</optgroup>${slos ? `<optgroup label="SLOs">${slos}</optgroup>` : ""}`;
+  const acked = new Set(doc.alerts.silences.filter((s) => s.ack).map((s) => `silence:${s.id}`));
+  const firing = doc.alerts.firing.filter((a) => a.since && !(a.heldBy && acked.has(a.heldBy))).map((a) => option({ ack: a.key }, `Acknowledge ${a.key}`)).join("");
+  return `${firing ? `<optgroup label="Acknowledge a firing alert">${firing}</optgroup>` : ""}<optgroup label="Silence probes and checks">${probes}</optgroup>${slos ? `<optgroup label="Silence SLOs">${slos}</optgroup>` : ""}`;
 }
 
 const DURATIONS: [number, string][] = [[30, "30 min"], [60, "1 h"], [120, "2 h"], [480, "8 h"], [1440, "1 day"], [10080, "1 week"]];
 
 export function operatorSection(doc: StatusDocument): string {
   return `<section id="operator" aria-labelledby="operator-h"><h2 id="operator-h">Operator</h2>
-<details><summary>Silence a probe, a check or an SLO (needs the admin token)</summary>
+<details><summary>Acknowledge an alert, or silence a probe, a check or an SLO (needs the admin token)</summary>
 <noscript><p>This needs JavaScript; or use <code>npx beacon-sentinel silence add</code>.</p></noscript>
 <form id="op-form" class="op">
 <p><label for="op-token">Admin token</label><input id="op-token" name="token" type="password" autocomplete="off" required minlength="16"></p>
-<p><label for="op-target">What to silence</label><select id="op-target" name="target" required>${targets(doc)}</select></p>
+<p><label for="op-target">What</label><select id="op-target" name="target" required>${targets(doc)}</select></p>
 <p><label for="op-for">For</label><select id="op-for" name="for">${DURATIONS.map(([m, l]) => `<option value="${m}"${m === 120 ? " selected" : ""}>${l}</option>`).join("")}</select></p>
 <p><label for="op-reason">Reason</label><input id="op-reason" name="reason" type="text" required maxlength="500"></p>
-<p><button type="submit">Silence</button> <button type="button" id="op-list">Show silences</button></p>
+<p><button type="submit">Apply</button> <button type="button" id="op-list">Show silences</button></p>
 </form>
 <p id="op-result" role="status" aria-live="polite"></p>
 <ul id="op-silences" aria-label="Silences"></ul>
@@ -47,11 +49,11 @@ button{font:inherit;padding:4px 12px}#op-silences li{margin:4px 0}`;
 export const OPERATOR_SCRIPT = `(()=>{const $=i=>document.getElementById(i),form=$("op-form");if(!form)return;const out=$("op-result"),list=$("op-silences");
 async function call(method,path,body){const r=await fetch(path,{method,cache:"no-store",headers:{authorization:"Bearer "+$("op-token").value.trim(),...(body?{"content-type":"application/json"}:{})},...(body?{body:JSON.stringify(body)}:{})});
 let j={};try{j=await r.json()}catch(e){}if(r.status===401||r.status===403)throw new Error("refused: that is not the admin token");if(!r.ok)throw new Error(j.message||"HTTP "+r.status);return j}
-const what=m=>m.slo?"SLO "+m.slo:m.check?m.probe+" / "+m.check:m.probe;
+const what=m=>m.ack?m.ack:m.slo?"SLO "+m.slo:m.check?m.probe+" / "+m.check:m.probe,named=s=>s.ack?"acknowledgement of "+s.ack.alertKey:"silence of "+what(s.matcher);
 async function show(announce){const j=await call("GET","/api/silences");const items=j.silences.map(s=>{const li=document.createElement("li"),b=document.createElement("button");
-li.textContent=what(s.matcher)+" until "+s.endsAt+(s.comment?" ("+s.comment+")":"")+", by "+s.createdBy+" ";b.type="button";b.textContent="Lift";b.setAttribute("aria-label","Lift the silence of "+what(s.matcher));
-b.addEventListener("click",async()=>{try{await call("DELETE","/api/silences/"+encodeURIComponent(s.id));out.textContent="Lifted the silence of "+what(s.matcher);await show(false);$("op-list").focus()}catch(e){out.textContent="Not lifted: "+e.message}});li.append(b);return li});
+li.textContent=(s.ack?"Acknowledged "+s.ack.alertKey:what(s.matcher))+" until "+s.endsAt+(s.comment?" ("+s.comment+")":"")+", by "+s.createdBy+" ";b.type="button";b.textContent="Lift";b.setAttribute("aria-label","Lift the "+named(s));
+b.addEventListener("click",async()=>{try{await call("DELETE","/api/silences/"+encodeURIComponent(s.id));out.textContent="Lifted the "+named(s);await show(false);$("op-list").focus()}catch(e){out.textContent="Not lifted: "+e.message}});li.append(b);return li});
 list.replaceChildren(...items);if(announce)out.textContent=items.length+(items.length===1?" silence":" silences")}
 form.addEventListener("submit",async e=>{e.preventDefault();const m=JSON.parse($("op-target").value);
-try{const j=await call("POST","/api/silences",{...m,durationMinutes:Number($("op-for").value),comment:$("op-reason").value.trim()});out.textContent="Silenced "+what(m)+" until "+j.silence.endsAt;await show(false)}catch(e){out.textContent="Not silenced: "+e.message}});
+try{const j=await call("POST","/api/silences",{...m,durationMinutes:Number($("op-for").value),comment:$("op-reason").value.trim()});const sent=Object.entries(j.sent||{}).map(([c,r])=>c+": "+r).join(", ");out.textContent=(m.ack?"Acknowledged ":"Silenced ")+what(m)+" until "+j.silence.endsAt+(sent?" ("+sent+")":"");await show(false)}catch(e){out.textContent="Not done: "+e.message}});
 $("op-list").addEventListener("click",()=>show(true).catch(e=>{out.textContent=e.message}))})();`;

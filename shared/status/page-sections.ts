@@ -26,8 +26,11 @@ function evidenceList(items: string[], total: number): string {
   return `<ul class="evidence">${items.map((e) => `<li><code>${esc(e)}</code></li>`).join("")}${more}</ul>`;
 }
 
-function incident(a: FiringAlert, now: Date): string {
-  const held = a.heldBy ? ` · not announced (${esc(a.heldBy)})` : "";
+function incident(a: FiringAlert, now: Date, silences: StatusDocument["alerts"]["silences"]): string {
+  const ack = silences.find((s) => s.ack && `silence:${s.id}` === a.heldBy);
+  const held = ack
+    ? ` · <strong class="acked">acknowledged</strong> by ${esc(ack.createdBy)} until ${esc(utc(ack.endsAt))}${ack.comment ? `: ${esc(ack.comment)}` : ""}`
+    : a.heldBy ? ` · not announced (${esc(a.heldBy)})` : "";
   const bound = a.threshold === null ? "" : ` against ${esc(num(a.threshold))}`;
   return `<li class="incident sev-${esc(a.severity)}"><h3>${esc(a.title)}</h3>
 <p class="meta">${esc(a.severity)} · ${esc(a.stage)} · since ${esc(utc(a.since))}${a.since ? ` (${since(a.since, now)} ago)` : ""}${held}</p>
@@ -37,7 +40,7 @@ ${evidenceList(a.evidence, a.evidenceTotal)}${a.nextStep ? `<p class="next">Next
 
 export function incidentsSection(doc: StatusDocument, now: Date): string {
   const { firing, silences } = doc.alerts;
-  const list = firing.length ? `<ul class="incidents">${firing.map((a) => incident(a, now)).join("")}</ul>` : "<p>No alert is firing.</p>";
+  const list = firing.length ? `<ul class="incidents">${firing.map((a) => incident(a, now, silences)).join("")}</ul>` : "<p>No alert is firing.</p>";
   const quiet = silences.length
     ? `<h3>Silences and maintenance windows</h3><ul>${silences.map((s) => `<li>${s.active ? "Active" : "Upcoming"}: ${esc(JSON.stringify(s.matcher))} from ${esc(utc(s.startsAt))} to ${esc(utc(s.endsAt))}, by ${esc(s.createdBy)}${s.comment ? `: ${esc(s.comment)}` : ""}</li>`).join("")}</ul>`
     : "";

@@ -14,7 +14,7 @@ import { startHttpReceiver, type HttpReceiver } from "./http-receiver.ts";
 export interface PagerDutyAlert {
   routingKey: string;
   dedupKey: string;
-  status: "triggered" | "resolved";
+  status: "triggered" | "acknowledged" | "resolved";
   severity: string;
   summary: string;
   /** Every trigger applied to this alert (the first opened it). */
@@ -71,11 +71,12 @@ export async function startPagerDutyReceiver(): Promise<PagerDutyReceiver> {
       events.push(event);
       const key: string = event.dedup_key ?? `generated-${++generated}`;
       // Follow-up events apply to an open alert only through the routing key that opened it.
-      const open = alerts.find((a) => a.dedupKey === key && a.routingKey === event.routing_key && a.status === "triggered");
+      const open = alerts.find((a) => a.dedupKey === key && a.routingKey === event.routing_key && a.status !== "resolved");
       if (event.event_action === "trigger") {
         if (open) open.triggers++;
         else alerts.push({ routingKey: event.routing_key, dedupKey: key, status: "triggered", severity: event.payload.severity, summary: event.payload.summary, triggers: 1, links: event.links ?? [] });
       } else if (event.event_action === "resolve" && open) open.status = "resolved";
+      else if (event.event_action === "acknowledge" && open) open.status = "acknowledged";
       return { status: 202, body: JSON.stringify({ status: "success", message: "Event processed", dedup_key: key }) };
     },
   });
