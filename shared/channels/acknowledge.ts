@@ -28,8 +28,8 @@ export async function announceAck(
   const out: Record<string, string> = {};
   const pd = o.deployment.channels.pagerduty;
   if (pd && routed.includes("pagerduty")) {
-    const scrub = (s: string) => createRedactor([pd.routingKey])(o.redact(s));
-    const body = JSON.stringify({ routing_key: pd.routingKey, event_action: "acknowledge", dedup_key: dedupKey(alert.key) });
+    const scrub = (s: string) => createRedactor([pd.PAGERDUTY_ROUTING_KEY])(o.redact(s));
+    const body = JSON.stringify({ routing_key: pd.PAGERDUTY_ROUTING_KEY, event_action: "acknowledge", dedup_key: dedupKey(alert.key) });
     out.pagerduty = said(await postJson(o.settings.channels.pagerduty.eventsUrl, body, { fetch: o.fetch, name: "PagerDuty", timeoutMs: o.settings.channels.pagerduty.requestTimeoutMs, scrub }));
   }
   const slack = o.deployment.slackWebhookUrl;
