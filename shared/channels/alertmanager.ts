@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
@@ -68,6 +69,12 @@ export function alertmanagerAlerts(owed: Notification[], firing: AlertRecord[], 
   return [...byKey.values()];
 }
 
+/** Alertmanager identifies an alert by its label set: the ledger keeps a hash of it (sorted names and values). */
+export function labelsFingerprint(labels: Record<string, string>): string {
+  const sorted = Object.keys(labels).sort().map((k) => [k, labels[k]]);
+  return createHash("sha256").update(JSON.stringify(sorted)).digest("hex").slice(0, 16);
+}
+
 function resolvedAt(n: Notification, now: Date): string {
   const since = Date.parse(n.since);
   if (n.durationMs !== undefined && !Number.isNaN(since)) return new Date(since + n.durationMs).toISOString();
@@ -114,6 +121,8 @@ export function createAlertmanagerChannel(options: {
     name: "alertmanager",
     budgetMs: options.budgetMs,
     refiresWhileFiring: true,
+    deduplicates: true,
+    keyOf: (n) => labelsFingerprint(toAlert(n, n.since, n.since, { labels: settings.labels }).labels),
     async deliver(owed, { now, firing }) {
       const alerts = alertmanagerAlerts(owed, firing, { now, endsAfterMinutes: settings.endsAfterMinutes, labels: settings.labels, statusUrl: options.statusUrl });
       const ids = owed.map((n) => n.id);

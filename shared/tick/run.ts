@@ -9,6 +9,7 @@ import { publish } from "./publish.ts";
 import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
 import { deliver, planDelivery } from "./deliver.ts";
 import type { SentinelState } from "./state.ts";
+import { pruneLedger, recordIntents } from "../alerting/ledger.ts";
 import type { TickDeps, TickOptions, TickReport } from "./types.ts";
 
 export type { TickDeps, TickOptions, TickReport } from "./types.ts";
@@ -29,17 +30,19 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
   const elapsed = () => deps.now().getTime() - started.getTime();
   const remaining = () => deps.settings.budgetMs - elapsed();
 
+  const token = randomUUID();
   let read;
   try {
-    read = await recall(deps, { write: options.write, lockWaitMs: options.lockWaitMs ?? 0, token: randomUUID() });
+    read = await recall(deps, { write: options.write, lockWaitMs: options.lockWaitMs ?? 0, token });
   } catch (error) {
     return measureBlind(deps, options, started, remaining, error);
   }
   if (!read.locked) return { ...nothing(), skipped: "another tick holds the lock", skipReason: "locked" };
   if (read.damaged) deps.log.error("the stored tick state was unreadable; starting from a fresh one", {});
+  if (read.ledgerDamaged) deps.log.error("the stored ledger was unreadable; starting a new one", {});
 
   try {
-    const { state, silences } = read;
+    const { state, silences, ledger } = read;
     const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
     const decision = decide(deps, state, { results, silences, now: started });
@@ -53,19 +56,36 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       return report(status(), { lost: results.length });
     }
     const plan = planDelivery(deps, state, remaining);
+    // Before the send, in the same write: what each channel is about to be told (the ledger's intents).
+    const intents = plan.canSend ? recordIntents(ledger, plan.pending, deps.channels, started) : undefined;
+    pruneLedger(ledger, started);
     const committed = status();
-    await remember(deps.store, { state, status: committed, keepLock: plan.recordOutcome });
+    if (!(await remember(deps.store, { token, state, status: committed, ledger, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
 
-    const delivered = await deliver(deps, state, plan);
+    const delivered = await deliver(deps, state, plan, intents && { ledger, intents });
     if (!plan.recordOutcome) return report(committed, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS });
     const settled = status();
-    await rememberDelivery(deps.store, { state, status: settled });
+    if (!(await rememberDelivery(deps.store, { token, state, status: settled, ledger }))) {
+      // Sent, but the lock was lost before the outcome was written: the ledger's intents tell the next tick.
+      deps.log.error("the tick lost its lock after sending; the outcome is not stored (the ledger's intents stand for it)", { delivered });
+    }
     return report(settled, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS });
   } catch (error) {
-    if (options.write) await deps.store.finish({}).catch(() => {});
+    if (options.write) await deps.store.finish({ token }).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The write was refused: this tick no longer holds the lock (it expired, or the store was flushed and
+ * another tick may hold it now). It sends nothing, so two ticks never both send; its results go whole
+ * to the log.
+ */
+function fenced(deps: TickDeps, results: ProbeResult[], report: TickReport): TickReport {
+  deps.log.error("the tick lost its lock before writing; nothing stored, nothing sent (results follow)", {});
+  for (const result of results) deps.log.error("result not stored", { result });
+  return { ...report, lost: results.length, delivered: 0, skipped: "lost the store's lock before writing (it expired, or the store was flushed): nothing stored or sent", skipReason: "fenced" };
 }
 
 /**

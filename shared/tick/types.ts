@@ -52,8 +52,8 @@ export interface TickOptions {
 export interface TickReport {
   /** Why the tick did not evaluate, for people. */
   skipped?: string;
-  /** The same, for code: another tick held the lock, or the store could not be read. */
-  skipReason?: "locked" | "store-unreachable";
+  /** The same, for code: another tick held the lock, the store could not be read, or the tick lost its lock before writing. */
+  skipReason?: "locked" | "store-unreachable" | "fenced";
   /** Results of the probes this tick ran, in run order. */
   results: ProbeResult[];
   /** The results could not be stored: they were written whole to the function log instead. */

@@ -1,0 +1,231 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { Redis } from "@upstash/redis";
+import { z } from "zod";
+import { check, type CheckStatus, type ProbeResult } from "../shared/result.ts";
+import { AlertingSettings } from "../shared/alerting/settings.ts";
+import { DEFAULT_ROUTES } from "../shared/channels/routes.ts";
+import { ChannelSettings, createChannels, SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
+import { RETRY_MARK } from "../shared/alerting/ledger.ts";
+import type { AnyProbe } from "../shared/probes/types.ts";
+import type { ProbeInfo } from "../shared/status/document.ts";
+import { runTick, type TickDeps, type TickReport } from "../shared/tick/run.ts";
+import { createTickStore } from "../shared/tick/store.ts";
+import { createKeys } from "../shared/store/keys.ts";
+import { SEND_EXTRA_COMMANDS, TICK_COMMANDS } from "../shared/cost/model.ts";
+import { createDirectRedis, testServices } from "./support/env.ts";
+import { startFaultyProxy, type FaultyProxy } from "./support/faults.ts";
+import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
+import { startPagerDutyReceiver, type PagerDutyReceiver } from "./support/pagerduty-receiver.ts";
+import { startHttpReceiver, type HttpReceiver } from "./support/http-receiver.ts";
+import { requireAlertmanager, startAlertmanager, type Alertmanager } from "./support/alertmanager.ts";
+import { capturingLogger } from "./support/http-handlers.ts";
+
+/**
+ * Alert memory that survives (issue 20): a tick built from its real parts (the tick store over the
+ * Upstash client and our bridge to the real Redis, behind a fault proxy; every channel at a real
+ * receiver: a real Alertmanager, PagerDuty's contract, a webhook receiver, the Slack stand-in), a
+ * probe whose failure the test switches, and the store attacked between and inside ticks. Each case
+ * counts, at every receiver, what each channel was told about the one alert: one FIRING and one
+ * RESOLVED, whatever failed in between.
+ */
+
+const HAVE_AM = requireAlertmanager();
+const ALERT = "check/health/runner-health";
+const INFOS: ProbeInfo[] = [{ id: "health", title: "Health", stage: "runner-api", schedule: "* * * * *", intervalMs: 60_000 }];
+const PROBE: AnyProbe = { id: "health", title: "Health", stage: "runner-api", schedule: "* * * * *", settings: z.object({ timeoutMs: z.number() }), run: async () => ({ checks: [] }) };
+/** One failure fires, one pass resolves: each tick below is one step of the incident. */
+const POLICY = { objectives: [], alerting: AlertingSettings.parse({ defaults: { failuresToTrigger: 1, window: 1, successesToResolve: 1 } }), probes: INFOS };
+
+let slacks: SlackReceiver[] = [];
+let pd: PagerDutyReceiver;
+let hook: HttpReceiver;
+let amHook: HttpReceiver;
+let am: Alertmanager;
+let proxy: FaultyProxy;
+
+beforeAll(async () => {
+  pd = await startPagerDutyReceiver();
+  hook = await startHttpReceiver();
+  amHook = await startHttpReceiver();
+  if (HAVE_AM) am = await startAlertmanager(`${amHook.url}/alertmanager`);
+  proxy = await startFaultyProxy(testServices().redis.restUrl);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([...slacks.map((r) => r.close()), pd?.close(), hook?.close(), amHook?.close(), proxy?.close()]);
+  await am?.stop();
+});
+
+function result(status: CheckStatus): ProbeResult {
+  return { version: 1, probe: "health", status, startedAt: new Date().toISOString(), durationMs: 3, checks: [check({ name: "runner-health", status, observed: status === "fail" ? 503 : 200, threshold: "200", message: status })] };
+}
+
+/** A sentinel on its own key prefix, its store behind the fault proxy, every channel at its receiver (Slack's its own). */
+async function sentinel() {
+  const slack = await startSlackReceiver();
+  slacks.push(slack);
+  const test = randomBytes(4).toString("hex");
+  const prefix = `memory-test:${test}:`;
+  const keys = createKeys(prefix);
+  const info = testServices();
+  const redis = new Redis({ url: proxy.url, token: info.redis.restToken, automaticDeserialization: false, enableTelemetry: false, retry: false });
+  const log = capturingLogger();
+  const routingKey = `${test}${"0".repeat(32 - test.length)}`;
+  const channels = createChannels({
+    slackWebhookUrl: slack.url, statusUrl: "https://sentinel.example.org/status",
+    channels: { pagerduty: { routingKey }, alertmanager: { url: HAVE_AM ? am.url : "http://127.0.0.1:9" }, webhook: { url: `${hook.url}/${test}`, secret: "memory-test-secret" } },
+    settings: { channels: ChannelSettings.parse({ pagerduty: { eventsUrl: pd.eventsUrl, requestTimeoutMs: 600 }, alertmanager: { labels: { test }, requestTimeoutMs: 600 }, webhook: { requestTimeoutMs: 600 } }) },
+  }, { fetch: globalThis.fetch, redact: (s) => s, now: () => new Date() });
+  const probe = { status: "fail" as CheckStatus, during: undefined as undefined | (() => Promise<void>) };
+  const deps: TickDeps = {
+    store: createTickStore(redis, keys), probes: [PROBE], infos: INFOS, policy: POLICY, now: () => new Date(), log, channels, routes: DEFAULT_ROUTES,
+    measure: async () => {
+      const during = probe.during;
+      probe.during = undefined;
+      await during?.();
+      return { result: result(probe.status), state: undefined };
+    },
+    settings: { budgetMs: 25_000, probeBudgetMs: 12_000, pendingCap: 50, staleFactor: 2, sendBudgetMs: SEND_BUDGET_MS, tickIntervalMs: 60_000 },
+  };
+  const tick = (): Promise<TickReport> => runTick(deps, { write: true, probes: ["health"] });
+  return { test, prefix, keys, log, deps, probe, routingKey, tick, slack };
+}
+
+type Sentinel = Awaited<ReturnType<typeof sentinel>>;
+
+/** Deletes every key of the sentinel's prefix: FLUSHDB as this sentinel sees it (the real one would wipe the other tests' data on the shared Redis). */
+async function flush(s: Sentinel) {
+  const redis = createDirectRedis();
+  try {
+    const found = await redis.keys(`${s.prefix}*`);
+    if (found.length) await redis.del(...found);
+  } finally {
+    await redis.quit();
+  }
+}
+
+async function until<T>(what: () => Promise<T> | T, ok: (v: T) => boolean, ms = 8_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await what();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const amNotices = (s: Sentinel) => amHook.requests.map((r) => JSON.parse(r.raw)).filter((b) => b.alerts.some((a: any) => a.labels.test === s.test && a.labels.alert_key === ALERT));
+/** Alertmanager notifies after its group wait: an alert resolved before that was never announced by it. */
+const amFired = (s: Sentinel) => until(() => amNotices(s), (v) => v.some((b) => b.status === "firing"));
+
+/** What each channel's receiver was told about the alert, counted there. */
+async function told(s: Sentinel) {
+  const slackTexts = s.slack.received.map((r) => JSON.stringify(r.body));
+  const hookNotes = hook.requests.filter((r) => r.path === `/${s.test}` && r.status === 200).flatMap((r) => JSON.parse(r.raw).notifications as { id: string; kind: string; alertKey: string }[]).filter((n) => n.alertKey === ALERT);
+  const pdEvents = pd.events.filter((e) => e.routing_key === s.routingKey);
+  const am = await until(() => amNotices(s), (v) => v.some((b) => b.status === "resolved"));
+  return {
+    slack: {
+      firing: slackTexts.filter((t) => t.includes("FIRING") && !t.includes("STILL FIRING") && !t.includes(RETRY_MARK)).length,
+      retries: slackTexts.filter((t) => t.includes(RETRY_MARK)).length,
+      resolved: slackTexts.filter((t) => t.includes("RESOLVED")).length,
+    },
+    pagerduty: {
+      incidents: pd.alerts.filter((a) => a.routingKey === s.routingKey).map((a) => ({ dedupKey: a.dedupKey, status: a.status })),
+      triggers: pdEvents.filter((e) => e.event_action === "trigger").length,
+      resolves: pdEvents.filter((e) => e.event_action === "resolve").length,
+    },
+    // A receiver that deduplicates by idempotency key sees each notification id once.
+    webhook: { firing: new Set(hookNotes.filter((n) => n.kind === "firing").map((n) => n.id)).size, resolved: new Set(hookNotes.filter((n) => n.kind === "resolved").map((n) => n.id)).size },
+    alertmanager: { firing: am.filter((b) => b.status === "firing").length, resolved: am.filter((b) => b.status === "resolved").length },
+  };
+}
+
+const ONCE_EACH = {
+  pagerduty: { incidents: [{ dedupKey: ALERT, status: "resolved" }], resolves: 1 },
+  webhook: { firing: 1, resolved: 1 },
+  alertmanager: { firing: 1, resolved: 1 },
+};
+
+describe.runIf(HAVE_AM)("alert memory that survives: one FIRING and one RESOLVED per alert per channel", () => {
+  it("a plain incident: the count every other case is held to, at the store commands the model says", async () => {
+    const s = await sentinel();
+    const fired = await s.tick();
+    expect(fired.notifications.map((n) => n.kind)).toEqual(["firing"]);
+    expect(fired.storeCommands).toBe(TICK_COMMANDS + SEND_EXTRA_COMMANDS);
+    await amFired(s);
+    s.probe.status = "pass";
+    expect((await s.tick()).notifications.map((n) => n.kind)).toEqual(["resolved"]);
+    expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 1 } });
+    // The ledger says what each channel was told, with its own key.
+    const ledger = (await s.deps.store.peek()).ledger.alerts[ALERT]!;
+    expect(Object.fromEntries(Object.entries(ledger.channels).map(([c, e]) => [c, [e.state, e.phase]]))).toEqual({
+      slack: ["resolved", "sent"], pagerduty: ["resolved", "sent"], alertmanager: ["resolved", "sent"], webhook: ["resolved", "sent"],
+    });
+    expect(ledger.channels.pagerduty!.key).toBe(ALERT);
+    expect(ledger.closedAt).toBeDefined();
+  }, 30_000);
+
+  it("a failed write after the send: the next tick sends again with the same keys; Slack gets one marked retry", async () => {
+    const s = await sentinel();
+    let writes = 0;
+    let releases = 0;
+    // The tick's second write (the outcome, after the send) is dropped on the way to the store, and so is
+    // the HTTP client's own retry of it; the release of the lock on the way out (no documents) passes.
+    proxy.behave((_i, body) => {
+      if (!/"eval"/i.test(body)) return { kind: "pass" };
+      if (!body.includes(s.keys.state)) return (releases++, { kind: "pass" });
+      return ++writes >= 2 ? { kind: "drop" } : { kind: "pass" };
+    });
+    await expect(s.tick()).rejects.toThrow();
+    proxy.behave(() => ({ kind: "pass" }));
+    expect([writes >= 2, releases]).toEqual([true, 1]);
+    const intents = (await s.deps.store.peek()).ledger.alerts[ALERT]!.channels;
+    expect(Object.values(intents).map((e) => e.phase)).toEqual(["intent", "intent", "intent", "intent"]);
+
+    const again = await s.tick();
+    expect(again.notifications).toEqual([]); // nothing new decided: the FIRING owed since the lost write is what is sent
+    expect(again.delivered).toBe(4);
+    await amFired(s);
+    s.probe.status = "pass";
+    await s.tick();
+    const t = await told(s);
+    // PagerDuty: the same dedup_key twice, one incident; the webhook: the same idempotency key; Alertmanager: the same labels.
+    expect(t).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 1, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 2 } });
+    const keys = hook.requests.filter((r) => r.path === `/${s.test}`).map((r) => r.headers["idempotency-key"]);
+    expect(keys[0]).toBe(keys[1]);
+    // A third tick with the same lost write would not post to Slack a third time.
+  }, 40_000);
+
+  it("PagerDuty answering after the timeout: retried once with the same key, counted unknown, the resolve still goes; no tick runs long", async () => {
+    const s = await sentinel();
+    // PagerDuty takes each event and answers after 1.5 s, past the 600 ms timeout, for the trigger and its retry.
+    pd.script([{ status: 202, slowPass: true, delayMs: 1_500 }, { status: 202, slowPass: true, delayMs: 1_500 }]);
+    const t0 = Date.now();
+    const fired = await s.tick();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(fired.status?.monitoring?.channels.pagerduty).toMatchObject({ unknown: 1, failed: 0 });
+    expect((await s.deps.store.peek()).ledger.alerts[ALERT]!.channels.pagerduty).toMatchObject({ state: "firing", phase: "unknown", key: ALERT });
+    await s.tick(); // still failing: nothing is sent to PagerDuty again
+    await amFired(s);
+    s.probe.status = "pass";
+    await s.tick();
+    expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 2 } });
+  }, 40_000);
+
+  it("a flush in the middle of a tick: another tick takes the lock and sends; the first one's write is refused and it sends nothing", async () => {
+    const s = await sentinel();
+    let second: TickReport | undefined;
+    s.probe.during = async () => {
+      await flush(s);
+      second = await s.tick(); // takes the lock the flush freed, fires and sends
+    };
+    const first = await s.tick();
+    expect(second?.notifications.map((n) => n.kind)).toEqual(["firing"]);
+    expect(first).toMatchObject({ skipReason: "fenced", delivered: 0, lost: 1 });
+    expect(s.log.lines.some((l) => l.includes("lost its lock"))).toBe(true);
+    await amFired(s);
+    s.probe.status = "pass";
+    await s.tick();
+    expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 1 } });
+  }, 40_000);
+});
