@@ -20,6 +20,7 @@ import { startPagerDutyReceiver, type PagerDutyReceiver } from "./support/pagerd
 import { startHttpReceiver, type HttpReceiver } from "./support/http-receiver.ts";
 import { requireAlertmanager, startAlertmanager, type Alertmanager } from "./support/alertmanager.ts";
 import { capturingLogger } from "./support/http-handlers.ts";
+import { renderStatusPage } from "../shared/status/page.ts";
 
 /**
  * Alert memory that survives (issue 20): a tick built from its real parts (the tick store over the
@@ -116,6 +117,16 @@ async function until<T>(what: () => Promise<T> | T, ok: (v: T) => boolean, ms = 
 const amNotices = (s: Sentinel) => amHook.requests.map((r) => JSON.parse(r.raw)).filter((b) => b.alerts.some((a: any) => a.labels.test === s.test && a.labels.alert_key === ALERT));
 /** Alertmanager notifies after its group wait: an alert resolved before that was never announced by it. */
 const amFired = (s: Sentinel) => until(() => amNotices(s), (v) => v.some((b) => b.status === "firing"));
+
+/** A native client on the same Redis, for what the test does to the store behind the sentinel's back. */
+async function direct<T>(fn: (r: ReturnType<typeof createDirectRedis>) => Promise<T>): Promise<T> {
+  const redis = createDirectRedis();
+  try {
+    return await fn(redis);
+  } finally {
+    await redis.quit();
+  }
+}
 
 /** What each channel's receiver was told about the alert, counted there. */
 async function told(s: Sentinel) {
@@ -227,5 +238,31 @@ describe.runIf(HAVE_AM)("alert memory that survives: one FIRING and one RESOLVED
     s.probe.status = "pass";
     await s.tick();
     expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 1 } });
+  }, 40_000);
+
+  it.each([
+    ["deleted", async (s: Sentinel): Promise<void> => void (await direct((r) => r.del(s.keys.state)))],
+    ["overwritten with garbage", async (s: Sentinel): Promise<void> => void (await direct((r) => r.set(s.keys.state, "gz:not-gzip-at-all")))],
+  ] as const)("the state %s mid-incident: rebuilt from the ledger, said once per channel, resolved once", async (how, kill) => {
+    const s = await sentinel();
+    await s.tick();
+    await amFired(s);
+    await kill(s);
+    const rebuilt = await s.tick();
+    expect(rebuilt.notifications).toEqual([]); // not announced again as new
+    expect(rebuilt.firing.map((a) => [a.key, a.notified])).toEqual([[ALERT, true]]);
+    const lost = rebuilt.status?.monitoring?.memoryLost;
+    expect(lost).toMatchObject({ reason: how === "deleted" ? "missing" : "unreadable", from: "ledger", alerts: [ALERT] });
+    expect(s.log.lines.filter((l) => l.includes("open alerts rebuilt from the ledger"))).toHaveLength(1);
+    // The page says so; Slack and the webhook were told once (PagerDuty and Alertmanager carry no note: it would open an incident, or fire).
+    expect(renderStatusPage(rebuilt.status!)).toContain(`Memory lost at`);
+    const note = `memory lost at ${lost!.at}, rebuilt from the ledger`;
+    expect(s.slack.received.filter((r) => JSON.stringify(r.body).includes(note))).toHaveLength(1);
+    expect(hook.requests.filter((r) => r.path === `/${s.test}` && r.raw.includes(note))).toHaveLength(1);
+    await s.tick(); // still failing: nothing more
+    s.probe.status = "pass";
+    expect((await s.tick()).notifications.map((n) => `${n.kind}:${n.alertKey}`)).toEqual([`resolved:${ALERT}`]);
+    expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 1 } });
+    expect(s.slack.received.filter((r) => JSON.stringify(r.body).includes("memory lost"))).toHaveLength(1);
   }, 40_000);
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Notification } from "./notification.ts";
+import type { AlertRecord, AlertState } from "./state.ts";
 
 /**
  * The ledger: what each channel was told about each alert, kept in its own small store key apart from
@@ -154,12 +155,48 @@ function rank(a: LedgerAlert): number {
   return (a.closedAt ? 0 : 1e15) + Date.parse(a.closedAt ?? a.since);
 }
 
+/** The alert key of the note "memory lost at T, rebuilt from the ledger" (a reminder: it changes no alert's state). */
+export const MEMORY_LOST_KEY = "sentinel/memory-lost";
+
+/** The note sent once to every channel holding open alerts after the memory was rebuilt from the ledger. */
+export function memoryLostNote(ledger: Ledger, rebuilt: string[], reason: "missing" | "unreadable", now: Date): Notification | undefined {
+  const open = openAlerts(ledger).filter((o) => rebuilt.includes(o.key));
+  const channels = [...new Set(open.flatMap((o) => o.channels))];
+  if (!channels.length) return undefined;
+  const at = now.toISOString();
+  return {
+    id: `${MEMORY_LOST_KEY}@${at}`, kind: "reminder", alertKey: MEMORY_LOST_KEY, alertType: "check", stage: "sentinel", severity: "warning",
+    title: `memory lost at ${at}, rebuilt from the ledger`,
+    message: `the sentinel's stored memory was ${reason}; ${open.length} open alert(s) it had announced were rebuilt from the ledger and stay open: each is resolved once when its cause clears, none is announced again`,
+    observed: open.length, threshold: null, evidence: open.slice(0, 10).map((o) => `${o.key} (firing since ${o.alert.since})`), evidenceTotal: open.length, since: at, channels,
+  };
+}
+
 /** The alerts some channel was told (or may have been told) are firing, with those channels. */
 export function openAlerts(ledger: Ledger): { key: string; alert: LedgerAlert; channels: string[] }[] {
   return Object.entries(ledger.alerts).flatMap(([key, alert]) => {
     const channels = Object.entries(alert.channels).filter(([, e]) => e.state === "firing" && e.phase !== "failed").map(([c]) => c);
     return channels.length ? [{ key, alert, channels }] : [];
   });
+}
+
+/**
+ * Rebuilds the alert memory of a lost state from the ledger: every alert a channel was told is firing
+ * becomes a firing, announced record again, so the evaluation resolves it (once) when its cause
+ * clears and never announces it as new. Returns the alerts rebuilt. Updates `alerts`.
+ */
+export function rebuildAlerts(alerts: AlertState, ledger: Ledger): string[] {
+  const rebuilt: string[] = [];
+  for (const { key, alert } of openAlerts(ledger)) {
+    const record: AlertRecord = {
+      key, type: alert.alertType, stage: alert.stage, ...(alert.probe ? { probe: alert.probe } : {}), ...(alert.check ? { check: alert.check } : {}), ...(alert.slo ? { slo: alert.slo } : {}),
+      recent: "", passesInRow: 0, firing: true, since: alert.since, notified: true, lastNotifiedAt: alert.since, severity: alert.severity,
+      snapshot: { title: alert.title, message: "rebuilt from the ledger after the sentinel's memory was lost", observed: null, threshold: null, evidence: [], evidenceTotal: 0 },
+    };
+    alerts.alerts[key] = record;
+    rebuilt.push(key);
+  }
+  return rebuilt;
 }
 
 function describe(n: Notification) {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { MEMORY_LOST_KEY } from "../alerting/ledger.ts";
 import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
@@ -58,6 +59,8 @@ export function alertmanagerAlerts(owed: Notification[], firing: AlertRecord[], 
   const ahead = new Date(o.now.getTime() + o.endsAfterMinutes * 60_000).toISOString();
   const byKey = new Map<string, AlertmanagerAlert>();
   for (const n of owed) {
+    // The memory-lost note is not an alert: posted, Alertmanager would fire it.
+    if (n.alertKey === MEMORY_LOST_KEY) continue;
     const endsAt = n.kind === "resolved" ? resolvedAt(n, o.now) : ahead;
     byKey.set(n.alertKey, toAlert(n, n.since, endsAt, o));
   }

@@ -9,7 +9,7 @@ import { publish } from "./publish.ts";
 import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
 import { deliver, planDelivery } from "./deliver.ts";
 import type { SentinelState } from "./state.ts";
-import { pruneLedger, recordIntents } from "../alerting/ledger.ts";
+import { memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
 import type { TickDeps, TickOptions, TickReport } from "./types.ts";
 
 export type { TickDeps, TickOptions, TickReport } from "./types.ts";
@@ -43,6 +43,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
 
   try {
     const { state, silences, ledger } = read;
+    if (read.missing || read.damaged) rebuild(deps, state, ledger, read.missing ? "missing" : "unreadable", started);
     const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
     const decision = decide(deps, state, { results, silences, now: started });
@@ -75,6 +76,22 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     if (options.write) await deps.store.finish({ token }).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The memory was lost (its key missing, or unreadable): every alert the ledger says a channel was told
+ * is firing is rebuilt as firing and announced, so it is resolved once when its cause clears and never
+ * announced again; the loss is logged, shown on the status document, and said once to every channel
+ * holding open alerts. Updates `state`.
+ */
+function rebuild(deps: TickDeps, state: SentinelState, ledger: Ledger, reason: "missing" | "unreadable", now: Date) {
+  const rebuilt = rebuildAlerts(state.alerts, ledger);
+  if (!rebuilt.length) return;
+  state.monitoring.memoryLost = { at: now.toISOString(), reason, from: "ledger", alerts: rebuilt.slice(0, 50) };
+  deps.log.error("the tick's memory was lost; open alerts rebuilt from the ledger", { reason, alerts: rebuilt });
+  const note = memoryLostNote(ledger, rebuilt, reason, now);
+  const configured = new Set(deps.channels.map((c) => c.name));
+  if (note) state.alerts.pending.push({ ...note, channels: note.channels!.filter((c) => configured.has(c)) });
 }
 
 /**
