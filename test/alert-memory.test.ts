@@ -21,6 +21,11 @@ import { startHttpReceiver, type HttpReceiver } from "./support/http-receiver.ts
 import { requireAlertmanager, startAlertmanager, type Alertmanager } from "./support/alertmanager.ts";
 import { capturingLogger } from "./support/http-handlers.ts";
 import { renderStatusPage } from "../shared/status/page.ts";
+import { createBlobsLedgerCopy } from "../netlify/ledger-copy.ts";
+import { BlobsServer } from "@netlify/blobs/server";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
  * Alert memory that survives (issue 20): a tick built from its real parts (the tick store over the
@@ -44,6 +49,8 @@ let hook: HttpReceiver;
 let amHook: HttpReceiver;
 let am: Alertmanager;
 let proxy: FaultyProxy;
+/** Netlify Blobs' own local server (the package's BlobsServer), counting its operations. */
+let blobs: { server: BlobsServer; url: string; token: string; dir: string; ops: string[] };
 
 beforeAll(async () => {
   pd = await startPagerDutyReceiver();
@@ -51,10 +58,18 @@ beforeAll(async () => {
   amHook = await startHttpReceiver();
   if (HAVE_AM) am = await startAlertmanager(`${amHook.url}/alertmanager`);
   proxy = await startFaultyProxy(testServices().redis.restUrl);
+  const dir = await mkdtemp(join(tmpdir(), "sentinel-blobs-"));
+  const token = randomBytes(8).toString("hex");
+  const ops: string[] = [];
+  const server = new BlobsServer({ directory: dir, token, onRequest: ({ type }) => void ops.push(type) });
+  const { port } = await server.start();
+  blobs = { server, url: `http://127.0.0.1:${port}`, token, dir, ops };
 }, 60_000);
 afterAll(async () => {
   await Promise.all([...slacks.map((r) => r.close()), pd?.close(), hook?.close(), amHook?.close(), proxy?.close()]);
   await am?.stop();
+  await blobs?.server.stop();
+  if (blobs) await rm(blobs.dir, { recursive: true, force: true });
 });
 
 function result(status: CheckStatus): ProbeResult {
@@ -62,7 +77,7 @@ function result(status: CheckStatus): ProbeResult {
 }
 
 /** A sentinel on its own key prefix, its store behind the fault proxy, every channel at its receiver (Slack's its own). */
-async function sentinel() {
+async function sentinel(o: { durableCopy?: boolean } = {}) {
   const slack = await startSlackReceiver();
   slacks.push(slack);
   const test = randomBytes(4).toString("hex");
@@ -79,7 +94,9 @@ async function sentinel() {
   }, { fetch: globalThis.fetch, redact: (s) => s, now: () => new Date() });
   const probe = { status: "fail" as CheckStatus, during: undefined as undefined | (() => Promise<void>) };
   const deps: TickDeps = {
-    store: createTickStore(redis, keys), probes: [PROBE], infos: INFOS, policy: POLICY, now: () => new Date(), log, channels, routes: DEFAULT_ROUTES,
+    store: createTickStore(redis, keys),
+    ...(o.durableCopy ? { ledgerCopy: createBlobsLedgerCopy({ prefix, client: { siteID: "sentinel-test", token: blobs.token, edgeURL: blobs.url } }) } : {}),
+    probes: [PROBE], infos: INFOS, policy: POLICY, now: () => new Date(), log, channels, routes: DEFAULT_ROUTES,
     measure: async () => {
       const during = probe.during;
       probe.during = undefined;
@@ -264,5 +281,25 @@ describe.runIf(HAVE_AM)("alert memory that survives: one FIRING and one RESOLVED
     expect((await s.tick()).notifications.map((n) => `${n.kind}:${n.alertKey}`)).toEqual([`resolved:${ALERT}`]);
     expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 1 } });
     expect(s.slack.received.filter((r) => JSON.stringify(r.body).includes("memory lost"))).toHaveLength(1);
+  }, 40_000);
+
+  it("the store flushed between ticks (state and ledger gone): rebuilt from the ledger's durable copy in Netlify Blobs", async () => {
+    const s = await sentinel({ durableCopy: true });
+    const ops = () => ({ set: blobs.ops.filter((t) => t === "set").length, get: blobs.ops.filter((t) => t === "get").length });
+    const start = ops();
+    await s.tick();
+    // The first tick finds neither state nor ledger (it cannot tell a first run from a total loss): one read, empty; one write after it sent.
+    expect(ops()).toEqual({ set: start.set + 1, get: start.get + 1 });
+    await amFired(s);
+    await flush(s);
+    const rebuilt = await s.tick();
+    expect(rebuilt.notifications).toEqual([]);
+    expect(rebuilt.status?.monitoring?.memoryLost).toMatchObject({ reason: "missing", from: "durable copy", alerts: [ALERT] });
+    expect(s.slack.received.filter((r) => JSON.stringify(r.body).includes("rebuilt from the ledger's durable copy"))).toHaveLength(1);
+    expect(ops()).toEqual({ set: start.set + 2, get: start.get + 2 }); // read once after the loss; written after the note was sent
+    s.probe.status = "pass";
+    await s.tick();
+    expect(ops()).toEqual({ set: start.set + 3, get: start.get + 2 }); // no read while the store holds the ledger
+    expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 1 } });
   }, 40_000);
 });

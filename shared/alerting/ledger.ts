@@ -159,15 +159,15 @@ function rank(a: LedgerAlert): number {
 export const MEMORY_LOST_KEY = "sentinel/memory-lost";
 
 /** The note sent once to every channel holding open alerts after the memory was rebuilt from the ledger. */
-export function memoryLostNote(ledger: Ledger, rebuilt: string[], reason: "missing" | "unreadable", now: Date): Notification | undefined {
+export function memoryLostNote(ledger: Ledger, rebuilt: string[], reason: "missing" | "unreadable", now: Date, from: "ledger" | "durable copy" = "ledger"): Notification | undefined {
   const open = openAlerts(ledger).filter((o) => rebuilt.includes(o.key));
   const channels = [...new Set(open.flatMap((o) => o.channels))];
   if (!channels.length) return undefined;
   const at = now.toISOString();
   return {
     id: `${MEMORY_LOST_KEY}@${at}`, kind: "reminder", alertKey: MEMORY_LOST_KEY, alertType: "check", stage: "sentinel", severity: "warning",
-    title: `memory lost at ${at}, rebuilt from the ledger`,
-    message: `the sentinel's stored memory was ${reason}; ${open.length} open alert(s) it had announced were rebuilt from the ledger and stay open: each is resolved once when its cause clears, none is announced again`,
+    title: `memory lost at ${at}, rebuilt from the ${from === "ledger" ? "ledger" : "ledger's durable copy"}`,
+    message: `the sentinel's stored memory was ${reason}; ${open.length} open alert(s) it had announced were rebuilt from the ${from === "ledger" ? "ledger" : "ledger's durable copy (the store lost the ledger too)"} and stay open: each is resolved once when its cause clears, none is announced again`,
     observed: open.length, threshold: null, evidence: open.slice(0, 10).map((o) => `${o.key} (firing since ${o.alert.since})`), evidenceTotal: open.length, since: at, channels,
   };
 }

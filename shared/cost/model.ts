@@ -22,6 +22,13 @@ export const TICK_COMMANDS = 5;
 export const SEND_EXTRA_COMMANDS = 1;
 /** Scripts among a tick's commands (the fenced write), and the commands one runs inside (GET of the lock, MSET, DEL). */
 export const TICK_SCRIPTS = { perTick: 1, commandsInside: 3 } as const;
+/**
+ * The ledger's durable copy in Netlify Blobs (netlify/ledger-copy.ts): one `set` per tick that sent
+ * (after its outcome is stored), one `get` per tick that found neither state nor ledger in the store
+ * (a first run, or a flush). A month without incidents costs none; each incident costs one `set` for
+ * its FIRING tick and one for its RESOLVED tick (more when a send is retried).
+ */
+export const LEDGER_COPY = { setsPerSendingTick: 1, getsPerMemoryLoss: 1 } as const;
 /** One status view, badge or scrape: one GET of the status document. */
 export const VIEW_COMMANDS = 1;
 /** A canary submission claims its slot (SET NX) and releases it when settled (EVAL of GET + DEL). */

@@ -44,6 +44,19 @@ export interface TickRead {
   ledger: Ledger;
   /** A ledger was stored but could not be read. */
   ledgerDamaged: boolean;
+  /** No ledger was stored at all. */
+  ledgerMissing: boolean;
+}
+
+/**
+ * A durable copy of the ledger away from the store, for the day the store loses both the state and
+ * the ledger (a flush): Netlify Blobs in production (netlify/ledger-copy.ts). Values are the ledger
+ * as stored (encodeDocument). Written once by each tick that sent (after its outcome), read only
+ * when the state and the ledger are both gone.
+ */
+export interface LedgerCopy {
+  read(): Promise<string | undefined>;
+  write(value: string): Promise<void>;
 }
 
 /**
@@ -73,7 +86,7 @@ export function createTickStore(redis: Redis, keys: Keys): TickStore {
     const ledger = readStored(Ledger, rawLedger);
     return {
       locked, state: state ?? emptySentinelState(), silences: parseSilences(rawSilences), damaged: rawState != null && state === undefined, missing: rawState == null,
-      ledger: ledger ?? emptyLedger(), ledgerDamaged: rawLedger != null && ledger === undefined,
+      ledger: ledger ?? emptyLedger(), ledgerDamaged: rawLedger != null && ledger === undefined, ledgerMissing: rawLedger == null,
     };
   };
 

@@ -10,12 +10,14 @@ import type { ProbeInfo } from "../status/document.ts";
 import type { StatusDocument } from "../status/schema.ts";
 import type { Channel } from "../channels/types.ts";
 import type { Route } from "../channels/routes.ts";
-import type { TickStore } from "./store.ts";
+import type { LedgerCopy, TickStore } from "./store.ts";
 
 /** What the tick takes (its dependencies, built by netlify/tick.ts; tests build their own) and what it reports. */
 
 export interface TickDeps {
   store: TickStore;
+  /** The ledger's durable copy (Netlify Blobs in production); absent: none is kept. */
+  ledgerCopy?: LedgerCopy;
   probes: readonly AnyProbe[];
   /** Each probe's cadence, width, and what the status document shows of it. */
   infos: ProbeInfo[];
