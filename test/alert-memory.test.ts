@@ -6,7 +6,9 @@ import { check, type CheckStatus, type ProbeResult } from "../shared/result.ts";
 import { AlertingSettings } from "../shared/alerting/settings.ts";
 import { DEFAULT_ROUTES } from "../shared/channels/routes.ts";
 import { ChannelSettings, createChannels, SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
-import { RETRY_MARK } from "../shared/alerting/ledger.ts";
+import { emptyLedger, LEDGER_CAP, LEDGER_KEEP_DAYS, pruneLedger, recordIntents, recordOutcomes, RETRY_MARK } from "../shared/alerting/ledger.ts";
+import { encodeDocument } from "../shared/store/codec.ts";
+import type { Notification } from "../shared/alerting/notification.ts";
 import type { AnyProbe } from "../shared/probes/types.ts";
 import type { ProbeInfo } from "../shared/status/document.ts";
 import { runTick, type TickDeps, type TickReport } from "../shared/tick/run.ts";
@@ -131,9 +133,15 @@ async function until<T>(what: () => Promise<T> | T, ok: (v: T) => boolean, ms = 
   }
 }
 
-const amNotices = (s: Sentinel) => amHook.requests.map((r) => JSON.parse(r.raw)).filter((b) => b.alerts.some((a: any) => a.labels.test === s.test && a.labels.alert_key === ALERT));
+/**
+ * What Alertmanager notified about this test's alert, in order: its own status in each group
+ * notification that carried it (a group shared with another test's alert is re-sent when that one
+ * changes: the same status twice in a row is the same announcement).
+ */
+const amNotices = (s: Sentinel): string[] => amHook.requests.flatMap((r) => (JSON.parse(r.raw).alerts as any[]).filter((a) => a.labels.test === s.test && a.labels.alert_key === ALERT).map((a) => a.status as string))
+  .filter((status, i, all) => status !== all[i - 1]);
 /** Alertmanager notifies after its group wait: an alert resolved before that was never announced by it. */
-const amFired = (s: Sentinel) => until(() => amNotices(s), (v) => v.some((b) => b.status === "firing"));
+const amFired = (s: Sentinel) => until(() => amNotices(s), (v) => v.includes("firing"));
 
 /** A native client on the same Redis, for what the test does to the store behind the sentinel's back. */
 async function direct<T>(fn: (r: ReturnType<typeof createDirectRedis>) => Promise<T>): Promise<T> {
@@ -150,7 +158,7 @@ async function told(s: Sentinel) {
   const slackTexts = s.slack.received.map((r) => JSON.stringify(r.body));
   const hookNotes = hook.requests.filter((r) => r.path === `/${s.test}` && r.status === 200).flatMap((r) => JSON.parse(r.raw).notifications as { id: string; kind: string; alertKey: string }[]).filter((n) => n.alertKey === ALERT);
   const pdEvents = pd.events.filter((e) => e.routing_key === s.routingKey);
-  const am = await until(() => amNotices(s), (v) => v.some((b) => b.status === "resolved"));
+  const am = await until(() => amNotices(s), (v) => v.includes("resolved"));
   return {
     slack: {
       firing: slackTexts.filter((t) => t.includes("FIRING") && !t.includes("STILL FIRING") && !t.includes(RETRY_MARK)).length,
@@ -164,7 +172,7 @@ async function told(s: Sentinel) {
     },
     // A receiver that deduplicates by idempotency key sees each notification id once.
     webhook: { firing: new Set(hookNotes.filter((n) => n.kind === "firing").map((n) => n.id)).size, resolved: new Set(hookNotes.filter((n) => n.kind === "resolved").map((n) => n.id)).size },
-    alertmanager: { firing: am.filter((b) => b.status === "firing").length, resolved: am.filter((b) => b.status === "resolved").length },
+    alertmanager: { firing: am.filter((status) => status === "firing").length, resolved: am.filter((status) => status === "resolved").length },
   };
 }
 
@@ -221,7 +229,28 @@ describe.runIf(HAVE_AM)("alert memory that survives: one FIRING and one RESOLVED
     expect(t).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 1, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 2 } });
     const keys = hook.requests.filter((r) => r.path === `/${s.test}`).map((r) => r.headers["idempotency-key"]);
     expect(keys[0]).toBe(keys[1]);
-    // A third tick with the same lost write would not post to Slack a third time.
+  }, 40_000);
+
+  it("the write after the send lost twice in a row: Slack is retried once, never a third time; the others keep their keys", async () => {
+    const s = await sentinel();
+    // Every outcome write (the second document write of a tick) is dropped, the HTTP client's retries too.
+    let writes = 0;
+    proxy.behave((_i, body) => (/"eval"/i.test(body) && body.includes(s.keys.state) && ++writes >= 2 ? { kind: "drop" } : { kind: "pass" }));
+    try {
+      writes = 0;
+      await expect(s.tick()).rejects.toThrow();
+      writes = 0;
+      await expect(s.tick()).rejects.toThrow();
+    } finally {
+      proxy.behave(() => ({ kind: "pass" }));
+    }
+    const third = await s.tick();
+    expect(third.status?.monitoring?.channels.slack).toMatchObject({ unknown: 1 });
+    expect(s.log.lines.filter((l) => l.includes("not sent again (the channel cannot deduplicate)"))).toHaveLength(1);
+    await amFired(s);
+    s.probe.status = "pass";
+    await s.tick();
+    expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 1, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 3 } });
   }, 40_000);
 
   it("PagerDuty answering after the timeout: retried once with the same key, counted unknown, the resolve still goes; no tick runs long", async () => {
@@ -302,4 +331,45 @@ describe.runIf(HAVE_AM)("alert memory that survives: one FIRING and one RESOLVED
     expect(ops()).toEqual({ set: start.set + 3, get: start.get + 2 }); // no read while the store holds the ledger
     expect(await told(s)).toMatchObject({ ...ONCE_EACH, slack: { firing: 1, retries: 0, resolved: 1 }, pagerduty: { ...ONCE_EACH.pagerduty, triggers: 1 } });
   }, 40_000);
+});
+
+describe("the ledger stays small", () => {
+  const NOW = new Date("2026-05-01T10:00:00.000Z");
+  const note = (i: number, kind: "firing" | "resolved"): Notification => ({
+    id: `check/p${i}/c@${kind}@x`, kind, alertKey: `check/p${i}/c`, alertType: "check", stage: "queue", probe: `p${i}`, check: "c", severity: "page",
+    title: `p${i}: c`, message: "m", observed: 1, threshold: 0, evidence: [], evidenceTotal: 0, since: NOW.toISOString(), channels: ["slack", "pagerduty"],
+  });
+  const channels = [{ name: "slack" }, { name: "pagerduty", deduplicates: true, keyOf: (n: Notification) => n.alertKey }];
+  const announce = (ledger: ReturnType<typeof emptyLedger>, n: Notification, at: Date) => {
+    recordIntents(ledger, [n], channels, at);
+    recordOutcomes(ledger, [n], new Map([["slack", { delivered: [n.id], abandoned: [] }], ["pagerduty", { delivered: [n.id], abandoned: [] }]]), at);
+  };
+
+  it(`closed alerts are pruned after ${LEDGER_KEEP_DAYS} days; open ones are kept`, () => {
+    const ledger = emptyLedger();
+    announce(ledger, note(1, "firing"), NOW);
+    announce(ledger, note(1, "resolved"), NOW);
+    announce(ledger, note(2, "firing"), NOW);
+    expect(ledger.alerts["check/p1/c"]?.closedAt).toBe(NOW.toISOString());
+    pruneLedger(ledger, new Date(NOW.getTime() + (LEDGER_KEEP_DAYS - 1) * 86_400_000));
+    expect(Object.keys(ledger.alerts)).toEqual(["check/p1/c", "check/p2/c"]);
+    pruneLedger(ledger, new Date(NOW.getTime() + (LEDGER_KEEP_DAYS + 1) * 86_400_000));
+    expect(Object.keys(ledger.alerts)).toEqual(["check/p2/c"]);
+  });
+
+  it(`at most ${LEDGER_CAP} alerts, closed ones dropped first, and its stored size measured`, () => {
+    const ledger = emptyLedger();
+    for (let i = 0; i < LEDGER_CAP + 50; i++) {
+      announce(ledger, note(i, "firing"), NOW);
+      if (i < 100) announce(ledger, note(i, "resolved"), NOW);
+    }
+    pruneLedger(ledger, NOW);
+    const kept = Object.keys(ledger.alerts);
+    expect(kept).toHaveLength(LEDGER_CAP);
+    // The 250 alerts: 100 closed, 150 open; the 50 dropped are closed ones, every open one is kept.
+    expect(kept.filter((k) => ledger.alerts[k]!.closedAt)).toHaveLength(50);
+    const stored = encodeDocument(ledger).length;
+    console.info(`ledger at its cap (${LEDGER_CAP} alerts, 2 channels each): ${stored} bytes stored (gzipped, base64)`);
+    expect(stored).toBeLessThan(30_000);
+  });
 });
