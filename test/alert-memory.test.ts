@@ -303,7 +303,9 @@ describe.runIf(HAVE_AM)("alert memory that survives: one FIRING and one RESOLVED
     // The page says so; Slack and the webhook were told once (PagerDuty and Alertmanager carry no note: it would open an incident, or fire).
     expect(renderStatusPage(rebuilt.status!)).toContain(`Memory lost at`);
     const note = `memory lost at ${lost!.at}, rebuilt from the ledger`;
-    expect(s.slack.received.filter((r) => JSON.stringify(r.body).includes(note))).toHaveLength(1);
+    const noted = s.slack.received.filter((r) => JSON.stringify(r.body).includes(note));
+    expect(noted).toHaveLength(1);
+    expect(JSON.stringify(noted[0]!.body)).toContain("*NOTE*");
     expect(hook.requests.filter((r) => r.path === `/${s.test}` && r.raw.includes(note))).toHaveLength(1);
     await s.tick(); // still failing: nothing more
     s.probe.status = "pass";
