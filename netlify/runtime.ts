@@ -3,7 +3,7 @@ import { loadConfig, type Config } from "../shared/config/index.ts";
 import { createSqlPool } from "../shared/db.ts";
 import { createSqlClient } from "../shared/sql.ts";
 import { createKeys } from "../shared/store/keys.ts";
-import { createTickStore, type TickStore } from "../shared/tick/store.ts";
+import { createTickStore, type LedgerCopy, type TickStore } from "../shared/tick/store.ts";
 import { createClaims } from "../shared/store/claims.ts";
 import { createRedactor, safeUrl, type Redactor } from "../shared/redact.ts";
 import { createConsoleLogger, type Logger } from "../shared/log.ts";
@@ -17,6 +17,8 @@ export interface Runtime {
   /** The tick's memory and the status document; absent when no store is configured (dry runs). */
   store?: TickStore;
   storeRedis?: Redis;
+  /** The ledger's durable copy (netlify/ledger-copy.ts), set by the scheduled tick on Netlify; absent: none is kept. */
+  ledgerCopy?: LedgerCopy;
   redact: Redactor;
   log: Logger;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Retries of the Upstash clients on network errors (default 1; tests use 0). */
   redisRetries?: number;
+  ledgerCopy?: LedgerCopy;
 }
 
 export function createRuntime(env: Record<string, string | undefined>, options: RuntimeOptions = {}): Runtime {
@@ -63,7 +66,7 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
     canarySigningKey: config.canarySigningKey,
   };
   return {
-    config, deps, targets, redact, log, storeRedis,
+    config, deps, targets, redact, log, storeRedis, ledgerCopy: options.ledgerCopy,
     store: storeRedis && config.store ? createTickStore(storeRedis, createKeys(config.store.keyPrefix)) : undefined,
     async close() {
       await pool?.end();

@@ -4,6 +4,7 @@ import { redactDeep } from "../shared/redact.ts";
 import { parseJson } from "../shared/http.ts";
 import { withRuntime } from "./platform.ts";
 import { scheduledRun, tick } from "./tick.ts";
+import { blobsAvailable, createBlobsLedgerCopy } from "./ledger-copy.ts";
 
 /**
  * A local invocation may name probes to run now (`{"probes": ["health"]}`); Netlify's scheduler
@@ -14,6 +15,8 @@ const TickPayload = z.object({ probes: z.array(z.enum(PROBE_IDS as [string, ...s
 /** The scheduled tick. Its answer is the tick's report (readable from the local runtime and `functions:invoke`). */
 export function scheduledTick() {
   return withRuntime(async (rt, request) => {
+    // On Netlify the ledger is also copied to Netlify Blobs, which a flush of the store cannot take.
+    if (rt.config.store && blobsAvailable()) rt.ledgerCopy ??= createBlobsLedgerCopy({ prefix: rt.config.store.keyPrefix });
     const body = parseJson(await request.text().catch(() => ""));
     const payload = TickPayload.safeParse(body.ok ? body.value : {});
     if (!payload.success) {

@@ -16,6 +16,7 @@ export async function tick(rt: Runtime, options: TickOptions): Promise<TickRepor
   const settings = rt.config.settings;
   return runTick({
     store: rt.store,
+    ledgerCopy: rt.ledgerCopy,
     probes: PROBES,
     infos: probeInfos(settings),
     measure: (probe, previousState, timeoutMs) => measure(probe, { deps: rt.deps, settings, targets: rt.targets, redact: rt.redact, previousState, timeoutMs }),

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { MEMORY_LOST_KEY } from "../alerting/ledger.ts";
 import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
@@ -61,6 +63,8 @@ export function alertmanagerAlerts(owed: Notification[], firing: AlertRecord[], 
   const ahead = new Date(o.now.getTime() + o.endsAfterMinutes * 60_000).toISOString();
   const byKey = new Map<string, AlertmanagerAlert>();
   for (const n of owed) {
+    // The memory-lost note is not an alert: posted, Alertmanager would fire it.
+    if (n.alertKey === MEMORY_LOST_KEY) continue;
     const endsAt = n.kind === "resolved" ? resolvedAt(n, o.now) : ahead;
     byKey.set(n.alertKey, toAlert(n, n.since, endsAt, o));
   }
@@ -70,6 +74,12 @@ export function alertmanagerAlerts(owed: Notification[], firing: AlertRecord[], 
     byKey.set(a.key, toAlert(source, a.since, ahead, o));
   }
   return [...byKey.values()];
+}
+
+/** Alertmanager identifies an alert by its label set: the ledger keeps a hash of it (sorted names and values). */
+export function labelsFingerprint(labels: Record<string, string>): string {
+  const sorted = Object.keys(labels).sort().map((k) => [k, labels[k]]);
+  return createHash("sha256").update(JSON.stringify(sorted)).digest("hex").slice(0, 16);
 }
 
 function resolvedAt(n: Notification, now: Date): string {
@@ -118,6 +128,8 @@ export function createAlertmanagerChannel(options: {
     name: "alertmanager",
     budgetMs: options.budgetMs,
     refiresWhileFiring: true,
+    deduplicates: true,
+    keyOf: (n) => labelsFingerprint(toAlert(n, n.since, n.since, { labels: settings.labels }).labels),
     async deliver(owed, { now, firing }) {
       const alerts = alertmanagerAlerts(owed, firing, { now, endsAfterMinutes: settings.endsAfterMinutes, labels: settings.labels, statusUrl: options.statusUrl });
       const ids = owed.map((n) => n.id);

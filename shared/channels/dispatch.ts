@@ -31,7 +31,7 @@ export interface ChannelReport {
 
 /** Runs every channel that has work, in parallel, each within its budget (an overrun counts as a failure). */
 export async function deliverAll(
-  channels: Channel[], pending: Notification[], firing: (c: Channel) => AlertRecord[], now: Date,
+  channels: Channel[], pending: Notification[], firing: (c: Channel) => AlertRecord[], now: Date, retries: (channel: string) => ReadonlySet<string> | undefined = () => undefined,
 ): Promise<Map<string, ChannelOutcome & { owed: number }>> {
   const work = channels
     .map((c) => ({ c, owed: pending.filter((n) => n.channels?.includes(c.name)), firing: c.refiresWhileFiring ? firing(c) : [] }))
@@ -42,7 +42,7 @@ export async function deliverAll(
       timer = setTimeout(() => resolve({ delivered: [], abandoned: [], error: `${w.c.name} took longer than ${w.c.budgetMs} ms` }), w.c.budgetMs + 500);
     });
     const outcome = await Promise.race([
-      w.c.deliver(w.owed, { now, firing: w.firing }).catch((error: unknown): ChannelOutcome => ({ delivered: [], abandoned: [], error: `${w.c.name} failed: ${error instanceof Error ? error.message : String(error)}` })),
+      w.c.deliver(w.owed, { now, firing: w.firing, retries: retries(w.c.name) ?? new Set() }).catch((error: unknown): ChannelOutcome => ({ delivered: [], abandoned: [], error: `${w.c.name} failed: ${error instanceof Error ? error.message : String(error)}` })),
       overrun,
     ]);
     clearTimeout(timer);

@@ -10,9 +10,11 @@ import { redactDeep } from "../redact.ts";
 /**
  * PagerDuty's Events API v2: a `trigger` when an alert fires and a `resolve` when it clears, both with
  * the alert's key as `dedup_key`, so PagerDuty itself keeps one incident per alert: a repeated trigger
- * only adds a log entry to the open alert. That makes every retry safe, an unanswered one included,
- * so nothing owed to PagerDuty is ever abandoned. Reminders send nothing: PagerDuty escalates by
- * itself. One request per event, in order (a trigger and its resolve must not swap), each bounded.
+ * only adds a log entry to the open alert. That makes every retry safe, an unanswered one included:
+ * an event left unanswered is retried once with the same key; unanswered again, it is counted unknown
+ * and not repeated by later ticks (a late trigger repeated after its resolve would open a new
+ * incident). Reminders send nothing: PagerDuty escalates by itself. One request per event, in order
+ * (a trigger and its resolve must not swap), each bounded.
  */
 
 /** `channels.pagerduty` of SENTINEL_SETTINGS. */
@@ -101,9 +103,12 @@ export function createPagerDutyChannel(options: {
   return {
     name: "pagerduty",
     budgetMs: options.budgetMs,
+    deduplicates: true,
+    keyOf: (n) => dedupKey(n.alertKey),
     async deliver(owed) {
       const started = performance.now();
       const delivered: string[] = [];
+      const abandoned: string[] = [];
       const errors: string[] = [];
       for (const n of owed) {
         const event = pagerDutyEvent(n, { routingKey: options.routingKey, source: settings.source, statusUrl: options.statusUrl });
@@ -113,7 +118,7 @@ export function createPagerDutyChannel(options: {
         }
         const left = options.budgetMs - (performance.now() - started);
         if (left < settings.requestTimeoutMs) {
-          errors.push(`no time left for ${owed.length - delivered.length - errors.length} event(s); kept for the next tick`);
+          errors.push(`no time left for ${owed.length - delivered.length - abandoned.length - errors.length} event(s); kept for the next tick`);
           break;
         }
         // The routing key travels in the body: the body is redacted except for it.
@@ -127,10 +132,17 @@ export function createPagerDutyChannel(options: {
           continue;
         }
         errors.push(outcome.error);
+        // Sent, and retried with the same dedup_key, and still unanswered: PagerDuty may well have it
+        // (it answers late). Kept, a later tick's trigger could reopen an alert its resolve closed, so it
+        // is counted unknown, not repeated, and the next event goes on (a late PagerDuty is still up).
+        if (outcome.kind === "unknown") {
+          abandoned.push(n.id);
+          continue;
+        }
         // Rate limited or down: the rest would meet the same; a 400 concerns this event only.
         if (outcome.kind !== "permanent") break;
       }
-      return { delivered, abandoned: [], ...(errors.length ? { error: errors.join("; ").slice(0, 500) } : {}) };
+      return { delivered, abandoned, ...(errors.length ? { error: errors.join("; ").slice(0, 500) } : {}) };
     },
   };
 }

@@ -7,6 +7,11 @@ export interface ChannelContext {
   now: Date;
   /** Alerts firing now that were announced and are routed to this channel (Alertmanager re-posts them). */
   firing: AlertRecord[];
+  /**
+   * Ids of the owed notifications a previous tick may already have sent (its outcome was never
+   * recorded): a channel that deduplicates sends them with the same key; Slack marks them as retries.
+   */
+  retries?: ReadonlySet<string>;
 }
 
 /**
@@ -27,6 +32,10 @@ export interface Channel {
   budgetMs: number;
   /** Firing alerts are posted every tick while they fire, even with nothing owed (Alertmanager). */
   refiresWhileFiring?: boolean;
+  /** The receiver deduplicates by the channel's own key, so a repeat is harmless (shared/alerting/ledger.ts). */
+  deduplicates?: boolean;
+  /** The channel's own key for a notification, as the ledger records it (default: the notification id). */
+  keyOf?(n: Notification): string;
   deliver(owed: Notification[], context: ChannelContext): Promise<ChannelOutcome>;
 }
 

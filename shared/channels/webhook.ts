@@ -13,6 +13,7 @@ import { redactDeep } from "../redact.ts";
  *   X-Sentinel-Timestamp: <unix seconds>
  *   X-Sentinel-Signature: sha256=<hex HMAC of "<timestamp>.<raw body>" with SENTINEL_WEBHOOK_SECRET>
  *   X-Sentinel-Delivery:  <id of this batch, the body's `id`>
+ *   Idempotency-Key:      <the same id> (the IETF draft's header, for receivers that deduplicate by it)
  * A retry carries the same body and delivery id, so a receiver that remembers delivery ids (or
  * notification ids) sees each once. As with Slack, a request that went out unanswered is retried once
  * and then reported unknown, never sent again.
@@ -79,13 +80,16 @@ export function createWebhookChannel(options: {
   return {
     name: "webhook",
     budgetMs: options.budgetMs,
+    // Each notification's id is its idempotency key (the body carries it); the batch's is the Idempotency-Key header.
+    deduplicates: true,
+    keyOf: (n) => n.id,
     async deliver(owed) {
       const payload = redactDeep(webhookBody(owed, options.statusUrl), options.redact);
       const body = JSON.stringify(payload);
       const ids = owed.map((n) => n.id);
       const post = () => {
         const timestamp = Math.floor(options.now().getTime() / 1000);
-        const headers = { "x-sentinel-timestamp": String(timestamp), "x-sentinel-signature": webhookSignature(options.secret, timestamp, body), "x-sentinel-delivery": payload.id };
+        const headers = { "x-sentinel-timestamp": String(timestamp), "x-sentinel-signature": webhookSignature(options.secret, timestamp, body), "x-sentinel-delivery": payload.id, "idempotency-key": payload.id };
         return postJson(options.url, body, { fetch: options.fetch, name: "the webhook", timeoutMs, headers, scrub });
       };
       let unanswered = 0;

@@ -13,10 +13,22 @@ export const FREE_TIER = { invocations: 125_000, storeCommands: 500_000, storeTr
 /** This project's own budget, tighter than the free tier so that manual runs and a second viewer fit. */
 export const BUDGET = { invocations: 90_000, storeCommands: 350_000, storeTransferBytes: 3 * 1024 ** 3 } as const;
 
-/** Store commands of one tick that sends nothing: lock + state + silences, then MSET of state and status + lock release. */
+/**
+ * Store commands of one tick that sends nothing: lock + state + ledger + silences, then one script
+ * (EVAL) that writes state, status and ledger and releases the lock only while the tick holds it.
+ */
 export const TICK_COMMANDS = 5;
-/** A tick that sends keeps the lock through the send and writes once more: one more command. */
+/** A tick that sends keeps the lock through the send and writes once more (the same script): one more command. */
 export const SEND_EXTRA_COMMANDS = 1;
+/** Scripts among a tick's commands (the fenced write), and the commands one runs inside (GET of the lock, MSET, DEL). */
+export const TICK_SCRIPTS = { perTick: 1, commandsInside: 3 } as const;
+/**
+ * The ledger's durable copy in Netlify Blobs (netlify/ledger-copy.ts): one `set` per tick that sent
+ * (after its outcome is stored), one `get` per tick that found neither state nor ledger in the store
+ * (a first run, or a flush). A month without incidents costs none; each incident costs one `set` for
+ * its FIRING tick and one for its RESOLVED tick (more when a send is retried).
+ */
+export const LEDGER_COPY = { setsPerSendingTick: 1, getsPerMemoryLoss: 1 } as const;
 /** One status view, badge or scrape: one GET of the status document. */
 export const VIEW_COMMANDS = 1;
 /** A canary submission claims its slot (SET NX) and releases it when settled (EVAL of GET + DEL). */
@@ -101,7 +113,8 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
   check("store transfer", transfer, BUDGET.storeTransferBytes, FREE_TIER.storeTransferBytes, gigabytes);
   return {
     invocationsPerMonth, invocations, storeCommandsPerMonth, storeCommands,
-    storeCommandsIfScriptsCountInside: storeCommandsPerMonth + canaries * (CANARY_COMMANDS.ifScriptCountsItsCommands - CANARY_COMMANDS.asBilledIfScriptIsOne),
+    storeCommandsIfScriptsCountInside: storeCommandsPerMonth + canaries * (CANARY_COMMANDS.ifScriptCountsItsCommands - CANARY_COMMANDS.asBilledIfScriptIsOne)
+      + ticks * TICK_SCRIPTS.perTick * (TICK_SCRIPTS.commandsInside - 1),
     storeTransferBytesPerMonth: transfer, beacon, warnings,
   };
 }

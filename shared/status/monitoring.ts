@@ -37,6 +37,8 @@ export const Monitoring = z.object({
   /** Notifications folded into a summary because too many were pending. */
   collapsedNotifications: z.number().int().nonnegative().default(0),
   lastSendError: z.string().optional(),
+  /** The last time the tick's memory was lost (missing or unreadable) and rebuilt from the ledger, and the alerts it rebuilt. */
+  memoryLost: z.object({ at: z.string(), reason: z.enum(["missing", "unreadable"]), from: z.enum(["ledger", "durable copy"]), alerts: z.array(z.string()).max(50) }).optional(),
   /** Per channel (slack, pagerduty, alertmanager, webhook): what it delivered and how it last failed. */
   channels: z.record(z.string(), ChannelRecord).default({}),
 });

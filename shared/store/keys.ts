@@ -9,7 +9,9 @@ export function createKeys(prefix: string) {
     state: `${prefix}tick:state`,
     /** STRING (gzipped JSON): the status document every status route serves, rebuilt by each tick. */
     status: `${prefix}status`,
-    /** STRING (NX, PX): held by the one tick running now. */
+    /** STRING (gzipped JSON): what each channel was told about each alert (shared/alerting/ledger.ts), apart from the state. */
+    ledger: `${prefix}tick:ledger`,
+    /** STRING (NX, PX): held by the one tick running now; its value is that tick's fencing token. */
     lock: `${prefix}tick:lock`,
     /** HASH: silences and maintenance windows, by id (one field each, so concurrent edits never clobber). */
     silences: `${prefix}silences`,

@@ -3,6 +3,7 @@ import type { Notification } from "../alerting/notification.ts";
 import type { Channel } from "../channels/types.ts";
 import { deliverAll, firingFor, settle } from "../channels/dispatch.ts";
 import type { SentinelState } from "./state.ts";
+import { recordOutcomes, type IntentPlan, type Ledger } from "../alerting/ledger.ts";
 import type { TickDeps } from "./types.ts";
 
 export type DeliverDeps = Pick<TickDeps, "channels" | "routes" | "log" | "now" | "settings">;
@@ -52,8 +53,21 @@ export function planDelivery(deps: DeliverDeps, state: SentinelState, remainingM
  * counted in `monitoring.channels`, and the pending queue keeps only what a channel still owes
  * (what may have been delivered is counted, never repeated). Returns the deliveries made.
  */
-export async function deliver(deps: DeliverDeps, state: SentinelState, plan: DeliveryPlan): Promise<number> {
-  const outcomes = await deliverAll(deps.channels, plan.pending, plan.firing, deps.now());
+export async function deliver(deps: DeliverDeps, state: SentinelState, plan: DeliveryPlan, ledger?: { ledger: Ledger; intents: IntentPlan }): Promise<number> {
+  const intents = ledger?.intents;
+  // What a previous tick confirmed, or gave up on (Slack, retried once after an unknown outcome), is not sent.
+  const held = (c: string, id: string) => Boolean(intents?.confirmed.get(c)?.has(id) || intents?.givenUp.get(c)?.has(id));
+  const sendable = intents ? plan.pending.map((n) => ({ ...n, channels: (n.channels ?? []).filter((c) => !held(c, n.id)) })) : plan.pending;
+  const outcomes = await deliverAll(deps.channels, sendable, plan.firing, deps.now(), (c) => intents?.retries.get(c));
+  for (const [map, into] of [[intents?.confirmed, "delivered"], [intents?.givenUp, "abandoned"]] as const) {
+    for (const [c, ids] of map ?? []) {
+      const o = outcomes.get(c) ?? outcomes.set(c, { delivered: [], abandoned: [], owed: 0 }).get(c)!;
+      o[into] = [...o[into], ...ids];
+      o.owed += ids.size;
+    }
+  }
+  if (intents?.givenUp.size) deps.log.warn("sent once and retried once with no known outcome; not sent again (the channel cannot deduplicate)", { channels: Object.fromEntries([...intents.givenUp].map(([c, ids]) => [c, [...ids]])) });
+  if (ledger) recordOutcomes(ledger.ledger, plan.pending, outcomes, deps.now());
   let delivered = 0;
   const at = deps.now().toISOString();
   for (const [name, o] of outcomes) {

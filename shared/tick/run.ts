@@ -9,6 +9,10 @@ import { publish } from "./publish.ts";
 import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
 import { deliver, planDelivery } from "./deliver.ts";
 import type { SentinelState } from "./state.ts";
+import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
+import { readStored } from "../store/documents.ts";
+import { encodeDocument } from "../store/codec.ts";
+import { errorText } from "../error-text.ts";
 import type { TickDeps, TickOptions, TickReport } from "./types.ts";
 
 export type { TickDeps, TickOptions, TickReport } from "./types.ts";
@@ -29,17 +33,27 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
   const elapsed = () => deps.now().getTime() - started.getTime();
   const remaining = () => deps.settings.budgetMs - elapsed();
 
+  const token = randomUUID();
   let read;
   try {
-    read = await recall(deps, { write: options.write, lockWaitMs: options.lockWaitMs ?? 0, token: randomUUID() });
+    read = await recall(deps, { write: options.write, lockWaitMs: options.lockWaitMs ?? 0, token });
   } catch (error) {
     return measureBlind(deps, options, started, remaining, error);
   }
   if (!read.locked) return { ...nothing(), skipped: "another tick holds the lock", skipReason: "locked" };
   if (read.damaged) deps.log.error("the stored tick state was unreadable; starting from a fresh one", {});
+  if (read.ledgerDamaged) deps.log.error("the stored ledger was unreadable; starting a new one", {});
 
   try {
     const { state, silences } = read;
+    let { ledger } = read;
+    // A preview never rebuilds (nor logs, nor reads the copy): the next real tick does.
+    if (options.write && (read.missing || read.damaged)) {
+      // The store lost the ledger too (a flush): its durable copy, when one is kept.
+      const copy = read.ledgerMissing || read.ledgerDamaged ? await readCopy(deps) : undefined;
+      if (copy) ledger = copy;
+      rebuild(deps, state, ledger, read.missing ? "missing" : "unreadable", started, copy ? "durable copy" : "ledger");
+    }
     const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
     const decision = decide(deps, state, { results, silences, now: started });
@@ -53,19 +67,87 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       return report(status(), { lost: results.length });
     }
     const plan = planDelivery(deps, state, remaining);
+    // Before the send, in the same write: what each channel is about to be told (the ledger's intents).
+    const intents = plan.canSend ? recordIntents(ledger, plan.pending, deps.channels, started) : undefined;
+    pruneLedger(ledger, started);
     const committed = status();
-    await remember(deps.store, { state, status: committed, keepLock: plan.recordOutcome });
+    if (!(await remember(deps.store, { token, state, status: committed, ledger, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
 
-    const delivered = await deliver(deps, state, plan);
+    const delivered = await deliver(deps, state, plan, intents && { ledger, intents });
     if (!plan.recordOutcome) return report(committed, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS });
     const settled = status();
-    await rememberDelivery(deps.store, { state, status: settled });
+    if (!(await rememberDelivery(deps.store, { token, state, status: settled, ledger }))) {
+      // Sent, but the lock was lost before the outcome was written: the ledger's intents tell the next tick.
+      deps.log.error("the tick lost its lock after sending; the outcome is not stored (the ledger's intents stand for it)", { delivered });
+    } else await writeCopy(deps, ledger);
     return report(settled, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS });
   } catch (error) {
-    if (options.write) await deps.store.finish({}).catch(() => {});
+    if (options.write) await deps.store.finish({ token }).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The memory was lost (its key missing, or unreadable): every alert the ledger says a channel was told
+ * is firing is rebuilt as firing and announced, so it is resolved once when its cause clears and never
+ * announced again; the loss is logged, shown on the status document, and said once to every channel
+ * holding open alerts. Updates `state`.
+ */
+function rebuild(deps: TickDeps, state: SentinelState, ledger: Ledger, reason: "missing" | "unreadable", now: Date, from: "ledger" | "durable copy") {
+  const rebuilt = rebuildAlerts(state.alerts, ledger);
+  if (!rebuilt.length) return;
+  state.monitoring.memoryLost = { at: now.toISOString(), reason, from, alerts: rebuilt.slice(0, 50) };
+  deps.log.error(`the tick's memory was lost; open alerts rebuilt from the ${from === "ledger" ? "ledger" : "ledger's durable copy"}`, { reason, alerts: rebuilt });
+  const note = memoryLostNote(ledger, rebuilt, reason, now, from);
+  const configured = new Set(deps.channels.map((c) => c.name));
+  if (note) state.alerts.pending.push({ ...note, channels: note.channels!.filter((c) => configured.has(c)) });
+}
+
+/** The most the durable copy may take per call: it must never cost the tick its send. */
+export const LEDGER_COPY_TIMEOUT_MS = 2_000;
+
+/** The ledger's durable copy, read once after the store lost both the state and the ledger; a failure is logged, never thrown. */
+async function readCopy(deps: TickDeps): Promise<Ledger | undefined> {
+  if (!deps.ledgerCopy) return undefined;
+  try {
+    const raw = await withTimeout(deps.ledgerCopy.read(), LEDGER_COPY_TIMEOUT_MS);
+    const ledger = readStored(LedgerSchema, raw);
+    if (raw !== undefined && !ledger) deps.log.error("the ledger's durable copy is unreadable", {});
+    return ledger;
+  } catch (error) {
+    deps.log.error("the ledger's durable copy could not be read", { error: errorText(error).slice(0, 300) });
+    return undefined;
+  }
+}
+
+/** After a tick that sent and stored its outcome: the ledger copied away from the store (1 write); a failure is logged. */
+async function writeCopy(deps: TickDeps, ledger: Ledger): Promise<void> {
+  if (!deps.ledgerCopy) return;
+  try {
+    await withTimeout(deps.ledgerCopy.write(encodeDocument(ledger)), LEDGER_COPY_TIMEOUT_MS);
+  } catch (error) {
+    deps.log.warn("the ledger's durable copy could not be written; the store's ledger stands", { error: errorText(error).slice(0, 300) });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The write was refused: this tick no longer holds the lock (it expired, or the store was flushed and
+ * another tick may hold it now). It sends nothing, so two ticks never both send; its results go whole
+ * to the log.
+ */
+function fenced(deps: TickDeps, results: ProbeResult[], report: TickReport): TickReport {
+  deps.log.error("the tick lost its lock before writing; nothing stored, nothing sent (results follow)", {});
+  for (const result of results) deps.log.error("result not stored", { result });
+  return { ...report, lost: results.length, delivered: 0, skipped: "lost the store's lock before writing (it expired, or the store was flushed): nothing stored or sent", skipReason: "fenced" };
 }
 
 /**

@@ -5,23 +5,29 @@ import { StatusDocument } from "../status/schema.ts";
 import { readStored } from "../store/documents.ts";
 import { encodeDocument } from "../store/codec.ts";
 import type { Keys } from "../store/keys.ts";
+import { Ledger, emptyLedger } from "../alerting/ledger.ts";
 
 /**
  * The tick's memory in the store: its typed documents over the generic store port (shared/store:
  * keys, codec, replies). The tick's whole conversation with the store, counted the way Upstash bills it (every command in a
  * pipeline counts):
- * - `begin`: 1 round trip, 3 commands: SET NX PX of the lock, GET of the state, HGETALL of the silences.
- * - `commit`: 1 round trip, 2 commands: MSET of the state and the status document, DEL of the lock
- *   (1 when the lock is kept for a send that follows: `finish` then writes both again and releases, 2).
- * - `peek` (previews, dry runs): 1 round trip, 2 commands, no lock.
+ * - `begin`: 1 round trip, 4 commands: SET NX PX of the lock (the tick's fencing token as its value),
+ *   GET of the state, GET of the ledger (shared/alerting/ledger.ts), HGETALL of the silences.
+ * - `commit`: 1 round trip, 1 EVAL of WRITE_IF_HELD: it writes the state and the status document
+ *   (MSET) and releases the lock (DEL) only while the lock still holds this tick's token; otherwise it
+ *   writes nothing and the tick sends nothing. `finish` is the same script once more after a send.
+ * - `peek` (previews, dry runs): 1 round trip, 3 commands, no lock.
  * - `readStatus` (every status view): 1 round trip, 1 GET.
- * A scheduled minute therefore costs 5 commands (6 when it sends): 216,000 a month.
+ * A scheduled minute therefore costs 5 commands (6 when it sends): 216,000 a month; the script runs
+ * 3 commands inside (GET, MSET, DEL), 2 more if Upstash counted inside scripts (shared/cost/model.ts).
  */
 export interface TickStore {
   begin(token: string, lockMs: number): Promise<TickRead>;
   peek(): Promise<TickRead>;
-  commit(write: { state: SentinelState; status?: StatusDocument; release: boolean }): Promise<void>;
-  finish(write: { state?: SentinelState; status?: StatusDocument }): Promise<void>;
+  /** True when written: the lock still held `token`. False: nothing was written (another tick, or nobody, holds it). */
+  commit(write: { token: string; state: SentinelState; status?: StatusDocument; ledger?: Ledger; release: boolean }): Promise<boolean>;
+  /** The same, always releasing the lock (nothing to write: only the release). */
+  finish(write: { token: string; state?: SentinelState; status?: StatusDocument; ledger?: Ledger }): Promise<boolean>;
   readStatus(): Promise<StatusDocument | undefined>;
 }
 
@@ -32,41 +38,73 @@ export interface TickRead {
   silences: Silence[];
   /** The stored state was present but unreadable (then a fresh one is used, and the status says so). */
   damaged: boolean;
+  /** No state was stored at all (first run, or the key was lost). */
+  missing: boolean;
+  /** What each channel was told (its own key: it outlives a damaged state); empty when absent or unreadable. */
+  ledger: Ledger;
+  /** A ledger was stored but could not be read. */
+  ledgerDamaged: boolean;
+  /** No ledger was stored at all. */
+  ledgerMissing: boolean;
 }
+
+/**
+ * A durable copy of the ledger away from the store, for the day the store loses both the state and
+ * the ledger (a flush): Netlify Blobs in production (netlify/ledger-copy.ts). Values are the ledger
+ * as stored (encodeDocument). Written once by each tick that sent (after its outcome), read only
+ * when the state and the ledger are both gone.
+ */
+export interface LedgerCopy {
+  read(): Promise<string | undefined>;
+  write(value: string): Promise<void>;
+}
+
+/**
+ * Lua: write KEYS[2..] = ARGV[3..] (one MSET) and, when ARGV[2] is "1", release the lock KEYS[1], only
+ * while the lock holds ARGV[1], the writer's fencing token. Returns 1 when written, 0 when refused.
+ */
+export const WRITE_IF_HELD = [
+  "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end",
+  "local kv = {}",
+  "for i = 2, #KEYS do kv[#kv + 1] = KEYS[i]; kv[#kv + 1] = ARGV[i + 1] end",
+  "if #kv > 0 then redis.call('MSET', unpack(kv)) end",
+  "if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end",
+  "return 1",
+].join("\n");
 
 export function createTickStore(redis: Redis, keys: Keys): TickStore {
   const read = async (lock?: { token: string; ms: number }): Promise<TickRead> => {
     const p = redis.pipeline();
     if (lock) p.set(keys.lock, lock.token, { nx: true, px: lock.ms });
     p.get(keys.state);
+    p.get(keys.ledger);
     p.hgetall(keys.silences);
     const replies = (await p.exec()) as unknown[];
     const locked = lock ? replies.shift() === "OK" : true;
-    const [rawState, rawSilences] = replies;
+    const [rawState, rawLedger, rawSilences] = replies;
     const state = readStored(SentinelState, rawState);
-    return { locked, state: state ?? emptySentinelState(), silences: parseSilences(rawSilences), damaged: rawState != null && state === undefined };
+    const ledger = readStored(Ledger, rawLedger);
+    return {
+      locked, state: state ?? emptySentinelState(), silences: parseSilences(rawSilences), damaged: rawState != null && state === undefined, missing: rawState == null,
+      ledger: ledger ?? emptyLedger(), ledgerDamaged: rawLedger != null && ledger === undefined, ledgerMissing: rawLedger == null,
+    };
+  };
+
+  /** One EVAL: the values written and the lock released only while `token` holds the lock. */
+  const writeIfHeld = async (token: string, docs: { state?: SentinelState; status?: StatusDocument; ledger?: Ledger }, release: boolean): Promise<boolean> => {
+    const pairs: [string, string][] = [];
+    if (docs.state) pairs.push([keys.state, encodeDocument(docs.state)]);
+    if (docs.status) pairs.push([keys.status, encodeDocument(docs.status)]);
+    if (docs.ledger) pairs.push([keys.ledger, encodeDocument(docs.ledger)]);
+    const reply = await redis.eval(WRITE_IF_HELD, [keys.lock, ...pairs.map(([k]) => k)], [token, release ? "1" : "0", ...pairs.map(([, v]) => v)]);
+    return Number(reply) === 1;
   };
 
   return {
     begin: (token, ms) => read({ token, ms }),
     peek: () => read(),
-    async commit({ state, status, release }) {
-      const p = redis.pipeline();
-      const values: Record<string, string> = { [keys.state]: encodeDocument(state) };
-      if (status) values[keys.status] = encodeDocument(status);
-      p.mset(values);
-      if (release) p.del(keys.lock);
-      await p.exec();
-    },
-    async finish({ state, status }) {
-      const p = redis.pipeline();
-      const values: Record<string, string> = {};
-      if (state) values[keys.state] = encodeDocument(state);
-      if (status) values[keys.status] = encodeDocument(status);
-      if (Object.keys(values).length) p.mset(values);
-      p.del(keys.lock);
-      await p.exec();
-    },
+    commit: ({ token, release, ...docs }) => writeIfHeld(token, docs, release),
+    finish: ({ token, ...docs }) => writeIfHeld(token, docs, true),
     async readStatus() {
       return readStored(StatusDocument, await redis.get<string>(keys.status));
     },

@@ -10,12 +10,14 @@ import type { ProbeInfo } from "../status/document.ts";
 import type { StatusDocument } from "../status/schema.ts";
 import type { Channel } from "../channels/types.ts";
 import type { Route } from "../channels/routes.ts";
-import type { TickStore } from "./store.ts";
+import type { LedgerCopy, TickStore } from "./store.ts";
 
 /** What the tick takes (its dependencies, built by netlify/tick.ts; tests build their own) and what it reports. */
 
 export interface TickDeps {
   store: TickStore;
+  /** The ledger's durable copy (Netlify Blobs in production); absent: none is kept. */
+  ledgerCopy?: LedgerCopy;
   probes: readonly AnyProbe[];
   /** Each probe's cadence, width, and what the status document shows of it. */
   infos: ProbeInfo[];
@@ -52,8 +54,8 @@ export interface TickOptions {
 export interface TickReport {
   /** Why the tick did not evaluate, for people. */
   skipped?: string;
-  /** The same, for code: another tick held the lock, or the store could not be read. */
-  skipReason?: "locked" | "store-unreachable";
+  /** The same, for code: another tick held the lock, the store could not be read, or the tick lost its lock before writing. */
+  skipReason?: "locked" | "store-unreachable" | "fenced";
   /** Results of the probes this tick ran, in run order. */
   results: ProbeResult[];
   /** The results could not be stored: they were written whole to the function log instead. */

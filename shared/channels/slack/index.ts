@@ -1,3 +1,4 @@
+import { RETRY_MARK } from "../../alerting/ledger.ts";
 import { buildSlackMessage } from "./message.ts";
 import { createSlackSender } from "./sender.ts";
 import type { Channel, ChannelDefinition } from "../types.ts";
@@ -12,9 +13,11 @@ export function createSlackChannel(options: { webhookUrl: string; statusUrl?: st
   return {
     name: "slack",
     budgetMs: SLACK_BUDGET_MS,
-    async deliver(owed, { now }) {
+    async deliver(owed, { now, retries }) {
       const ids = owed.map((n) => n.id);
-      const outcome = await sender.send(buildSlackMessage(owed, { statusUrl: options.statusUrl, now, redact: options.redact }));
+      // Slack cannot deduplicate: a notification a previous tick may have posted says it is a retry.
+      const marked = owed.map((n) => (retries?.has(n.id) ? { ...n, title: `${RETRY_MARK} ${n.title}` } : n));
+      const outcome = await sender.send(buildSlackMessage(marked, { statusUrl: options.statusUrl, now, redact: options.redact }));
       if (outcome.delivery === "delivered") return { delivered: ids, abandoned: [] };
       // Slack may have posted it: sending again risks a duplicate (see sender.ts).
       if (outcome.delivery === "unknown") return { delivered: [], abandoned: ids, error: outcome.error };

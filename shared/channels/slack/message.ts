@@ -1,3 +1,4 @@
+import { MEMORY_LOST_KEY } from "../../alerting/ledger.ts";
 import type { Notification } from "../../alerting/notification.ts";
 
 /**
@@ -84,7 +85,7 @@ interface Fmt {
 
 function notificationText(n: Notification, fmt: Fmt): string {
   const emoji = n.kind === "resolved" ? ":white_check_mark:" : FIRING_EMOJI[n.severity];
-  const lines = [`${emoji} *${LABEL[n.kind]}* · ${n.severity} · *${oneLine(fmt.esc(n.title, 150))}*`];
+  const lines = [`${emoji} *${labelOf(n)}* · ${n.severity} · *${oneLine(fmt.esc(n.title, 150))}*`];
   lines.push(`Stage ${fmt.code(n.stage, 80)} · ${WHAT[n.alertType]} ${fmt.code(subject(n), 160)}`);
   if (n.message) lines.push(fmt.esc(n.message, 600));
   lines.push(`Observed ${fmt.code(scalar(n.observed), 100)} · threshold ${fmt.code(scalar(n.threshold), 100)}`);
@@ -123,7 +124,13 @@ function evidenceLines(n: Notification, fmt: Fmt): string[] {
   return lines;
 }
 
+/** The sentinel's note that its memory was rebuilt is no alert: it says NOTE, never STILL FIRING. */
+function labelOf(n: Notification): string {
+  return n.alertKey === MEMORY_LOST_KEY ? "NOTE" : LABEL[n.kind];
+}
+
 function timeLine(n: Notification, fmt: Fmt): string {
+  if (n.alertKey === MEMORY_LOST_KEY) return `At ${fmt.esc(n.since, 40)}`;
   const since = new Date(n.since);
   if (Number.isNaN(since.getTime())) {
     const raw = fmt.esc(n.since, 40);
@@ -143,7 +150,7 @@ function nextStep(step: string, fmt: Fmt): string {
 }
 
 function summaryLine(n: Notification, fmt: Fmt): string {
-  const base = `${LABEL[n.kind]} [${n.severity}] ${oneLine(fmt.esc(n.title, 150))} (${oneLine(fmt.esc(n.stage, 80))})`;
+  const base = `${labelOf(n)} [${n.severity}] ${oneLine(fmt.esc(n.title, 150))} (${oneLine(fmt.esc(n.stage, 80))})`;
   if (n.kind === "resolved" && n.durationMs !== undefined) return `${base}, lasted ${formatDuration(n.durationMs)}`;
   return base;
 }
