@@ -8,7 +8,7 @@ import { decide, type Decision } from "./decide.ts";
 import { publish } from "./publish.ts";
 import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
 import { deliver, planDelivery } from "./deliver.ts";
-import type { SentinelState } from "./state.ts";
+import { recordTickTime, type SentinelState } from "./state.ts";
 import type { TickDeps, TickOptions, TickReport } from "./types.ts";
 
 export type { TickDeps, TickOptions, TickReport } from "./types.ts";
@@ -53,6 +53,8 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       return report(status(), { lost: results.length });
     }
     const plan = planDelivery(deps, state, remaining);
+    // The tick's run time up to its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
+    state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
     const committed = status();
     await remember(deps.store, { state, status: committed, keepLock: plan.recordOutcome });
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
