@@ -113,8 +113,8 @@ export function remember(memory: ProbeMemory, result: ProbeResult, state: unknow
   const timeline = memory.timeline.filter((b) => b.i >= oldest && b.i !== index);
   const current = memory.timeline.find((b) => b.i === index);
   const bucket: TimelineBucket = current
-    ? { i: index, s: worstStatus([current.s, result.status]), r: current.r + 1, n: current.n + (result.status === "pass" ? 0 : 1), d: [...current.d, result.durationMs] }
-    : { i: index, s: result.status, r: 1, n: result.status === "pass" ? 0 : 1, d: [result.durationMs] };
+    ? { i: index, s: worstStatus([current.s, result.status]), r: current.r + 1, n: current.n + (result.status === "pass" ? 0 : 1), t: current.t + result.durationMs, x: Math.max(current.x, result.durationMs) }
+    : { i: index, s: result.status, r: 1, n: result.status === "pass" ? 0 : 1, t: result.durationMs, x: result.durationMs };
   if (index >= oldest) timeline.push(bucket);
   timeline.sort((a, b) => a.i - b.i);
   return {
