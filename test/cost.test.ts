@@ -76,19 +76,19 @@ describe("the monthly bill at defaults, counted", () => {
 
   it("counts what watching costs Beacon: statements with each connection's setup, one connection a tick, and the hours its compute is kept awake", () => {
     const p = projectCost(DEFAULTS);
-    // health 43,200 + outbox 2 x 21,600 + regions 8,640 + canary 3 follow-ups x 2,880 submissions
-    expect(p.beacon.sqlProbeStatements).toBe(103_680);
+    // health 43,200 + outbox 3 x 21,600 + receipts 14,400 + regions 8,640 + canary 3 follow-ups x 2,880 submissions
+    expect(p.beacon.sqlProbeStatements).toBe(139_680);
     expect(p.beacon.sqlConnections).toBe(43_200); // health queries every minute: every tick opens one
-    expect(p.beacon.sqlStatements).toBe(103_680 + 3 * 43_200);
+    expect(p.beacon.sqlStatements).toBe(139_680 + 43_200); // each connection's one set_config
     expect(p.beacon.neonAwakeHours).toBe(720);
     expect(p.beacon.neonCuHours).toBe(180);
     expect(p.beacon.runnerAwakeHours).toBe(720);
     expect(p.beacon.redisCommands).toBe(432_000 + 17_280); // the queue probe every minute, and the canary's follow-ups
     // Database probes hourly and no canary: each run keeps Neon awake the 5 minutes it takes to suspend.
-    const sql = new Set(["health", "outbox", "regions"]);
+    const sql = new Set(["health", "outbox", "receipts", "regions"]);
     const hourly = projectCost({ ...DEFAULTS, canaryEnabled: false, schedules: Object.fromEntries(Object.entries(DEFAULTS.schedules).map(([id, s]) => [id, sql.has(id) ? "0 * * * *" : s])) });
     expect(hourly.beacon.sqlConnections).toBe(720);
-    expect(hourly.beacon.sqlProbeStatements).toBe(720 * 4);
+    expect(hourly.beacon.sqlProbeStatements).toBe(720 * 6);
     expect(hourly.beacon.neonAwakeHours).toBe(60);
     expect(hourly.beacon.neonCuHours).toBe(15);
     expect(hourly.warnings.find((w) => w.startsWith("Beacon's database"))).toBeUndefined();

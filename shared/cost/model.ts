@@ -46,8 +46,8 @@ export const VIEW_SECONDS = 0.1;
  * free tier has 500K commands a month.
  */
 export const BEACON_PLANS = { neonFreeCuHours: 100, neonSuspendMinutes: 5, neonMinCu: 0.25, runnerIdleMinutes: 5, queueFreeCommands: 500_000 } as const;
-/** Statements each new database connection runs before the first query (shared/sql.ts: read-only, statement timeout, UTC). */
-export const SQL_SETS_PER_CONNECTION = 3;
+/** Statements each new database connection runs before the first query (shared/sql.ts: one `set_config` for read-only, statement timeout, UTC). */
+export const SQL_SETS_PER_CONNECTION = 1;
 /** Database connections a tick opens when it runs SQL: the pool holds one (netlify/runtime.ts), closed when idle between ticks. */
 export const SQL_CONNECTIONS_PER_TICK = 1;
 /** Upstash's free tier stores 256 MB. */
