@@ -5,6 +5,8 @@ import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { startWsProxy, type WsProxy } from "./support/ws-proxy.ts";
 import { tick } from "../netlify/tick.ts";
 import { BEACON_PER_RUN, SQL_SETS_PER_CONNECTION } from "../shared/cost/model.ts";
+import { closePool, createSqlPool } from "../shared/db.ts";
+import { createSqlClient } from "../shared/sql.ts";
 
 /**
  * What a tick costs Beacon's database, counted at the database's door: a WebSocket proxy of the tests'
@@ -51,4 +53,19 @@ describe("a light touch on Beacon's database", () => {
       await rt.close();
     }
   }, 120_000);
+
+  it("the one set-up statement still makes the session read-only, time-bounded and UTC, before the first query", async () => {
+    const pool = createSqlPool({ connectionString: h.db.connectionString, wsProxy: proxy.address, max: 1 });
+    const sql = createSqlClient(pool, { statementTimeoutMs: 4_321 });
+    try {
+      proxy.meter.reset();
+      const [settings] = await sql.query<{ ro: string; timeout: string; zone: string }>(
+        "SELECT current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS zone");
+      expect(settings).toEqual({ ro: "on", timeout: "4321ms", zone: "UTC" });
+      await expect(sql.query("CREATE TABLE sentinel_must_not_write (x int)")).rejects.toThrow(/read-only transaction/);
+      expect(proxy.meter).toMatchObject({ connections: 1, statements: 3 });
+    } finally {
+      await closePool(pool);
+    }
+  });
 });
