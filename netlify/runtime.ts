@@ -41,7 +41,9 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
   const redact = createRedactor(config.secrets);
   const log = options.log ?? createConsoleLogger(redact);
   const db = config.settings.beacon.database;
-  const pool = config.database ? createSqlPool({ ...config.database, max: 4, connectTimeoutMs: db.connectTimeoutMs }) : undefined;
+  // One connection: the probes of a tick share it (their statements queue on it), so a tick opens at
+  // most one connection on Beacon's database (the pool closes it idle between ticks; sentinel cost counts it).
+  const pool = config.database ? createSqlPool({ ...config.database, max: 1, connectTimeoutMs: db.connectTimeoutMs }) : undefined;
   // Every store request is bounded: a store that accepts connections and never answers costs
   // storeTimeoutMs per attempt, never the function's whole life.
   const timeoutMs = config.settings.tick.storeTimeoutMs;

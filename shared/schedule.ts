@@ -109,3 +109,23 @@ export function runsIn(schedule: string, minutes: number): number {
 export function runsPerMonth(schedule: string): number {
   return runsIn(schedule, 43_200);
 }
+
+const weekCache = new Map<string, Uint8Array>();
+
+/**
+ * Which minutes of a week (from Monday 1 June 2026, UTC) have a slot of `schedule`: 1 where one does.
+ * A month is laid over it minute by minute (minute m is week minute m mod 10,080) by the cost model,
+ * to find when Beacon's database and runner are kept awake.
+ */
+export function weekMinutes(schedule: string): Uint8Array {
+  const cached = weekCache.get(schedule);
+  if (cached) return cached;
+  const start = Date.UTC(2026, 5, 1);
+  const marks = new Uint8Array(WEEK_MINUTES);
+  const cron = cronOf(schedule);
+  for (let at = cron.nextRun(new Date(start - 1)); at && at.getTime() < start + WEEK_MINUTES * 60_000; at = cron.nextRun(at)) {
+    marks[Math.floor((at.getTime() - start) / 60_000)] = 1;
+  }
+  weekCache.set(schedule, marks);
+  return marks;
+}

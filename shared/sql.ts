@@ -11,7 +11,7 @@ export interface SqlClientOptions {
 }
 
 /**
- * Wraps a pool so every connection is read-only, time-bounded and in UTC. Beacon's timestamps are
+ * Wraps a pool so every connection is read-only, time-bounded and in UTC (set with one statement when it opens). Beacon's timestamps are
  * `TIMESTAMP without time zone` written by NOW() on a UTC server, so the session zone must be UTC for
  * `now() - created_at` to mean what it says.
  */
@@ -19,7 +19,8 @@ export function createSqlClient(pool: Pool, options: SqlClientOptions): SqlClien
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs));
   pool.on("connect", (client: PoolClient) => {
     client
-      .query(`SET default_transaction_read_only = on; SET statement_timeout = ${timeout}; SET TIME ZONE 'UTC'`)
+      // One statement, not three SETs: every statement is work on Beacon's database (sentinel cost counts it).
+      .query(`SELECT set_config('default_transaction_read_only', 'on', false), set_config('statement_timeout', '${timeout}', false), set_config('TimeZone', 'UTC', false)`)
       .catch(() => {
         /* the next query on this client fails with the real cause */
       });

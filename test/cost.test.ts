@@ -5,11 +5,19 @@ import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { testServices, createDirectRedis } from "./support/env.ts";
 import { startUpstashBridge, type UpstashBridge } from "./support/upstash-bridge.ts";
-import { BUDGET, projectCost, TICK_SCRIPTS, type CostInputs } from "../shared/cost/model.ts";
+
+import { BUDGET, NETLIFY, projectCost, TICK_SCRIPTS, type CostInputs } from "../shared/cost/model.ts";
 import { generateKeyPair } from "../shared/beacon/signing.ts";
 import { PROBES } from "../shared/probes/catalog.ts";
 import { tick, TICK_SCHEDULE } from "../netlify/tick.ts";
-import { tickScheduleFrom } from "../netlify/cli/cost.ts";
+import { costCommand, tickScheduleFrom } from "../netlify/cli/cost.ts";
+import { measuredTickTimes, recordTickTime, type TickTimes } from "../shared/tick/state.ts";
+import { runTick, type TickDeps } from "../shared/tick/run.ts";
+import { createRuntime } from "../netlify/runtime.ts";
+import { policyFrom } from "../shared/config/policy.ts";
+import { z } from "zod";
+import type { AnyProbe } from "../shared/probes/types.ts";
+import type { ProbeInfo } from "../shared/status/document.ts";
 import { createKeys } from "../shared/store/keys.ts";
 
 /** The defaults, with the canary on (every deployment should run it) and a status page open all month. */
@@ -32,7 +40,60 @@ describe("the monthly bill at defaults, counted", () => {
     expect(p.invocationsPerMonth).toBeLessThanOrEqual(BUDGET.invocations);
     expect(p.storeCommandsIfScriptsCountInside).toBeLessThanOrEqual(BUDGET.storeCommands);
     expect(p.storeTransferBytesPerMonth).toBeLessThanOrEqual(BUDGET.storeTransferBytes);
-    expect(p.warnings).toEqual([]);
+    expect(p.overFreeTier).toBe(false);
+    // The sentinel's own bills are within bounds; what it costs Beacon is not, and it says so.
+    expect(p.warnings.map((w) => w.split(":")[0])).toEqual(["Beacon's database", "Beacon's queue Redis"]);
+  });
+
+  it("bills Netlify credits: compute per GB-hour at the function memory, web requests, bandwidth, deploys", () => {
+    const p = projectCost(DEFAULTS); // a tick assumed at 0.5 s, a status view at 0.1 s, 1 GB
+    expect(p.netlify.gbHours).toEqual({ tick: 6, views: 0.6 });
+    expect(p.netlify.webRequests).toBe(21_600);
+    expect(p.netlify.bandwidthBytes).toBe(21_600 * 9_000);
+    expect(p.netlify.credits.compute).toBeCloseTo(66, 9);
+    expect(p.netlify.credits.requests).toBeCloseTo(6.48, 9);
+    expect(p.netlify.credits.bandwidth).toBeCloseTo((194_400_000 / 1024 ** 3) * 10, 9);
+    expect(p.netlify.creditsTotal).toBeCloseTo(74.2905, 3);
+    expect(p.netlify.freeCreditsLastDay).toBeUndefined();
+    // The platform notes' rule of thumb: a tick every minute costs 120 credits per second of its run time.
+    const oneSecond = projectCost({ ...DEFAULTS, tickSeconds: 1, pageHoursPerDay: 0 });
+    expect(oneSecond.netlify.credits.compute).toBeCloseTo(120, 9);
+    const twoGb = projectCost({ ...DEFAULTS, tickSeconds: 1, pageHoursPerDay: 0, functionMemoryGb: 2, deploysPerMonth: 4 });
+    expect(twoGb.netlify.credits.compute).toBeCloseTo(240, 9);
+    expect(twoGb.netlify.credits.deploys).toBe(60);
+  });
+
+  it("warns a team lead before the Free plan's 300 credits pause every site of the team", () => {
+    const near = projectCost({ ...DEFAULTS, tickSeconds: 1.8 }); // 216 + 6 + 6.48 + 1.81 = 230.3
+    expect(near.overFreeTier).toBe(false);
+    expect(near.warnings.find((w) => w.startsWith("Netlify"))).toBeUndefined();
+    const reach = projectCost({ ...DEFAULTS, tickSeconds: 2 }); // 240 + 14.29 = 254.3: 85%
+    expect(reach.warnings.find((w) => w.startsWith("Netlify"))).toMatch(/254 a month is 85% of the Free plan's 300, a hard cap for the whole team: .*46 left .* before Netlify pauses every site/);
+    expect(reach.overFreeTier).toBe(false);
+    const over = projectCost({ ...DEFAULTS, tickSeconds: 3 }); // 360 + 14.29 = 374.3: gone on day 25
+    expect(over.netlify.freeCreditsLastDay).toBe(25);
+    expect(over.warnings.find((w) => w.startsWith("Netlify"))).toMatch(/374 a month .* run out on day 25, and Netlify then pauses EVERY site of the team .* Beacon's portal goes offline too if it is in the same team/);
+    expect(over.overFreeTier).toBe(true);
+  });
+
+  it("counts what watching costs Beacon: statements with each connection's setup, one connection a tick, and the hours its compute is kept awake", () => {
+    const p = projectCost(DEFAULTS);
+    // health 43,200 + outbox 3 x 21,600 + receipts 14,400 + regions 8,640 + canary 3 follow-ups x 2,880 submissions
+    expect(p.beacon.sqlProbeStatements).toBe(139_680);
+    expect(p.beacon.sqlConnections).toBe(43_200); // health queries every minute: every tick opens one
+    expect(p.beacon.sqlStatements).toBe(139_680 + 43_200); // each connection's one set_config
+    expect(p.beacon.neonAwakeHours).toBe(720);
+    expect(p.beacon.neonCuHours).toBe(180);
+    expect(p.beacon.runnerAwakeHours).toBe(720);
+    expect(p.beacon.redisCommands).toBe(432_000 + 17_280); // the queue probe every minute, and the canary's follow-ups
+    // Database probes hourly and no canary: each run keeps Neon awake the 5 minutes it takes to suspend.
+    const sql = new Set(["health", "outbox", "receipts", "regions"]);
+    const hourly = projectCost({ ...DEFAULTS, canaryEnabled: false, schedules: Object.fromEntries(Object.entries(DEFAULTS.schedules).map(([id, s]) => [id, sql.has(id) ? "0 * * * *" : s])) });
+    expect(hourly.beacon.sqlConnections).toBe(720);
+    expect(hourly.beacon.sqlProbeStatements).toBe(720 * 6);
+    expect(hourly.beacon.neonAwakeHours).toBe(60);
+    expect(hourly.beacon.neonCuHours).toBe(15);
+    expect(hourly.warnings.find((w) => w.startsWith("Beacon's database"))).toBeUndefined();
   });
 
   it("counts Beacon's side per probe run: the regions probe adds one SQL statement and two runner requests every 5 minutes", () => {
@@ -117,4 +178,92 @@ describe("the projection against what the Upstash bridge counts", () => {
       await rt.close();
     }
   }, 180_000);
+});
+
+describe("the tick's own run time, rolled up per day", () => {
+  const DAY = 86_400_000;
+  it("keeps a count, a sum, a maximum and a fixed histogram for today and yesterday only", () => {
+    let days: TickTimes[] = [];
+    const day0 = 20_000 * DAY;
+    for (const ms of [40, 120, 120, 700, 12_000]) days = recordTickTime(days, ms, day0 + 1000);
+    expect(days).toEqual([{ day: 20_000, n: 5, sumMs: 12_980, maxMs: 12_000, h: [1, 0, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1] }]);
+    days = recordTickTime(days, 80, day0 + DAY);
+    days = recordTickTime(days, 90, day0 + 2 * DAY);
+    expect(days.map((d) => [d.day, d.n])).toEqual([[20_001, 1], [20_002, 1]]);
+    expect(JSON.stringify(days).length).toBeLessThan(200);
+  });
+
+  it("measures from the last whole day, else today so far", () => {
+    let days: TickTimes[] = [];
+    const day0 = 20_000 * DAY;
+    for (let i = 0; i < 100; i++) days = recordTickTime(days, i < 90 ? 150 : 2_500, day0 + i * 60_000);
+    expect(measuredTickTimes(days, day0 + DAY - 1)).toEqual({ day: "2024-10-04", whole: false, ticks: 100, meanMs: 385, maxMs: 2_500, p50AtMostMs: 200, p95AtMostMs: 3_000 });
+    expect(measuredTickTimes(recordTickTime(days, 10, day0 + DAY), day0 + DAY + 5)).toMatchObject({ whole: true, ticks: 100 });
+    expect(measuredTickTimes(days, day0 + 3 * DAY)).toBeUndefined();
+  });
+});
+
+describe("`sentinel cost --measured` against what real ticks recorded in the store", () => {
+  let bridge: UpstashBridge;
+  beforeAll(async () => {
+    bridge = await startUpstashBridge({ redis: () => createDirectRedis(testServices()), token: randomBytes(8).toString("hex") });
+  });
+  afterAll(async () => {
+    await bridge?.close();
+  });
+
+  it("bills the mean of yesterday's ticks, each timed by the tick itself", async () => {
+    const minute = 60_000;
+    const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const clock = { t: midnight - 2 * 60 * minute }; // 22:00 yesterday, on through midnight to 00:30
+    const env = { SENTINEL_REDIS_REST_URL: bridge.url, SENTINEL_REDIS_REST_TOKEN: bridge.token, SENTINEL_KEY_PREFIX: `test:cost-measured:${randomBytes(4).toString("hex")}:` };
+    const rt = createRuntime(env, { requireBeacon: false, redisRetries: 0 });
+    // Two probes whose runs take a known time on the fake clock: 200 ms every minute, 500 ms more every 5 minutes.
+    const infos: ProbeInfo[] = [
+      { id: "minutely", title: "m", stage: "queue", schedule: "* * * * *", intervalMs: minute },
+      { id: "five", title: "f", stage: "worker", schedule: "*/5 * * * *", intervalMs: 5 * minute },
+    ];
+    const takes: Record<string, number> = { minutely: 200, five: 500 };
+    const probes = infos.map((i): AnyProbe => ({ id: i.id, title: i.title, stage: i.stage as AnyProbe["stage"], schedule: i.schedule, settings: z.object({ timeoutMs: z.number() }), run: async () => ({ checks: [] }) }));
+    const deps: TickDeps = {
+      store: rt.store!, probes, infos, policy: policyFrom(rt.config.settings), now: () => new Date(clock.t), log: { info() {}, warn() {}, error() {} }, channels: [], routes: [],
+      settings: { budgetMs: 25_000, probeBudgetMs: 12_000, pendingCap: 50, staleFactor: 2, sendBudgetMs: 12_000, tickIntervalMs: minute },
+      measure: async (probe) => {
+        const startedAt = new Date(clock.t).toISOString();
+        clock.t += takes[probe.id]!;
+        return { result: { version: 1, probe: probe.id, status: "pass", startedAt, durationMs: takes[probe.id]!, checks: [] }, state: undefined };
+      },
+    };
+    const out: string[] = [];
+    const saved = { ...process.env };
+    try {
+      for (let i = 0; i < 150; i++) {
+        const start = clock.t;
+        await runTick(deps, { write: true });
+        clock.t = start + minute;
+      }
+      Object.assign(process.env, env);
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((line: string) => (out.push(line), true)) as typeof process.stdout.write;
+      try {
+        expect(await costCommand(["--measured", "--json"])).toBe(0);
+      } finally {
+        process.stdout.write = write;
+      }
+    } finally {
+      process.env = saved;
+      await rt.close();
+    }
+    const json = JSON.parse(out.join(""));
+    // Yesterday 22:00-23:59: 120 ticks, 24 of them at 700 ms, 96 at 200 ms.
+    expect(json.measured).toEqual({ day: new Date(midnight - 86_400_000).toISOString().slice(0, 10), whole: true, ticks: 120, meanMs: 300, maxMs: 700, p50AtMostMs: 200, p95AtMostMs: 750 });
+    expect(json.netlify.tickSeconds).toBe(0.3);
+    expect(json.netlify.gbHours.tick).toBeCloseTo(3.6, 9);
+    expect(json.netlify.credits.compute).toBeCloseTo(36 + 6, 9);
+    expect(json.netlify.credits.compute).toBeLessThan(NETLIFY.freeCredits);
+  }, 120_000);
+
+  it("refuses --measured together with --tick-seconds", async () => {
+    await expect(costCommand(["--measured", "--tick-seconds", "1"])).rejects.toThrow(/drop --tick-seconds, or --measured/);
+  });
 });

@@ -75,7 +75,7 @@ describe("the status page, read by a person", () => {
     expect(html).not.toContain("0.07407407");
     expect(num(1234.5678)).toBe("1235");
     expect(num(12.345)).toBe("12.3");
-    expect(runsText([{ start: NOW.toISOString(), state: "pass", runs: 14, notPassing: 0, p50Ms: 1, maxMs: 1 }])).toBe("24 h: 14 runs, all passing");
+    expect(runsText([{ start: NOW.toISOString(), state: "pass", runs: 14, notPassing: 0, meanMs: 1, maxMs: 1 }])).toBe("24 h: 14 runs, all passing");
     expect(budgetText({ budgetRemaining: null, budgetRemainingMinutes: null, events: 0 })).toBe("no events yet");
   });
 

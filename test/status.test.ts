@@ -96,9 +96,16 @@ describe("the status document", () => {
     expect(health.history.map((e) => e.t)).toEqual([at(0), at(1), at(2)]);
     expect(health.timeline).toHaveLength(96);
     // Slots sit on a fixed 15-minute grid: NOW (12:00) opens the last one, the six runs before it fill the one before.
-    expect(health.timeline.at(-1)).toMatchObject({ start: at(0), state: "pass", runs: 1, notPassing: 0, p50Ms: 100, maxMs: 100 });
-    expect(health.timeline.at(-2)).toMatchObject({ start: at(15), state: "fail", runs: 6, notPassing: 1, p50Ms: 103, maxMs: 106 });
-    expect(health.timeline[0]).toMatchObject({ state: "unknown", runs: 0, p50Ms: null });
+    expect(health.timeline.at(-1)).toMatchObject({ start: at(0), state: "pass", runs: 1, notPassing: 0, meanMs: 100, maxMs: 100 });
+    expect(health.timeline.at(-2)).toMatchObject({ start: at(15), state: "fail", runs: 6, notPassing: 1, meanMs: 104, maxMs: 106 }); // 101..106: 621 ms over 6 runs
+    expect(health.timeline[0]).toMatchObject({ state: "unknown", runs: 0, meanMs: null });
+    // A slot keeps six numbers however many runs it holds: the durations are rolled up, not listed.
+    expect(memory.timeline.at(-2)).toEqual({ i: Math.floor(Date.parse(at(15)) / (15 * 60_000)), s: "fail", r: 6, n: 1, t: 621, x: 106 });
+  });
+
+  it("reads a timeline slot stored before the roll-up, with every duration listed, as its total and longest", () => {
+    const old = ProbeMemory.parse({ timeline: [{ i: 5, s: "pass", r: 3, n: 0, d: [10, 30, 20] }] });
+    expect(old.timeline).toEqual([{ i: 5, s: "pass", r: 3, n: 0, t: 60, x: 30 }]);
   });
 
   it.each([

@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { loadConfig, scheduleOf } from "../../shared/config/index.ts";
 import { CATALOG as PROBES } from "../../shared/probes/catalog.ts";
-import { BUDGET, FREE_TIER, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
+import { BEACON_PLANS, BUDGET, FREE_TIER, NETLIFY, STORE_FREE_BYTES, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
+import { SentinelState, measuredTickTimes, type MeasuredTickTimes } from "../../shared/tick/state.ts";
+import { readStored } from "../../shared/store/documents.ts";
 import { validSchedule } from "../../shared/schedule.ts";
 import { createRuntime } from "../runtime.ts";
 import { createKeys } from "../../shared/store/keys.ts";
@@ -19,8 +21,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export const TYPICAL_BYTES = { state: 8_000, status: 9_000 };
 
 /**
- * `sentinel cost [--json] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]`: the month
- * the current configuration costs, against the free tiers it draws on.
+ * `sentinel cost [--json] [--measured] [--tick-seconds S] [--memory-gb G] [--deploys N] [--page-hours-per-day H]
+ * [--page-refresh S] [--scrape-interval S]`: the month the current configuration costs, in every unit
+ * each service bills, against the free allowances it draws on. `--measured` bills the tick's run time
+ * as the tick recorded it over its last day (it needs the store); without it, `--tick-seconds`.
  */
 export async function costCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -31,8 +35,15 @@ export async function costCommand(args: string[]): Promise<number> {
       "page-refresh": { type: "string", default: "120" },
       "scrape-interval": { type: "string" },
       "netlify-toml": { type: "string", default: path.join(projectRoot, "netlify.toml") },
+      measured: { type: "boolean", default: false },
+      "tick-seconds": { type: "string" },
+      "memory-gb": { type: "string", default: String(NETLIFY.defaultMemoryGb) },
+      deploys: { type: "string", default: "0" },
     },
   });
+  if (values.measured && values["tick-seconds"] !== undefined) throw new UsageError("--measured takes the tick's run time from what it recorded: drop --tick-seconds, or --measured");
+  const memoryGb = number(values["memory-gb"], "--memory-gb", 0.125, 10);
+  const deploys = number(values.deploys, "--deploys", 0, 10_000);
   const pageHours = number(values["page-hours-per-day"], "--page-hours-per-day", 0, 24);
   const refresh = number(values["page-refresh"], "--page-refresh", 10, 86_400);
   const scrape = values["scrape-interval"] === undefined ? undefined : number(values["scrape-interval"], "--scrape-interval", 1, 86_400);
@@ -40,6 +51,8 @@ export async function costCommand(args: string[]): Promise<number> {
   const settings = config.settings;
   const tickSchedule = await tickScheduleFrom(values["netlify-toml"]!);
   const sizes = await storedSizes();
+  const measured = values.measured ? await measuredTicks() : undefined;
+  const tickSeconds = measured ? measured.meanMs / 1000 : values["tick-seconds"] === undefined ? undefined : number(values["tick-seconds"], "--tick-seconds", 0, 30);
   const input: CostInputs = {
     tickSchedule,
     schedules: Object.fromEntries(PROBES.map((p) => [p.id, scheduleOf(settings, p)])),
@@ -51,24 +64,45 @@ export async function costCommand(args: string[]): Promise<number> {
     ...(scrape === undefined ? {} : { scrapeIntervalSeconds: scrape }),
     stateBytes: sizes.state,
     statusBytes: sizes.status,
+    ...(tickSeconds === undefined ? {} : { tickSeconds }),
+    functionMemoryGb: memoryGb,
+    deploysPerMonth: deploys,
   };
   const p = projectCost(input);
   if (values.json) {
-    say(JSON.stringify({ version: 1, input, sizesFrom: sizes.from, ...p, budget: BUDGET, freeTier: FREE_TIER }, null, 2));
+    say(JSON.stringify({ version: 2, input, sizesFrom: sizes.from, ...(measured ? { measured } : {}), ...p, budget: BUDGET, freeTier: FREE_TIER, netlifyRates: NETLIFY, beaconPlans: BEACON_PLANS }, null, 2));
   } else {
     const n = (x: number) => x.toLocaleString("en-US");
     const pct = (x: number, of: number) => `${((x / of) * 100).toFixed(0)}%`;
     say(`Beacon Sentinel, projected for a 30-day month (tick ${tickSchedule}; page open ${pageHours} h/day, refresh ${refresh} s; ${scrape ? `scrape every ${scrape} s` : "no scraper"})`);
     say("");
-    say(`Netlify invocations   ${n(p.invocationsPerMonth).padStart(12)}  ${pct(p.invocationsPerMonth, FREE_TIER.invocations)} of the free ${n(FREE_TIER.invocations)}`);
-    for (const [k, v] of Object.entries(p.invocations)) if (v) say(`  ${k.padEnd(20)}${n(v).padStart(12)}`);
-    say(`Store commands        ${n(p.storeCommandsPerMonth).padStart(12)}  ${pct(p.storeCommandsPerMonth, FREE_TIER.storeCommands)} of the free ${n(FREE_TIER.storeCommands)} (${n(p.storeCommandsIfScriptsCountInside)} if a script counts its commands)`);
-    for (const [k, v] of Object.entries(p.storeCommands)) if (v) say(`  ${k.padEnd(20)}${n(v).padStart(12)}`);
-    say(`Store transfer        ${gigabytes(p.storeTransferBytesPerMonth).padStart(12)}  ${pct(p.storeTransferBytesPerMonth, FREE_TIER.storeTransferBytes)} of the free ${gigabytes(FREE_TIER.storeTransferBytes)} (documents: state ${n(sizes.state)} B, status ${n(sizes.status)} B, ${sizes.from})`);
-    say(`Beacon's side         ${n(p.beacon.httpRequests)} HTTP requests, ${n(p.beacon.sqlStatements)} SQL statements, ${n(p.beacon.redisCommands)} Redis commands on its queue`);
+    const c = (x: number) => x.toFixed(1);
+    const nb = p.netlify;
+    const b = p.beacon;
+    const tickFrom = measured
+      ? `measured: ${n(measured.ticks)} ticks on ${measured.day}${measured.whole ? "" : " so far"}, mean ${Math.round(measured.meanMs)} ms, median <= ${measured.p50AtMostMs} ms, 95% <= ${measured.p95AtMostMs} ms, longest ${measured.maxMs} ms`
+      : tickSeconds === undefined ? "assumed; --measured uses what the tick recorded" : "as given";
+    say("Netlify (credits; the Free plan's 300 a month is a hard cap for the whole team)");
+    say(`  credits             ${c(nb.creditsTotal).padStart(12)}  ${pct(nb.creditsTotal, NETLIFY.freeCredits)} of the free ${NETLIFY.freeCredits}`);
+    say(`    compute           ${c(nb.credits.compute).padStart(12)}  ${(nb.gbHours.tick + nb.gbHours.views).toFixed(2)} GB-hours at ${nb.memoryGb} GB: tick ${nb.gbHours.tick.toFixed(2)} (${n(p.invocations.tick ?? 0)} x ${(nb.tickSeconds * 1000).toFixed(0)} ms, ${tickFrom}), views ${nb.gbHours.views.toFixed(2)}`);
+    say(`    web requests      ${c(nb.credits.requests).padStart(12)}  ${n(nb.webRequests)} requests`);
+    say(`    bandwidth         ${c(nb.credits.bandwidth).padStart(12)}  ${gigabytes(nb.bandwidthBytes)}`);
+    say(`    deploys           ${c(nb.credits.deploys).padStart(12)}`);
+    say(`  invocations         ${n(p.invocationsPerMonth).padStart(12)}  ${pct(p.invocationsPerMonth, FREE_TIER.invocations)} of the legacy plans' free ${n(FREE_TIER.invocations)}`);
+    for (const [k, v] of Object.entries(p.invocations)) if (v) say(`    ${k.padEnd(18)}${n(v).padStart(12)}`);
+    say("Upstash (the sentinel's store)");
+    say(`  commands            ${n(p.storeCommandsPerMonth).padStart(12)}  ${pct(p.storeCommandsPerMonth, FREE_TIER.storeCommands)} of the free ${n(FREE_TIER.storeCommands)} (${n(p.storeCommandsIfScriptsCountInside)} if a script counts its commands)`);
+    for (const [k, v] of Object.entries(p.storeCommands)) if (v) say(`    ${k.padEnd(18)}${n(v).padStart(12)}`);
+    say(`  transfer            ${gigabytes(p.storeTransferBytesPerMonth).padStart(12)}  ${pct(p.storeTransferBytesPerMonth, FREE_TIER.storeTransferBytes)} of the free ${gigabytes(FREE_TIER.storeTransferBytes)} (documents: state ${n(sizes.state)} B, status ${n(sizes.status)} B, ${sizes.from})`);
+    say(`  storage             ${n(p.storeStorageBytes).padStart(12)} B  ${pct(p.storeStorageBytes, STORE_FREE_BYTES)} of the free 256 MB`);
+    say("Beacon's side (what watching it costs Beacon's owner)");
+    say(`  SQL statements      ${n(b.sqlStatements).padStart(12)}  ${n(b.sqlProbeStatements)} from probes + setup of ${n(b.sqlConnections)} connections`);
+    say(`  Neon compute        ${c(b.neonCuHours).padStart(12)} CU-hours  kept awake ${c(b.neonAwakeHours)} h by our queries alone, ${pct(b.neonCuHours, BEACON_PLANS.neonFreeCuHours)} of Neon's free ${BEACON_PLANS.neonFreeCuHours}`);
+    say(`  queue commands      ${n(b.redisCommands).padStart(12)}  ${pct(b.redisCommands, BEACON_PLANS.queueFreeCommands)} of an Upstash free tier`);
+    say(`  HTTP requests       ${n(b.httpRequests).padStart(12)}  runner kept awake ${c(b.runnerAwakeHours)} h by our requests alone`);
     for (const w of p.warnings) say(`WARNING: ${w}`);
   }
-  return p.warnings.some((w) => w.includes("free tier")) ? 1 : 0;
+  return p.overFreeTier ? 1 : 0;
 }
 
 /** The tick's schedule as a deploy registers it: netlify.toml's `[functions.tick] schedule` wins over the file's. */
@@ -101,6 +135,25 @@ async function storedSizes(): Promise<{ state: number; status: number; from: str
     // no store configured or reachable: fall through to typical sizes
   }
   return { ...TYPICAL_BYTES, from: "typical sizes: no stored documents to measure" };
+}
+
+/** The tick's recorded run time over its last day (`--measured`): needs the store and at least one recorded tick. */
+async function measuredTicks(): Promise<MeasuredTickTimes> {
+  let rt;
+  try {
+    rt = createRuntime(process.env, { requireStore: true, requireBeacon: false, redisRetries: 0 });
+  } catch (error) {
+    throw new UsageError(`--measured reads what the tick recorded in the sentinel's store: ${(error as Error).message}`);
+  }
+  try {
+    const keys = createKeys(rt.config.store!.keyPrefix);
+    const state = readStored(SentinelState, await rt.storeRedis!.get(keys.state));
+    const m = state && measuredTickTimes(state.tickTimes, rt.deps.now().getTime());
+    if (!m) throw new UsageError("--measured: the store holds no recorded tick run time yet (a tick records its own after it runs)");
+    return m;
+  } finally {
+    await rt.close();
+  }
 }
 
 function number(raw: string | undefined, name: string, min: number, max: number): number {

@@ -66,9 +66,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     summary: "the pipeline, probes, SLO budgets and firing alerts, from the store\nexit 0 passing/degraded, 1 failing, 2 blind/unknown",
   },
   cost: {
-    usage: ["cost [--json] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]"],
-    summary: "the month this configuration costs: invocations, store commands and transfer,\nand Beacon's side, against the free tiers. exit 1 when over a free tier",
-    details: "--page-hours-per-day H  hours a day a status page is open (default 24)\n--page-refresh S        its refresh interval (default 120)\n--scrape-interval S     a Prometheus scrape of /api/metrics every S seconds (default none)\n--netlify-toml FILE     where a [functions.tick] schedule override is read (default ./netlify.toml)",
+    usage: ["cost [--json] [--measured | --tick-seconds S] [--memory-gb G] [--deploys N] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]"],
+    summary: "the month this configuration costs in every billed unit: Netlify credits, invocations,\nstore commands, transfer and storage, and Beacon's side (SQL, connections, Neon hours awake,\nqueue commands, requests), against each free allowance. exit 1 when a hard cap would be passed",
+    details: "--measured              bill the tick's run time as it recorded it over its last day (needs the store)\n--tick-seconds S        or assume this run time per tick (default 0.5)\n--memory-gb G           the functions' memory (default 1, Netlify's)\n--deploys N             production deploys a month (15 credits each; default 0)\n--page-hours-per-day H  hours a day a status page is open (default 24)\n--page-refresh S        its refresh interval (default 120)\n--scrape-interval S     a Prometheus scrape of /api/metrics every S seconds (default none)\n--netlify-toml FILE     where a [functions.tick] schedule override is read (default ./netlify.toml)",
   },
   "republish-stuck": {
     usage: ["republish-stuck [--execute] [--job ID]... [--limit N] [--json]"],

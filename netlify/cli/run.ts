@@ -48,7 +48,7 @@ export async function runCommand(args: string[]): Promise<number> {
     else process.stdout.write(`${reporter === "json" ? JSON.stringify(results.length === 1 ? results[0] : results, null, 2) : formatResults(results)}\n`);
     const skips = skipped.map((s) => `skipped ${s.probe}: ${s.reason}`);
     if (reporter === "text") for (const line of skips) process.stdout.write(`${line}\n`);
-    else for (const line of skips) process.stderr.write(`sentinel run: ${line}\n`);
+    else for (const line of skips) process.stderr.write(`beacon-sentinel run: ${line}\n`);
     if (reporter === "text" && dryRun) process.stdout.write("(dry run: nothing stored)\n");
     for (const line of storeErrors) process.stderr.write(`beacon-sentinel run: ${line}\n`);
     // A result that could not be stored is as good as unmeasured for everything downstream.

@@ -1,4 +1,4 @@
-import { runsIn } from "../schedule.ts";
+import { runsIn, weekMinutes } from "../schedule.ts";
 import { CATALOG } from "../probes/catalog.ts";
 import type { BeaconWork } from "../probes/types.ts";
 
@@ -39,6 +39,32 @@ export const BEACON_PER_RUN: Record<string, BeaconWork> = Object.fromEntries(CAT
 /** Minutes a canary is followed on average before it settles (a healthy pipeline: a couple of minutes). */
 const CANARY_FOLLOW_RUNS = 3;
 
+/**
+ * Netlify's credit-based plans (since 2025-09-04; ../shared/platform-notes.md): compute at 10 credits per
+ * GB-hour of function run time at the function's memory (1 GB unless configured), web requests at 3
+ * credits per 10,000, bandwidth at 10 credits per GB, 15 credits per production deploy. The Free plan's
+ * 300 credits a month are a hard cap for the whole team: when they are used up, every site of the team
+ * is paused until the month ends.
+ */
+export const NETLIFY = { creditsPerGbHour: 10, creditsPer10kRequests: 3, creditsPerGb: 10, creditsPerDeploy: 15, freeCredits: 300, defaultMemoryGb: 1 } as const;
+/** A tick's run time when none was measured (`sentinel cost --measured` uses the tick's own record instead). */
+export const TYPICAL_TICK_SECONDS = 0.5;
+/** Run time of one status view, badge or scrape: one GET of the stored document and a render. */
+export const VIEW_SECONDS = 0.1;
+/**
+ * Beacon's side: Neon suspends a compute after 5 idle minutes (the free plan cannot change it) and gives
+ * 100 CU-hours a month; a compute awake at its smallest size is 0.25 CU. The runner (Fly machines that
+ * stop when idle) is taken to stop after the same 5 quiet minutes. Beacon's queue Redis on Upstash's
+ * free tier has 500K commands a month.
+ */
+export const BEACON_PLANS = { neonFreeCuHours: 100, neonSuspendMinutes: 5, neonMinCu: 0.25, runnerIdleMinutes: 5, queueFreeCommands: 500_000 } as const;
+/** Statements each new database connection runs before the first query (shared/sql.ts: one `set_config` for read-only, statement timeout, UTC). */
+export const SQL_SETS_PER_CONNECTION = 1;
+/** Database connections a tick opens when it runs SQL: the pool holds one (netlify/runtime.ts), closed when idle between ticks. */
+export const SQL_CONNECTIONS_PER_TICK = 1;
+/** Upstash's free tier stores 256 MB. */
+export const STORE_FREE_BYTES = 256 * 1024 ** 2;
+
 export interface CostInputs {
   tickSchedule: string;
   /** Effective cadence of each probe. */
@@ -54,6 +80,40 @@ export interface CostInputs {
   /** Stored sizes of the tick's documents, in bytes as stored (gzipped, base64). */
   stateBytes: number;
   statusBytes: number;
+  /** Average run time of a tick, seconds (default TYPICAL_TICK_SECONDS). */
+  tickSeconds?: number;
+  /** The functions' memory, GB (Netlify's default: 1). */
+  functionMemoryGb?: number;
+  /** Production deploys a month (15 credits each). */
+  deploysPerMonth?: number;
+}
+
+/** Netlify's bill in credits, and the units it is made of. */
+export interface NetlifyBill {
+  tickSeconds: number;
+  memoryGb: number;
+  gbHours: { tick: number; views: number };
+  webRequests: number;
+  bandwidthBytes: number;
+  credits: { compute: number; requests: number; bandwidth: number; deploys: number };
+  creditsTotal: number;
+  /** The day of a 30-day month the Free plan's 300 credits run out, if they do. */
+  freeCreditsLastDay?: number;
+}
+
+/** What being watched costs Beacon a month. */
+export interface BeaconBill {
+  httpRequests: number;
+  /** Every statement the database runs for us: the probes' own and each new connection's SETs. */
+  sqlStatements: number;
+  sqlProbeStatements: number;
+  sqlConnections: number;
+  /** Hours our queries alone keep Beacon's Neon compute awake, and what that is in CU-hours at its smallest size. */
+  neonAwakeHours: number;
+  neonCuHours: number;
+  /** Hours our requests alone keep a runner machine awake. */
+  runnerAwakeHours: number;
+  redisCommands: number;
 }
 
 export interface CostProjection {
@@ -64,8 +124,13 @@ export interface CostProjection {
   /** The same total if Upstash billed a script as the commands it runs (its pricing does not say). */
   storeCommandsIfScriptsCountInside: number;
   storeTransferBytesPerMonth: number;
-  beacon: { httpRequests: number; sqlStatements: number; redisCommands: number };
+  /** Bytes the store holds: the state and the status document. */
+  storeStorageBytes: number;
+  netlify: NetlifyBill;
+  beacon: BeaconBill;
   warnings: string[];
+  /** A hard cap is passed: the sentinel (and, for Netlify, every site of its team) would stop mid-month. */
+  overFreeTier: boolean;
 }
 
 /** A month is 30 days: 43,200 minutes. */
@@ -91,15 +156,39 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
   const b64 = (n: number) => Math.ceil((n * 4) / 3);
   const transfer = ticks * (b64(input.stateBytes) + input.stateBytes + input.statusBytes) + (views + scrapes) * b64(input.statusBytes);
 
-  const beacon = { httpRequests: 0, sqlStatements: 0, redisCommands: 0 };
+  let httpRequests = 0, sqlProbeStatements = 0, redisCommands = 0;
   for (const [id, schedule] of Object.entries(input.schedules)) {
     const per = BEACON_PER_RUN[id];
     if (!per) continue;
     const runs = id === "canary" ? canaries * CANARY_FOLLOW_RUNS : runsPerMonth(schedule);
-    beacon.httpRequests += runs * (per.http + (per.perHealthUrl ?? 0) * input.healthUrls) + (id === "canary" ? canaries : 0);
-    beacon.sqlStatements += runs * per.sql;
-    beacon.redisCommands += runs * per.redis;
+    httpRequests += runs * (per.http + (per.perHealthUrl ?? 0) * input.healthUrls) + (id === "canary" ? canaries : 0);
+    sqlProbeStatements += runs * per.sql;
+    redisCommands += runs * per.redis;
   }
+  const touch = beaconMinutes(input, minutes);
+  const sqlConnections = count(touch.sql) * SQL_CONNECTIONS_PER_TICK;
+  const neonAwakeHours = awakeMinutes(touch.sql, BEACON_PLANS.neonSuspendMinutes) / 60;
+  const beacon: BeaconBill = {
+    httpRequests, sqlProbeStatements, sqlConnections, sqlStatements: sqlProbeStatements + sqlConnections * SQL_SETS_PER_CONNECTION,
+    neonAwakeHours, neonCuHours: neonAwakeHours * BEACON_PLANS.neonMinCu, runnerAwakeHours: awakeMinutes(touch.http, BEACON_PLANS.runnerIdleMinutes) / 60, redisCommands,
+  };
+
+  const tickSeconds = input.tickSeconds ?? TYPICAL_TICK_SECONDS;
+  const memoryGb = input.functionMemoryGb ?? NETLIFY.defaultMemoryGb;
+  const gbHours = { tick: (ticks * tickSeconds * memoryGb) / 3600, views: ((views + scrapes) * VIEW_SECONDS * memoryGb) / 3600 };
+  const webRequests = views + scrapes;
+  const bandwidthBytes = (views + scrapes) * input.statusBytes;
+  const credits = {
+    compute: (gbHours.tick + gbHours.views) * NETLIFY.creditsPerGbHour,
+    requests: (webRequests / 10_000) * NETLIFY.creditsPer10kRequests,
+    bandwidth: (bandwidthBytes / 1024 ** 3) * NETLIFY.creditsPerGb,
+    deploys: (input.deploysPerMonth ?? 0) * NETLIFY.creditsPerDeploy,
+  };
+  const creditsTotal = sum(credits);
+  const netlify: NetlifyBill = {
+    tickSeconds, memoryGb, gbHours, webRequests, bandwidthBytes, credits, creditsTotal,
+    ...(creditsTotal > NETLIFY.freeCredits ? { freeCreditsLastDay: Math.floor((NETLIFY.freeCredits / creditsTotal) * days) + 1 } : {}),
+  };
 
   const invocationsPerMonth = sum(invocations);
   const storeCommandsPerMonth = sum(storeCommands);
@@ -111,16 +200,76 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
   check("function invocations", invocationsPerMonth, BUDGET.invocations, FREE_TIER.invocations);
   check("store commands", storeCommandsPerMonth, BUDGET.storeCommands, FREE_TIER.storeCommands);
   check("store transfer", transfer, BUDGET.storeTransferBytes, FREE_TIER.storeTransferBytes, gigabytes);
+  const whole = (n: number) => Math.round(n).toLocaleString("en-US");
+  if (netlify.freeCreditsLastDay !== undefined) {
+    warnings.push(`Netlify credits: ${whole(creditsTotal)} a month is over the Free plan's ${NETLIFY.freeCredits}. They would run out on day ${netlify.freeCreditsLastDay}, and Netlify then pauses EVERY site of the team until the month ends: the sentinel goes blind, and Beacon's portal goes offline too if it is in the same team. Move the sentinel to its own team, or onto a paid plan, or slow the tick`);
+  } else if (creditsTotal > 0.8 * NETLIFY.freeCredits) {
+    warnings.push(`Netlify credits: ${whole(creditsTotal)} a month is ${Math.round((creditsTotal / NETLIFY.freeCredits) * 100)}% of the Free plan's ${NETLIFY.freeCredits}, a hard cap for the whole team: the team's other sites (Beacon's portal, if it is in the same team) have ${whole(NETLIFY.freeCredits - creditsTotal)} left between them before Netlify pauses every site`);
+  }
+  if (beacon.neonCuHours > BEACON_PLANS.neonFreeCuHours) {
+    warnings.push(`Beacon's database: our queries alone keep its Neon compute awake ${whole(beacon.neonAwakeHours)} hours a month, ${whole(beacon.neonCuHours)} CU-hours, more than Neon's free plan gives (${BEACON_PLANS.neonFreeCuHours}); on that plan, and with Beacon otherwise idle, the database would be stopped before the month ends. Run the database probes less often than every ${BEACON_PLANS.neonSuspendMinutes} minutes to let it sleep`);
+  }
+  if (beacon.redisCommands > 0.5 * BEACON_PLANS.queueFreeCommands) {
+    warnings.push(`Beacon's queue Redis: ${whole(beacon.redisCommands)} commands a month from watching it, ${Math.round((beacon.redisCommands / BEACON_PLANS.queueFreeCommands) * 100)}% of an Upstash free tier on their own`);
+  }
+  const storeStorageBytes = input.stateBytes + input.statusBytes;
   return {
     invocationsPerMonth, invocations, storeCommandsPerMonth, storeCommands,
     storeCommandsIfScriptsCountInside: storeCommandsPerMonth + canaries * (CANARY_COMMANDS.ifScriptCountsItsCommands - CANARY_COMMANDS.asBilledIfScriptIsOne)
       + ticks * TICK_SCRIPTS.perTick * (TICK_SCRIPTS.commandsInside - 1),
-    storeTransferBytesPerMonth: transfer, beacon, warnings,
+    storeTransferBytesPerMonth: transfer, storeStorageBytes, netlify, beacon, warnings,
+    overFreeTier: warnings.some((w) => w.includes("over the free tier")) || netlify.freeCreditsLastDay !== undefined,
   };
 }
 
 export function gigabytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/** Minutes of the month in which we query Beacon's database, and in which we send it HTTP requests. */
+function beaconMinutes(input: CostInputs, minutes: number): { sql: Uint8Array; http: Uint8Array } {
+  const sql = new Uint8Array(minutes);
+  const http = new Uint8Array(minutes);
+  const week = 7 * 1440;
+  for (const [id, schedule] of Object.entries(input.schedules)) {
+    const per = BEACON_PER_RUN[id];
+    if (!per || (per.sql === 0 && per.http === 0 && !per.perHealthUrl)) continue;
+    let runs: (m: number) => boolean;
+    if (id === "canary") {
+      // A canary is submitted every interval and followed for the next runs; an idle canary run touches nothing.
+      if (!input.canaryEnabled) continue;
+      runs = (m) => m % input.canaryIntervalMinutes < CANARY_FOLLOW_RUNS;
+    } else {
+      const marks = weekMinutes(schedule);
+      runs = (m) => marks[m % week] === 1;
+    }
+    for (let m = 0; m < minutes; m++) {
+      if (!runs(m)) continue;
+      if (per.sql > 0) sql[m] = 1;
+      if (per.http > 0 || (per.perHealthUrl && input.healthUrls > 0)) http[m] = 1;
+    }
+  }
+  return { sql, http };
+}
+
+/** Minutes something stays awake when each marked minute wakes it and it sleeps after `idle` quiet minutes (the month taken as repeating). */
+function awakeMinutes(marks: Uint8Array, idle: number): number {
+  let awake = 0;
+  for (let m = 0; m < marks.length; m++) {
+    for (let back = 0; back < idle && back < marks.length; back++) {
+      if (marks[(m - back + marks.length) % marks.length]) {
+        awake++;
+        break;
+      }
+    }
+  }
+  return awake;
+}
+
+function count(marks: Uint8Array): number {
+  let n = 0;
+  for (const x of marks) n += x;
+  return n;
 }
 
 function sum(record: Record<string, number>): number {

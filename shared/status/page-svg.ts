@@ -23,21 +23,21 @@ export function timelineSvg(slots: TimelineSlot[], probeTitle: string): string {
   return `<svg class="timeline" viewBox="0 0 ${slots.length} 10" preserveAspectRatio="none" role="img" aria-label="${esc(`${probeTitle}, last 24 hours in ${slotMinutes}-minute slots: ${summary}`)}">${rects.join("")}</svg>`;
 }
 
-/** Median run time per slot as a line, the slowest run per slot as faint bars. */
+/** Mean run time per slot as a line, the slowest run per slot as faint bars. */
 export function latencySvg(slots: TimelineSlot[], probeTitle: string): string {
   const peak = Math.max(1, ...slots.map((s) => s.maxMs ?? 0));
   const y = (v: number) => (24 - (v / peak) * 22).toFixed(2);
   const segments: string[][] = [[]];
   slots.forEach((s, i) => {
-    if (s.p50Ms === null) segments.push([]);
-    else segments.at(-1)!.push(`${i + 0.5},${y(s.p50Ms)}`);
+    if (s.meanMs === null) segments.push([]);
+    else segments.at(-1)!.push(`${i + 0.5},${y(s.meanMs)}`);
   });
   const lines = segments.filter((seg) => seg.length).map((seg) =>
     seg.length === 1 ? `<circle cx="${seg[0]!.split(",")[0]}" cy="${seg[0]!.split(",")[1]}" r="0.8" class="spark"/>` : `<polyline points="${seg.join(" ")}" class="spark"/>`);
   const bars = slots.map((s, i) => (s.maxMs === null ? "" : `<rect x="${i + 0.1}" y="${y(s.maxMs)}" width="0.8" height="${(24 - Number(y(s.maxMs))).toFixed(2)}" class="peak"/>`));
-  const medians = slots.flatMap((s) => (s.p50Ms === null ? [] : [s.p50Ms])).sort((a, b) => a - b);
+  const medians = slots.flatMap((s) => (s.meanMs === null ? [] : [s.meanMs])).sort((a, b) => a - b);
   const median = medians.length ? medians[Math.floor((medians.length - 1) / 2)]! : null;
-  const last = [...slots].reverse().find((s) => s.p50Ms !== null)?.p50Ms ?? null;
+  const last = [...slots].reverse().find((s) => s.meanMs !== null)?.meanMs ?? null;
   const label = medians.length
     ? `${probeTitle} run time over 24 hours: typical ${ms(median)}, slowest ${ms(peak)}, latest ${ms(last)}`
     : `${probeTitle} run time over 24 hours: no runs recorded`;

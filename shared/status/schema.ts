@@ -21,8 +21,8 @@ export const TimelineSlot = z.object({
   runs: z.number().int().nonnegative(),
   /** Runs that did not pass. */
   notPassing: z.number().int().nonnegative(),
-  /** Median and longest run duration in the slot, ms; null without runs. */
-  p50Ms: z.number().nullable(),
+  /** Mean and longest run duration in the slot, ms; null without runs (the tick keeps a slot's total and longest, not every run). */
+  meanMs: z.number().nullable().default(null),
   maxMs: z.number().nullable(),
 });
 export type TimelineSlot = z.infer<typeof TimelineSlot>;

@@ -12,14 +12,13 @@ export function buildTimeline(buckets: TimelineBucket[], now: Date): TimelineSlo
   return Array.from({ length: TIMELINE_SLOTS }, (_, k) => {
     const i = last - TIMELINE_SLOTS + 1 + k;
     const b = byIndex.get(i);
-    const durations = b ? [...b.d].sort((x, y) => x - y) : [];
     return {
       start: new Date(i * TIMELINE_SLOT_MS).toISOString(),
       state: b ? b.s : "unknown",
       runs: b?.r ?? 0,
       notPassing: b?.n ?? 0,
-      p50Ms: durations.length ? durations[Math.floor((durations.length - 1) / 2)]! : null,
-      maxMs: durations.length ? durations[durations.length - 1]! : null,
+      meanMs: b && b.r > 0 ? Math.round(b.t / b.r) : null,
+      maxMs: b && b.r > 0 ? b.x : null,
     };
   });
 }

@@ -8,7 +8,7 @@ import { decide, type Decision } from "./decide.ts";
 import { publish } from "./publish.ts";
 import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
 import { deliver, planDelivery } from "./deliver.ts";
-import type { SentinelState } from "./state.ts";
+import { recordTickTime, type SentinelState } from "./state.ts";
 import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
 import { readStored } from "../store/documents.ts";
 import { encodeDocument } from "../store/codec.ts";
@@ -70,6 +70,8 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     // Before the send, in the same write: what each channel is about to be told (the ledger's intents).
     const intents = plan.canSend ? recordIntents(ledger, plan.pending, deps.channels, started) : undefined;
     pruneLedger(ledger, started);
+    // The tick's run time up to its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
+    state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
     const committed = status();
     if (!(await remember(deps.store, { token, state, status: committed, ledger, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });

@@ -23,6 +23,23 @@ export const ProbeMemory = z.object({
 });
 export type ProbeMemory = z.infer<typeof ProbeMemory>;
 
+/**
+ * One UTC day of tick durations, rolled up: count, sum, max and a fixed histogram (TICK_TIME_BOUNDS_MS),
+ * so the record is the same size after a month as after a minute. Netlify bills a function's run time
+ * (GB-hours), so the sum is the bill and the histogram says whether a few slow ticks make it.
+ */
+export const TickTimes = z.object({
+  /** Days since the epoch (UTC). */
+  day: z.number().int(),
+  n: z.number().int().nonnegative(),
+  sumMs: z.number().nonnegative(),
+  maxMs: z.number().nonnegative(),
+  /** Ticks per bucket: h[i] counts durations <= TICK_TIME_BOUNDS_MS[i] (and above the one before); the last bucket is everything longer. */
+  h: z.array(z.number().int().nonnegative()),
+});
+export type TickTimes = z.infer<typeof TickTimes>;
+
+/** Upper bounds of the duration histogram, ms; one more bucket holds everything longer. */
 export const SentinelState = z.object({
   version: z.literal(2).default(2),
   probes: z.record(z.string(), ProbeMemory).default({}),
@@ -32,8 +49,55 @@ export const SentinelState = z.object({
   sloTotals: z.record(z.string(), z.object({ good: z.number().nonnegative(), total: z.number().nonnegative() })).default({}),
   alerts: AlertState.prefault({}),
   monitoring: Monitoring.prefault({}),
+  /** The tick's own run time, rolled up per UTC day (today and the day before): what `sentinel cost --measured` bills. */
+  tickTimes: z.array(TickTimes).max(2).default([]),
 });
 export type SentinelState = z.infer<typeof SentinelState>;
+
+export const TICK_TIME_BOUNDS_MS = [50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000] as const;
+
+/** Adds one tick's duration to its UTC day's roll-up, keeping that day and the one before. Pure. */
+export function recordTickTime(days: readonly TickTimes[], durationMs: number, nowMs: number): TickTimes[] {
+  const day = Math.floor(nowMs / 86_400_000);
+  const ms = Math.max(0, Math.round(durationMs));
+  const current = days.find((d) => d.day === day) ?? { day, n: 0, sumMs: 0, maxMs: 0, h: TICK_TIME_BOUNDS_MS.map(() => 0).concat(0) };
+  const bucket = TICK_TIME_BOUNDS_MS.findIndex((b) => ms <= b);
+  const h = [...current.h];
+  h[bucket === -1 ? TICK_TIME_BOUNDS_MS.length : bucket]! += 1;
+  const updated = { day, n: current.n + 1, sumMs: current.sumMs + ms, maxMs: Math.max(current.maxMs, ms), h };
+  return [...days.filter((d) => d.day === day - 1), updated];
+}
+
+/** What `sentinel cost --measured` bills from: the last whole day when there is one, else today so far. */
+export interface MeasuredTickTimes {
+  day: string;
+  whole: boolean;
+  ticks: number;
+  meanMs: number;
+  maxMs: number;
+  /** Upper bounds of the histogram buckets holding the median and the 95th percentile (Infinity: longer than the last bound). */
+  p50AtMostMs: number;
+  p95AtMostMs: number;
+}
+
+export function measuredTickTimes(days: readonly TickTimes[], nowMs: number): MeasuredTickTimes | undefined {
+  const today = Math.floor(nowMs / 86_400_000);
+  const pick = days.find((d) => d.day === today - 1 && d.n > 0) ?? days.find((d) => d.day === today && d.n > 0);
+  if (!pick) return undefined;
+  const quantile = (q: number) => {
+    const rank = Math.ceil(q * pick.n);
+    let seen = 0;
+    for (let i = 0; i < pick.h.length; i++) {
+      seen += pick.h[i]!;
+      if (seen >= rank) return TICK_TIME_BOUNDS_MS[i] ?? Infinity;
+    }
+    return Infinity;
+  };
+  return {
+    day: new Date(pick.day * 86_400_000).toISOString().slice(0, 10), whole: pick.day !== today,
+    ticks: pick.n, meanMs: pick.sumMs / pick.n, maxMs: pick.maxMs, p50AtMostMs: quantile(0.5), p95AtMostMs: quantile(0.95),
+  };
+}
 
 export function emptySentinelState(): SentinelState {
   return SentinelState.parse({});
@@ -49,8 +113,8 @@ export function remember(memory: ProbeMemory, result: ProbeResult, state: unknow
   const timeline = memory.timeline.filter((b) => b.i >= oldest && b.i !== index);
   const current = memory.timeline.find((b) => b.i === index);
   const bucket: TimelineBucket = current
-    ? { i: index, s: worstStatus([current.s, result.status]), r: current.r + 1, n: current.n + (result.status === "pass" ? 0 : 1), d: [...current.d, result.durationMs] }
-    : { i: index, s: result.status, r: 1, n: result.status === "pass" ? 0 : 1, d: [result.durationMs] };
+    ? { i: index, s: worstStatus([current.s, result.status]), r: current.r + 1, n: current.n + (result.status === "pass" ? 0 : 1), t: current.t + result.durationMs, x: Math.max(current.x, result.durationMs) }
+    : { i: index, s: result.status, r: 1, n: result.status === "pass" ? 0 : 1, t: result.durationMs, x: result.durationMs };
   if (index >= oldest) timeline.push(bucket);
   timeline.sort((a, b) => a.i - b.i);
   return {

@@ -22,6 +22,7 @@ import { statusRoute } from "../../netlify/http/status-routes.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { startServices } from "../support/services.ts";
 import { startUpstashBridge } from "../support/upstash-bridge.ts";
+import { startWsProxy } from "../support/ws-proxy.ts";
 import { isolatedDatabase, randomPrefix } from "../support/isolation.ts";
 import { detectionLatency, incidentRows } from "./detection.ts";
 import { measureBundles, probeImplementation } from "./bundles.ts";
@@ -41,6 +42,8 @@ const sandbox = await startSandbox({
   sql: { connectionString: db.connectionString, wsProxy: services.postgres.wsProxy },
   redis: () => services.redis.createClient(), queueName: `${prefix}jobs`, redisKeyPrefix: prefix, ...FAST,
 });
+// A proxy of the bench's own, so Beacon's database is counted at its door: connections and statements on the wire.
+const wire = await startWsProxy();
 const store = await startUpstashBridge({ redis: () => services.redis.createClient(), token: randomBytes(8).toString("hex") });
 
 const realFetch = globalThis.fetch;
@@ -56,7 +59,7 @@ globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestIni
 const clock = { t: Math.ceil(Date.now() / (60 * MINUTE)) * 60 * MINUTE };
 const keys = generateKeyPair();
 const rt: Runtime = createRuntime({
-  BEACON_API_URL: sandbox.url, BEACON_DATABASE_URL: db.connectionString, NEON_WS_PROXY: services.postgres.wsProxy,
+  BEACON_API_URL: sandbox.url, BEACON_DATABASE_URL: db.connectionString, NEON_WS_PROXY: wire.address,
   BEACON_REDIS_REST_URL: services.redis.restUrl, BEACON_REDIS_REST_TOKEN: services.redis.restToken,
   SENTINEL_REDIS_REST_URL: store.url, SENTINEL_REDIS_REST_TOKEN: store.token,
   SENTINEL_KEY_PREFIX: `${prefix}sentinel:`, CANARY_SIGNING_KEY: keys.privateKey,
@@ -94,12 +97,16 @@ try {
   // 2. An hour of scheduled ticks on a virtual clock.
   store.meter.reset();
   resetBeacon();
+  wire.meter.reset();
+  const tickMs: number[] = [];
   for (let i = 0; i < 60; i++) {
+    const t0 = performance.now();
     await tick(rt, { write: true });
+    tickMs.push(performance.now() - t0);
     await sandbox.drain().catch(() => {});
     clock.t += MINUTE;
   }
-  const hour = { commands: store.meter.commands, scripts: store.meter.scripts, bytes: store.meter.bytesIn + store.meter.bytesOut, ...beacon };
+  const hour = { commands: store.meter.commands, scripts: store.meter.scripts, bytes: store.meter.bytesIn + store.meter.bytesOut, ...beacon, wireStatements: wire.meter.statements, wireConnections: wire.meter.connections };
   const defaults: CostInputs = {
     tickSchedule: TICK_SCHEDULE, schedules: Object.fromEntries(CATALOG.map((p) => [p.id, p.schedule])), healthUrls: 0, canaryEnabled: true,
     canaryIntervalMinutes: rt.config.settings.probes.canary.intervalMinutes, pageHoursPerDay: 24, pageRefreshSeconds: 120,
@@ -107,6 +114,25 @@ try {
   };
   const projectedHour = projectCost({ ...defaults, pageHoursPerDay: 0 }, 60);
   console.log(`\none hour of ticks (virtual clock): store ${hour.commands} commands (projected ${projectedHour.storeCommandsPerMonth}, which counts each canary's claim and release; ${hour.scripts} scripts ran: the canary's releases and each tick's fenced write), ${n(hour.bytes)} bytes; Beacon ${hour.http} HTTP, ${hour.sql} SQL, ${hour.redis} queue commands`);
+
+  // The hour counted beside the model's projection of the same hour (the month is 720 of them).
+  const pct = (counted: number, model: number) => (model === 0 ? (counted === 0 ? "0%" : "n/a") : `${(((counted - model) / model) * 100).toFixed(1)}%`);
+  const hourRow = (what: string, counted: number, model: number) => [what, n(counted), n(model), pct(counted, model), n(counted * 720)];
+  const meanTick = tickMs.reduce((a, b) => a + b, 0) / tickMs.length;
+  const medianTick = [...tickMs].sort((a, b) => a - b)[Math.floor(tickMs.length / 2)]!;
+  console.log("\nthe hour counted beside the model (cost model: shared/cost/model.ts)");
+  console.log(table(["figure", "counted", "model", "diff", "x 720 (a month)"], [
+    hourRow("store commands", hour.commands, projectedHour.storeCommandsPerMonth),
+    hourRow("store bytes (transfer)", hour.bytes, projectedHour.storeTransferBytesPerMonth),
+    hourRow("Beacon HTTP requests", hour.http, projectedHour.beacon.httpRequests),
+    hourRow("Beacon SQL, at the wire", hour.wireStatements, projectedHour.beacon.sqlStatements),
+    hourRow("Beacon SQL, probes' own", hour.sql, projectedHour.beacon.sqlProbeStatements),
+    hourRow("Beacon connections, at the wire", hour.wireConnections, projectedHour.beacon.sqlConnections),
+    hourRow("Beacon queue commands", hour.redis, projectedHour.beacon.redisCommands),
+  ]));
+  console.log("(connections: these ticks run milliseconds apart, so the pool's one connection stays open between them; a minute apart it closes after 10 s idle and each tick opens one, as the model counts)");
+  const credits = projectCost({ ...defaults, tickSeconds: meanTick / 1000 });
+  console.log(`tick wall time over the hour: mean ${meanTick.toFixed(0)} ms, median ${medianTick.toFixed(0)} ms (Beacon on loopback; for orientation) -> Netlify ${credits.netlify.creditsTotal.toFixed(1)} credits a month at that mean (compute ${credits.netlify.credits.compute.toFixed(1)}), of the Free plan's 300`);
 
   // 3. One status view.
   store.meter.reset();
@@ -129,7 +155,9 @@ try {
     ["Netlify invocations", n(month.invocationsPerMonth), n(BUDGET.invocations)],
     ["store commands", `${n(month.storeCommandsPerMonth)} (${n(month.storeCommandsIfScriptsCountInside)} if scripts count inside)`, n(BUDGET.storeCommands)],
     ["store transfer", `${gigabytes(month.storeTransferBytesPerMonth)} projected, ${gigabytes(measuredMonth)} measured`, gigabytes(BUDGET.storeTransferBytes)],
-    ["Beacon HTTP / SQL / queue", `${n(month.beacon.httpRequests)} / ${n(month.beacon.sqlStatements)} / ${n(month.beacon.redisCommands)}`, "-"],
+    ["Netlify credits (tick at 0.5 s assumed)", month.netlify.creditsTotal.toFixed(1), "300 (Free plan, whole team)"],
+    ["Beacon HTTP / SQL / connections / queue", `${n(month.beacon.httpRequests)} / ${n(month.beacon.sqlStatements)} / ${n(month.beacon.sqlConnections)} / ${n(month.beacon.redisCommands)}`, "-"],
+    ["Beacon's Neon kept awake", `${month.beacon.neonAwakeHours.toFixed(0)} h, ${month.beacon.neonCuHours.toFixed(0)} CU-hours`, "100 CU-hours (Neon free)"],
   ]));
 
   // 6. Detection latency on a virtual clock.
@@ -184,6 +212,7 @@ try {
   globalThis.fetch = realFetch;
   await rt.close();
   await store.close();
+  await wire.close();
   await sandbox.close();
   await db.drop();
   await services.close();

@@ -5,7 +5,22 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 export interface WsProxy {
   /** `host:port`, to pass as `wsProxy` to createSqlPool. */
   address: string;
+  /** What clients sent Postgres through this proxy, counted on the wire. */
+  meter: SqlMeter;
   close(): Promise<void>;
+}
+
+/**
+ * Connections opened and statements sent, read from the frontend messages of the Postgres protocol: a
+ * simple query ('Q') counts each statement in its text (split on `;` outside quotes), an extended-protocol
+ * query counts one per Execute ('E').
+ */
+export interface SqlMeter {
+  connections: number;
+  statements: number;
+  /** Each statement's text, in order (a simple query's whole text once per statement in it). */
+  texts: string[];
+  reset(): void;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
@@ -23,12 +38,15 @@ export async function startWsProxy(opts: { port?: number } = {}): Promise<WsProx
     verifyClient: (info, done) => (loopbackTarget(info.req.url) ? done(true) : done(false, 403, "target not loopback")),
   });
   const sockets = new Set<Socket>();
+  const meter: SqlMeter = { connections: 0, statements: 0, texts: [], reset() { Object.assign(meter, { connections: 0, statements: 0, texts: [] }); } };
   wss.on("connection", (client, req) => {
     const target = loopbackTarget(req.url);
     if (target === undefined) return client.close(1008, "target not loopback");
     const socket = connect(target.port, target.host);
     sockets.add(socket);
-    pipe(client, socket, () => sockets.delete(socket));
+    meter.connections++;
+    const read = frontendReader(meter);
+    pipe(client, socket, () => sockets.delete(socket), read);
   });
   await new Promise<void>((resolve, reject) => {
     wss.once("listening", resolve);
@@ -38,6 +56,7 @@ export async function startWsProxy(opts: { port?: number } = {}): Promise<WsProx
   if (bound === null || typeof bound === "string") throw new Error("ws proxy has no TCP address");
   return {
     address: `127.0.0.1:${bound.port}`,
+    meter,
     async close() {
       for (const client of wss.clients) client.terminate();
       for (const socket of sockets) socket.destroy();
@@ -46,9 +65,13 @@ export async function startWsProxy(opts: { port?: number } = {}): Promise<WsProx
   };
 }
 
-function pipe(client: WebSocket, socket: Socket, onClosed: () => void): void {
+function pipe(client: WebSocket, socket: Socket, onClosed: () => void, read: (chunk: Buffer) => void): void {
   // Writes made before the TCP connect completes are buffered by node:net, in order.
-  client.on("message", (data) => socket.write(toBuffer(data)));
+  client.on("message", (data) => {
+    const chunk = toBuffer(data);
+    read(chunk);
+    socket.write(chunk);
+  });
   socket.on("data", (chunk) => client.send(chunk, { binary: true }));
   client.on("close", () => socket.end());
   client.on("error", () => socket.destroy());
@@ -72,4 +95,60 @@ function loopbackTarget(url: string | undefined): { host: string; port: number }
   const port = Number(address.slice(colon + 1));
   if (colon < 0 || !LOOPBACK.has(host) || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
   return { host, port };
+}
+
+/** Reads a client's frontend messages as they stream by: untyped start-up messages first, then typed ones. */
+function frontendReader(meter: SqlMeter): (chunk: Buffer) => void {
+  let buffered = Buffer.alloc(0);
+  let started = false;
+  return (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    for (;;) {
+      if (!started) {
+        if (buffered.length < 8) return;
+        const length = buffered.readInt32BE(0);
+        if (buffered.length < length) return;
+        const code = buffered.readInt32BE(4);
+        buffered = buffered.subarray(length);
+        // SSLRequest and GSSENCRequest are followed by another untyped message; the StartupMessage is the last.
+        if (code !== 80_877_103 && code !== 80_877_104) started = true;
+        continue;
+      }
+      if (buffered.length < 5) return;
+      const length = buffered.readInt32BE(1);
+      if (buffered.length < 1 + length) return;
+      const type = String.fromCharCode(buffered[0]!);
+      const body = buffered.subarray(5, 1 + length);
+      buffered = buffered.subarray(1 + length);
+      if (type === "Q") {
+        const text = body.subarray(0, body.indexOf(0)).toString("utf8");
+        const n = statementsIn(text);
+        meter.statements += n;
+        for (let i = 0; i < n; i++) meter.texts.push(text);
+      } else if (type === "P") {
+        const name = body.indexOf(0);
+        meter.texts.push(body.subarray(name + 1, body.indexOf(0, name + 1)).toString("utf8"));
+      } else if (type === "E") {
+        meter.statements++;
+      }
+    }
+  };
+}
+
+function statementsIn(text: string): number {
+  let n = 0;
+  let quote: string | undefined;
+  let content = false;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      content = true;
+    } else if (ch === ";") {
+      if (content) n++;
+      content = false;
+    } else if (!/\s/.test(ch)) content = true;
+  }
+  return n + (content ? 1 : 0);
 }

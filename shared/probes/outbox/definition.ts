@@ -18,5 +18,5 @@ export const OUTBOX = {
   },
   nextStep: "List stuck jobs and whether republishing can help: `npx beacon-sentinel republish-stuck` (add --execute to act)",
   dependsOn: ["check/health/database"],
-  beaconPerRun: { http: 0, sql: 2, redis: 0 },
+  beaconPerRun: { http: 0, sql: 3, redis: 0 }, // counted at the database (test/beacon-touch.test.ts): counts, stuck jobs, SLIs
 } as const satisfies ProbeDefinition<OutboxSettings>;

@@ -8,5 +8,5 @@ export const RECEIPTS = {
   checkStages: { byName: { "executions-api": "runner-api", "jobs-api": "runner-api" } },
   nextStep: "Open a failing execution's receipt from the evidence; check the executions API logs",
   dependsOn: ["check/health/runner-health", "check/health/runner-ready", "check/health/runner-db"],
-  beaconPerRun: { http: 7, sql: 0, redis: 0 },
+  beaconPerRun: { http: 7, sql: 1, redis: 0 }, // the job-answers statement (counted at the database)
 } as const satisfies ProbeDefinition<ReceiptsSettings>;

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { startWsProxy, type WsProxy } from "./support/ws-proxy.ts";
+import { tick } from "../netlify/tick.ts";
+import { BEACON_PER_RUN, SQL_SETS_PER_CONNECTION } from "../shared/cost/model.ts";
+import { closePool, createSqlPool } from "../shared/db.ts";
+import { createSqlClient } from "../shared/sql.ts";
+
+/**
+ * What a tick costs Beacon's database, counted at the database's door: a WebSocket proxy of the tests'
+ * own (test/support/ws-proxy.ts) reads every frontend message the Neon driver sends Postgres.
+ */
+describe("a light touch on Beacon's database", () => {
+  let h: Harness;
+  let sandbox: Sandbox;
+  let proxy: WsProxy;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    sandbox = await h.start();
+    proxy = await startWsProxy();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await h?.close();
+  });
+
+  it("opens at most one connection a tick, set up with one statement, and sends the statements the probes declare", async () => {
+    const minute = 60_000;
+    const clock = { t: Math.ceil(Date.now() / (60 * minute)) * 60 * minute }; // on the hour: every probe is due at the first tick
+    const rt = sentinelRuntime(sentinelEnv(h, sandbox, {}, { NEON_WS_PROXY: proxy.address, SENTINEL_KEY_PREFIX: `${h.prefix}touch:` }), {
+      now: () => new Date(clock.t), log: { info() {}, warn() {}, error() {} },
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        proxy.meter.reset();
+        const report = await tick(rt, { write: true });
+        // No canary signing key: the canary runs idle and touches nothing.
+        const declared = report.results.filter((r) => r.probe !== "canary").reduce((n, r) => n + (BEACON_PER_RUN[r.probe]?.sql ?? 0), 0);
+        expect(proxy.meter.connections).toBeLessThanOrEqual(1);
+        expect({ tick: i, statements: proxy.meter.statements }).toEqual({ tick: i, statements: declared + proxy.meter.connections * SQL_SETS_PER_CONNECTION });
+        if (i === 0) {
+          // The first tick runs health (1), outbox (3), receipts (1) and regions (1) on one fresh connection, set up with 1.
+          expect(proxy.meter.connections).toBe(1);
+          expect(proxy.meter.statements).toBe(7);
+          expect(proxy.meter.texts.filter((t) => /^\s*SET\b/i.test(t))).toEqual([]);
+        }
+        clock.t += minute;
+      }
+    } finally {
+      await rt.close();
+    }
+  }, 120_000);
+
+  it("the one set-up statement still makes the session read-only, time-bounded and UTC, before the first query", async () => {
+    const pool = createSqlPool({ connectionString: h.db.connectionString, wsProxy: proxy.address, max: 1 });
+    const sql = createSqlClient(pool, { statementTimeoutMs: 4_321 });
+    try {
+      proxy.meter.reset();
+      const [settings] = await sql.query<{ ro: string; timeout: string; zone: string }>(
+        "SELECT current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS zone");
+      expect(settings).toEqual({ ro: "on", timeout: "4321ms", zone: "UTC" });
+      await expect(sql.query("CREATE TABLE sentinel_must_not_write (x int)")).rejects.toThrow(/read-only transaction/);
+      expect(proxy.meter).toMatchObject({ connections: 1, statements: 3 });
+    } finally {
+      await closePool(pool);
+    }
+  });
+});
