@@ -140,6 +140,7 @@ describe("one fault, one page", () => {
         const card = during.doc.probes.find((p) => p.id === a.probe)!;
         if (card.latest?.checks.find((c) => c.name === a.check)?.status === "fail") {
           expect(card.affected?.[a.check!], `${a.key} on its card`).toBe(pages[0]!.title);
+          expect(renderStatusPage(during.doc)).toContain(`<strong>${a.check}</strong>: affected by ${pages[0]!.title.replace(/&/g, "&amp;")} (`);
           expect(during.doc.overall.message).not.toContain(`${a.check} failing`);
         }
       }
