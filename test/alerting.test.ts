@@ -98,4 +98,62 @@ describe("probe alert rules", () => {
     [3, 4].forEach((m) => step(m, "pass", "fail"));
     expect(sent.sort()).toEqual(["2:firing:check/health/redis", "4:firing:check/queue/queue-depth", "4:resolved:check/health/redis"]);
   });
+
+  /** Root: health/redis; dependent: queue/queue-depth (the queue probe's dependsOn). */
+  function inhibition() {
+    let state = emptyState();
+    const sent: { minute: number; kind: string; key: string; affected?: string[] }[] = [];
+    const step = (minute: number, results: ProbeResult[], slos: AlertInput["slos"] = []) => {
+      // No cadence watched here ("missing" is another test's): only what the results and SLOs say.
+      const out = evaluateAlerts({ state, results, slos, probes: [], silences: [], settings, now: at(minute) });
+      state = out.state;
+      sent.push(...out.notifications.map((n) => ({ minute, kind: n.kind, key: n.alertKey, ...(n.affected ? { affected: n.affected } : {}) })));
+    };
+    return { step, sent, state: () => state };
+  }
+
+  it("one fault, one page: the root's page lists the held check; it recovers with the root and is never announced", () => {
+    const { step, sent, state } = inhibition();
+    [0, 1, 2].forEach((m) => step(m, [result(m, "fail"), result(m, "fail", "health", "redis")]));
+    expect(state().alerts["check/queue/queue-depth"]).toMatchObject({ firing: true, notified: false, heldBy: "dependency:check/health/redis", affectedBy: "check/health/redis" });
+    [3, 4].forEach((m) => step(m, [result(m, "pass"), result(m, "pass", "health", "redis")]));
+    expect(sent).toEqual([
+      { minute: 2, kind: "firing", key: "check/health/redis", affected: ["queue: queue-depth"] },
+      { minute: 4, kind: "resolved", key: "check/health/redis", affected: ["queue: queue-depth"] },
+    ]);
+    expect(state().log.map((l) => l.text)).toContain("check/queue/queue-depth resolved without having been announced (held by dependency:check/health/redis)");
+  });
+
+  it("a held check not measured again after its root recovered stays with the root: no page on its stale failure", () => {
+    const { step, sent, state } = inhibition();
+    [0, 1, 2].forEach((m) => step(m, [result(m, "fail"), result(m, "fail", "health", "redis")]));
+    [3, 4, 5].forEach((m) => step(m, [result(m, "pass", "health", "redis")])); // the queue probe does not run
+    expect(sent.map((n) => `${n.minute}:${n.kind}:${n.key}`)).toEqual(["2:firing:check/health/redis", "4:resolved:check/health/redis"]);
+    expect(state().alerts["check/queue/queue-depth"]).toMatchObject({ firing: true, heldBy: "dependency:check/health/redis", affectedBy: "check/health/redis" });
+    step(6, [result(6, "fail")]); // measured again, still failing: now it is its own fault
+    expect(sent.map((n) => `${n.minute}:${n.kind}:${n.key}`).slice(2)).toEqual(["6:firing:check/queue/queue-depth"]);
+    expect(state().alerts["check/queue/queue-depth"]!.affectedBy).toBeUndefined();
+  });
+
+  it("follows the chain to the root: the canary behind runner-ready behind the database pages as the database", () => {
+    const { step, sent, state } = inhibition();
+    const canary = (m: number) => result(m, "fail", "canary", "stage:accepted");
+    [0, 1, 2].forEach((m) => step(m, [canary(m), result(m, "fail", "health", "runner-ready"), result(m, "fail", "health", "database")]));
+    expect(sent.map((n) => `${n.kind}:${n.key}`)).toEqual(["firing:check/health/database"]);
+    expect(sent[0]!.affected).toEqual(["canary: stage:accepted", "health: runner-ready"]);
+    expect(state().alerts["check/canary/stage:accepted"]!.heldBy).toBe("dependency:check/health/database");
+  });
+
+  it("an SLO burning behind its root cause is held, and announced alone only if it still burns 30 min after the root recovered", () => {
+    const { step, sent } = inhibition();
+    const slo = { id: "error-rate", title: "API requests without 5xx", target: 0.999, periodDays: 30, source: "traffic:requests", events: 5000, enoughEvents: 1001,
+      period: { minutes: 43200, good: 4900, total: 5000, errorRatio: 0.02, burnRate: 20 }, budgetRemaining: -19, budgetRemainingMinutes: -820, alerts: [], severity: "page" as const,
+      dependsOn: ["check/health/runner-health"] };
+    const runner = (m: number, s: CheckStatus) => result(m, s, "health", "runner-health");
+    [0, 1, 2].forEach((m) => step(m, [runner(m, "fail")], [slo]));
+    [3, 4, 20].forEach((m) => step(m, [runner(m, "pass")], [slo]));
+    expect(sent.map((n) => `${n.minute}:${n.kind}:${n.key}`)).toEqual(["2:firing:check/health/runner-health", "4:resolved:check/health/runner-health"]);
+    step(34, [runner(34, "pass")], [slo]); // 30 min after the root cleared at minute 4, still burning
+    expect(sent.map((n) => `${n.minute}:${n.kind}:${n.key}`).slice(-1)).toEqual(["34:firing:slo/error-rate"]);
+  });
 });

@@ -250,7 +250,7 @@ describe.runIf(XMLLINT)("the deploy gate during each sandbox incident", () => {
   const NAMED: Record<Exclude<(typeof INCIDENT_NAMES)[number], `${string}:${string}`>, string> = {
     "no-outbox-row": "canary/stage:outbox", "payload-mismatch": "queue/message-contract", "legacy-text-output": "receipts/receipts",
     "executions-500": "receipts/executions-api", "empty-id": "receipts/id-mapping", "worker-stopped": "canary/stage:processing",
-    "slow-worker": "canary/stage:started", "health-unhealthy": "health/runner-health", "lost-answer": "receipts/job-answers",
+    "slow-worker": "canary/stage:started", "publisher-stopped": "canary/stage:published", "health-unhealthy": "health/runner-health", "lost-answer": "receipts/job-answers",
     "duplicate-executions": "receipts/job-answers", "undecodable-receipt": "receipts/receipts", "database-down": "health/runner-ready",
     "database-less": "health/runner-db", // /ready answers 200 there, as on the real runner
   };

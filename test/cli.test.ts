@@ -70,6 +70,22 @@ async function inProcess(args: string[]) {
   }
 }
 
+describe("sentinel start on a taken port", () => {
+  it("says which port is taken and the flag that moves it, exits 64, and starts nothing", async () => {
+    const { createServer } = await import("node:net");
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const taken = (busy.address() as { port: number }).port;
+    try {
+      const out = await sentinel(["start", "--port", String(taken)], { BEACON_API_URL: "http://127.0.0.1:9" });
+      expect(out).toMatchObject({ code: 64, stdout: "" });
+      expect(out.stderr).toContain(`port ${taken} is already in use: choose another with --port N (npm start -- --port ${taken + 2})`);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  }, 30_000);
+});
+
 describe("sentinel --version and --help", () => {
   it("--version prints the package's version and exits 0", async () => {
     const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };

@@ -15,8 +15,8 @@ import type { StoredSlos } from "../shared/status/slos.ts";
 import { check } from "../shared/result.ts";
 import { AlertState } from "../shared/alerting/state.ts";
 import type { MonitoringStatus } from "../shared/status/schema.ts";
-import { ALERT_NAME, prometheusRules, prometheusRulesYaml, promDuration, RECORDED } from "../shared/export/prometheus-rules.ts";
-import { grafanaDashboard } from "../shared/export/grafana-dashboard.ts";
+import { ALERT_NAME, prometheusRules, prometheusRulesYaml, promDuration, RECORDED, SELF_ALERTS } from "../shared/export/prometheus-rules.ts";
+import { grafanaDashboard, STATE_CODES, stateCodeExpr } from "../shared/export/grafana-dashboard.ts";
 import { toYaml } from "../shared/export/yaml.ts";
 import type { Runtime } from "../netlify/runtime.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
@@ -155,7 +155,7 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check metrics", () => {
 describe("the exported rules", () => {
   it("alert on exactly the fan-in's windows and factors", () => {
     const groups = prometheusRules(DEFAULTS).groups;
-    expect(groups.map((g) => g.name)).toEqual(DEFAULTS.map((o) => `sentinel-slo-${o.id}`));
+    expect(groups.map((g) => g.name)).toEqual([...DEFAULTS.map((o) => `sentinel-slo-${o.id}`), "sentinel-self"]);
     for (const o of DEFAULTS) {
       const alerts = groups.find((g) => g.name === `sentinel-slo-${o.id}`)!.rules.filter((r) => "alert" in r);
       const exprs = alerts.map((a) => a.expr).join("\n");
@@ -214,7 +214,46 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check rules and test rules", () => {
       tests: [
         test(series(100, 70), [expected("page"), expected("ticket")]), // 30% errors: burn 30, past 14.4 and 3
         test(series(100, 95), [expected("ticket")]), // 5% errors: burn 5, past 3 only
-        test(series(1, 0.5), []), // 50% errors but 70 events, under the 100-event guard
+        test(series(1, 0.5), []), // 50% errors but 70 events, under the 101-event guard of a 99% objective
+      ],
+    };
+    const outcome = await inTempDir({ "rules.yml": prometheusRulesYaml(DEFAULTS), "tests.yml": toYaml(tests) }, (dir) => promtool(["test", "rules", join(dir, "tests.yml")]));
+    expect(outcome.code, outcome.out).toBe(0);
+    expect(outcome.out).toContain("SUCCESS");
+  }, 30_000);
+
+  it("alerts on a stalled sentinel and on a failing or blind probe, from outside the sentinel", async () => {
+    const self = prometheusRules(DEFAULTS).groups.find((g) => g.name === "sentinel-self")!.rules as { alert: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+    const expected = (name: string, labels: Record<string, string> = {}) => {
+      const rule = self.find((r) => r.alert === name)!;
+      return { exp_labels: { ...rule.labels, ...labels }, exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, v.replace("{{ $labels.probe }}", labels.probe ?? "")])) };
+    };
+    const state = (probe: string, values: Record<string, string>) => Object.entries(values).map(([s, v]) => ({ series: `sentinel_probe_state{probe="${probe}",stage="queue",state="${s}"}`, values: v }));
+    const tests = {
+      rule_files: ["rules.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        // Ticks every minute for 10 minutes, then none: stalled once 5 minutes pass without one (not before).
+        {
+          interval: "1m",
+          input_series: [{ series: "sentinel_last_tick_timestamp_seconds", values: "60+60x10 660x20" }],
+          alert_rule_test: [
+            { eval_time: "10m", alertname: SELF_ALERTS.stalled, exp_alerts: [] },
+            { eval_time: "15m", alertname: SELF_ALERTS.stalled, exp_alerts: [] },
+            { eval_time: "17m", alertname: SELF_ALERTS.stalled, exp_alerts: [expected(SELF_ALERTS.stalled)] },
+          ],
+        },
+        // No tick metric at all (never scraped a tick): stalled too.
+        { interval: "1m", input_series: [{ series: "up", values: "1x5" }], alert_rule_test: [{ eval_time: "3m", alertname: SELF_ALERTS.stalled, exp_alerts: [expected(SELF_ALERTS.stalled)] }] },
+        // queue fails, outbox is blind, canary passes: one page for queue, one ticket for outbox.
+        {
+          interval: "1m",
+          input_series: [...state("queue", { fail: "1x5", pass: "0x5" }), ...state("outbox", { error: "1x5", fail: "0x5" }), ...state("canary", { pass: "1x5", fail: "0x5" })],
+          alert_rule_test: [
+            { eval_time: "2m", alertname: SELF_ALERTS.probeFailing, exp_alerts: [expected(SELF_ALERTS.probeFailing, { probe: "queue", stage: "queue", state: "fail" })] },
+            { eval_time: "2m", alertname: SELF_ALERTS.probeBlind, exp_alerts: [expected(SELF_ALERTS.probeBlind, { probe: "outbox", stage: "queue", state: "error" })] },
+          ],
+        },
       ],
     };
     const outcome = await inTempDir({ "rules.yml": prometheusRulesYaml(DEFAULTS), "tests.yml": toYaml(tests) }, (dir) => promtool(["test", "rules", join(dir, "tests.yml")]));
@@ -231,7 +270,7 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check rules and test rules", () => {
       return promtool(["check", "rules", file]);
     });
     expect(outcome.code, outcome.out).toBe(0);
-    expect(outcome.out).toContain(`SUCCESS: ${prometheusRules(loadSettings({ SENTINEL_SETTINGS: settings }).slos).groups[0]!.rules.length} rules found`);
+    expect(outcome.out).toContain(`SUCCESS: ${prometheusRules(loadSettings({ SENTINEL_SETTINGS: settings }).slos).groups.reduce((n, g) => n + g.rules.length, 0)} rules found`);
   }, 30_000);
 });
 
@@ -239,6 +278,37 @@ describe("the Grafana dashboard", () => {
   const dashboard = grafanaDashboard() as { panels: { id: number; type: string; gridPos: { x: number; w: number }; targets?: { expr: string; refId: string; datasource: { uid: string } }[] }[]; templating: { list: { query: { query: string } }[] }; __inputs: { name: string }[] };
   const emitted = new Set(parsePrometheusTextFormat(prometheusMetrics(fullDocument())).map((f) => f.name));
   const namesIn = (expr: string) => [...expr.matchAll(/\b(sentinel_[a-z0-9_:]+)/g)].map((m) => m[1]!);
+
+  it("maps every state to its own colour: a stage no probe watches is grey (unknown), not red for ever", () => {
+    const panels = (grafanaDashboard().panels as { title: string; targets?: { expr: string }[]; fieldConfig?: { defaults?: { mappings?: { options: Record<string, { text: string; color: string }> }[] } } }[]);
+    for (const title of ["Overall state", "Stages", "Probe states"]) {
+      const p = panels.find((x) => x.title === title)!;
+      expect(p.fieldConfig?.defaults?.mappings?.[0]?.options, title).toEqual({
+        "0": { text: "passing", color: "green", index: 0 }, "1": { text: "unknown", color: "#8e8e8e", index: 1 }, "2": { text: "degraded", color: "yellow", index: 2 },
+        "3": { text: "blind", color: "orange", index: 3 }, "4": { text: "failing", color: "red", index: 4 },
+      });
+    }
+    expect(panels.find((x) => x.title === "Stages")!.targets![0]!.expr).toBe(stateCodeExpr("sentinel_stage_state", "stage"));
+  });
+
+  it.skipIf(!HAVE_PROMTOOL)("its state queries give each stage's own state, evaluated by promtool", async () => {
+    const stage = (id: string, on: string) => STATE_CODES.map((s) => ({ series: `sentinel_stage_state{job="sentinel",stage="${id}",state="${s.state}"}`, values: s.state === on ? "1x3" : "0x3" }));
+    const tests = {
+      rule_files: ["rules.yml"],
+      evaluation_interval: "1m",
+      tests: [{
+        interval: "1m",
+        input_series: [...stage("portal", "unknown"), ...stage("outbox", "pass"), ...stage("queue", "fail"), ...stage("worker", "warn"), ...stage("receipts", "error")],
+        promql_expr_test: [{
+          expr: stateCodeExpr("sentinel_stage_state", "stage"), eval_time: "2m",
+          exp_samples: [["outbox", 0], ["portal", 1], ["worker", 2], ["receipts", 3], ["queue", 4]].map(([s, v]) => ({ labels: `{stage="${s}"}`, value: v })),
+        }],
+      }],
+    };
+    const outcome = await inTempDir({ "rules.yml": prometheusRulesYaml(DEFAULTS), "tests.yml": toYaml(tests) }, (dir) => promtool(["test", "rules", join(dir, "tests.yml")]));
+    expect(outcome.code, outcome.out).toBe(0);
+    expect(outcome.out).toContain("SUCCESS");
+  }, 30_000);
 
   it("queries only metrics that /api/metrics emits", () => {
     const used = dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => namesIn(t.expr));

@@ -129,6 +129,13 @@ describe("buildSlackMessage: exact bodies", () => {
     expect(JSON.stringify(buildSlackMessage([spent], { now }))).toContain("over 1h and 5m · budget exhausted\\n");
   });
 
+  it("a root cause's page lists what is held behind it, and its resolution what recovered with it", () => {
+    const root = Notification.parse({ ...checkFiring, affected: ["regions: provider:yagna", "receipts: executions-api"] });
+    expect(JSON.stringify(buildSlackMessage([root], { now }))).toContain("Also affected (held behind this): regions: provider:yagna; receipts: executions-api");
+    const done = Notification.parse({ ...checkResolved, affected: ["regions: provider:yagna"] });
+    expect(JSON.stringify(buildSlackMessage([done], { now }))).toContain("Resolved with it: regions: provider:yagna");
+  });
+
   it("resolved alert says how long it lasted", () => {
     expect(buildSlackMessage([checkResolved], { now })).toEqual({
       text: "Beacon Sentinel: 1 resolved\n• RESOLVED [page] Outbox rows are not being published (outbox), lasted 14 min",

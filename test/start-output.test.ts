@@ -32,9 +32,11 @@ describe("npm start's lines", () => {
       firing: [{ key: "check/canary/stage:outbox" }, { key: "check/canary/regression:left-created", heldBy: "dependency:check/canary/stage:outbox" }],
       notifications: [{}], delivered: 0, unsent: 1, storeCommands: 5,
     }, "12:00:01");
-    expect(line).toBe("[12:00:01] tick: pass health, queue · FAIL canary · firing: check/canary/stage:outbox (+1 held) · 1 alert message(s) logged, not sent (no SLACK_WEBHOOK_URL) · store 5 commands");
+    expect(line).toBe("[12:00:01] tick: pass health, queue · FAIL canary · firing: check/canary/stage:outbox (+1 held) · 1 alert message(s) logged, not sent (no channel configured, or no route sends them to one) · store 5 commands");
     expect(tickLine("tick", { results: [], skipped: "another tick holds the lock" }, "12:00:01")).toBe("[12:00:01] tick: skipped (another tick holds the lock)");
-    expect(tickLine("tick", { results: [], notifications: [{}], delivered: 1, storeCommands: 6 }, "t")).toBe("[t] tick: no probe due · nothing firing · 1 alert message(s) decided, 1 delivered to Slack · store 6 commands");
+    expect(tickLine("tick", { results: [], notifications: [{}], delivered: 1, storeCommands: 6 }, "t")).toBe("[t] tick: no probe due · nothing firing · 1 alert message(s) decided, 1 delivery made (one per message and channel) · store 6 commands");
+    // One message to four channels: four deliveries, never "4 delivered to Slack".
+    expect(tickLine("tick", { results: [], notifications: [{}], delivered: 4 }, "t")).toBe("[t] tick: no probe due · nothing firing · 1 alert message(s) decided, 4 deliveries made (one per message and channel)");
   });
 
   it.each([

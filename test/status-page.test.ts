@@ -90,7 +90,8 @@ describe("the status page, read by a person", () => {
     expect(warning.includes(" hidden")).toBe(!stalled);
     expect(warning).toContain(`data-stalled-after="${new Date(Date.parse(nextTickBy) + 60_000).toISOString()}"`);
     expect(html).toContain("42 ticks recorded");
-    expect(html).toContain("Results lost (never stored): 3");
+    // Not "lost": a sentinel stopped on purpose misses runs too, and nothing it measured was thrown away.
+    expect(html).toContain("Probe runs missed (no tick ran, or none could store its results; a deliberate stop counts too): 3");
     expect(html).toContain("2 pending, 1 failed send (retried)");
     expect(html).toMatch(/data-state="(error|warn)"/);
   });

@@ -18,6 +18,17 @@ describe("canary stage timings on the status page", () => {
     expect(html).toContain("not reached");
   });
 
+  it("a stage that passed without a timing says so, never 'not reached · Passing'", () => {
+    const html = stageTimings([
+      check({ name: "stage:accepted", status: "pass", observed: 0.2, threshold: "<= 8 s", message: "202" }),
+      check({ name: "stage:outbox", status: "pass", observed: null, threshold: null, message: "the portal path writes no outbox row" }),
+      check({ name: "stage:published", status: "error", observed: null, threshold: null, message: "not reached yet" }),
+    ]);
+    expect(html).toMatch(/<span class="s-name">outbox<\/span>.*?<span class="s-val">no timing · [^<]*<\/span>/);
+    expect(html).toMatch(/<span class="s-name">published<\/span>.*?<span class="s-val">not reached · [^<]*<\/span>/);
+    expect(html).not.toMatch(/not reached · Pass/);
+  });
+
   it("renders nothing without stage checks", () => {
     expect(stageTimings([check({ name: "canary", status: "pass", observed: null, threshold: null, message: "idle" })])).toBe("");
   });

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalBeacon } from "../local/beacon.ts";
@@ -18,6 +19,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export async function startCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: "string", default: "8888" }, "sandbox-port": { type: "string", default: "8080" }, json: { type: "boolean", default: false } } });
   const json = values.json;
+  // A taken port is said at once, with the flag that moves it, before anything starts.
+  await portFree(port(values.port), "--port");
+  if (!process.env.BEACON_API_URL) await portFree(port(values["sandbox-port"]), "--sandbox-port");
   // The functions log JSON (what Netlify's log drains want); on a terminal those lines are made readable.
   const restore = json ? () => {} : filterFunctionLogs();
   const local = process.env.BEACON_API_URL ? undefined : await startLocalBeacon({ port: port(values["sandbox-port"]), log: (l) => say(`start: ${l}`) });
@@ -161,6 +165,17 @@ function port(raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`"${raw}" is not a port number`);
   return n;
+}
+
+/** Throws a usage error naming the flag when something already listens on `n` (0 picks a free port). */
+async function portFree(n: number, flag: string): Promise<void> {
+  if (n === 0) return;
+  const taken = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
+    probe.listen(n, "127.0.0.1", () => probe.close(() => resolve(false)));
+  });
+  if (taken) throw new UsageError(`port ${n} is already in use: choose another with ${flag} N (npm start -- ${flag} ${n + 2})`);
 }
 
 function untilInterrupted(): Promise<void> {

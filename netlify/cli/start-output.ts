@@ -48,8 +48,9 @@ export function tickLine(name: string, a: TickAnswer, time: string): string {
   const loud = (a.firing ?? []).filter((f) => !f.heldBy).map((f) => f.key);
   const held = (a.firing ?? []).length - loud.length;
   const firing = loud.length ? `firing: ${loud.join(", ")}${held ? ` (+${held} held)` : ""}` : held ? `${held} firing, all held` : "nothing firing";
-  const sent = a.unsent ? ` · ${a.unsent} alert message(s) logged, not sent (no SLACK_WEBHOOK_URL)`
-    : a.notifications?.length || a.delivered ? ` · ${a.notifications?.length ?? 0} alert message(s) decided, ${a.delivered ?? 0} delivered to Slack` : "";
+  // Deliveries count once per message and channel: four channels given one message are four, not "4 to Slack".
+  const sent = a.unsent ? ` · ${a.unsent} alert message(s) logged, not sent (no channel configured, or no route sends them to one)`
+    : a.notifications?.length || a.delivered ? ` · ${a.notifications?.length ?? 0} alert message(s) decided, ${a.delivered ?? 0} ${a.delivered === 1 ? "delivery" : "deliveries"} made (one per message and channel)` : "";
   const lost = a.lost ? ` · ${a.lost} result(s) NOT stored` : "";
   const store = a.storeCommands === undefined ? "" : ` · store ${a.storeCommands} commands`;
   return `[${time}] ${name}: ${probes} · ${firing}${sent}${lost}${store}`;

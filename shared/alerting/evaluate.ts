@@ -1,6 +1,6 @@
 import type { ProbeResult, Check } from "../result.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
-import { RESTATEMENTS, ruleFor, type AlertingSettings } from "./settings.ts";
+import { RESTATEMENTS, dependenciesOf, ruleFor, type AlertingSettings } from "./settings.ts";
 import { stageOfCheck } from "../probes/catalog.ts";
 import { activeSilenceFor, type Silence } from "./silences.ts";
 import { LOG_CAP, type AlertRecord, type AlertState } from "./state.ts";
@@ -79,7 +79,7 @@ export function evaluateAlerts(input: AlertInput): { state: AlertState; notifica
     if (slo.severity || !rec.firing) rec.snapshot = sloSnapshot(slo);
   }
 
-  return { state, notifications: decide(state, input) };
+  return { state, notifications: decide(state, input, touched) };
 }
 
 function record(state: AlertState, key: string, init: Pick<AlertRecord, "type" | "stage" | "severity"> & Partial<AlertRecord>): AlertRecord {
@@ -127,38 +127,88 @@ function fmtMinutes(m: number): string {
   return m >= 1440 ? `${+(m / 1440).toFixed(1)}d` : m >= 60 ? `${+(m / 60).toFixed(1)}h` : `${+m.toFixed(1)}m`;
 }
 
-/** Turns state transitions into notifications, holding what silences and dependencies hold. */
-function decide(state: AlertState, input: AlertInput): Notification[] {
+/**
+ * How long an SLO that burned because of a root cause stays held after that cause recovered: its
+ * windows keep the outage for a while (30 min is the 6 h page rule's short window at 30 days).
+ */
+const SLO_AFTER_ROOT_MS = 30 * 60_000;
+
+/**
+ * Turns state transitions into notifications, holding what silences and dependencies hold. One fault,
+ * one page: an alert whose dependency fails (a root cause, followed up the chain) is held behind it,
+ * "affected by" it, and listed in its page; once the root recovers, a held alert that passes again
+ * resolves with it unannounced, and one that still fails is announced on its own.
+ */
+function decide(state: AlertState, input: AlertInput, measured: ReadonlySet<string>): Notification[] {
   const { now, settings } = input;
   const iso = now.toISOString();
   const out: Notification[] = [];
   const log = (text: string) => state.log.push({ at: iso, text });
+  const sloDeps = new Map(input.slos.map((s) => [`slo/${s.id}`, s.dependsOn ?? []]));
+  const depsOf = (rec: AlertRecord): string[] => {
+    if (rec.type === "slo") return sloDeps.get(rec.key) ?? [];
+    if (rec.probe && (rec.type === "check" || rec.type === "blind")) return dependenciesOf(settings.dependencies, rec.probe, rec.type === "check" ? rec.check : undefined);
+    return [];
+  };
+  // Failing: firing, or failed in its latest run (a root that has not reached its trigger count yet).
+  const failing = (key: string) => {
+    const r = state.alerts[key];
+    return !!r && (r.firing || (r.type !== "slo" && r.recent.endsWith("f")));
+  };
+  const rootOf = (rec: AlertRecord, seen: Set<string>): string | undefined => {
+    seen.add(rec.key);
+    const up = depsOf(rec).find((k) => failing(k) && !seen.has(k));
+    return up ? (rootOf(state.alerts[up]!, seen) ?? up) : undefined;
+  };
+  const roots = new Map<string, string>();
+  for (const rec of Object.values(state.alerts)) {
+    const root = rootOf(rec, new Set());
+    if (root) roots.set(rec.key, root);
+    if (rec.type !== "check" && rec.type !== "blind") continue;
+    if (root) rec.affectedBy = root;
+    else if (measured.has(rec.key)) rec.affectedBy = undefined; // measured again with its root well: its own verdict
+  }
+  const heldBefore = new Map(Object.values(state.alerts).filter((r) => r.heldBy?.startsWith("dependency:")).map((r) => [r.key, r.heldBy!.slice("dependency:".length)]));
+  const titleOf = (key: string) => state.alerts[key]?.snapshot.title ?? key;
+  const affectedBy = (root: string, resolved: boolean) => {
+    const keys = resolved
+      ? [...heldBefore].filter(([, r]) => r === root).map(([k]) => k)
+      : [...roots].filter(([k, r]) => r === root && failing(k)).map(([k]) => k);
+    return keys.sort().map(titleOf);
+  };
+
   for (const rec of Object.values(state.alerts)) {
     if (!rec.firing) {
       if (rec.since) {
-        if (rec.notified) out.push(notify(rec, "resolved", iso, now.getTime() - Date.parse(rec.since ?? iso)));
+        if (rec.notified) out.push(notify(rec, "resolved", iso, now.getTime() - Date.parse(rec.since ?? iso), affectedBy(rec.key, true)));
         else if (rec.since) log(`${rec.key} resolved without having been announced${rec.heldBy ? ` (held by ${rec.heldBy})` : ""}`);
-        Object.assign(rec, { notified: false, since: undefined, heldBy: undefined, lastNotifiedAt: undefined });
+        Object.assign(rec, { notified: false, since: undefined, heldBy: undefined, lastNotifiedAt: undefined, rootClearedAt: undefined });
       }
       continue;
     }
-    // Checks and blindness of a probe whose dependency is down are unknown: only the root cause speaks.
     // A check that restates another's failure (RESTATEMENTS) is held while that one failed in the same
     // run or fires, so a stuck canary pages once, for the stage it stopped at.
-    const dependency = rec.probe && (rec.type === "check" || rec.type === "blind")
-      ? (settings.dependencies[rec.probe] ?? []).find((k) => state.alerts[k]?.firing)
-        ?? rec.restates ?? (RESTATEMENTS[rec.key] ?? []).find((k) => state.alerts[k]?.firing)
-      : undefined;
+    let dependency = roots.get(rec.key)
+      ?? (rec.type === "check" ? rec.restates ?? (RESTATEMENTS[rec.key] ?? []).find((k) => state.alerts[k]?.firing) : undefined);
+    if (dependency) rec.rootClearedAt = undefined;
+    else if (!rec.notified && rec.heldBy?.startsWith("dependency:")) {
+      // Its root recovered: it stays with it unless it still fails on its own.
+      rec.rootClearedAt ??= iso;
+      // Still failing means measured failing since: a check not run again since says nothing new.
+      const stillFails = rec.type === "slo" ? now.getTime() - Date.parse(rec.rootClearedAt) >= SLO_AFTER_ROOT_MS : measured.has(rec.key) && rec.recent.endsWith("f");
+      if (!stillFails) dependency = rec.heldBy.slice("dependency:".length);
+      else log(`${rec.key} still fails after ${rec.heldBy.slice("dependency:".length)} recovered: announced on its own`);
+    }
     const silence = activeSilenceFor(input.silences, rec, now);
     const heldBy = dependency ? `dependency:${dependency}` : silence ? `silence:${silence.id}` : undefined;
     if (heldBy && heldBy !== rec.heldBy) log(`${rec.key} firing, held by ${heldBy}`);
     rec.heldBy = heldBy;
     if (heldBy) continue;
     if (!rec.notified) {
-      out.push(notify(rec, "firing", iso));
+      out.push(notify(rec, "firing", iso, undefined, affectedBy(rec.key, false)));
       Object.assign(rec, { notified: true, lastNotifiedAt: iso });
     } else if (now.getTime() - Date.parse(rec.lastNotifiedAt ?? iso) >= settings.reminderMinutes * 60_000) {
-      out.push(notify(rec, "reminder", iso));
+      out.push(notify(rec, "reminder", iso, undefined, affectedBy(rec.key, false)));
       rec.lastNotifiedAt = iso;
     }
   }
@@ -166,11 +216,12 @@ function decide(state: AlertState, input: AlertInput): Notification[] {
   return out;
 }
 
-function notify(rec: AlertRecord, kind: Notification["kind"], at: string, durationMs?: number): Notification {
+function notify(rec: AlertRecord, kind: Notification["kind"], at: string, durationMs?: number, affected: string[] = []): Notification {
   return {
     id: `${rec.key}@${kind}@${at}`, kind, alertKey: rec.key, alertType: rec.type, stage: rec.stage,
     ...(rec.probe ? { probe: rec.probe } : {}), ...(rec.check ? { check: rec.check } : {}), ...(rec.slo ? { slo: rec.slo } : {}),
     severity: rec.severity, ...rec.snapshot, since: rec.since ?? at,
     ...(durationMs !== undefined ? { durationMs: Math.max(0, durationMs) } : {}),
+    ...(affected.length ? { affected } : {}),
   };
 }

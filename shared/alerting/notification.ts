@@ -33,6 +33,11 @@ export const Notification = z.object({
   budget: z
     .object({ burnRate: z.number().nullable(), remaining: z.number().nullable(), remainingMinutes: z.number().nullable(), windows: z.string() })
     .optional(),
+  /**
+   * For a root cause: the alerts held behind it (their titles), failing because it fails. They page
+   * only if they still fail after it recovers; its resolution lists those that recovered with it.
+   */
+  affected: z.array(z.string()).optional(),
   /** What an operator should do next, e.g. the remediation command. */
   nextStep: z.string().optional(),
   /**

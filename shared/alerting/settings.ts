@@ -12,11 +12,29 @@ export const AlertRule = z.object({
 export type AlertRule = z.infer<typeof AlertRule>;
 
 /**
- * Which alerts are root causes of which probes' checks: while a dependency alert fires, the dependent
- * checks are unknown and do not fire on their own. Values are alert keys ("check/<probe>/<check>"),
- * as each probe's definition declares them (`dependsOn`).
+ * Which alerts are root causes of which probes' checks: while a dependency fails, the dependent checks
+ * are held behind it ("affected by"), listed in its page, and do not page on their own. Keys are
+ * `<probe>` (every check and the blindness of the probe), `<probe>/<check>` or `<probe>/<prefix>*`;
+ * values are alert keys ("check/<probe>/<check>"), as each probe's definition declares them
+ * (`dependsOn`, `checkDependsOn`). An SLO's are its objective's `dependsOn`.
  */
-export const DEFAULT_DEPENDENCIES: Record<string, string[]> = Object.fromEntries(CATALOG.flatMap((p) => (p.dependsOn ? [[p.id, [...p.dependsOn]]] : [])));
+export const DEFAULT_DEPENDENCIES: Record<string, string[]> = Object.fromEntries(CATALOG.flatMap((p) => [
+  ...(p.dependsOn ? [[p.id, [...p.dependsOn]]] : []),
+  ...Object.entries(p.checkDependsOn?.byName ?? {}).map(([check, on]) => [`${p.id}/${check}`, [...on]]),
+  ...(p.checkDependsOn?.byPrefix ?? []).map(([prefix, on]) => [`${p.id}/${prefix}*`, [...on]]),
+] as [string, string[]][]));
+
+/** The dependencies of one probe's check (or, without `check`, of the probe's blindness). */
+export function dependenciesOf(deps: Record<string, string[]>, probe: string, check?: string): string[] {
+  const out = [...(deps[probe] ?? [])];
+  if (check !== undefined) {
+    out.push(...(deps[`${probe}/${check}`] ?? []));
+    for (const [key, on] of Object.entries(deps)) {
+      if (key.endsWith("*") && key.startsWith(`${probe}/`) && check.startsWith(key.slice(probe.length + 1, -1))) out.push(...on);
+    }
+  }
+  return [...new Set(out)];
+}
 
 /**
  * Checks that restate another check's failure, keyed by alert key: the canary's regression checks

@@ -20,6 +20,14 @@ export const AlertRecord = z.object({
   severity: z.enum(["page", "ticket", "warning"]).default("page"),
   /** Why a firing alert is not being announced: "silence:<id>" or "dependency:<alert key>". */
   heldBy: z.string().optional(),
+  /**
+   * The root cause this check's (or blindness's) latest failure is put down to: set while a dependency
+   * fails, kept until the check is measured again, so its card says "affected by" the root instead of
+   * failing on its own, also between the root's recovery and the check's next run.
+   */
+  affectedBy: z.string().optional(),
+  /** When the root cause this alert was held behind stopped failing while this one still fired. */
+  rootClearedAt: z.string().optional(),
   /** For a check that restates another (RESTATEMENTS): the restated alert that failed in the latest run, if any. */
   restates: z.string().optional(),
   snapshot: Notification.pick({ title: true, message: true, observed: true, threshold: true, evidence: true, evidenceTotal: true, budget: true, nextStep: true }),

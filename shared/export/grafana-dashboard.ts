@@ -29,6 +29,30 @@ interface Panel {
 
 const STATE_COLOURS = { mode: "thresholds" } as const;
 
+/**
+ * Every state as one number per series, so a panel shows the state itself, not "passing or not" (which
+ * painted a stage no probe watches red for ever): 0 pass, 1 unknown, 2 warn, 3 error (blind), 4 fail,
+ * worst-last so `max` over time keeps the worst.
+ */
+export const STATE_CODES = [
+  { state: "pass", code: 0, text: "passing", color: "green" },
+  { state: "unknown", code: 1, text: "unknown", color: "#8e8e8e" },
+  { state: "warn", code: 2, text: "degraded", color: "yellow" },
+  { state: "error", code: 3, text: "blind", color: "orange" },
+  { state: "fail", code: 4, text: "failing", color: "red" },
+] as const;
+
+/** The state of each `by` series of a `{state=...}` gauge family as its code (STATE_CODES). */
+export function stateCodeExpr(metric: string, by: string): string {
+  return STATE_CODES.map((s) => `(max by (${by}) (${metric}{state="${s.state}"}) == 1) * ${s.code}`).join("\nor ");
+}
+
+const STATE_FIELD = {
+  color: STATE_COLOURS, min: 0, max: 4,
+  mappings: [{ type: "value", options: Object.fromEntries(STATE_CODES.map((s) => [String(s.code), { text: s.text, color: s.color, index: s.code }])) }],
+  thresholds: { mode: "absolute", steps: STATE_CODES.map((s, i) => ({ color: s.color, value: i === 0 ? null : s.code })) },
+};
+
 export function grafanaDashboard(): Record<string, unknown> {
   const panels: Panel[] = [];
   let y = 0;
@@ -43,21 +67,12 @@ export function grafanaDashboard(): Record<string, unknown> {
     });
     if (x + w >= 24) y += h;
   };
-  const passing = {
-    fieldConfig: {
-      defaults: {
-        color: STATE_COLOURS, min: 0, max: 1,
-        mappings: [{ type: "value", options: { "0": { text: "not passing", color: "red" }, "1": { text: "passing", color: "green" } } }],
-        thresholds: { mode: "absolute", steps: [{ color: "red", value: null }, { color: "green", value: 1 }] },
-      },
-      overrides: [],
-    },
-  };
+  const states = { fieldConfig: { defaults: STATE_FIELD, overrides: [] } };
 
   row("Pipeline");
   panel("stat", "Overall state", "The pipeline's overall state: pass, warn (degraded), fail, error (blind) or unknown.", 6, 4, 0,
-    [{ expr: `${METRIC.overallState} == 1`, legendFormat: "{{state}}", instant: true }],
-    { options: { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, textMode: "name", colorMode: "background" } });
+    [{ expr: stateCodeExpr(METRIC.overallState, "job"), legendFormat: "overall", instant: true }],
+    { ...states, options: { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, textMode: "value", colorMode: "background" } });
   panel("stat", "Alerts firing", "Alerts firing now, by severity (held ones included).", 6, 4, 6,
     [{ expr: `sum by (severity) (${METRIC.alertsFiring})`, legendFormat: "{{severity}}", instant: true }],
     { fieldConfig: { defaults: { thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, { color: "red", value: 1 }] } }, overrides: [] } });
@@ -66,12 +81,12 @@ export function grafanaDashboard(): Record<string, unknown> {
   panel("stat", "Oldest probe result", "Seconds since the stalest probe last ran.", 8, 4, 16,
     [{ expr: `max(time() - ${METRIC.probeLastRun})`, legendFormat: "age", instant: true }],
     { fieldConfig: { defaults: { unit: "s" }, overrides: [] } });
-  panel("state-timeline", "Stages", "Whether each pipeline stage passed, over time.", 24, 7, 0,
-    [{ expr: `max by (stage) (${METRIC.stageState}{state="pass"})`, legendFormat: "{{stage}}" }], passing);
+  panel("state-timeline", "Stages", "Each pipeline stage's state over time: passing, degraded, failing, blind, or unknown (no probe watches it).", 24, 7, 0,
+    [{ expr: stateCodeExpr(METRIC.stageState, "stage"), legendFormat: "{{stage}}" }], states);
 
   row("Probes");
-  panel("state-timeline", "Probes passing", "Whether each probe's latest result passed, over time.", 12, 8, 0,
-    [{ expr: `max by (probe) (${METRIC.probeState}{state="pass"})`, legendFormat: "{{probe}}" }], passing);
+  panel("state-timeline", "Probe states", "Each probe's own state over time (checks held behind a root cause elsewhere excepted).", 12, 8, 0,
+    [{ expr: stateCodeExpr(METRIC.probeState, "probe"), legendFormat: "{{probe}}" }], states);
   panel("timeseries", "Probe run time", "How long each probe's latest run took.", 12, 8, 12,
     [{ expr: `max by (probe) (${METRIC.probeDuration})`, legendFormat: "{{probe}}" }],
     { fieldConfig: { defaults: { unit: "s" }, overrides: [] } });

@@ -50,8 +50,49 @@ export interface RuleFile {
   groups: { name: string; rules: (RecordingRule | AlertingRule)[] }[];
 }
 
+export const SELF_ALERTS = { stalled: "SentinelStalled", probeFailing: "SentinelProbeFailing", probeBlind: "SentinelProbeBlind" } as const;
+
+/** Minutes without a stored tick before Prometheus says the sentinel stalled (ticks run every minute). */
+export const STALLED_AFTER_MINUTES = 5;
+
 export function prometheusRules(objectives: Objective[]): RuleFile {
-  return { groups: objectives.map(sloGroup) };
+  return { groups: [...objectives.map(sloGroup), selfGroup()] };
+}
+
+/**
+ * The sentinel watched from outside, so a stalled sentinel or a failing probe alerts even when the
+ * sentinel cannot: no tick stored for STALLED_AFTER_MINUTES (or no tick metric at all), a probe whose
+ * own state is `fail` (checks held behind a root cause elsewhere are not: one fault, one alert), and a
+ * probe that cannot measure (`error`: blind or stale) as a ticket.
+ */
+function selfGroup(): { name: string; rules: AlertingRule[] } {
+  const seconds = STALLED_AFTER_MINUTES * 60;
+  return {
+    name: "sentinel-self",
+    rules: [
+      {
+        alert: SELF_ALERTS.stalled,
+        expr: [`time() - ${METRIC.lastTick} > ${seconds}`, "or", `absent(${METRIC.lastTick})`].join("\n"),
+        labels: { severity: "page" },
+        annotations: {
+          summary: "Beacon Sentinel has stopped ticking",
+          description: `No tick of the sentinel was stored for more than ${STALLED_AFTER_MINUTES} minutes (ticks run every minute): nothing is being measured or announced. Check the scheduled function's logs and the store.`,
+        },
+      },
+      {
+        alert: SELF_ALERTS.probeFailing,
+        expr: `${METRIC.probeState}{state="fail"} == 1`,
+        labels: { severity: "page" },
+        annotations: { summary: "Sentinel probe {{ $labels.probe }} is failing", description: "The probe's latest result fails (its checks held behind a root cause elsewhere excepted): see the status page." },
+      },
+      {
+        alert: SELF_ALERTS.probeBlind,
+        expr: `${METRIC.probeState}{state="error"} == 1`,
+        labels: { severity: "ticket" },
+        annotations: { summary: "Sentinel probe {{ $labels.probe }} cannot measure", description: "The probe's latest result could not measure, or no result came for twice its interval (stale)." },
+      },
+    ],
+  };
 }
 
 export function prometheusRulesYaml(objectives: Objective[]): string {

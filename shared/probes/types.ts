@@ -10,6 +10,18 @@ import type { Claims } from "../store/claims.ts";
 export const STAGES = ["portal", "runner-api", "database", "outbox", "queue", "worker", "receipts"] as const;
 export type Stage = (typeof STAGES)[number];
 
+/**
+ * The alert keys dependencies are declared with (`dependsOn`, `checkDependsOn`, an objective's
+ * `dependsOn`): the runner reachable and ready, the database, Beacon's Redis, the queue and the outbox.
+ */
+export const ROOTS = {
+  runner: ["check/health/runner-health", "check/health/runner-ready", "check/health/runner-db"],
+  database: ["check/health/database"],
+  redis: ["check/health/redis"],
+  queue: ["queue-depth", "queue-latency", "message-contract", "retry-overdue", "dead-letter-growth"].map((c) => `check/queue/${c}`),
+  outbox: ["check/outbox/outbox-backlog", "check/outbox/outbox-lag"],
+} as const;
+
 /** What a probe may touch. Anything a probe needs that is not configured is absent, never faked. */
 export interface ProbeDeps {
   now(): Date;
@@ -88,6 +100,15 @@ export interface ProbeDefinition<S extends { timeoutMs: number } = { timeoutMs: 
    * "check/health/redis"): while one fires, this probe's checks and blindness are held behind it.
    */
   dependsOn?: readonly string[];
+  /**
+   * Root causes of some checks only, by exact check name, then by name prefix (alert keys, as
+   * `dependsOn`): added to the probe's own. Together they follow the real stages, so that one fault
+   * pages once, for its root cause (README: "One fault, one page").
+   */
+  checkDependsOn?: {
+    readonly byName?: Readonly<Record<string, readonly string[]>>;
+    readonly byPrefix?: readonly (readonly [prefix: string, dependsOn: readonly string[]])[];
+  };
   /**
    * Why this probe cannot run without the sentinel's store (its claims, across runs): a dry run, which
    * writes nothing, skips it with this reason instead of reporting it blind (`sentinel run all --dry-run`).

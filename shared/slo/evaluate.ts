@@ -55,6 +55,8 @@ export interface SloStatus {
   alerts: BurnAlert[];
   /** The most severe firing alert, if any. */
   severity: Severity | null;
+  /** Alerts that are root causes of this SLO burning (the objective's `dependsOn`). */
+  dependsOn?: string[];
 }
 
 const MINUTE = 60_000;
@@ -99,6 +101,7 @@ export function evaluateSlo(objective: Objective, count: CountWindow, nowMs: num
     budgetRemainingMinutes: budgetRemaining === null ? null : round(budgetRemaining * budget * periodMinutes),
     alerts,
     severity: firing.some((a) => a.severity === "page") ? "page" : firing.length ? "ticket" : null,
+    ...(objective.dependsOn?.length ? { dependsOn: objective.dependsOn } : {}),
   };
 }
 

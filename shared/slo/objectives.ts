@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROOTS } from "../probes/types.ts";
 
 /**
  * Service level objectives. Each SLI is a ratio of good events to all events, fed by event sources in
@@ -32,6 +33,11 @@ export const Objective = z.object({
    * it allowed to fire, the budget read from it). The objective raises it: see `enoughEvents`.
    */
   minEvents: z.number().int().nonnegative().default(100),
+  /**
+   * Alerts that are root causes of this SLO burning (alert keys, as a probe's `dependsOn`): while one
+   * fails, the SLO's alert is held behind it and listed in its page (README: "One fault, one page").
+   */
+  dependsOn: z.array(z.string()).optional(),
 });
 export type Objective = z.infer<typeof Objective>;
 
@@ -46,13 +52,17 @@ export function enoughEvents(o: Pick<Objective, "target" | "minEvents">): number
   return Math.max(o.minEvents, Math.floor(1 / budget + 1e-9) + 1);
 }
 
-/** The four objectives of the hardening plan. */
+/** The four objectives of the hardening plan, each held behind the stages it rests on. */
 export const DEFAULT_OBJECTIVES: z.input<typeof Objective>[] = [
   // Every job in Beacon's database first (outbox probe), then the runner's counters, then the canary alone.
-  { id: "job-success", title: "Jobs complete successfully", target: 0.99, sources: ["outbox:jobs", "traffic:jobs", "canary:jobs"] },
-  { id: "api-availability", title: "Runner API available", target: 0.999, sources: ["health:availability"] },
-  { id: "processing-time", title: "Jobs start executing within 120 s", target: 0.99, sources: ["outbox:start-latency", "traffic:queue-latency", "canary:start-latency"] },
-  { id: "error-rate", title: "API requests without 5xx", target: 0.999, sources: ["traffic:requests"] },
+  { id: "job-success", title: "Jobs complete successfully", target: 0.99, sources: ["outbox:jobs", "traffic:jobs", "canary:jobs"], dependsOn: [...ROOTS.runner, ...ROOTS.database, ...ROOTS.redis] },
+  // The health probe's own samples: the runner's health alerts are the cause, and say it first.
+  { id: "api-availability", title: "Runner API available", target: 0.999, sources: ["health:availability"], dependsOn: [...ROOTS.runner] },
+  {
+    id: "processing-time", title: "Jobs start executing within 120 s", target: 0.99, sources: ["outbox:start-latency", "traffic:queue-latency", "canary:start-latency"],
+    dependsOn: [...ROOTS.runner, ...ROOTS.database, ...ROOTS.redis, ...ROOTS.outbox, ...ROOTS.queue, "check/outbox/jobs-stuck-created"],
+  },
+  { id: "error-rate", title: "API requests without 5xx", target: 0.999, sources: ["traffic:requests"], dependsOn: [...ROOTS.runner, ...ROOTS.database] },
 ];
 
 export const Objectives = z.array(Objective).prefault(DEFAULT_OBJECTIVES).superRefine((objectives, ctx) => {

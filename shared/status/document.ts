@@ -82,7 +82,7 @@ export function statusAsOf(doc: StatusDocument, now: Date, staleFactor: number):
     if (!p.latest) return p;
     const ageMs = Math.max(0, now.getTime() - Date.parse(p.latest.startedAt));
     const stale = ageMs > staleFactor * p.intervalSeconds * 1000;
-    return { ...p, ageSeconds: Math.round(ageMs / 1000), stale, state: stale ? "error" : p.latest.status };
+    return { ...p, ageSeconds: Math.round(ageMs / 1000), stale, state: stale ? "error" : ownState(p.latest, p.affected) };
   });
   return { ...doc, ...assemble(probes, doc.slos, doc.alerts.firing) };
 }
@@ -95,7 +95,8 @@ export function latestChecks(doc: StatusDocument | undefined, probe: string): st
 /** Stages and the overall verdict from the probes, the SLOs and the firing alerts. */
 function assemble(probes: ProbeStatus[], slos: StatusDocument["slos"], firing: FiringAlert[]) {
   const stages = stageOrder(probes).map((stage) => stageStatus(stage, probes));
-  const burning = slos.items.filter((s) => s.severity);
+  const held = new Set(firing.filter((a) => a.type === "slo" && a.heldBy?.startsWith("dependency:")).map((a) => a.slo));
+  const burning = slos.items.filter((s) => s.severity && !held.has(s.id));
   const watched = stages.filter((s) => s.probes.length > 0);
   let state = worstState(watched.map((s) => s.state));
   if (burning.some((s) => s.severity === "page")) state = worstState([state, "fail"]);
@@ -106,7 +107,8 @@ function assemble(probes: ProbeStatus[], slos: StatusDocument["slos"], firing: F
   problems.push(...burning.map((s) => `SLO ${s.id} burning its error budget (${s.severity})`));
   // Never greener than the alerts: a check alert keeps firing until it has passed K runs in a row, so
   // a stage can read "passing" again while its alert (and the page someone got) still stands.
-  const louder = firing.filter((a) => a.type !== "slo" && RANK[alertState(a)] > RANK[state]);
+  // Alerts held behind a root cause are that cause's: they count once, through it.
+  const louder = firing.filter((a) => a.type !== "slo" && !a.heldBy?.startsWith("dependency:") && RANK[alertState(a)] > RANK[state]);
   if (louder.length) {
     state = worstState([state, ...louder.map(alertState)]);
     problems.push(`${louder.length === 1 ? "an alert is" : `${louder.length} alerts are`} still firing (${louder.map((a) => a.title).join("; ")})`);
@@ -137,15 +139,43 @@ function probeStatus(info: ProbeInfo, snapshot: StatusSnapshot, options: BuildSt
   const ageMs = latest ? Math.max(0, options.now.getTime() - Date.parse(latest.startedAt)) : null;
   const stale = ageMs !== null && ageMs > options.staleFactor * info.intervalMs;
   const history = [...(snapshot.histories[info.id] ?? [])].sort((a, b) => b.t.localeCompare(a.t));
+  const affected = affectedChecks(info.id, latest, snapshot.alerts);
   return {
     id: info.id, title: info.title, stage: info.stage, schedule: info.schedule,
     intervalSeconds: Math.round(info.intervalMs / 1000),
-    state: !latest ? "unknown" : stale ? "error" : latest.status,
+    state: !latest ? "unknown" : stale ? "error" : ownState(latest, affected),
     latest, stale,
+    ...(affected ? { affected } : {}),
     ageSeconds: ageMs === null ? null : Math.round(ageMs / 1000),
     history: options.historyCount === undefined ? history : history.slice(0, options.historyCount),
     timeline: buildTimeline(snapshot.timelines[info.id] ?? [], options.now),
   };
+}
+
+/**
+ * The latest result's checks that failed (or could not measure) because of a root cause elsewhere, as
+ * the alerting put them down (`affectedBy`): check name -> the root's title. A probe that could not run
+ * at all behind a root cause has every check affected (its blindness is).
+ */
+function affectedChecks(probe: string, latest: ProbeResult | null, alerts: AlertState | null): Record<string, string> | undefined {
+  if (!latest || !alerts) return undefined;
+  const titleOf = (key: string) => alerts.alerts[key]?.snapshot.title ?? key;
+  const blindRoot = alerts.alerts[`blind/${probe}`]?.affectedBy;
+  const out: Record<string, string> = {};
+  for (const c of latest.checks) {
+    if (c.status === "pass" || c.status === "warn") continue;
+    const root = alerts.alerts[`check/${probe}/${c.name}`]?.affectedBy ?? (c.status === "error" ? blindRoot : undefined);
+    if (root) out[c.name] = titleOf(root);
+  }
+  if (latest.checks.length === 0 && latest.error && blindRoot) out[""] = titleOf(blindRoot);
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** A probe's own state: its latest result without the checks affected by a root cause elsewhere. */
+function ownState(latest: ProbeResult, affected: Record<string, string> | undefined): State {
+  if (!affected) return latest.status;
+  if (latest.checks.length === 0) return affected[""] ? "pass" : latest.status;
+  return worstState(latest.checks.filter((c) => !(c.name in affected)).map((c) => c.status), "pass");
 }
 
 /** One probe's word on one stage: a state, and what is not passing in words. */
@@ -173,12 +203,18 @@ export function contributions(p: ProbeStatus, describe: (p: ProbeStatus) => stri
   };
   const r = p.latest;
   if (!r || p.stale || r.error || r.checks.length === 0) {
-    add(p.stage, p.state, p.state === "pass" ? undefined : describe(p));
+    add(p.stage, p.state, p.state === "pass" ? undefined : p.affected?.[""] ? `affected by ${p.affected[""]}` : describe(p));
     return out;
   }
-  const failedSomewhere = r.checks.some((c) => c.status === "fail");
+  const failedSomewhere = r.checks.some((c) => c.status === "fail" && !p.affected?.[c.name]);
   for (const c of r.checks) {
     let stage = stageOfCheck(p.id, p.stage, c.name);
+    const root = p.affected?.[c.name];
+    if (root) {
+      // Counted once, as its root cause: here it is only "affected by" it.
+      add(stage, "pass", `${c.name} affected by ${root}`);
+      continue;
+    }
     if (c.status === "error") {
       if (failedSomewhere) continue;
       stage = p.stage;

@@ -56,7 +56,7 @@ export function monitoringSection(doc: StatusDocument, now: Date): string {
   return `${head}${warning}${lost}
 <ul class="monitoring" data-state="${stalled ? "error" : trouble ? "warn" : "pass"}">
 <li>Last evaluation: ${m.lastTickAt ? `${since(m.lastTickAt, now)} ago (${esc(utc(m.lastTickAt))}), ${m.ticks} tick${m.ticks === 1 ? "" : "s"} recorded` : "none yet"}${m.nextTickBy ? `; next expected by ${esc(utc(m.nextTickBy))}` : ""}</li>
-<li>Results lost (never stored): ${m.lostResults}${gaps ? `; recent gaps:<ul>${gaps}</ul>` : "; no gaps"}</li>
+<li>Probe runs missed (no tick ran, or none could store its results; a deliberate stop counts too): ${m.lostResults}${gaps ? `; recent gaps:<ul>${gaps}</ul>` : "; no gaps"}</li>
 <li>Notifications: ${m.pendingNotifications} pending, ${m.failedSends} failed send${m.failedSends === 1 ? "" : "s"} (retried), ${m.unknownDeliveries} of unknown delivery, ${m.collapsedNotifications} folded into summaries${m.lastSendError ? `; last send error: ${esc(m.lastSendError)}` : ""}</li>
 </ul></section>`;
 }

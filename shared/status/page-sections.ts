@@ -28,9 +28,10 @@ function evidenceList(items: string[], total: number): string {
 
 function incident(a: FiringAlert, now: Date, silences: StatusDocument["alerts"]["silences"]): string {
   const ack = silences.find((s) => s.ack && `silence:${s.id}` === a.heldBy);
+  const root = a.heldBy?.startsWith("dependency:") ? a.heldBy.slice("dependency:".length) : undefined;
   const held = ack
     ? ` · <strong class="acked">acknowledged</strong> by ${esc(ack.createdBy)} until ${esc(utc(ack.endsAt))}${ack.comment ? `: ${esc(ack.comment)}` : ""}`
-    : a.heldBy ? ` · not announced (${esc(a.heldBy)})` : "";
+    : root ? ` · affected by ${esc(root)}: held behind it, not announced on its own` : a.heldBy ? ` · not announced (${esc(a.heldBy)})` : "";
   const bound = a.threshold === null ? "" : ` against ${esc(num(a.threshold))}`;
   return `<li class="incident sev-${esc(a.severity)}"><h3>${esc(a.title)}</h3>
 <p class="meta">${esc(a.severity)} · ${esc(a.stage)} · since ${esc(utc(a.since))}${a.since ? ` (${since(a.since, now)} ago)` : ""}${held}</p>
@@ -57,7 +58,9 @@ function probeCard(p: ProbeStatus, now: Date): string {
   const held = failed ? (r?.checks ?? []).filter((c) => c.status === "error") : [];
   const heldNote = held.length ? `<li class="held">${held.length} more not measured behind the failure: ${esc(held.map((c) => c.name).join(", "))}</li>` : "";
   const checks = bad.length
-    ? `<ul class="checks">${bad.map((c) => `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}${heldNote}</ul>`
+    ? `<ul class="checks">${bad.map((c) => p.affected?.[c.name]
+      ? `<li class="affected">${badge("unknown")} <strong>${esc(c.name)}</strong>: affected by ${esc(p.affected[c.name]!)} (${esc(c.message)})</li>`
+      : `<li>${badge(c.status)} <strong>${esc(c.name)}</strong>: ${esc(c.message)}${evidenceList(c.evidence, c.evidenceTotal)}</li>`).join("")}${heldNote}</ul>`
     : r ? `<p class="ok">${r.checks.length === 1 ? "Its one check passes." : `All ${r.checks.length} checks pass.`}</p>` : "";
   return `<li class="probe" id="probe-${esc(p.id)}" data-probe="${esc(p.id)}" data-state="${p.state}">
 <h3>${esc(p.title)} ${badge(p.state)}</h3>

@@ -72,7 +72,8 @@ export function stageTimings(checks: Check[]): string {
     const end = mark ?? start;
     if (mark !== null) previous = Math.max(previous, mark);
     const name = c.name.slice("stage:".length);
-    const observed = mark !== null ? `at ${secondsText(mark)}` : esc(typeof c.observed === "string" ? c.observed : "not reached");
+    // No timing: a stage that passed without one (a path with no such step) says so, never "not reached · Passing".
+    const observed = mark !== null ? `at ${secondsText(mark)}` : esc(typeof c.observed === "string" ? c.observed : c.status === "pass" ? "no timing" : "not reached");
     return `<li class="s-row"><span class="s-name">${esc(name)}</span>` +
       `<span class="s-track" aria-hidden="true"><span class="s-seg f-${c.status}" style="margin-left:${((start / total) * 100).toFixed(2)}%;width:${Math.max(0.5, ((end - start) / total) * 100).toFixed(2)}%"></span></span>` +
       `<span class="s-val">${observed} · ${LABEL[c.status]}</span>${c.status === "pass" ? "" : `<span class="s-msg">${esc(c.message)}</span>`}</li>`;

@@ -41,6 +41,12 @@ export const ProbeStatus = z.object({
   stale: z.boolean(),
   /** Seconds since the latest result started; null before the first. */
   ageSeconds: z.number().nullable(),
+  /**
+   * Checks of the latest result whose failure is put down to a root cause elsewhere (the alerting's
+   * dependencies): check name -> the root cause's title. They show "affected by" it, and count toward
+   * no stage, probe or overall state: the root cause does, once. Absent when none.
+   */
+  affected: z.record(z.string(), z.string()).optional(),
   /** The most recent compact history entries, newest first. */
   history: z.array(HistoryEntry),
   /** The last 24 hours in equal slots, oldest first. */

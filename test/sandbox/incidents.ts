@@ -12,6 +12,7 @@ export const INCIDENTS = {
   "executions-500": 'The executions API answers 500 {"error":"Failed to fetch executions"} (receipts and details fail too).',
   "empty-id": 'Job list and job details carry "id": "" while jobspec_id is set.',
   "worker-stopped": "The worker pops nothing: the Redis backlog grows and jobs stay in created.",
+  "publisher-stopped": "The outbox publisher publishes nothing: outbox rows pile up unpublished and jobs stay in created.",
   "slow-worker": "The worker marks a job processing, then waits slowWorkerDelayMs before any execution starts.",
   "health-unhealthy": '/health answers 503 {"status":"unhealthy",...} (the yagna circuit breaker is open).',
   "lost-answer":

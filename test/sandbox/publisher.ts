@@ -37,6 +37,7 @@ export function createPublisherPass(ctx: SandboxContext): Pass {
   const { metrics } = ctx;
   return async () => {
     if (!ctx.dbAvailable()) return ctx.options.publisherIntervalMs; // never started in database-less mode
+    if (ctx.incidents.isOn("publisher-stopped")) return ctx.options.publisherIntervalMs;
     let rows;
     try {
       rows = await fetchUnpublished(ctx.pool, 100);

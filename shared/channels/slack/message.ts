@@ -91,6 +91,12 @@ function notificationText(n: Notification, fmt: Fmt): string {
   lines.push(`Observed ${fmt.code(scalar(n.observed), 100)} · threshold ${fmt.code(scalar(n.threshold), 100)}`);
   if (n.budget) lines.push(budgetLine(n.budget, fmt));
   lines.push(...evidenceLines(n, fmt));
+  // One fault, one page: what is held behind this root cause, listed here instead of paging alone.
+  if (n.affected?.length) {
+    const shown = n.affected.slice(0, EVIDENCE_SHOWN).map((a) => fmt.esc(a, 120)).join("; ");
+    const more = n.affected.length > EVIDENCE_SHOWN ? ` …and ${n.affected.length - EVIDENCE_SHOWN} more` : "";
+    lines.push(`${n.kind === "resolved" ? "Resolved with it" : "Also affected (held behind this)"}: ${shown}${more}`);
+  }
   lines.push(timeLine(n, fmt));
   if (n.nextStep) lines.push(`Next step: ${nextStep(n.nextStep, fmt)}`);
   return lines.join("\n");

@@ -1,4 +1,4 @@
-import type { ProbeDefinition } from "../types.ts";
+import { ROOTS, type ProbeDefinition } from "../types.ts";
 import { CanarySettings } from "./settings.ts";
 
 /**
@@ -28,7 +28,14 @@ export const CANARY = {
     },
   },
   nextStep: "Follow the canary's stage timings on the status page: the failed stage names the likely cause",
-  dependsOn: ["check/health/runner-health", "check/health/runner-ready", "check/health/runner-db"],
+  dependsOn: ROOTS.runner,
+  // A stage the canary did not reach behind a failing outbox or queue is theirs: they page, it is held.
+  checkDependsOn: {
+    byName: Object.fromEntries([
+      ...["stage:outbox", "stage:published"].map((s) => [s, [...ROOTS.outbox, "check/outbox/jobs-stuck-created"]]),
+      ...["stage:queued", "stage:processing", "stage:started", "stage:completed", "regression:left-created"].map((s) => [s, [...ROOTS.outbox, "check/outbox/jobs-stuck-created", ...ROOTS.redis, ...ROOTS.queue]]),
+    ]),
+  },
   needsStore: "the canary follows its one job across runs through claims in the sentinel's store, which a dry run does not write",
   // Following a canary in flight; an idle run touches nothing. A submission adds one HTTP request.
   beaconPerRun: { http: 1, sql: 1, redis: 2 },

@@ -1,4 +1,4 @@
-import type { ProbeDefinition } from "../types.ts";
+import { ROOTS, type ProbeDefinition } from "../types.ts";
 import { HealthSettings } from "./settings.ts";
 
 /** The health probe as the catalog lists it (index.ts adds `run`). */
@@ -9,6 +9,9 @@ export const HEALTH = {
     // An extra endpoint (BEACON_HEALTH_URLS) named portal... watches the portal.
     byPrefix: [["url:portal", "portal"]],
   },
+  // The runner's readiness answers 503 while its database or Redis is down: those are the cause.
+  // The runner failing to read its database while /ready already fails is the same fault: /ready speaks.
+  checkDependsOn: { byName: { "runner-ready": [...ROOTS.database, ...ROOTS.redis], "runner-db": [...ROOTS.database, "check/health/runner-ready"] } },
   nextStep: "Check the runner's /health/ready, whether it reads its database (GET /api/v1/jobs?limit=1) and its database and Redis connectivity",
   // /health, /health/ready and the one-job read (which is also one indexed query on Beacon's Postgres, by the runner).
   beaconPerRun: { http: 3, sql: 1, redis: 1, perHealthUrl: 1 },

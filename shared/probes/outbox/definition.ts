@@ -1,4 +1,4 @@
-import type { ProbeDefinition } from "../types.ts";
+import { ROOTS, type ProbeDefinition } from "../types.ts";
 import { OutboxSettings } from "./settings.ts";
 
 /** The outbox probe as the catalog lists it (index.ts adds `run`). */
@@ -17,6 +17,10 @@ export const OUTBOX = {
     },
   },
   nextStep: "List stuck jobs and whether republishing can help: `npx beacon-sentinel republish-stuck` (add --execute to act)",
-  dependsOn: ["check/health/database"],
+  // The publisher and the workers run in the runner, and every row is in the database.
+  dependsOn: [...ROOTS.database, ...ROOTS.runner],
+  // A job stuck in created, queued or processing behind a stopped or broken queue is the queue's.
+  // A growing backlog is the lag's consequence: one publisher fault, one page.
+  checkDependsOn: { byName: { "outbox-backlog": ["check/outbox/outbox-lag"] }, byPrefix: [["jobs-stuck-", [...ROOTS.outbox, ...ROOTS.redis, ...ROOTS.queue]]] },
   beaconPerRun: { http: 0, sql: 3, redis: 0 }, // counted at the database (test/beacon-touch.test.ts): counts, stuck jobs, SLIs
 } as const satisfies ProbeDefinition<OutboxSettings>;

@@ -1,10 +1,12 @@
-import type { ProbeDefinition } from "../types.ts";
+import { ROOTS, type ProbeDefinition } from "../types.ts";
 import { QueueSettings } from "./settings.ts";
 
 /** The queue probe as the catalog lists it (index.ts adds `run`). */
 export const QUEUE = {
   id: "queue", title: "Redis job queue", stage: "queue", schedule: "* * * * *", settings: QueueSettings, stateful: true,
   nextStep: "Inspect the queue and dead letters: `npx beacon-sentinel run queue`; check that workers are running",
-  dependsOn: ["check/health/redis"],
+  dependsOn: ROOTS.redis,
+  // A deep queue is the latency's consequence, dead letters the broken contract's: one fault, one page.
+  checkDependsOn: { byName: { "queue-depth": ["check/queue/queue-latency"], "dead-letter-growth": ["check/queue/message-contract"] } },
   beaconPerRun: { http: 0, sql: 0, redis: 9 },
 } as const satisfies ProbeDefinition<QueueSettings>;

@@ -1,4 +1,4 @@
-import type { ProbeDefinition } from "../types.ts";
+import { ROOTS, type ProbeDefinition } from "../types.ts";
 import { ReceiptsSettings } from "./settings.ts";
 
 /** The receipts probe as the catalog lists it (index.ts adds `run`). */
@@ -7,6 +7,6 @@ export const RECEIPTS = {
   // The executions and jobs APIs answering at all is the runner API's; what the receipts say is the receipts'.
   checkStages: { byName: { "executions-api": "runner-api", "jobs-api": "runner-api" } },
   nextStep: "Open a failing execution's receipt from the evidence; check the executions API logs",
-  dependsOn: ["check/health/runner-health", "check/health/runner-ready", "check/health/runner-db"],
+  dependsOn: ROOTS.runner,
   beaconPerRun: { http: 7, sql: 1, redis: 0 }, // the job-answers statement (counted at the database)
 } as const satisfies ProbeDefinition<ReceiptsSettings>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { State } from "../../result.ts";
-import type { ProbeDefinition } from "../types.ts";
+import { ROOTS, type ProbeDefinition } from "../types.ts";
 import { RegionsSettings } from "./settings.ts";
 
 /**
@@ -12,6 +12,10 @@ export const REGIONS = {
   id: "regions", title: "Regions and providers", stage: "worker", schedule: "*/5 * * * *", settings: RegionsSettings, stateful: true,
   // The runner's own services (yagna and the others) are the runner API's.
   checkStages: { byPrefix: [["provider:", "runner-api"]] },
+  // Its grid is read from the database; the runner's own services (providers) are the runner's; a
+  // region failing while the hybrid router reports a provider missing is the router's.
+  dependsOn: ROOTS.database,
+  checkDependsOn: { byPrefix: [["provider:", ROOTS.runner], ["region:", ["check/regions/router"]]] },
   nextStep:
     "Open the region's failed executions from the evidence (output_data.failure) and check the hybrid router for that region; " +
     "restart-lost jobs have no remediation in Beacon: resubmit their specs through POST /api/v1/jobs/cross-region",

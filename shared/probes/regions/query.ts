@@ -85,6 +85,9 @@ export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q
          THEN j.jobspec_data->'constraints'->'regions' ELSE '[]'::jsonb END) r(region),
          LATERAL (SELECT ${routerRegionSql("r.region", 8, "asked")} AS region) x
        WHERE j.created_at >= c.now - make_interval(secs => $1) AND j.created_at <= c.now - make_interval(secs => $5)
+         -- A job still in created never reached a worker (no outbox row, or not yet published): its missing
+         -- executions are the outbox's or the queue's to report, not a region's.
+         AND j.status <> 'created'
      )
      SELECT 'cell' AS kind, region, model, outcome, code, stage, component, transient,
        count(*)::int AS n_grid, count(*) FILTER (WHERE in_window)::int AS n_window,
