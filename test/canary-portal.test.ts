@@ -96,6 +96,16 @@ describe("canary through the portal's cross-region route (the default path)", ()
     expect(result.events).toEqual({ jobs: { good: 0, total: 1 }, "start-latency": { good: 1, total: 1 } });
   });
 
+  it("on the queue path the same router failure names the runner's own cause (output_data.error_code)", async () => {
+    const r = rig({ path: "queue" });
+    sandbox.incidents.set("region-down:us-east", true);
+    const { id } = await submit(r);
+    await waitForStatus(sandbox, id, "failed");
+    r.advance(30);
+    const { by } = await r.invoke();
+    expect(by["stage:completed"]!.message).toBe(`canary ${id}: job failed: 1 of 1 executions failed, the runner's cause: ROUTER_HTTP_502`);
+  });
+
   it("no provider for the region: no row and no status; the started stage fails once the job had time to complete, naming the silent run", async () => {
     const r = rig();
     sandbox.incidents.set("provider-missing:us-east", true);
