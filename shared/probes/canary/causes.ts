@@ -70,7 +70,7 @@ function portalCause(stage: CanaryStage, where: string, facts: Facts): string | 
       "the router or Modal has not answered, or the run ended without a status (no provider for the region, or a runner restart: the job stays queued for good)";
   }
   if (stage !== "completed") return undefined;
-  if (facts.status === "failed") return `job failed: ${db ? `${db.failed} of ${db.executions} executions failed${runnerCauses(db)}` : "Beacon marked it failed"} (the portal path keeps the cause in region_results.error_message)`;
+  if (facts.status === "failed") return `job failed: ${db ? `${db.failed} of ${db.executions} executions failed${runnerCauses(db)}` : "Beacon marked it failed"} (the portal path records no cause: its failed rows have no output, and region_results says only "all executions failed")`;
   if (facts.status === "running") return `${where}: the run ended partial (fewer regions succeeded than min_success_rate asks): Beacon leaves such a job running for good`;
   if (db && db.executions > 0 && db.completed + db.failed === db.executions) {
     return `${where}: every execution row is written (${db.completed} completed, ${db.failed} failed) but the run wrote no job status`;
