@@ -43,6 +43,8 @@ export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: O
       if (queue?.waiting) return { message: `${where}: waiting on ${queue.key} (${queue.depth} deep): the worker is not consuming`, evidence: [job, `queue ${queue.key}`] };
       return { message: `${where}: not picked up by the worker`, evidence: [job] };
     case "started":
+      // A start budget shorter than the pickup's: the message still waiting on the queue is the cause (seen on the real runner).
+      if (queue?.waiting) return { message: `${where}: no execution started: waiting on ${queue.key} (${queue.depth} deep): the worker is not consuming`, evidence: [job, `queue ${queue.key}`] };
       return { message: `${where}: no execution started (the worker is slow, or the router/executor is down)`, evidence: [job] };
     case "completed":
       if (facts.status === "failed") return { message: `job failed: ${db ? `${db.failed} of ${db.executions} executions failed${runnerCauses(db)}` : "Beacon marked it failed"}`, evidence: [job] };
