@@ -97,6 +97,18 @@ describe("canary under Beacon's incidents", () => {
     await waitForStatus(sandbox, id, "completed"); // leave an idle worker to the next test
   });
 
+  it("worker-stopped with a start budget shorter than the pickup's: the started stage names the waiting message, not a slow executor", async () => {
+    const r = rig({ startLatencySeconds: 20 });
+    sandbox.incidents.set("worker-stopped", true);
+    const id = await submitted(r);
+    await waitFor(async () => (await h.redis.lrange(sandbox.keys.main, 0, -1)).some((m) => m.includes(`"${id}"`)), "the canary on the queue");
+    r.advance(21);
+    const { by } = await r.invoke();
+    expect(by["stage:started"]!.message).toMatch(new RegExp(`^21 s in created: no execution started: waiting on ${sandbox.keys.main} \\(1 deep\\): the worker is not consuming`));
+    sandbox.incidents.set("worker-stopped", false);
+    await waitForStatus(sandbox, id, "completed");
+  });
+
   it("slow-worker: the start is late, the start-latency event is bad and feeds the processing-time SLO", async () => {
     const r = rig({ startLatencySeconds: 1 });
     sandbox.incidents.set("slow-worker", true);

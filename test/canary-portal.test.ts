@@ -92,8 +92,18 @@ describe("canary through the portal's cross-region route (the default path)", ()
     r.advance(30);
     const { result, by } = await r.invoke();
     expect(statuses(by)).toMatchObject({ "stage:created": "pass", "stage:started": "pass", "stage:completed": "fail", "stage:receipt": "error" });
-    expect(by["stage:completed"]!.message).toBe(`canary ${id}: job failed: 1 of 1 executions failed (the portal path keeps the cause in region_results.error_message)`);
+    expect(by["stage:completed"]!.message).toBe(`canary ${id}: job failed: 1 of 1 executions failed (the portal path records no cause: its failed rows have no output, and region_results says only "all executions failed")`);
     expect(result.events).toEqual({ jobs: { good: 0, total: 1 }, "start-latency": { good: 1, total: 1 } });
+  });
+
+  it("on the queue path the same router failure names the runner's own cause (output_data.error_code)", async () => {
+    const r = rig({ path: "queue" });
+    sandbox.incidents.set("region-down:us-east", true);
+    const { id } = await submit(r);
+    await waitForStatus(sandbox, id, "failed");
+    r.advance(30);
+    const { by } = await r.invoke();
+    expect(by["stage:completed"]!.message).toBe(`canary ${id}: job failed: 1 of 1 executions failed, the runner's cause: ROUTER_HTTP_502`);
   });
 
   it("no provider for the region: no row and no status; the started stage fails once the job had time to complete, naming the silent run", async () => {

@@ -202,6 +202,22 @@ describe.runIf(XMLLINT)("the deploy gate against the sandbox", () => {
     expect(r.stdout).toMatch(/settled: the pipeline carried it to its receipt/);
   }, 90_000);
 
+  it("canary --wait on the portal's path (the default) follows that path's stages only, and names the stage a provider-less region stops at", async () => {
+    const portal = { ...FAST_CANARY, path: "cross-region" };
+    const r = await sentinel(["canary", "--wait", "--timeout", "60", "--poll", "0.5"], { probes: { canary: portal } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect([...r.stdout.matchAll(/^pass\s+(stage:\S+)/gm)].map((m) => m[1])).toEqual(["stage:accepted", "stage:created", "stage:started", "stage:completed", "stage:receipt"]);
+    expect(r.stdout).toMatch(/on POST \/api\/v1\/jobs\/cross-region/);
+    await sandbox.incidents.set("provider-missing:us-east", true);
+    try {
+      const stuck = await sentinel(["canary", "--wait", "--timeout", "60", "--poll", "0.5"], { probes: { canary: portal } });
+      expect(stuck.code, stuck.stdout).toBe(1);
+      expect(stuck.stdout).toMatch(/^FAILED at stage:started: \d+ s in queued: no execution row written by the in-process run/m);
+    } finally {
+      await sandbox.incidents.reset();
+    }
+  }, 150_000);
+
   it("canary --wait fails naming the stage while the worker is stopped, and passes again once it runs", async () => {
     await sandbox.incidents.set("worker-stopped", true);
     try {

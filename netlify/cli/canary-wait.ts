@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { canaryProbe } from "../../shared/probes/canary/index.ts";
-import { CANARY_STAGES, REGRESSION_CHECKS } from "../../shared/probes/canary/settings.ts";
+import { regressionsOf, stagesOf, type CanaryPath } from "../../shared/probes/canary/settings.ts";
 import { loadState, type Verdict } from "../../shared/probes/canary/state.ts";
 import { measure } from "../../shared/runner.ts";
 import { exitCodeFor, worstStatus } from "../../shared/result.ts";
@@ -9,8 +9,8 @@ import { createRuntime } from "../runtime.ts";
 import { UsageError } from "./errors.ts";
 import { ConfigError } from "../../shared/config/index.ts";
 
-/** Stage and regression checks in the order a job meets them. */
-const ORDER = [...CANARY_STAGES.map((s) => `stage:${s}`), ...REGRESSION_CHECKS];
+/** The checks of a path, in the order they are printed: the portal path has no outbox, queue or pickup stage. */
+const orderOf = (path: CanaryPath) => [...stagesOf(path).map((s) => `stage:${s}`), ...regressionsOf(path)];
 
 /**
  * `sentinel canary --wait [--timeout S] [--poll S]`: the deploy gate. Submits one canary now and runs
@@ -50,6 +50,7 @@ export async function canaryCommand(args: string[]): Promise<number> {
       }
       if (shown.size === 0) out(`canary ${id} submitted; following it (timeout ${timeoutS} s)`);
       const decided: Record<string, Verdict> = s.inFlight?.decided ?? Object.fromEntries(Object.entries(s.verdicts).filter(([, v]) => v.canary === id));
+      const ORDER = orderOf(s.inFlight?.path ?? settings.probes.canary.path);
       for (const name of ORDER) {
         const v = decided[name];
         if (!v || shown.has(name)) continue;

@@ -76,6 +76,8 @@ interface Options {
   /** The canary's paths (`probes.canary.path`), each run `canaryRuns` times: the portal's first, the queue path second. */
   canaryPaths: string[];
   canaryRuns: number;
+  /** More `probes.canary` settings (JSON), e.g. shorter budgets so a missed stage is judged within the run. */
+  canarySettings: Record<string, unknown>;
   capture?: string;
   json?: string;
   label: string;
@@ -126,7 +128,7 @@ function parseOptions(argv: string[]): Options {
       paths: { type: "string", default: "portal,portal-multi,queue,queue-multi" }, jobs: { type: "string", default: "20" },
       fault: { type: "string" }, "fault-regions": { type: "string" }, settle: { type: "string", default: "180" },
       "judge-at": { type: "string", default: "0" }, reset: { type: "boolean", default: false }, canary: { type: "boolean", default: false },
-      "canary-paths": { type: "string", default: "cross-region" }, "canary-runs": { type: "string", default: "1" },
+      "canary-paths": { type: "string", default: "cross-region" }, "canary-settings": { type: "string", default: "{}" }, "canary-runs": { type: "string", default: "1" },
       capture: { type: "string" }, json: { type: "string" }, label: { type: "string", default: "run" },
       "no-submit": { type: "boolean", default: false }, together: { type: "boolean", default: false }, concurrency: { type: "string", default: "4" }, "admin-token": { type: "string" },
     },
@@ -142,7 +144,7 @@ function parseOptions(argv: string[]): Options {
     stub: values.stub?.replace(/\/+$/, ""), storeRedis: values["store-redis"], keysFile: values.keys, paths: paths as PathName[],
     jobs: Number(values.jobs), fault: values.fault, faultRegions: values["fault-regions"]?.split(","), settleSeconds: Number(values.settle),
     judgeAt: values["judge-at"].split(",").map(Number), reset: values.reset, canary: values.canary, capture: values.capture,
-    canaryPaths: values["canary-paths"].split(",").map((p) => p.trim()).filter(Boolean), canaryRuns: Number(values["canary-runs"]),
+    canaryPaths: values["canary-paths"].split(",").map((p) => p.trim()).filter(Boolean), canaryRuns: Number(values["canary-runs"]), canarySettings: JSON.parse(values["canary-settings"]) as Record<string, unknown>,
     json: values.json, label: values.label, submit: !values["no-submit"], together: values.together, concurrency: Number(values.concurrency), adminToken: values["admin-token"],
   };
   for (const url of [options.runner, options.db, options.beaconRedis, options.storeRedis, options.stub]) {
@@ -451,7 +453,7 @@ function summarize(j: Judgement): string {
 
 async function runCanary(opts: Options, keys: Keys, bridges: Bridges, canaryPath: string): Promise<string> {
   const prefix = `real:${opts.label}`.replace(/[^A-Za-z0-9:_.-]/g, "_").slice(0, 40) + `:canary:${Date.now().toString(36)}:`;
-  const settings = JSON.stringify({ probes: { canary: { path: canaryPath } } });
+  const settings = JSON.stringify({ probes: { canary: { ...opts.canarySettings, path: canaryPath } } });
   const started = Date.now();
   const result = await runSentinel(["canary", "--wait", "--timeout", "300"], sentinelEnv(opts, bridges, prefix, { CANARY_SIGNING_KEY: keys.canary, SENTINEL_SETTINGS: settings }), 330_000);
   return `[path ${canaryPath}, ${((Date.now() - started) / 1000).toFixed(1)} s]\n${result.stdout}${result.stderr ? `\n(stderr) ${result.stderr}` : ""}(exit ${result.code})`;
@@ -485,6 +487,9 @@ async function main(): Promise<number> {
     else for (const p of opts.paths) reports.push(await runPhase(opts, keys, bridges, sql, redis, [p]));
     if (opts.canary) {
       const runs: string[] = [];
+      // The canary meets the same fault as the jobs (the phase switched the stub back to healthy when it ended).
+      const faulted = opts.stub && opts.fault && opts.fault !== "healthy";
+      if (faulted) await setFault(opts, opts.fault!, opts.faultRegions);
       for (const canaryPath of opts.canaryPaths) {
         for (let i = 0; i < opts.canaryRuns; i++) {
           say(`\n== canary ${i + 1}/${opts.canaryRuns} on ${canaryPath} (sentinel canary --wait) ==`);
@@ -494,6 +499,7 @@ async function main(): Promise<number> {
         }
       }
       canary = runs.join("\n\n");
+      if (faulted) await setFault(opts, "healthy");
     }
   } finally {
     say(table(reports));

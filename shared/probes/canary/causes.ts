@@ -43,9 +43,11 @@ export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: O
       if (queue?.waiting) return { message: `${where}: waiting on ${queue.key} (${queue.depth} deep): the worker is not consuming`, evidence: [job, `queue ${queue.key}`] };
       return { message: `${where}: not picked up by the worker`, evidence: [job] };
     case "started":
+      // A start budget shorter than the pickup's: the message still waiting on the queue is the cause (seen on the real runner).
+      if (queue?.waiting) return { message: `${where}: no execution started: waiting on ${queue.key} (${queue.depth} deep): the worker is not consuming`, evidence: [job, `queue ${queue.key}`] };
       return { message: `${where}: no execution started (the worker is slow, or the router/executor is down)`, evidence: [job] };
     case "completed":
-      if (facts.status === "failed") return { message: `job failed: ${db ? `${db.failed} of ${db.executions} executions failed` : "Beacon marked it failed"}`, evidence: [job] };
+      if (facts.status === "failed") return { message: `job failed: ${db ? `${db.failed} of ${db.executions} executions failed${runnerCauses(db)}` : "Beacon marked it failed"}`, evidence: [job] };
       if (db?.startedS != null) return { message: `${where}: an execution started but none completed (executor slow or hung)`, evidence: [job] };
       return { message: `${where}: no execution completed`, evidence: [job] };
     case "receipt":
@@ -70,12 +72,18 @@ function portalCause(stage: CanaryStage, where: string, facts: Facts): string | 
       "the router or Modal has not answered, or the run ended without a status (no provider for the region, or a runner restart: the job stays queued for good)";
   }
   if (stage !== "completed") return undefined;
-  if (facts.status === "failed") return `job failed: ${db ? `${db.failed} of ${db.executions} executions failed` : "Beacon marked it failed"} (the portal path keeps the cause in region_results.error_message)`;
+  if (facts.status === "failed") return `job failed: ${db ? `${db.failed} of ${db.executions} executions failed${runnerCauses(db)}` : "Beacon marked it failed"} (the portal path records no cause: its failed rows have no output, and region_results says only "all executions failed")`;
   if (facts.status === "running") return `${where}: the run ended partial (fewer regions succeeded than min_success_rate asks): Beacon leaves such a job running for good`;
   if (db && db.executions > 0 && db.completed + db.failed === db.executions) {
     return `${where}: every execution row is written (${db.completed} completed, ${db.failed} failed) but the run wrote no job status`;
   }
   return undefined;
+}
+
+/** ", the runner's cause: ROUTER_ERROR", from the failed rows' `output_data.error_code`; "" when none is recorded. */
+function runnerCauses(db: NonNullable<Facts["db"]>): string {
+  const codes = db.failureCodes ?? [];
+  return codes.length ? `, the runner's cause: ${codes.join(", ")}` : "";
 }
 
 /** A stage that happened after its budget. */

@@ -29,6 +29,8 @@ export interface DbFacts {
    * their trimmed `output_data.response` (null when there is none): where the answer lives there.
    */
   outputAnswers?: { execution: number; question_id: string | null; chars: number | null }[] | null;
+  /** The runner's own causes of its failed executions (`output_data.error_code`, hybrid path), e.g. ROUTER_ERROR. */
+  failureCodes?: string[] | null;
 }
 
 export interface QueueFacts {
@@ -82,7 +84,7 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
      SELECT j.status, ${since("j.updated_at")} AS "updatedS",
        o.rows AS "outboxRows", o.first_s AS "outboxS", o.published_s AS "publishedS", o.outbox_id AS "outboxId",
        (SELECT min(id)::text FROM ${outbox} WHERE published_at IS NULL) AS "oldestUnpublishedId",
-       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers"
+       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers", e."failureCodes"
      FROM j
      LEFT JOIN LATERAL (
        SELECT count(*)::int AS rows, min(${since("ob.created_at")}) AS first_s, min(${since("ob.published_at")}) AS published_s,
@@ -96,7 +98,9 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
          (count(*) FILTER (WHERE x.status IN ('failed', 'timeout', 'error', 'cancelled')))::int AS failed,
          jsonb_agg(jsonb_build_object('execution', x.id, 'question_id', x.question_id,
              'chars', CASE WHEN jsonb_typeof(x.output_data->'response') = 'string' THEN length(btrim(x.output_data->>'response')) END))
-           FILTER (WHERE x.status = 'completed' AND x.receipt_data IS NULL) AS "outputAnswers"
+           FILTER (WHERE x.status = 'completed' AND x.receipt_data IS NULL) AS "outputAnswers",
+         array_agg(DISTINCT x.output_data->>'error_code')
+           FILTER (WHERE x.status IN ('failed', 'timeout', 'error') AND x.output_data->>'error_code' IS NOT NULL) AS "failureCodes"
        FROM ${executions} x WHERE x.job_id = j.id
      ) e ON true`,
     [id],
