@@ -78,12 +78,14 @@ export function duration(ms: number): string {
   return m >= 120 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
 }
 
-const sendLine = (x: Incident["sends"][number]) => `${x.channel}: ${x.state} ${x.phase} at ${x.at} (key ${x.key})`;
+type Send = Incident["sends"][number];
+/** The channel's key for a send: its own, else the notification's id. */
+export const sendKey = (s: Pick<Incident, "key">, x: Send) => x.key ?? `${s.key}@${x.state}@${x.decidedAt}`;
 
 /** Ordered events: fired, each send, resolved. */
 function timeline(s: IncidentStory): { at: string; what: string }[] {
   const events = [{ at: s.firedAt, what: `${s.key} started firing (${s.severity})` }];
-  for (const x of s.sends) events.push({ at: x.at, what: `${x.state} ${x.phase === "sent" ? "sent to" : `${x.phase} on`} ${x.channel} (key ${x.key})` });
+  for (const x of s.sends) events.push({ at: x.at, what: `${x.state} ${x.phase === "sent" ? "sent to" : `${x.phase} on`} ${x.channel} (key ${sendKey(s, x)})` });
   if (s.resolvedAt) events.push({ at: s.resolvedAt, what: `${s.key} resolved after ${duration(s.durationMs)}` });
   return events.sort((a, b) => a.at.localeCompare(b.at));
 }
@@ -103,6 +105,7 @@ export function storyText(s: IncidentStory): string {
   ];
   if (s.silencedBy) lines.push(`  silenced    by ${s.silencedBy}`);
   lines.push(`  held        ${s.held.length ? s.held.join(", ") : "no alert held behind it"}`);
+  const sendLine = (x: Send) => `${x.channel}: ${x.state} ${x.phase} at ${x.at} (key ${sendKey(s, x)})`;
   lines.push(`  sent        ${s.sends.length ? sendLine(s.sends[0]!) : "nothing (no channel was routed it)"}`);
   for (const x of s.sends.slice(1)) lines.push(`              ${sendLine(x)}`);
   lines.push(`  jobs        ${jobsHeader(s)}`);

@@ -27,10 +27,10 @@ export const IncidentSend = z.object({
   /** The ledger's phase: intent (the send's outcome was never recorded), sent, unknown, failed. */
   phase: z.enum(["intent", "sent", "unknown", "failed"]),
   at: z.string(),
-  /** The channel's own key for it (PagerDuty's dedup_key...). */
-  key: z.string(),
-  /** The notification (Notification.id). */
-  id: z.string(),
+  /** When the notification was decided (its id is `<alert key>@<state>@<decidedAt>`). */
+  decidedAt: z.string(),
+  /** The channel's own key for it (PagerDuty's dedup_key...), when it is not the notification's id. */
+  key: z.string().optional(),
 });
 export type IncidentSend = z.infer<typeof IncidentSend>;
 
@@ -46,7 +46,10 @@ export const Incident = z.object({
   slo: z.string().optional(),
   severity: z.enum(["page", "ticket", "warning"]),
   title: z.string(),
+  /** When its alert started firing (a check's: the failing run's start). */
   firedAt: z.string(),
+  /** When the tick that saw it firing decided so: its notifications are decided from then on. */
+  openedAt: z.string(),
   resolvedAt: z.string().optional(),
   /** The silence that held its announcement, if one did. */
   silencedBy: z.string().optional(),
@@ -99,7 +102,7 @@ export function trackIncidents(book: IncidentBook, alerts: AlertState, results: 
     if (!rec.firing || !rec.since || rec.heldBy?.startsWith("dependency:") || open.has(rec.key)) continue;
     book.incidentSeq += 1;
     const incident: Incident = {
-      id: String(book.incidentSeq), key: rec.key, type: rec.type, stage: rec.stage, severity: rec.severity, title: rec.snapshot.title.slice(0, 200), firedAt: rec.since,
+      id: String(book.incidentSeq), key: rec.key, type: rec.type, stage: rec.stage, severity: rec.severity, title: rec.snapshot.title.slice(0, 200), firedAt: rec.since, openedAt: at,
       ...(rec.probe ? { probe: rec.probe } : {}), ...(rec.check ? { check: rec.check } : {}), ...(rec.slo ? { slo: rec.slo } : {}),
       held: [], sends: [], jobs: [], jobsMore: 0,
     };
@@ -146,9 +149,9 @@ export function noteSends(book: IncidentBook): void {
     for (const [channel, e] of Object.entries(alert.channels)) {
       // The notification's id ends with the time it was decided: within this incident, or another's.
       const decided = e.id.slice(e.id.lastIndexOf("@") + 1);
-      if (decided < incident.firedAt || (incident.resolvedAt && decided > incident.resolvedAt)) continue;
-      const send = { channel, state: e.state, phase: e.phase, at: e.at, key: e.key.slice(0, 120), id: e.id };
-      const i = incident.sends.findIndex((s) => s.channel === channel && s.id === e.id);
+      if (decided < incident.openedAt || (incident.resolvedAt && decided > incident.resolvedAt)) continue;
+      const send: IncidentSend = { channel, state: e.state, phase: e.phase, at: e.at, decidedAt: decided, ...(e.key === e.id ? {} : { key: e.key.slice(0, 120) }) };
+      const i = incident.sends.findIndex((s) => s.channel === channel && s.state === e.state && s.decidedAt === decided);
       if (i >= 0) incident.sends[i] = send;
       else if (incident.sends.length < SENDS_KEEP) incident.sends.push(send);
     }

@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../netlify/cli/main.ts";
+import { httpFunction } from "../netlify/http/handler.ts";
+import { incidentsRoute } from "../netlify/http/incidents.ts";
+import { remediateRoute } from "../netlify/http/remediate.ts";
+import { readStories } from "../netlify/incidents.ts";
+import type { Runtime } from "../netlify/runtime.ts";
+import { tick } from "../netlify/tick.ts";
+import { jobIdsIn } from "../shared/alerting/incidents.ts";
+import { sendKey, storyMarkdown } from "../shared/alerting/incident-story.ts";
+import { encodeDocument } from "../shared/store/codec.ts";
+import { createHarness, jobSpec, submit, waitForStatus, type Harness } from "./sandbox/testing.ts";
+import type { Sandbox } from "./sandbox/index.ts";
+import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
+import { startSlackReceiver, type SlackReceiver } from "./support/slack-receiver.ts";
+import { startHttpReceiver, type HttpReceiver } from "./support/http-receiver.ts";
+
+/**
+ * Every incident's story (issue 23), end to end against the Beacon sandbox: the no-outbox-row fault
+ * leaves three jobs stuck in created; real ticks run the outbox probe (real Postgres, real store over
+ * the Upstash client), fire check/outbox/jobs-stuck-created to Slack and the webhook (real receivers),
+ * the jobs are republished through Beacon's own admin route and complete, and the next tick resolves
+ * it. The story must name the root cause, the channels and times the ledger recorded, and exactly the
+ * jobs the fault touched; the CLI, the Markdown draft and the API tell it, the summary API without ids.
+ */
+const KEY = "check/outbox/jobs-stuck-created";
+const SENTINEL_ADMIN = "sentinel-admin-token-story-0001";
+const BEACON_ADMIN = "beacon-admin-token-story-0001";
+
+let h: Harness;
+let sandbox: Sandbox;
+let slack: SlackReceiver;
+let hook: HttpReceiver;
+let env: Record<string, string>;
+let rt: Runtime;
+
+beforeAll(async () => {
+  h = await createHarness();
+  sandbox = await h.start({ sigBypass: true, adminToken: BEACON_ADMIN, adminRateLimitMs: 300 });
+  slack = await startSlackReceiver();
+  hook = await startHttpReceiver();
+  env = sentinelEnv(h, sandbox, {
+    probes: { outbox: { createdMaxSeconds: 60 } }, remediation: { adminIntervalMs: 300 },
+    alerting: { defaults: { failuresToTrigger: 1, window: 1, successesToResolve: 1 } },
+  }, {
+    SENTINEL_ADMIN_TOKEN: SENTINEL_ADMIN, BEACON_ADMIN_TOKEN: BEACON_ADMIN, SLACK_WEBHOOK_URL: slack.url,
+    SENTINEL_WEBHOOK_URL: `${hook.url}/sentinel`, SENTINEL_WEBHOOK_SECRET: "story-test-secret",
+  });
+  rt = sentinelRuntime(env);
+}, 60_000);
+afterAll(async () => {
+  await rt?.close();
+  await Promise.all([slack?.close(), hook?.close()]);
+  await h?.close();
+});
+
+/** Jobs submitted during the fault, moved ten minutes into the past (the stuck threshold is one). */
+async function stuckJobs(count: number): Promise<string[]> {
+  sandbox.incidents.set("no-outbox-row", true);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const spec = jobSpec();
+    expect((await submit(sandbox, spec)).status).toBe(202);
+    ids.push(String(spec["jobspec_id"]));
+  }
+  await sandbox.drain();
+  await sandbox.pool.query("UPDATE jobs SET created_at = created_at - interval '600 seconds', updated_at = updated_at - interval '600 seconds' WHERE jobspec_id = ANY($1)", [ids]);
+  sandbox.incidents.set("no-outbox-row", false);
+  return ids;
+}
+
+const outboxTick = () => tick(rt, { write: true, probes: ["outbox"], lockWaitMs: 25_000 });
+const ledger = async () => (await rt.store!.peek()).ledger;
+
+/** The CLI in this process, on the test's environment; stdout and stderr captured. */
+async function cli(args: string[]) {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
+  try {
+    return { code: await main(args), stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+describe("job ids in evidence", () => {
+  it("takes the id an evidence line starts with and an execution's job_id, nothing else", () => {
+    expect(jobIdsIn("job bias-1: 600 s in created, no outbox row")).toEqual(["bias-1"]);
+    expect(jobIdsIn("job j-2 execution 7 (us-east): failed")).toEqual(["j-2"]);
+    expect(jobIdsIn("execution 12 (job_id j-3): 900 s running")).toEqual(["j-3"]);
+    expect(jobIdsIn("execution 13 (job_id null): 900 s running")).toEqual([]);
+    expect(jobIdsIn("outbox row 4: unpublished for 300 s")).toEqual([]);
+    expect(jobIdsIn("a jobless line mentioning job x")).toEqual([]);
+  });
+});
+
+describe("an incident's story, from a sandbox fault to its resolution", () => {
+  it("names the root cause, the channels and times from the ledger, and exactly the jobs the fault touched", async () => {
+    const ids = await stuckJobs(3);
+    const first = await outboxTick();
+    const failed = first.results[0]!.checks.find((c) => c.name === "jobs-stuck-created")!;
+    expect(failed.status).toBe("fail");
+    expect(first.firing.map((a) => a.key)).toContain(KEY);
+    const fired = (await ledger()).alerts[KEY]!.channels;
+    expect(Object.keys(fired).sort()).toEqual(["slack", "webhook"]);
+    for (const e of Object.values(fired)) expect(e).toMatchObject({ state: "firing", phase: "sent" });
+
+    // Still firing: the same jobs again, counted once.
+    await outboxTick();
+    const [open] = (await readStories(rt))!.filter((s) => s.key === KEY);
+    expect(open).toMatchObject({ state: "open", jobsTouched: 3 });
+
+    // The fault cleared: the jobs republished through Beacon's admin route, and completed.
+    const republish = await httpFunction(remediateRoute(), () => rt)(new Request("http://sentinel.test/api/remediate/republish", {
+      method: "POST", body: JSON.stringify({ execute: true }), headers: { authorization: `Bearer ${SENTINEL_ADMIN}`, "content-type": "application/json" },
+    }), { ip: "10.1.1.2" });
+    expect(republish.status).toBe(200);
+    for (const id of ids) await waitForStatus(sandbox, id, "completed");
+    const last = await outboxTick();
+    expect(last.firing.map((a) => a.key)).not.toContain(KEY);
+    const after = await ledger();
+    const resolved = after.alerts[KEY]!.channels;
+    for (const e of Object.values(resolved)) expect(e).toMatchObject({ state: "resolved", phase: "sent" });
+
+    const stories = (await readStories(rt))!;
+    const mine = stories.filter((s) => s.key === KEY);
+    expect(mine).toHaveLength(1);
+    const s = mine[0]!;
+    expect(s).toMatchObject({
+      state: "resolved", type: "check", probe: "outbox", check: "jobs-stuck-created", severity: "page",
+      firedAt: first.results[0]!.startedAt, resolvedAt: resolved.slack!.id.split("@resolved@")[1], jobsMore: 0, jobsTouched: 3, held: [],
+    });
+    // Resolved when the last tick decided it, just before that tick's outbox run.
+    expect(Date.parse(s.resolvedAt!)).toBeLessThanOrEqual(Date.parse(last.results[0]!.startedAt));
+    expect(Date.parse(s.resolvedAt!)).toBeGreaterThan(Date.parse(first.results[0]!.startedAt));
+    expect(s.durationMs).toBe(Date.parse(s.resolvedAt!) - Date.parse(s.firedAt));
+    // What was sent where and when: exactly the ledger's entries, the firing ones and the resolved ones.
+    const expected = [...Object.entries(fired), ...Object.entries(resolved)].map(([channel, e]) => ({ channel, state: e.state, phase: e.phase, at: e.at, key: e.key, id: e.id }));
+    const told = s.sends.map((x) => ({ channel: x.channel, state: x.state, phase: x.phase, at: x.at, key: sendKey(s, x), id: `${KEY}@${x.state}@${x.decidedAt}` }));
+    const order = (a: { id: string; channel: string }, b: { id: string; channel: string }) => a.id.localeCompare(b.id) || a.channel.localeCompare(b.channel);
+    expect(told.sort(order)).toEqual(expected.sort(order));
+    expect(told.map((x) => x.id)).toContain(`${KEY}@resolved@${s.resolvedAt}`);
+    // Exactly the jobs the fault left stuck, each linked to the runner API (no portal configured).
+    expect(s.jobs.map((j) => j.id).sort()).toEqual([...ids].sort());
+    for (const j of s.jobs) expect(j.url).toBe(`${sandbox.url}/api/v1/jobs/${encodeURIComponent(j.id)}`);
+    // The receivers were told once each way (Slack also got the remediation's audit note).
+    expect(slack.received.filter((r) => !String(r.body.text).startsWith("Remediation:"))).toHaveLength(2);
+    expect(hook.requests.filter((r) => r.raw.includes(KEY))).toHaveLength(2);
+
+    // Its cost: the incidents ride in the ledger's document (no store command of their own).
+    const raw = JSON.stringify(after.incidents).length;
+    const zipped = encodeDocument({ incidents: after.incidents }).length;
+    console.log(`incident story: ${after.incidents.length} incident(s), ${raw} bytes of JSON, ${zipped} bytes as stored (gzip+base64), ledger ${encodeDocument(after).length} bytes`);
+    expect(raw / after.incidents.length).toBeLessThan(2_000);
+    expect(last.storeCommands).toBe(6);
+
+    // The CLI: list, show, --json, --markdown, an unknown id.
+    const list = await cli(["incidents"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^\\s*${s.id}\\s+resolved\\s+page .*3 job\\(s\\)\\s+${KEY}$`, "m"));
+    const text = await cli(["incidents", "show", s.id]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`root cause  check jobs-stuck-created of probe outbox (stage ${s.stage})`);
+    for (const id of ids) expect(text.stdout).toContain(`${id}  ${sandbox.url}/api/v1/jobs/${id}`);
+    for (const x of s.sends) expect(text.stdout).toContain(`${x.channel}: ${x.state} sent at ${x.at}`);
+    const json = await cli(["incidents", "show", s.id, "--json"]);
+    expect(JSON.parse(json.stdout).incident).toEqual(JSON.parse(JSON.stringify({ ...s, durationMs: s.durationMs })));
+    const md = await cli(["incidents", "show", s.id, "--markdown"]);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toBe(`${storyMarkdown(s)}\n`);
+    expect(md.stdout).toContain(`# Incident ${s.id}: outbox: jobs-stuck-created`);
+    expect(md.stdout).toContain("| Root cause (as detected) | check jobs-stuck-created of probe outbox");
+    expect(md.stdout).toContain("| Channels told | ");
+    for (const id of ids) expect(md.stdout).toContain(`- [${id}](${sandbox.url}/api/v1/jobs/${id})`);
+    // The timeline in time order: fired, firing sent to each channel, resolved sent, resolved.
+    const timeline = md.stdout.split("## Timeline (UTC)")[1]!.split("##")[0]!.trim().split("\n");
+    expect(timeline).toHaveLength(2 + s.sends.length);
+    expect(timeline[0]).toBe(`- **${s.firedAt}** ${KEY} started firing (page)`);
+    // Resolved when decided, before the resolution was sent.
+    const resolvedLine = timeline.findIndex((l) => l.startsWith(`- **${s.resolvedAt}** ${KEY} resolved after `));
+    expect(resolvedLine).toBeGreaterThan(0);
+    expect(timeline.slice(resolvedLine + 1).every((l) => l.includes("resolved sent to"))).toBe(true);
+    const times = timeline.map((l) => /\*\*(.+?)\*\*/.exec(l)![1]!);
+    expect(times).toEqual([...times].sort());
+    for (const x of s.sends) expect(timeline).toContain(`- **${x.at}** ${x.state} sent to ${x.channel} (key ${sendKey(s, x)})`);
+    const unknown = await cli(["incidents", "show", "999999"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no incident 999999");
+    expect((await cli(["incidents", "show"])).code).toBe(64);
+
+    // The API: the story in full; in summary mode, no job id, channel key or held alert.
+    const get = (r: Runtime, path: string) => httpFunction(incidentsRoute, () => r)(new Request(`http://sentinel.test${path}`), { ip: "10.1.1.3" });
+    const full = await get(rt, `/api/incidents/${s.id}`);
+    expect(full.status).toBe(200);
+    expect(((await full.json()) as { incident: { jobs: { id: string }[] } }).incident.jobs.map((j) => j.id).sort()).toEqual([...ids].sort());
+    const listed = (await (await get(rt, "/api/incidents")).json()) as { incidents: { id: string }[] };
+    expect(listed.incidents.map((i) => i.id)).toContain(s.id);
+    expect((await get(rt, "/api/incidents/999999")).status).toBe(404);
+    const summaryRt = sentinelRuntime({ ...env, SENTINEL_PUBLIC_STATUS: "summary" });
+    try {
+      const body = await (await get(summaryRt, `/api/incidents/${s.id}`)).text();
+      expect(JSON.parse(body).incident).toEqual({
+        id: s.id, state: "resolved", type: "check", stage: s.stage, severity: "page", title: s.title, firedAt: s.firedAt, resolvedAt: s.resolvedAt,
+        durationMs: s.durationMs, jobsTouched: 3, announced: true,
+      });
+      const all = await (await get(summaryRt, "/api/incidents")).text();
+      for (const id of ids) expect(body + all).not.toContain(id);
+      for (const x of s.sends) expect(body + all).not.toContain(sendKey(s, x));
+    } finally {
+      await summaryRt.close();
+    }
+  }, 120_000);
+});
