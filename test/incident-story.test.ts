@@ -6,7 +6,10 @@ import { remediateRoute } from "../netlify/http/remediate.ts";
 import { readStories } from "../netlify/incidents.ts";
 import type { Runtime } from "../netlify/runtime.ts";
 import { tick } from "../netlify/tick.ts";
-import { jobIdsIn } from "../shared/alerting/incidents.ts";
+import { randomUUID } from "node:crypto";
+import { HELD_KEEP, INCIDENTS_KEEP, JOBS_KEEP, JOBS_KEEP_OLD, RECENT_FULL, jobIdsIn, noteSends, SENDS_KEEP, trackIncidents, type IncidentBook } from "../shared/alerting/incidents.ts";
+import { emptyState, type AlertRecord } from "../shared/alerting/state.ts";
+import { check, type ProbeResult } from "../shared/result.ts";
 import { sendKey, storyMarkdown } from "../shared/alerting/incident-story.ts";
 import { encodeDocument } from "../shared/store/codec.ts";
 import { createHarness, jobSpec, submit, waitForStatus, type Harness } from "./sandbox/testing.ts";
@@ -98,6 +101,96 @@ describe("job ids in evidence", () => {
     expect(jobIdsIn("execution 13 (job_id null): 900 s running")).toEqual([]);
     expect(jobIdsIn("outbox row 4: unpublished for 300 s")).toEqual([]);
     expect(jobIdsIn("a jobless line mentioning job x")).toEqual([]);
+  });
+});
+
+/** An alert record as the evaluation leaves it. */
+function rec(key: string, extra: Partial<AlertRecord> = {}): AlertRecord {
+  const [type, probe, name] = key.split("/") as [AlertRecord["type"], string, string | undefined];
+  return {
+    key, type, stage: "outbox", ...(type === "slo" ? { slo: probe } : { probe }), ...(name ? { check: name } : {}), recent: "f", passesInRow: 0, firing: true,
+    since: "2026-01-01T00:00:00.000Z", notified: true, severity: "page", snapshot: { title: key, message: "", observed: null, threshold: null, evidence: [], evidenceTotal: 0 }, ...extra,
+  };
+}
+const failing = (probe: string, name: string, evidence: string[], total = evidence.length): ProbeResult => ({
+  version: 1, probe, status: "fail", startedAt: "2026-01-01T00:00:00.000Z", durationMs: 1,
+  checks: [{ ...check({ name, status: "fail", observed: 1, threshold: 0, message: "x", evidence }), evidenceTotal: total }],
+});
+const book = (): IncidentBook => ({ incidents: [], incidentSeq: 0, alerts: {} });
+
+describe("incidents, tick by tick (pure)", () => {
+  it("one incident per root: a held check is listed behind it and its jobs count; resolved when the root stops firing", () => {
+    const b = book();
+    const alerts = emptyState();
+    alerts.alerts["check/outbox/jobs-stuck-created"] = rec("check/outbox/jobs-stuck-created");
+    alerts.alerts["check/queue/backlog"] = rec("check/queue/backlog", { heldBy: "dependency:check/outbox/jobs-stuck-created" });
+    const t1 = new Date("2026-01-01T00:00:05.000Z");
+    trackIncidents(b, alerts, [failing("outbox", "jobs-stuck-created", ["job a: 600 s in created", "job b: 600 s in created"]), failing("queue", "backlog", ["job c: waiting", "job a: waiting"])], {}, t1);
+    expect(b.incidents).toHaveLength(1);
+    expect(b.incidents[0]).toMatchObject({ id: "1", key: "check/outbox/jobs-stuck-created", held: ["check/queue/backlog"], jobs: ["a", "b", "c"], jobsMore: 0, openedAt: t1.toISOString() });
+    // Its sends, from the ledger: the firing decided at t1 is this incident's; an older resolution is not.
+    b.alerts["check/outbox/jobs-stuck-created"] = { channels: {
+      slack: { id: `check/outbox/jobs-stuck-created@firing@${t1.toISOString()}`, state: "firing", phase: "sent", at: "2026-01-01T00:00:06.000Z", key: `check/outbox/jobs-stuck-created@firing@${t1.toISOString()}` },
+      pagerduty: { id: "check/outbox/jobs-stuck-created@resolved@2025-12-31T23:00:00.000Z", state: "resolved", phase: "sent", at: "2025-12-31T23:00:01.000Z", key: "check/outbox/jobs-stuck-created" },
+    } };
+    noteSends(b);
+    expect(b.incidents[0]!.sends).toEqual([{ channel: "slack", state: "firing", phase: "sent", at: "2026-01-01T00:00:06.000Z", decidedAt: t1.toISOString() }]);
+    alerts.alerts["check/outbox/jobs-stuck-created"]!.firing = false;
+    alerts.alerts["check/outbox/jobs-stuck-created"]!.since = undefined;
+    trackIncidents(b, alerts, [], {}, new Date("2026-01-01T00:01:05.000Z"));
+    expect(b.incidents[0]!.resolvedAt).toBe("2026-01-01T00:01:05.000Z");
+    // The held check still fires on its own: now it is an incident of its own.
+    alerts.alerts["check/queue/backlog"]!.heldBy = undefined;
+    trackIncidents(b, alerts, [], {}, new Date("2026-01-01T00:02:05.000Z"));
+    expect(b.incidents.map((i) => [i.id, i.key, i.resolvedAt ?? null])).toEqual([["1", "check/outbox/jobs-stuck-created", "2026-01-01T00:01:05.000Z"], ["2", "check/queue/backlog", null]]);
+  });
+
+  it("an SLO's incident takes its jobs from its source probe's failing checks; a silenced alert still has its story", () => {
+    const b = book();
+    const alerts = emptyState();
+    alerts.alerts["slo/job-success"] = rec("slo/job-success", { type: "slo", stage: "slo", severity: "ticket", heldBy: "silence:s1" });
+    trackIncidents(b, alerts, [failing("outbox", "job-success", ["job f1: failed", "job f2: failed"]), failing("queue", "backlog", ["job other: waiting"])], { "job-success": "outbox:jobs" }, new Date("2026-01-01T00:00:05.000Z"));
+    expect(b.incidents[0]).toMatchObject({ type: "slo", slo: "job-success", severity: "ticket", silencedBy: "s1", jobs: ["f1", "f2"] });
+  });
+
+  it("is bounded: jobs capped with a count of the rest, held, sends and incidents capped; the worst case measured", () => {
+    const b = book();
+    // Random ids, as Beacon's would be: they do not compress.
+    const pools: string[][] = [];
+    let pool: string[] = [];
+    const uuid = (n: number) => pool[n]!;
+    for (let n = 0; n < INCIDENTS_KEEP + 5; n++) {
+      const alerts = emptyState();
+      const key = `check/outbox/check-${n}`;
+      pool = Array.from({ length: 60 }, () => randomUUID());
+      pools.push(pool);
+      alerts.alerts[key] = rec(key, { since: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString() });
+      for (let h = 0; h < HELD_KEEP + 3; h++) alerts.alerts[`check/p${h}/c`] = rec(`check/p${h}/c`, { heldBy: `dependency:${key}` });
+      const at = new Date(Date.UTC(2026, 0, 1, 0, n, 30));
+      if (n > 0) alerts.alerts[`check/outbox/check-${n - 1}`] = rec(`check/outbox/check-${n - 1}`, { firing: false, since: undefined });
+      // 6 ticks of 10 cited ids each (evidence is capped at 10), 2 more cut by the check each time: 60 distinct ids.
+      for (let t = 0; t < 6; t++) trackIncidents(b, alerts, [failing("outbox", `check-${n}`, Array.from({ length: 10 }, (_, i) => `job ${uuid(t * 10 + i)}: stuck`), 12)], {}, at);
+      b.alerts[key] = { channels: Object.fromEntries(Array.from({ length: SENDS_KEEP + 2 }, (_, c) => [`channel-${c}`, { id: `${key}@firing@${at.toISOString()}`, state: "firing" as const, phase: "sent" as const, at: at.toISOString(), key: `dedup-${"k".repeat(40)}-${c}` }])) };
+      noteSends(b);
+    }
+    expect(b.incidents).toHaveLength(INCIDENTS_KEEP);
+    expect(b.incidents[0]!.id).toBe("6");
+    const last = b.incidents.at(-1)!;
+    expect(last.jobs).toHaveLength(JOBS_KEEP);
+    expect(last.jobs).toEqual(Array.from({ length: JOBS_KEEP }, (_, i) => uuid(i)));
+    // The last tick cited 10 ids, all past the cap, and its check cut 2 more.
+    expect(last.jobsMore).toBe(12);
+    // Older incidents keep their first few ids; the count of the rest stays.
+    const old = b.incidents.at(-RECENT_FULL - 1)!;
+    expect(old.resolvedAt).toBeDefined();
+    expect(old.jobs).toEqual(pools[Number(old.id) - 1]!.slice(0, JOBS_KEEP_OLD));
+    expect(old.jobs.length + old.jobsMore).toBe(JOBS_KEEP + 12);
+    expect(last.held).toHaveLength(HELD_KEEP);
+    expect(last.sends).toHaveLength(SENDS_KEEP);
+    const raw = JSON.stringify(b.incidents).length;
+    const stored = encodeDocument({ incidents: b.incidents }).length;
+    console.log(`incident stories, worst case: ${INCIDENTS_KEEP} incidents at every cap: ${raw} bytes of JSON (${Math.round(raw / INCIDENTS_KEEP)} each), ${stored} bytes as stored`);
+    expect(raw).toBeLessThan(INCIDENTS_KEEP * 3_000);
   });
 });
 

@@ -10,15 +10,20 @@ import type { AlertState } from "./state.ts";
  * entries as they are written, since the ledger keeps only the latest per channel), and which Beacon
  * jobs it touched: the job ids cited by the failing checks' evidence while it fired.
  *
- * Bounded: INCIDENTS_KEEP incidents (oldest dropped first), JOBS_KEEP job ids, HELD_KEEP held alerts
- * and SENDS_KEEP sends each. An alert held by a dependency opens no incident of its own: it is listed
+ * Bounded, as the ledger is read and written by every tick: INCIDENTS_KEEP incidents (oldest dropped
+ * first), JOBS_KEEP job ids each for the RECENT_FULL newest and JOBS_KEEP_OLD for the older ones (the
+ * rest counted), HELD_KEEP held alerts and SENDS_KEEP sends each. An alert held by a dependency opens no incident of its own: it is listed
  * in its root's.
  */
 
 export const INCIDENTS_KEEP = 50;
-export const JOBS_KEEP = 50;
+/** Job ids listed per incident among the RECENT_FULL newest; older ones keep JOBS_KEEP_OLD (the rest counted in jobsMore). */
+export const JOBS_KEEP = 20;
+export const RECENT_FULL = 10;
+export const JOBS_KEEP_OLD = 5;
 export const HELD_KEEP = 10;
-export const SENDS_KEEP = 12;
+/** Five channels, each told the firing and the resolution. */
+export const SENDS_KEEP = 10;
 
 export const IncidentSend = z.object({
   channel: z.string(),
@@ -135,6 +140,11 @@ export function trackIncidents(book: IncidentBook, alerts: AlertState, results: 
     incident.jobsMore = Math.max(incident.jobsMore, unlisted + cut);
   }
   if (book.incidents.length > INCIDENTS_KEEP) book.incidents.splice(0, book.incidents.length - INCIDENTS_KEEP);
+  for (const old of book.incidents.slice(0, -RECENT_FULL)) {
+    if (old.jobs.length <= JOBS_KEEP_OLD || !old.resolvedAt) continue;
+    old.jobsMore += old.jobs.length - JOBS_KEEP_OLD;
+    old.jobs = old.jobs.slice(0, JOBS_KEEP_OLD);
+  }
 }
 
 /**
