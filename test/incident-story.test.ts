@@ -100,6 +100,8 @@ describe("job ids in evidence", () => {
     expect(jobIdsIn("execution 12 (job_id j-3): 900 s running")).toEqual(["j-3"]);
     expect(jobIdsIn("execution 13 (job_id null): 900 s running")).toEqual([]);
     expect(jobIdsIn("outbox row 4: unpublished for 300 s")).toEqual([]);
+    expect(jobIdsIn("beacon:jobs:dead[0] job q-1: worker could not find the job (attempts 3/3)")).toEqual(["q-1"]);
+    expect(jobIdsIn("beacon:jobs[2]: waiting 400 s")).toEqual([]);
     expect(jobIdsIn("a jobless line mentioning job x")).toEqual([]);
   });
 });

@@ -75,10 +75,13 @@ export interface IncidentBook {
   alerts: Record<string, { channels: Record<string, { id: string; state: "firing" | "resolved"; phase: IncidentSend["phase"]; at: string; key: string }> }>;
 }
 
-/** A Beacon job id cited by one evidence item: "job <id>: ...", "job <id> execution ...", "(job_id <id>)". */
+/**
+ * The Beacon job ids cited by one evidence item, which starts with its id (shared/result.ts): "job <id>: ...",
+ * "job <id> execution ...", a queue message's "<where> job <id>: ...", and an execution's "(job_id <id>)".
+ */
 export function jobIdsIn(evidence: string): string[] {
   const ids: string[] = [];
-  const lead = /^job ([^\s:(),]+)/.exec(evidence);
+  const lead = /^(?:\S+ )?job ([^\s:(),]+)/.exec(evidence);
   if (lead) ids.push(lead[1]!);
   for (const m of evidence.matchAll(/\(job_id ([^\s:(),]+)\)/g)) if (m[1] !== "null") ids.push(m[1]!);
   return ids;
