@@ -151,6 +151,7 @@ export function storyMarkdown(s: IncidentStory): string {
     "## Beacon jobs touched",
     "",
     ...(s.jobs.length ? s.jobs.map((j) => `- ${j.url ? `[${j.id}](${j.url})` : `\`${j.id}\``}`) : ["None cited by the failing checks."]),
+    ...(s.jobs.some((j) => j.url) ? ["", "_Each links to the runner API's `GET /api/v1/jobs/<id>` (through the portal's `/api` proxy when one is configured): the portal documents no page per job._"] : []),
     ...(s.jobsMore ? ["", `…and at least ${s.jobsMore} more the checks did not name.`] : []),
     "",
     "## What happened",
