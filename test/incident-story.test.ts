@@ -312,4 +312,23 @@ describe("an incident's story, from a sandbox fault to its resolution", () => {
       await summaryRt.close();
     }
   }, 120_000);
+
+  it("database-down: the root's story lists the checks held behind it, which open no incident of their own", async () => {
+    sandbox.incidents.set("database-down", true);
+    try {
+      const report = await tick(rt, { write: true, probes: ["health", "receipts"], lockWaitMs: 25_000 });
+      const held = report.firing.filter((a) => a.heldBy === "dependency:check/health/runner-ready").map((a) => a.key).sort();
+      expect(held.length).toBeGreaterThan(0);
+      const stories = (await readStories(rt))!;
+      const root = stories.find((x) => x.key === "check/health/runner-ready" && x.state === "open")!;
+      expect(root).toMatchObject({ type: "check", probe: "health", check: "runner-ready", stage: "runner-api" });
+      expect([...root.held].sort()).toEqual(held);
+      for (const key of held) expect(stories.filter((x) => x.key === key)).toEqual([]);
+      expect(root.sends.filter((x) => x.state === "firing").map((x) => x.channel).sort()).toEqual(["slack", "webhook"]);
+      const text = await cli(["incidents", "show", root.id]);
+      expect(text.stdout).toContain(`  held        ${root.held.join(", ")}`);
+    } finally {
+      sandbox.incidents.set("database-down", false);
+    }
+  }, 60_000);
 });
