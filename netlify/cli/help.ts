@@ -37,6 +37,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     summary: "flip or list the incident switches of a running sandbox",
     details: "--url URL  the sandbox (default BEACON_API_URL, else http://127.0.0.1:8080)",
   },
+  incidents: {
+    usage: ["incidents [list] [--json]", "incidents show <id> [--json | --markdown]"],
+    summary: "every incident's story from the store: the alert, its times, what was sent where,\nthe Beacon jobs it touched (with links); exit 1 for an unknown id",
+    details: "--json      the incident(s) as JSON\n--markdown  a postmortem draft with the timeline (show only)\n(`incident`, singular, flips the sandbox's fault switches)",
+  },
   evaluate: {
     usage: ["evaluate [--json] [--notify]"],
     summary: "SLOs and alerts on what is stored, running no probe; --notify stores and sends\n(without it: a read-only preview). exit 1 while anything fires",

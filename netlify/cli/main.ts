@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import("./local.ts")).startCommand,
   sandbox: async () => (await import("./local.ts")).sandboxCommand,
   incident: async () => (await import("./local.ts")).incidentCommand,
+  incidents: async () => (await import("./incidents.ts")).incidentsCommand,
   evaluate: async () => (await import("./fanin.ts")).evaluateCommand,
   silence: async () => (await import("./fanin.ts")).silenceCommand,
   load: async () => (await import("./load.ts")).loadCommand,

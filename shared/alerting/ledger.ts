@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Notification } from "./notification.ts";
 import type { AlertRecord, AlertState } from "./state.ts";
+import { Incident } from "./incidents.ts";
 
 /**
  * The ledger: what each channel was told about each alert, kept in its own small store key apart from
@@ -50,6 +51,10 @@ export type LedgerAlert = z.infer<typeof LedgerAlert>;
 export const Ledger = z.object({
   version: z.literal(1).default(1),
   alerts: z.record(z.string(), LedgerAlert).default({}),
+  /** Every incident's story, oldest first (shared/alerting/incidents.ts): kept here, it costs no store command of its own. */
+  incidents: z.array(Incident).default([]),
+  /** The last incident id given. */
+  incidentSeq: z.number().int().nonnegative().default(0),
 });
 export type Ledger = z.infer<typeof Ledger>;
 

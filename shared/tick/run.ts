@@ -10,6 +10,7 @@ import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
 import { deliver, planDelivery } from "./deliver.ts";
 import { recordTickTime, type SentinelState } from "./state.ts";
 import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
+import { noteSends, trackIncidents } from "../alerting/incidents.ts";
 import { readStored } from "../store/documents.ts";
 import { encodeDocument } from "../store/codec.ts";
 import { errorText } from "../error-text.ts";
@@ -66,9 +67,11 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       deps.log.error("tick overran its lock; results not stored", { elapsedMs: elapsed(), results });
       return report(status(), { lost: results.length });
     }
+    trackIncidents(ledger, state.alerts, results, Object.fromEntries(decision.slos.map((s) => [s.id, s.source])), started);
     const plan = planDelivery(deps, state, remaining);
     // Before the send, in the same write: what each channel is about to be told (the ledger's intents).
     const intents = plan.canSend ? recordIntents(ledger, plan.pending, deps.channels, started) : undefined;
+    noteSends(ledger);
     pruneLedger(ledger, started);
     // The tick's run time up to its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
     state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
@@ -79,6 +82,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     const delivered = await deliver(deps, state, plan, intents && { ledger, intents });
     if (!plan.recordOutcome) return report(committed, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS });
     const settled = status();
+    noteSends(ledger);
     if (!(await rememberDelivery(deps.store, { token, state, status: settled, ledger }))) {
       // Sent, but the lock was lost before the outcome was written: the ledger's intents tell the next tick.
       deps.log.error("the tick lost its lock after sending; the outcome is not stored (the ledger's intents stand for it)", { delivered });
