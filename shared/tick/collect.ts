@@ -59,10 +59,16 @@ export function dueNow(deps: Pick<TickDeps, "probes" | "infos">, state: Sentinel
   return dueProbes(deps.infos, lastSlots, now).flatMap(({ id, slot }) => (byId.has(id) ? [{ probe: byId.get(id)!, slot }] : []));
 }
 
+/**
+ * A stretch longer than this many tick intervals since the last stored evaluation is a gap: one missed
+ * tick (a one-minute store outage) already is, while a scheduler firing a few seconds late is not.
+ */
+export const GAP_FACTOR = 1.5;
+
 /** The first tick after a stretch without one records how many probe runs that stretch missed. */
 function noteGap(deps: Pick<TickDeps, "infos" | "log" | "settings">, state: SentinelState, now: Date, due: DueProbe[]) {
   const last = state.monitoring.lastTickAt;
-  if (!last || now.getTime() - Date.parse(last) <= 2 * deps.settings.tickIntervalMs) return;
+  if (!last || now.getTime() - Date.parse(last) <= GAP_FACTOR * deps.settings.tickIntervalMs) return;
   const missed = deps.infos.reduce((n, p) => n + missedRuns(p.schedule, new Date(last), now), 0) - due.filter((d) => d.slot).length;
   state.monitoring.lostResults += Math.max(0, missed);
   state.monitoring.gaps = [...state.monitoring.gaps, { from: last, to: now.toISOString(), missedRuns: Math.max(0, missed) }].slice(-GAPS_KEEP);

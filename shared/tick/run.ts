@@ -44,6 +44,8 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
   if (read.damaged) deps.log.error("the stored tick state was unreadable; starting from a fresh one", {});
   if (read.ledgerDamaged) deps.log.error("the stored ledger was unreadable; starting a new one", {});
 
+  // What this tick measured, until it is stored: a write that fails takes them to the log (dropped()).
+  let unstored: ProbeResult[] = [];
   try {
     const { state, silences } = read;
     let { ledger } = read;
@@ -56,6 +58,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     }
     const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
+    unstored = results;
     const decision = decide(deps, state, { results, silences, now: started });
     const status = () => publish(deps, state, { silences, slos: decision.slos, now: started });
     const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, extra);
@@ -72,6 +75,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     pruneLedger(ledger, started);
     const committed = status();
     if (!(await remember(deps.store, { token, state, status: committed, ledger, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
+    unstored = [];
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
 
     const delivered = await deliver(deps, state, plan, intents && { ledger, intents });
@@ -83,9 +87,23 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     } else await writeCopy(deps, ledger);
     return report(settled, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS });
   } catch (error) {
-    if (options.write) await deps.store.finish({ token }).catch(() => {});
+    if (options.write) {
+      dropped(deps, unstored, error);
+      await deps.store.finish({ token }).catch(() => {});
+    }
     throw error;
   }
+}
+
+/**
+ * The write that would have stored this tick's results failed (the store dropped it, or answered an
+ * error): each result goes to the log, one line per probe (the logger redacts each line whole), so
+ * nothing measured is lost silently. The next tick that reaches the store counts the gap.
+ */
+function dropped(deps: TickDeps, results: ProbeResult[], error: unknown) {
+  if (!results.length) return;
+  deps.log.error("the tick's write failed; its results are not stored (results follow)", { error: errorText(error).split(", command was:")[0]!.slice(0, 300), count: results.length });
+  for (const result of results) deps.log.error("result not stored", { result });
 }
 
 /**
