@@ -110,7 +110,7 @@ describe("the heartbeat after a scheduled tick", () => {
       await scheduledRun(rt); // first tick stores (and runs each probe once)
       beat.pings.length = 0;
       // The tick's write (the fenced script carrying the state); the lock's release on the way out passes.
-      proxy.behave((_i, body) => (/"eval"/i.test(body) && body.includes("tick:state") ? { kind: "drop" } : { kind: "pass" }));
+      proxy.behave((_i, body) => (body.includes("'MSET'") && body.includes("tick:state") ? { kind: "drop" } : { kind: "pass" }));
       await expect(scheduledRun(rt)).rejects.toThrow();
       expect(beat.pings).toEqual([{ method: "POST", suffix: "/fail", body: expect.stringMatching(/^tick crashed: /) }]);
       proxy.behave(() => ({ kind: "pass" }));
@@ -127,7 +127,7 @@ describe("the heartbeat after a scheduled tick", () => {
     try {
       // The store's read takes the lock; then the clock jumps 29 s, as if the probes had run that long.
       proxy.behave((_i, body) => {
-        if (/"nx"/i.test(body)) offset += 29_000;
+        if (body.includes("'NX'")) offset += 29_000;
         return { kind: "pass" };
       });
       const report = await scheduledRun(rt);
@@ -145,7 +145,7 @@ describe("the heartbeat after a scheduled tick", () => {
     try {
       await scheduledRun(rt);
       beat.pings.length = 0;
-      proxy.behave((_i, body) => (/"nx"/i.test(body) ? { kind: "slow", delayMs: 300 } : { kind: "pass" }));
+      proxy.behave((_i, body) => (body.includes("'NX'") ? { kind: "slow", delayMs: 300 } : { kind: "pass" }));
       const [a, b] = await Promise.all([scheduledRun(rt), scheduledRun(rt)]);
       expect([a.skipped, b.skipped].filter(Boolean)).toEqual(["another tick holds the lock"]);
       expect(beat.pings).toEqual([{ method: "POST", suffix: "", body: expect.stringMatching(/^ran none due/) }]);

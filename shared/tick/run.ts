@@ -50,11 +50,13 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     const { state, silences } = read;
     let { ledger } = read;
     // A preview never rebuilds (nor logs, nor reads the copy): the next real tick does.
-    if (options.write && (read.missing || read.damaged)) {
-      // The store lost the ledger too (a flush): its durable copy, when one is kept.
-      const copy = read.ledgerMissing || read.ledgerDamaged ? await readCopy(deps) : undefined;
+    const lost = read.missing ? "missing" : read.damaged ? "unreadable" : options.write && behind(deps, state, read.seq, started) ? "stale" : undefined;
+    if (options.write && read.seq > 0) state.monitoring.seq = read.seq;
+    if (options.write && lost) {
+      // The store lost the ledger too (a flush), or kept it no better than the state (stale): its durable copy, when one is kept.
+      const copy = read.ledgerMissing || read.ledgerDamaged || lost === "stale" ? await readCopy(deps) : undefined;
       if (copy) ledger = copy;
-      rebuild(deps, state, ledger, read.missing ? "missing" : "unreadable", started, copy ? "durable copy" : "ledger");
+      rebuild(deps, state, ledger, lost, started, copy ? "durable copy" : "ledger");
     }
     const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
@@ -107,12 +109,33 @@ function dropped(deps: TickDeps, results: ProbeResult[], error: unknown) {
 }
 
 /**
- * The memory was lost (its key missing, or unreadable): every alert the ledger says a channel was told
+ * A store that answers OK without storing: each state records the write sequence it was written under
+ * (the store's counter, counted when a tick takes the lock), so the next tick that takes it expects
+ * its own number less one. Less means the store acknowledged a write it did not keep (or a tick that
+ * took the lock could not write): reported on the status document and in the log, and handled as
+ * lost memory. More means the counter itself was lost: said in the log; the sequence goes on from the
+ * counter. Updates `state.monitoring`.
+ */
+function behind(deps: TickDeps, state: SentinelState, seq: number, now: Date): boolean {
+  const stored = state.monitoring.seq;
+  if (stored === undefined || seq === 0) return false;
+  if (stored >= seq) {
+    deps.log.warn("the store's write sequence is behind the stored state (its counter was lost); counting on from the counter", { storedSeq: stored, seq });
+    return false;
+  }
+  if (stored === seq - 1) return false;
+  state.monitoring.staleState = { at: now.toISOString(), storedSeq: stored, expectedSeq: seq - 1 };
+  deps.log.error("the stored state is behind the write sequence: the store acknowledged a write it did not keep (or a tick could not write); treated as lost memory", { storedSeq: stored, expectedSeq: seq - 1 });
+  return true;
+}
+
+/**
+ * The memory was lost (its key missing, unreadable, or stale): every alert the ledger says a channel was told
  * is firing is rebuilt as firing and announced, so it is resolved once when its cause clears and never
  * announced again; the loss is logged, shown on the status document, and said once to every channel
  * holding open alerts. Updates `state`.
  */
-function rebuild(deps: TickDeps, state: SentinelState, ledger: Ledger, reason: "missing" | "unreadable", now: Date, from: "ledger" | "durable copy") {
+function rebuild(deps: TickDeps, state: SentinelState, ledger: Ledger, reason: "missing" | "unreadable" | "stale", now: Date, from: "ledger" | "durable copy") {
   const rebuilt = rebuildAlerts(state.alerts, ledger);
   if (!rebuilt.length) return;
   state.monitoring.memoryLost = { at: now.toISOString(), reason, from, alerts: rebuilt.slice(0, 50) };
