@@ -14,7 +14,9 @@ import { createKeys } from "../shared/store/keys.ts";
 import { createConsoleLogger } from "../shared/log.ts";
 import { createRedactor } from "../shared/redact.ts";
 import { renderStatusPage } from "../shared/status/page.ts";
-import { testServices } from "./support/env.ts";
+import { createDirectRedis, testServices } from "./support/env.ts";
+import { gzipSync } from "node:zlib";
+import { decodeDocument, MAX_INFLATED_BYTES } from "../shared/store/codec.ts";
 import { startFaultyProxy, type FaultyProxy } from "./support/faults.ts";
 
 /**
@@ -115,5 +117,38 @@ describe("nothing lost silently", () => {
     proxy.behave(() => ({ kind: "pass" }));
     s.advance(60_000);
     expect((await s.tick()).status?.monitoring).toMatchObject({ lostResults: 2, gaps: [{ missedRuns: 2 }] });
+  });
+});
+
+describe("inflated state is size-limited", () => {
+  /** Valid JSON the state's schema would accept (an unknown field is dropped), inflating to `bytes`. */
+  const bomb = (bytes: number) => `gz:${gzipSync(`{"pad":"${" ".repeat(bytes - 10)}"}`).toString("base64")}`;
+
+  it(`a document inflating past ${MAX_INFLATED_BYTES / 1024 ** 2} MB is refused; one just under it reads`, () => {
+    expect(decodeDocument(bomb(MAX_INFLATED_BYTES - 1_000))).toHaveLength(MAX_INFLATED_BYTES - 1_000);
+    const big = bomb(64 * 1024 ** 2);
+    expect(big.length).toBeLessThan(120_000); // 64 MB inflated, under 120 KB stored
+    expect(decodeDocument(big)).toBeUndefined();
+    expect(decodeDocument(`{"pad":"${" ".repeat(MAX_INFLATED_BYTES)}"}`)).toBeUndefined(); // plain JSON held to the same bound
+  });
+
+  it("a gzip bomb in the stored state: read as unreadable, the tick starts from a fresh state and stores it", async () => {
+    const s = sentinel();
+    await s.tick();
+    const redis = createDirectRedis();
+    try {
+      await redis.set(s.keys.state, bomb(64 * 1024 ** 2));
+    } finally {
+      await redis.quit();
+    }
+    s.advance(60_000);
+    const heap = process.memoryUsage().arrayBuffers;
+    const report = await s.tick();
+    expect(process.memoryUsage().arrayBuffers - heap).toBeLessThan(32 * 1024 ** 2); // never the 64 MB
+    expect(report.results).toHaveLength(2);
+    expect(s.logged("the stored tick state was unreadable; starting from a fresh one")).toHaveLength(1);
+    // What it stored reads again: the bomb is gone.
+    const read = await s.deps.store.peek();
+    expect([read.damaged, read.state.monitoring.ticks]).toEqual([false, 1]);
   });
 });
