@@ -121,6 +121,21 @@ describe("the heartbeat after a scheduled tick", () => {
     }
   });
 
+  it("a store that answers the write with an error: /fail carries the store's reason in a short body, never the tick's write", { timeout: 60_000 }, async () => {
+    const { rt } = runtime();
+    try {
+      await scheduledRun(rt);
+      beat.pings.length = 0;
+      // Upstash's own answer to a request over its size limit; its client quotes the whole request in the error it throws.
+      proxy.behave((_i, body) => (body.includes("'MSET'") && body.includes("tick:state") ? { kind: "answer", status: 400, body: '{"error":"ERR max request size exceeded"}' } : { kind: "pass" }));
+      const thrown = await scheduledRun(rt).catch((e: Error) => e);
+      expect(String(thrown)).toContain("command was:"); // what the client threw carries the write...
+      expect(beat.pings).toEqual([{ method: "POST", suffix: "/fail", body: "tick crashed: ERR max request size exceeded" }]); // ...the ping only the reason
+    } finally {
+      await rt.close();
+    }
+  });
+
   it("a tick that overran its lock stores nothing, and /fail says how many results it kept out", { timeout: 60_000 }, async () => {
     let offset = 0;
     const { rt, log } = runtime({}, { now: () => new Date(Date.now() + offset) });

@@ -12,7 +12,7 @@ import type { SentinelState } from "./state.ts";
 import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
 import { readStored } from "../store/documents.ts";
 import { encodeDocument } from "../store/codec.ts";
-import { errorText } from "../error-text.ts";
+import { errorText, storeErrorText } from "../error-text.ts";
 import type { TickDeps, TickOptions, TickReport } from "./types.ts";
 
 export type { TickDeps, TickOptions, TickReport } from "./types.ts";
@@ -104,7 +104,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
  */
 function dropped(deps: TickDeps, results: ProbeResult[], error: unknown) {
   if (!results.length) return;
-  deps.log.error("the tick's write failed; its results are not stored (results follow)", { error: errorText(error).split(", command was:")[0]!.slice(0, 300), count: results.length });
+  deps.log.error("the tick's write failed; its results are not stored (results follow)", { error: storeErrorText(error), count: results.length });
   for (const result of results) deps.log.error("result not stored", { result });
 }
 
@@ -197,7 +197,8 @@ function fenced(deps: TickDeps, results: ProbeResult[], report: TickReport): Tic
  * records the gap.
  */
 async function measureBlind(deps: TickDeps, options: TickOptions, now: Date, remaining: () => number, error: unknown): Promise<TickReport> {
-  const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+  // Whole: the logger and the heartbeat redact it before they cut it.
+  const message = storeErrorText(error);
   deps.log.error("the sentinel's store is unreachable; results go to the log", { error: message });
   const results = await collectBlind(deps, { only: options.probes, now, remainingMs: remaining() });
   for (const result of results) deps.log.error("result not stored", { result });
