@@ -11,6 +11,7 @@ import { deliver, planDelivery } from "./deliver.ts";
 import type { SentinelState } from "./state.ts";
 import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
 import { readStored } from "../store/documents.ts";
+import { tickIdOf } from "./store.ts";
 import { encodeDocument } from "../store/codec.ts";
 import { errorText, storeErrorText } from "../error-text.ts";
 import type { TickDeps, TickOptions, TickReport } from "./types.ts";
@@ -40,7 +41,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
   } catch (error) {
     return measureBlind(deps, options, started, remaining, error);
   }
-  if (!read.locked) return { ...nothing(), skipped: "another tick holds the lock", skipReason: "locked" };
+  if (!read.locked) return { ...nothing(), skipped: "another tick holds the lock", skipReason: "locked", ...(read.heldBy ? { runningTick: read.heldBy } : {}) };
   if (read.damaged) deps.log.error("the stored tick state was unreadable; starting from a fresh one", {});
   if (read.ledgerDamaged) deps.log.error("the stored ledger was unreadable; starting a new one", {});
 
@@ -63,7 +64,8 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     unstored = results;
     const decision = decide(deps, state, { results, silences, now: started });
     const status = () => publish(deps, state, { silences, slos: decision.slos, now: started });
-    const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, extra);
+    const tickId = options.write ? { tickId: tickIdOf(token) } : {};
+    const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, { ...tickId, ...extra });
     if (!options.write) return report(status());
 
     // A tick that overran its lock must not overwrite the memory of the tick that took it since.

@@ -49,6 +49,8 @@ export interface TickRead {
   ledgerMissing: boolean;
   /** This tick's number in the write sequence (taken with the lock); 0 when the lock was not taken or not asked for. */
   seq: number;
+  /** When another tick holds the lock: that tick's id (tickIdOf), if it was still holding it. */
+  heldBy?: string;
 }
 
 /**
@@ -64,13 +66,19 @@ export interface LedgerCopy {
 
 /**
  * Lua: take the lock KEYS[1] with the fencing token ARGV[1] for ARGV[2] ms (SET NX PX) and, only when
- * taken, count the write sequence KEYS[2] (INCR). Returns this tick's sequence number, 0 when the lock
- * is held. A store that acknowledges a write without keeping it leaves the state behind the sequence.
+ * taken, count the write sequence KEYS[2] (INCR). Returns this tick's sequence number (an integer), or
+ * when the lock is held, the holder's token (a string: GET, only then). A store that acknowledges a
+ * write without keeping it leaves the state behind the sequence.
  */
 export const TAKE_LOCK = [
-  "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
+  "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('GET', KEYS[1]) or '' end",
   "return redis.call('INCR', KEYS[2])",
 ].join("\n");
+
+/** A tick's id, as reports, logs and the manual-run API show it: the first 8 characters of its fencing token (enough to tell ticks apart, not the token). */
+export function tickIdOf(token: string): string {
+  return token.slice(0, 8);
+}
 
 /**
  * Lua: write KEYS[2..] = ARGV[3..] (one MSET) and, when ARGV[2] is "1", release the lock KEYS[1], only
@@ -92,14 +100,16 @@ export function createTickStore(redis: Redis, keys: Keys): TickStore {
     p.mget(keys.state, keys.ledger);
     p.hgetall(keys.silences);
     const replies = (await p.exec()) as unknown[];
-    const seq = lock ? Number(replies.shift()) || 0 : 0;
+    const taken = lock ? replies.shift() : undefined;
+    const seq = typeof taken === "number" ? taken : 0;
     const locked = lock ? seq > 0 : true;
+    const heldBy = lock && !locked && typeof taken === "string" && taken ? tickIdOf(taken) : undefined;
     const [[rawState, rawLedger], rawSilences] = replies as [[unknown, unknown], unknown];
     const state = readStored(SentinelState, rawState);
     const ledger = readStored(Ledger, rawLedger);
     return {
       locked, state: state ?? emptySentinelState(), silences: parseSilences(rawSilences), damaged: rawState != null && state === undefined, missing: rawState == null,
-      ledger: ledger ?? emptyLedger(), ledgerDamaged: rawLedger != null && ledger === undefined, ledgerMissing: rawLedger == null, seq,
+      ledger: ledger ?? emptyLedger(), ledgerDamaged: rawLedger != null && ledger === undefined, ledgerMissing: rawLedger == null, seq, ...(heldBy ? { heldBy } : {}),
     };
   };
 
