@@ -5,7 +5,10 @@ import { z } from "zod";
 import { check, type CheckStatus, type ProbeResult } from "../shared/result.ts";
 import { AlertingSettings } from "../shared/alerting/settings.ts";
 import { DEFAULT_ROUTES } from "../shared/channels/routes.ts";
-import { SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
+import { ChannelSettings, createChannels, SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
+import { measure, type RunOptions } from "../shared/runner.ts";
+import { TickSettings } from "../shared/tick/settings.ts";
+import { startSlackReceiver } from "./support/slack-receiver.ts";
 import type { AnyProbe } from "../shared/probes/types.ts";
 import type { ProbeInfo } from "../shared/status/document.ts";
 import { runTick, type TickDeps } from "../shared/tick/run.ts";
@@ -150,5 +153,41 @@ describe("inflated state is size-limited", () => {
     // What it stored reads again: the bomb is gone.
     const read = await s.deps.store.peek();
     expect([read.damaged, read.state.monitoring.ticks]).toEqual([false, 1]);
+  });
+});
+
+describe("a slow probe never costs the send", () => {
+  it("one probe taking 12 s: its own deadline makes it that probe's error, and the alert another probe raised is sent in the same tick", { timeout: 40_000 }, async () => {
+    const slack = await startSlackReceiver();
+    try {
+      const s = sentinel();
+      const tick = TickSettings.parse({}); // the defaults: a 25 s budget, 10 s per probe, 3 s kept to write
+      s.deps.settings = { ...s.deps.settings, ...tick };
+      s.deps.now = () => new Date(); // the wall clock: the budget is spent for real
+      s.deps.channels = createChannels({ statusUrl: "https://sentinel.example.org/status", channels: { slack: { SLACK_WEBHOOK_URL: slack.url } }, settings: { channels: ChannelSettings.parse({}) } }, { fetch: globalThis.fetch, redact: (t) => t, now: () => new Date() });
+      // The runner's own measure (its deadline race), over two probes: queue takes 12 s and ignores its abort signal; health fails at once.
+      const probes: AnyProbe[] = [
+        { ...probe("health"), run: async () => ({ checks: [check({ name: "reach", status: "fail", observed: 503, threshold: "200", message: "unhealthy" })] }) },
+        { ...probe("queue"), run: () => new Promise((resolve) => setTimeout(() => resolve({ checks: [check({ name: "reach", status: "pass", observed: 200, threshold: "200", message: "late" })] }), 12_000)) },
+      ];
+      s.deps.probes = probes;
+      const run: Pick<RunOptions, "settings" | "targets" | "redact"> = { settings: { probes: { health: { timeoutMs: 20_000 }, queue: { timeoutMs: 20_000 } }, beacon: {} as RunOptions["settings"]["beacon"] }, targets: {} as RunOptions["targets"], redact: (t) => t };
+      s.deps.measure = (p, previousState, timeoutMs) => measure(p, { ...run, deps: { now: () => new Date() } as RunOptions["deps"], previousState, timeoutMs });
+      const t0 = Date.now();
+      const report = await s.tick();
+      const took = Date.now() - t0;
+      const queue = report.results.find((r) => r.probe === "queue")!;
+      expect(queue.status).toBe("error");
+      const deadline = Number(/^probe did not finish within (\d+) ms$/.exec(queue.error ?? "")?.[1]);
+      expect(deadline).toBeGreaterThan(tick.probeBudgetMs - 1_000);
+      expect(deadline).toBeLessThanOrEqual(tick.probeBudgetMs);
+      expect(report.notifications.map((n) => `${n.kind}:${n.alertKey}`)).toEqual(["firing:check/health/reach"]);
+      expect(report.delivered).toBe(1);
+      expect(slack.received.filter((r) => JSON.stringify(r.body).includes("FIRING"))).toHaveLength(1);
+      expect(s.lines.some((l) => l.includes("no time left to send"))).toBe(false);
+      expect(took).toBeLessThan(tick.budgetMs);
+    } finally {
+      await slack.close();
+    }
   });
 });

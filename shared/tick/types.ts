@@ -33,6 +33,8 @@ export interface TickDeps {
   settings: {
     budgetMs: number;
     probeBudgetMs: number;
+    /** Kept after the probes for judging, deciding and writing (TickSettings.writeReserveMs; default WRITE_RESERVE_MS). */
+    writeReserveMs?: number;
     pendingCap: number;
     staleFactor: number;
     /** The time a send may take: channels are sent in parallel, each within this. */
