@@ -25,7 +25,7 @@ export function scheduledTick() {
     // The scheduler's own invocation pings the heartbeat; a local run of named probes does not.
     const report = payload.data.probes ? await tick(rt, { write: true, probes: payload.data.probes, lockWaitMs: 10_000 }) : await scheduledRun(rt);
     rt.log.info("tick finished", {
-      ran: report.results.map((r) => `${r.probe}:${r.status}`), skipped: report.skipped, lost: report.lost,
+      tickId: report.tickId, runningTick: report.runningTick, ran: report.results.map((r) => `${r.probe}:${r.status}`), skipped: report.skipped, lost: report.lost,
       notifications: report.notifications.length, delivered: report.delivered, pending: report.pending,
     });
     const { status: _status, ...rest } = report;

@@ -4,7 +4,7 @@ import { createChannels, SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
 import { policyFrom, probeInfos } from "../shared/config/policy.ts";
 import { runTick, type TickOptions, type TickReport } from "../shared/tick/run.ts";
 import { intervalOf } from "../shared/schedule.ts";
-import { errorText } from "../shared/error-text.ts";
+import { errorText, storeErrorText } from "../shared/error-text.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** The tick's own cadence: functions/tick.ts (a literal, because Netlify reads it statically). */
@@ -41,8 +41,8 @@ export async function tick(rt: Runtime, options: TickOptions): Promise<TickRepor
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
 /** No ping starts, or runs, past this long after the tick began (Netlify ends the function at 30 s). */
 export const HEARTBEAT_DEADLINE_MS = 28_000;
-/** Healthchecks.io keeps the first 100 kB of a ping body; a reason needs far less. */
-const REASON_MAX = 1_000;
+/** Healthchecks.io keeps the first 100 kB of a ping body; a reason needs far less: the ping carries a short summary, never the tick's data. */
+export const REASON_MAX = 300;
 
 export type Heartbeat = { ok: true; body: string } | { ok: false; reason: string };
 
@@ -103,7 +103,8 @@ export async function scheduledRun(rt: Runtime): Promise<TickReport> {
   try {
     report = await tick(rt, { write: true, lockWaitMs: 0 });
   } catch (error) {
-    await pingHeartbeat(rt, { ok: false, reason: `tick crashed: ${errorText(error)}` }, startedAtMs);
+    // The store's reason, without the request the client quotes (the tick's write: its state and ledger).
+    await pingHeartbeat(rt, { ok: false, reason: `tick crashed: ${storeErrorText(error)}` }, startedAtMs);
     throw error;
   }
   const beat = heartbeatOf(report);

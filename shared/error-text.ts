@@ -8,6 +8,15 @@ export function errorText(error: unknown): string {
   return describe(error, 0) || "unknown error (nothing was said)";
 }
 
+/**
+ * The reason of a failed store request, without the request: the Upstash client appends
+ * ", command was: <the whole request>" to the store's own reason, which for the tick's write is the
+ * script, the gzipped state and the ledger. Redact the result before any cut.
+ */
+export function storeErrorText(error: unknown): string {
+  return errorText(error).split(", command was:")[0]!.trim();
+}
+
 function describe(error: unknown, depth: number): string {
   if (typeof error === "string") return error.trim();
   if (error === null || typeof error !== "object") return error === undefined ? "" : String(error);

@@ -33,10 +33,10 @@ describe("the monthly bill at defaults, counted", () => {
     const p = projectCost(DEFAULTS);
     expect(p.invocations).toEqual({ tick: 43_200, "status-page": 21_600, "api-metrics": 0 });
     expect(p.invocationsPerMonth).toBe(64_800);
-    expect(p.storeCommands).toEqual({ ticks: 216_000, "status views": 21_600, scrapes: 0, "canary claims": 5_760 });
-    expect(p.storeCommandsPerMonth).toBe(243_360);
-    // The canary's release script counts 3 inside instead of 2; each tick's fenced write 3 (GET, MSET, DEL) instead of 1.
-    expect(p.storeCommandsIfScriptsCountInside).toBe(246_240 + 43_200 * 2);
+    expect(p.storeCommands).toEqual({ ticks: 172_800, "status views": 21_600, scrapes: 0, "canary claims": 5_760 });
+    expect(p.storeCommandsPerMonth).toBe(200_160);
+    // The canary's release script counts 3 inside instead of 2; each tick's lock script 2 (SET, INCR) and fenced write 3 (GET, MSET, DEL) instead of 1 each.
+    expect(p.storeCommandsIfScriptsCountInside).toBe(203_040 + 43_200 * 3);
     expect(p.invocationsPerMonth).toBeLessThanOrEqual(BUDGET.invocations);
     expect(p.storeCommandsIfScriptsCountInside).toBeLessThanOrEqual(BUDGET.storeCommands);
     expect(p.storeTransferBytesPerMonth).toBeLessThanOrEqual(BUDGET.storeTransferBytes);
@@ -107,7 +107,7 @@ describe("the monthly bill at defaults, counted", () => {
 
   it.each([
     ["a page refreshing every 30 s", { pageRefreshSeconds: 30 }, /function invocations: 129,600 a month is over the free tier/],
-    ["a scraper every 15 s", { scrapeIntervalSeconds: 15 }, /store commands: 416,160 a month is over this project's budget/],
+    ["a scraper every 15 s", { scrapeIntervalSeconds: 15 }, /store commands: 372,960 a month is over this project's budget/],
   ] as const)("warns when %s breaks it", (_what, change, warning) => {
     expect(projectCost({ ...DEFAULTS, ...change }).warnings.join("\n")).toMatch(warning);
   });

@@ -110,12 +110,27 @@ describe("the heartbeat after a scheduled tick", () => {
       await scheduledRun(rt); // first tick stores (and runs each probe once)
       beat.pings.length = 0;
       // The tick's write (the fenced script carrying the state); the lock's release on the way out passes.
-      proxy.behave((_i, body) => (/"eval"/i.test(body) && body.includes("tick:state") ? { kind: "drop" } : { kind: "pass" }));
+      proxy.behave((_i, body) => (body.includes("'MSET'") && body.includes("tick:state") ? { kind: "drop" } : { kind: "pass" }));
       await expect(scheduledRun(rt)).rejects.toThrow();
       expect(beat.pings).toEqual([{ method: "POST", suffix: "/fail", body: expect.stringMatching(/^tick crashed: /) }]);
       proxy.behave(() => ({ kind: "pass" }));
       await scheduledRun(rt); // recovered: the lock was released by the crashed tick, or has expired
       expect(beat.pings.at(-1)).toMatchObject({ suffix: "" });
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it("a store that answers the write with an error: /fail carries the store's reason in a short body, never the tick's write", { timeout: 60_000 }, async () => {
+    const { rt } = runtime();
+    try {
+      await scheduledRun(rt);
+      beat.pings.length = 0;
+      // Upstash's own answer to a request over its size limit; its client quotes the whole request in the error it throws.
+      proxy.behave((_i, body) => (body.includes("'MSET'") && body.includes("tick:state") ? { kind: "answer", status: 400, body: '{"error":"ERR max request size exceeded"}' } : { kind: "pass" }));
+      const thrown = await scheduledRun(rt).catch((e: Error) => e);
+      expect(String(thrown)).toContain("command was:"); // what the client threw carries the write...
+      expect(beat.pings).toEqual([{ method: "POST", suffix: "/fail", body: "tick crashed: ERR max request size exceeded" }]); // ...the ping only the reason
     } finally {
       await rt.close();
     }
@@ -127,7 +142,7 @@ describe("the heartbeat after a scheduled tick", () => {
     try {
       // The store's read takes the lock; then the clock jumps 29 s, as if the probes had run that long.
       proxy.behave((_i, body) => {
-        if (/"nx"/i.test(body)) offset += 29_000;
+        if (body.includes("'NX'")) offset += 29_000;
         return { kind: "pass" };
       });
       const report = await scheduledRun(rt);
@@ -145,7 +160,7 @@ describe("the heartbeat after a scheduled tick", () => {
     try {
       await scheduledRun(rt);
       beat.pings.length = 0;
-      proxy.behave((_i, body) => (/"nx"/i.test(body) ? { kind: "slow", delayMs: 300 } : { kind: "pass" }));
+      proxy.behave((_i, body) => (body.includes("'NX'") ? { kind: "slow", delayMs: 300 } : { kind: "pass" }));
       const [a, b] = await Promise.all([scheduledRun(rt), scheduledRun(rt)]);
       expect([a.skipped, b.skipped].filter(Boolean)).toEqual(["another tick holds the lock"]);
       expect(beat.pings).toEqual([{ method: "POST", suffix: "", body: expect.stringMatching(/^ran none due/) }]);

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { httpFunction, type Route } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
-import { probeRunRoute } from "../netlify/http/probe-run.ts";
+import { MANUAL_RUN_WAIT_MS, probeRunRoute } from "../netlify/http/probe-run.ts";
+import { createKeys } from "../shared/store/keys.ts";
+import { randomUUID } from "node:crypto";
 import { remediateRoute } from "../netlify/http/remediate.ts";
 import { ConfigError } from "../shared/config/index.ts";
 import { PROBE_IDS } from "../shared/probes/catalog.ts";
@@ -14,7 +16,7 @@ import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { recordRun, sentinelEnv, sentinelRuntime, storedLatest } from "./support/sentinel.ts";
 import { capturingLogger, startCountingProxy, type CountingProxy } from "./support/http-handlers.ts";
-import { testServices } from "./support/env.ts";
+import { createDirectRedis, testServices } from "./support/env.ts";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const READER = "status-token-0123456789abcdef";
@@ -240,6 +242,27 @@ describe("POST /api/probes/:id/run", () => {
     expect((await storedLatest(rt, "health"))?.startedAt).toBe(body.result.startedAt);
     expect(body.fanIn).toMatchObject({ consumed: expect.any(Number), notifications: expect.any(Array), firing: expect.any(Array) });
     expect(body.fanIn.consumed).toBeGreaterThanOrEqual(1);
+  });
+
+  it("during a long tick: waits for it a few seconds, then answers 202 at once with the running tick's id and Retry-After", { timeout: 30_000 }, async () => {
+    const busy = runtime({ SENTINEL_KEY_PREFIX: `${h.prefix}busy${Math.random().toString(36).slice(2, 8)}:` });
+    // A tick that took the lock, as the scheduled one does (its fencing token, 30 s), and is still running.
+    const token = randomUUID();
+    const redis = createDirectRedis();
+    try {
+      await redis.set(createKeys(busy.config.store!.keyPrefix).lock, token, "PX", 30_000);
+    } finally {
+      await redis.quit();
+    }
+    const t0 = Date.now();
+    const response = await run("/api/probes/health/run", {}, busy);
+    const waited = Date.now() - t0;
+    expect(response.status).toBe(202);
+    expect(response.headers.get("retry-after")).toBe("10");
+    expect(await response.json()).toMatchObject({ version: 1, stored: false, ran: false, runningTick: token.slice(0, 8) });
+    expect(waited).toBeGreaterThanOrEqual(MANUAL_RUN_WAIT_MS);
+    expect(waited).toBeLessThan(MANUAL_RUN_WAIT_MS + 3_000); // the old route waited 10 s, then 503
+    expect(await busy.store!.readStatus()).toBeUndefined(); // nothing ran, nothing stored
   });
 
   it("429 with Retry-After once a caller is over the limit; other callers are unaffected", async () => {

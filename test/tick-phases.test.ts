@@ -23,7 +23,7 @@ const INFOS: ProbeInfo[] = [
 ];
 const probe = (id: string): AnyProbe => ({ id, title: id, stage: "queue", schedule: "* * * * *", settings: z.object({ timeoutMs: z.number() }), run: async () => ({ checks: [] }) });
 const PROBES = INFOS.map((i) => probe(i.id));
-const SETTINGS = { budgetMs: 25_000, probeBudgetMs: 12_000, storeTimeoutMs: 2_500, pendingCap: 50, staleFactor: 2, sendBudgetMs: 12_000, tickIntervalMs: 60_000 };
+const SETTINGS = { budgetMs: 25_000, probeBudgetMs: 10_000, storeTimeoutMs: 2_500, pendingCap: 50, staleFactor: 2, sendBudgetMs: 12_000, tickIntervalMs: 60_000 };
 
 function result(probeId: string, status: CheckStatus): ProbeResult {
   return {
@@ -40,9 +40,9 @@ function stateAt1000(): SentinelState {
   return state;
 }
 
-function collectDeps(budgets: Record<string, number>) {
+function collectDeps(budgets: Record<string, number>, channels: { name: string }[] = []) {
   return {
-    probes: PROBES, infos: INFOS, log: silentLog, settings: SETTINGS,
+    probes: PROBES, infos: INFOS, log: silentLog, settings: SETTINGS, channels: channels as never,
     measure: async (p: AnyProbe, _previous: unknown, timeoutMs: number) => {
       budgets[p.id] = timeoutMs;
       return { result: result(p.id, "pass"), state: undefined };
@@ -51,13 +51,15 @@ function collectDeps(budgets: Record<string, number>) {
 }
 
 describe("collect", () => {
-  it.each<[string, number, Record<string, number>]>([
-    ["a tick with time to spare gives each probe the whole probe budget", 25_000, { "every-minute": 12_000, "every-five": 12_000 }],
-    ["a late tick keeps 4 s for the rest", 9_000, { "every-minute": 5_000, "every-five": 5_000 }],
-    ["a very late tick still gives a probe 1 s", 2_000, { "every-minute": 1_000, "every-five": 1_000 }],
-  ])("%s", async (_name, remainingMs, expected) => {
+  it.each<[string, number, number, Record<string, number>]>([
+    ["a tick with time to spare gives each probe the whole probe budget", 25_000, 0, { "every-minute": 10_000, "every-five": 10_000 }],
+    ["a late tick keeps 3 s to decide and write", 9_000, 0, { "every-minute": 6_000, "every-five": 6_000 }],
+    ["with a channel, the send's whole 12 s is kept as well", 20_000, 1, { "every-minute": 5_000, "every-five": 5_000 }],
+    ["at defaults with a channel, the probe budget is exactly what is left beside the send and the writes", 25_000, 1, { "every-minute": 10_000, "every-five": 10_000 }],
+    ["a very late tick still gives a probe 1 s", 2_000, 0, { "every-minute": 1_000, "every-five": 1_000 }],
+  ])("%s", async (_name, remainingMs, channels, expected) => {
     const budgets: Record<string, number> = {};
-    await collect(collectDeps(budgets), { state: stateAt1000(), now: NOW, remainingMs });
+    await collect(collectDeps(budgets, channels ? [{ name: "slack" }] : []), { state: stateAt1000(), now: NOW, remainingMs });
     expect(budgets).toEqual(expected);
   });
 

@@ -39,7 +39,7 @@ export function probeLine(r: ProbeResult, time: string): string {
   return `${head}  ${first!.name}: ${oneLine(first!.message)}${more ? ` (${more})` : ""}`;
 }
 
-/** "[12:00:01] tick: pass health, queue · FAIL canary · firing: check/canary/stage:outbox · store 5 commands" */
+/** "[12:00:01] tick: pass health, queue · FAIL canary · firing: check/canary/stage:outbox · store 4 commands" */
 export function tickLine(name: string, a: TickAnswer, time: string): string {
   if (a.skipped) return `[${time}] ${name}: skipped (${a.skipped})`;
   const by = new Map<string, string[]>();

@@ -11,6 +11,15 @@ import { json } from "./respond.ts";
 const PATH = /^\/api\/probes\/([^/]*)\/run\/?$/;
 
 /**
+ * How long a manual run waits for a tick in progress: a tick usually ends within a couple of seconds,
+ * and a synchronous Netlify function is ended at 10 s by default. Past it the route answers 202 with
+ * the running tick's id at once, instead of holding the caller (it used to wait 10 s, then 503).
+ */
+export const MANUAL_RUN_WAIT_MS = 5_000;
+/** Retry-After of that 202: a tick holds its lock at most 30 s and usually ends well inside it. */
+const RETRY_AFTER_S = 10;
+
+/**
  * POST /api/probes/:id/run[?dry_run=true]: runs a probe now, through the same tick as the schedule
  * (recorded, judged, and what it decides is sent), against the configured targets only (a caller
  * chooses which probe, never where it looks). dry_run: nothing is stored or sent. `notify=true` is
@@ -35,11 +44,19 @@ export function probeRunRoute(options: { rateLimit?: RateLimit } = {}): Route {
         rt.log.info("manual probe run", { probe: probe.id, status: result.status, dryRun });
         return json(200, { version: 1, result, stored: false }, { "cache-control": "no-store" });
       }
-      const report = await tick(rt, { write: true, probes: [probe.id], lockWaitMs: 10_000 });
+      const report = await tick(rt, { write: true, probes: [probe.id], lockWaitMs: MANUAL_RUN_WAIT_MS });
       const result = report.results[0];
-      if (!result) throw new HttpError(503, "busy", `a scheduled tick is still running: ${report.skipped ?? "try again in a few seconds"}`);
-      rt.log.info("manual probe run", { probe: probe.id, status: result.status, dryRun, lost: report.lost });
-      return json(200, { version: 1, result, stored: report.lost === 0 && !report.skipped, fanIn: fanInSummary(report) }, { "cache-control": "no-store" });
+      if (!result && report.skipReason === "locked") {
+        // Not run: a tick is still running. Said at once, with that tick's id, so the caller can find it in the log and retry.
+        rt.log.info("manual probe run not started: a tick is running", { probe: probe.id, runningTick: report.runningTick ?? null });
+        return json(202, {
+          version: 1, stored: false, ran: false, runningTick: report.runningTick ?? null, retryAfterSeconds: RETRY_AFTER_S,
+          message: `a tick${report.runningTick ? ` (${report.runningTick})` : ""} is running; this run was not started: retry in ${RETRY_AFTER_S} s`,
+        }, { "cache-control": "no-store", "retry-after": String(RETRY_AFTER_S) });
+      }
+      if (!result) throw new HttpError(503, "busy", `the probe did not run: ${report.skipped ?? "try again in a few seconds"}`);
+      rt.log.info("manual probe run", { probe: probe.id, status: result.status, dryRun, lost: report.lost, tickId: report.tickId });
+      return json(200, { version: 1, result, stored: report.lost === 0 && !report.skipped, tickId: report.tickId ?? null, fanIn: fanInSummary(report) }, { "cache-control": "no-store" });
     },
   };
 }

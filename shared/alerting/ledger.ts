@@ -164,7 +164,7 @@ function rank(a: LedgerAlert): number {
 export const MEMORY_LOST_KEY = "sentinel/memory-lost";
 
 /** The note sent once to every channel holding open alerts after the memory was rebuilt from the ledger. */
-export function memoryLostNote(ledger: Ledger, rebuilt: string[], reason: "missing" | "unreadable", now: Date, from: "ledger" | "durable copy" = "ledger"): Notification | undefined {
+export function memoryLostNote(ledger: Ledger, rebuilt: string[], reason: "missing" | "unreadable" | "stale", now: Date, from: "ledger" | "durable copy" = "ledger"): Notification | undefined {
   const open = openAlerts(ledger).filter((o) => rebuilt.includes(o.key));
   const channels = [...new Set(open.flatMap((o) => o.channels))];
   if (!channels.length) return undefined;
@@ -193,6 +193,8 @@ export function openAlerts(ledger: Ledger): { key: string; alert: LedgerAlert; c
 export function rebuildAlerts(alerts: AlertState, ledger: Ledger): string[] {
   const rebuilt: string[] = [];
   for (const { key, alert } of openAlerts(ledger)) {
+    // A stale state may still know the alert as announced: kept as it is.
+    if (alerts.alerts[key]?.firing && alerts.alerts[key]?.notified) continue;
     const record: AlertRecord = {
       key, type: alert.alertType, stage: alert.stage, ...(alert.probe ? { probe: alert.probe } : {}), ...(alert.check ? { check: alert.check } : {}), ...(alert.slo ? { slo: alert.slo } : {}),
       recent: "", passesInRow: 0, firing: true, since: alert.since, notified: true, lastNotifiedAt: alert.since, severity: alert.severity,

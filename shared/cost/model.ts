@@ -14,14 +14,15 @@ export const FREE_TIER = { invocations: 125_000, storeCommands: 500_000, storeTr
 export const BUDGET = { invocations: 90_000, storeCommands: 350_000, storeTransferBytes: 3 * 1024 ** 3 } as const;
 
 /**
- * Store commands of one tick that sends nothing: lock + state + ledger + silences, then one script
- * (EVAL) that writes state, status and ledger and releases the lock only while the tick holds it.
+ * Store commands of one tick that sends nothing: lock (a script that takes it and counts the write
+ * sequence) + state and ledger (one MGET) + silences, then one script (EVAL) that writes state, status and ledger
+ * and releases the lock only while the tick holds it.
  */
-export const TICK_COMMANDS = 5;
+export const TICK_COMMANDS = 4;
 /** A tick that sends keeps the lock through the send and writes once more (the same script): one more command. */
 export const SEND_EXTRA_COMMANDS = 1;
-/** Scripts among a tick's commands (the fenced write), and the commands one runs inside (GET of the lock, MSET, DEL). */
-export const TICK_SCRIPTS = { perTick: 1, commandsInside: 3 } as const;
+/** Scripts among a tick's commands (taking the lock, the fenced write), and the commands they run inside (SET, INCR; GET of the lock, MSET, DEL). */
+export const TICK_SCRIPTS = { perTick: 2, commandsInside: 5 } as const;
 /**
  * The ledger's durable copy in Netlify Blobs (netlify/ledger-copy.ts): one `set` per tick that sent
  * (after its outcome is stored), one `get` per tick that found neither state nor ledger in the store
@@ -216,7 +217,7 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
   return {
     invocationsPerMonth, invocations, storeCommandsPerMonth, storeCommands,
     storeCommandsIfScriptsCountInside: storeCommandsPerMonth + canaries * (CANARY_COMMANDS.ifScriptCountsItsCommands - CANARY_COMMANDS.asBilledIfScriptIsOne)
-      + ticks * TICK_SCRIPTS.perTick * (TICK_SCRIPTS.commandsInside - 1),
+      + ticks * (TICK_SCRIPTS.commandsInside - TICK_SCRIPTS.perTick),
     storeTransferBytesPerMonth: transfer, storeStorageBytes, netlify, beacon, warnings,
     overFreeTier: warnings.some((w) => w.includes("over the free tier")) || netlify.freeCreditsLastDay !== undefined,
   };

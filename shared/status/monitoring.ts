@@ -38,7 +38,11 @@ export const Monitoring = z.object({
   collapsedNotifications: z.number().int().nonnegative().default(0),
   lastSendError: z.string().optional(),
   /** The last time the tick's memory was lost (missing or unreadable) and rebuilt from the ledger, and the alerts it rebuilt. */
-  memoryLost: z.object({ at: z.string(), reason: z.enum(["missing", "unreadable"]), from: z.enum(["ledger", "durable copy"]), alerts: z.array(z.string()).max(50) }).optional(),
+  memoryLost: z.object({ at: z.string(), reason: z.enum(["missing", "unreadable", "stale"]), from: z.enum(["ledger", "durable copy"]), alerts: z.array(z.string()).max(50) }).optional(),
+  /** The write sequence this state was written under (the store's counter, taken with the lock): the next tick expects its own number less one. */
+  seq: z.number().int().nonnegative().optional(),
+  /** The last time the stored state was behind the write sequence: a write the store acknowledged and did not keep (or a tick that took the lock and could not write). */
+  staleState: z.object({ at: z.string(), storedSeq: z.number().int().nonnegative(), expectedSeq: z.number().int().nonnegative() }).optional(),
   /** Per channel (slack, pagerduty, alertmanager, webhook): what it delivered and how it last failed. */
   channels: z.record(z.string(), ChannelRecord).default({}),
 });

@@ -53,7 +53,8 @@ export function monitoringSection(doc: StatusDocument, now: Date): string {
   const gaps = m.gaps.slice(-3).reverse().map((g) => `<li>${esc(utc(g.from))} to ${esc(utc(g.to))}: ${g.missedRuns} missed run${g.missedRuns === 1 ? "" : "s"}</li>`).join("");
   const trouble = m.lostResults + m.failedSends + m.unknownDeliveries + m.collapsedNotifications + m.pendingNotifications;
   const lost = m.memoryLost ? `<p class="memory-lost" role="note">${badge("warn")} <strong>Memory lost at ${esc(utc(m.memoryLost.at))}</strong> (the stored state was ${esc(m.memoryLost.reason)}), rebuilt from the ${m.memoryLost.from === "ledger" ? "ledger" : "ledger's durable copy"}: ${m.memoryLost.alerts.length} open alert${m.memoryLost.alerts.length === 1 ? "" : "s"} kept${m.memoryLost.alerts.length ? ` (${m.memoryLost.alerts.map(esc).join(", ")})` : ""}; each resolves once when its cause clears.</p>` : "";
-  return `${head}${warning}${lost}
+  const stale = m.staleState ? `<p class="stale-state" role="note">${badge("warn")} <strong>Stored state behind at ${esc(utc(m.staleState.at))}</strong>: it was written under sequence ${m.staleState.storedSeq}, the store's counter expected ${m.staleState.expectedSeq}; ${m.staleState.expectedSeq - m.staleState.storedSeq} write(s) acknowledged and not kept (or not made). Treated as lost memory: open alerts rebuilt from the ledger.</p>` : "";
+  return `${head}${warning}${lost}${stale}
 <ul class="monitoring" data-state="${stalled ? "error" : trouble ? "warn" : "pass"}">
 <li>Last evaluation: ${m.lastTickAt ? `${since(m.lastTickAt, now)} ago (${esc(utc(m.lastTickAt))}), ${m.ticks} tick${m.ticks === 1 ? "" : "s"} recorded` : "none yet"}${m.nextTickBy ? `; next expected by ${esc(utc(m.nextTickBy))}` : ""}</li>
 <li>Probe runs missed (no tick ran, or none could store its results; a deliberate stop counts too): ${m.lostResults}${gaps ? `; recent gaps:<ul>${gaps}</ul>` : "; no gaps"}</li>

@@ -13,6 +13,8 @@ export function createKeys(prefix: string) {
     ledger: `${prefix}tick:ledger`,
     /** STRING (NX, PX): held by the one tick running now; its value is that tick's fencing token. */
     lock: `${prefix}tick:lock`,
+    /** STRING (INCR): the write sequence, counted each time a tick takes the lock; each state records the number it was written under. */
+    seq: `${prefix}tick:seq`,
     /** HASH: silences and maintenance windows, by id (one field each, so concurrent edits never clobber). */
     silences: `${prefix}silences`,
     /** LIST (newest first): audit entries of remediation runs (who republished which jobs, and how it went), capped. */

@@ -14,7 +14,10 @@ export interface DueProbe {
 /** What one probe run measured, with the probe and the slot it served. */
 export type Measured = Measurement & DueProbe;
 
-export type CollectDeps = Pick<TickDeps, "probes" | "infos" | "measure" | "log" | "settings">;
+export type CollectDeps = Pick<TickDeps, "probes" | "infos" | "measure" | "log" | "settings"> & Partial<Pick<TickDeps, "channels">>;
+
+/** What the tick keeps after its probes for judging, deciding and writing, when the settings do not say (TickSettings.writeReserveMs). */
+export const WRITE_RESERVE_MS = 3_000;
 
 export interface CollectInput {
   /** The tick's memory: each probe's last slot and kept state are read; a gap is recorded in `monitoring`. */
@@ -27,15 +30,18 @@ export interface CollectInput {
 }
 
 /**
- * Collect: the probes due now, each on its own cadence, run in parallel, each within its own timeout
- * and what the tick can spare (at most `probeBudgetMs`, keeping 4 s to decide, write and send). The
- * first tick after a stretch without one also records the runs that stretch missed.
+ * Collect: the probes due now, each on its own cadence, run in parallel, each within its own deadline:
+ * its timeout, at most `probeBudgetMs`, and never past what the tick keeps for the rest (the send's
+ * whole budget when a channel is configured, and `writeReserveMs` to decide and write), so a slow probe
+ * becomes that probe's `error` and the send keeps its time. The first tick after a stretch without one
+ * also records the runs that stretch missed.
  */
 export async function collect(deps: CollectDeps, input: CollectInput): Promise<Measured[]> {
   const { state, now } = input;
   const due = dueNow(deps, state, input.only, now);
   noteGap(deps, state, now, due);
-  const budget = Math.max(1_000, Math.min(deps.settings.probeBudgetMs, input.remainingMs - 4_000));
+  const reserve = (deps.channels?.length ? deps.settings.sendBudgetMs : 0) + (deps.settings.writeReserveMs ?? WRITE_RESERVE_MS);
+  const budget = Math.max(1_000, Math.min(deps.settings.probeBudgetMs, input.remainingMs - reserve));
   return Promise.all(due.map(async ({ probe, slot }) => ({ slot, probe, ...(await deps.measure(probe, state.probes[probe.id]?.state, budget)) })));
 }
 
@@ -59,10 +65,16 @@ export function dueNow(deps: Pick<TickDeps, "probes" | "infos">, state: Sentinel
   return dueProbes(deps.infos, lastSlots, now).flatMap(({ id, slot }) => (byId.has(id) ? [{ probe: byId.get(id)!, slot }] : []));
 }
 
+/**
+ * A stretch longer than this many tick intervals since the last stored evaluation is a gap: one missed
+ * tick (a one-minute store outage) already is, while a scheduler firing a few seconds late is not.
+ */
+export const GAP_FACTOR = 1.5;
+
 /** The first tick after a stretch without one records how many probe runs that stretch missed. */
 function noteGap(deps: Pick<TickDeps, "infos" | "log" | "settings">, state: SentinelState, now: Date, due: DueProbe[]) {
   const last = state.monitoring.lastTickAt;
-  if (!last || now.getTime() - Date.parse(last) <= 2 * deps.settings.tickIntervalMs) return;
+  if (!last || now.getTime() - Date.parse(last) <= GAP_FACTOR * deps.settings.tickIntervalMs) return;
   const missed = deps.infos.reduce((n, p) => n + missedRuns(p.schedule, new Date(last), now), 0) - due.filter((d) => d.slot).length;
   state.monitoring.lostResults += Math.max(0, missed);
   state.monitoring.gaps = [...state.monitoring.gaps, { from: last, to: now.toISOString(), missedRuns: Math.max(0, missed) }].slice(-GAPS_KEEP);

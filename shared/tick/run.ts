@@ -12,8 +12,9 @@ import { recordTickTime, type SentinelState } from "./state.ts";
 import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
 import { noteSends, trackIncidents } from "../alerting/incidents.ts";
 import { readStored } from "../store/documents.ts";
+import { tickIdOf } from "./store.ts";
 import { encodeDocument } from "../store/codec.ts";
-import { errorText } from "../error-text.ts";
+import { errorText, storeErrorText } from "../error-text.ts";
 import type { TickDeps, TickOptions, TickReport } from "./types.ts";
 
 export type { TickDeps, TickOptions, TickReport } from "./types.ts";
@@ -41,25 +42,31 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
   } catch (error) {
     return measureBlind(deps, options, started, remaining, error);
   }
-  if (!read.locked) return { ...nothing(), skipped: "another tick holds the lock", skipReason: "locked" };
+  if (!read.locked) return { ...nothing(), skipped: "another tick holds the lock", skipReason: "locked", ...(read.heldBy ? { runningTick: read.heldBy } : {}) };
   if (read.damaged) deps.log.error("the stored tick state was unreadable; starting from a fresh one", {});
   if (read.ledgerDamaged) deps.log.error("the stored ledger was unreadable; starting a new one", {});
 
+  // What this tick measured, until it is stored: a write that fails takes them to the log (dropped()).
+  let unstored: ProbeResult[] = [];
   try {
     const { state, silences } = read;
     let { ledger } = read;
     // A preview never rebuilds (nor logs, nor reads the copy): the next real tick does.
-    if (options.write && (read.missing || read.damaged)) {
-      // The store lost the ledger too (a flush): its durable copy, when one is kept.
-      const copy = read.ledgerMissing || read.ledgerDamaged ? await readCopy(deps) : undefined;
+    const lost = read.missing ? "missing" : read.damaged ? "unreadable" : options.write && behind(deps, state, read.seq, started) ? "stale" : undefined;
+    if (options.write && read.seq > 0) state.monitoring.seq = read.seq;
+    if (options.write && lost) {
+      // The store lost the ledger too (a flush), or kept it no better than the state (stale): its durable copy, when one is kept.
+      const copy = read.ledgerMissing || read.ledgerDamaged || lost === "stale" ? await readCopy(deps) : undefined;
       if (copy) ledger = copy;
-      rebuild(deps, state, ledger, read.missing ? "missing" : "unreadable", started, copy ? "durable copy" : "ledger");
+      rebuild(deps, state, ledger, lost, started, copy ? "durable copy" : "ledger");
     }
     const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
+    unstored = results;
     const decision = decide(deps, state, { results, silences, now: started });
     const status = () => publish(deps, state, { silences, slos: decision.slos, now: started });
-    const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, extra);
+    const tickId = options.write ? { tickId: tickIdOf(token) } : {};
+    const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, { ...tickId, ...extra });
     if (!options.write) return report(status());
 
     // A tick that overran its lock must not overwrite the memory of the tick that took it since.
@@ -77,6 +84,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
     const committed = status();
     if (!(await remember(deps.store, { token, state, status: committed, ledger, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
+    unstored = [];
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
 
     const delivered = await deliver(deps, state, plan, intents && { ledger, intents });
@@ -89,18 +97,53 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     } else await writeCopy(deps, ledger);
     return report(settled, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS });
   } catch (error) {
-    if (options.write) await deps.store.finish({ token }).catch(() => {});
+    if (options.write) {
+      dropped(deps, unstored, error);
+      await deps.store.finish({ token }).catch(() => {});
+    }
     throw error;
   }
 }
 
 /**
- * The memory was lost (its key missing, or unreadable): every alert the ledger says a channel was told
+ * The write that would have stored this tick's results failed (the store dropped it, or answered an
+ * error): each result goes to the log, one line per probe (the logger redacts each line whole), so
+ * nothing measured is lost silently. The next tick that reaches the store counts the gap.
+ */
+function dropped(deps: TickDeps, results: ProbeResult[], error: unknown) {
+  if (!results.length) return;
+  deps.log.error("the tick's write failed; its results are not stored (results follow)", { error: storeErrorText(error), count: results.length });
+  for (const result of results) deps.log.error("result not stored", { result });
+}
+
+/**
+ * A store that answers OK without storing: each state records the write sequence it was written under
+ * (the store's counter, counted when a tick takes the lock), so the next tick that takes it expects
+ * its own number less one. Less means the store acknowledged a write it did not keep (or a tick that
+ * took the lock could not write): reported on the status document and in the log, and handled as
+ * lost memory. More means the counter itself was lost: said in the log; the sequence goes on from the
+ * counter. Updates `state.monitoring`.
+ */
+function behind(deps: TickDeps, state: SentinelState, seq: number, now: Date): boolean {
+  const stored = state.monitoring.seq;
+  if (stored === undefined || seq === 0) return false;
+  if (stored >= seq) {
+    deps.log.warn("the store's write sequence is behind the stored state (its counter was lost); counting on from the counter", { storedSeq: stored, seq });
+    return false;
+  }
+  if (stored === seq - 1) return false;
+  state.monitoring.staleState = { at: now.toISOString(), storedSeq: stored, expectedSeq: seq - 1 };
+  deps.log.error("the stored state is behind the write sequence: the store acknowledged a write it did not keep (or a tick could not write); treated as lost memory", { storedSeq: stored, expectedSeq: seq - 1 });
+  return true;
+}
+
+/**
+ * The memory was lost (its key missing, unreadable, or stale): every alert the ledger says a channel was told
  * is firing is rebuilt as firing and announced, so it is resolved once when its cause clears and never
  * announced again; the loss is logged, shown on the status document, and said once to every channel
  * holding open alerts. Updates `state`.
  */
-function rebuild(deps: TickDeps, state: SentinelState, ledger: Ledger, reason: "missing" | "unreadable", now: Date, from: "ledger" | "durable copy") {
+function rebuild(deps: TickDeps, state: SentinelState, ledger: Ledger, reason: "missing" | "unreadable" | "stale", now: Date, from: "ledger" | "durable copy") {
   const rebuilt = rebuildAlerts(state.alerts, ledger);
   if (!rebuilt.length) return;
   state.monitoring.memoryLost = { at: now.toISOString(), reason, from, alerts: rebuilt.slice(0, 50) };
@@ -162,7 +205,8 @@ function fenced(deps: TickDeps, results: ProbeResult[], report: TickReport): Tic
  * records the gap.
  */
 async function measureBlind(deps: TickDeps, options: TickOptions, now: Date, remaining: () => number, error: unknown): Promise<TickReport> {
-  const message = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+  // Whole: the logger and the heartbeat redact it before they cut it.
+  const message = storeErrorText(error);
   deps.log.error("the sentinel's store is unreachable; results go to the log", { error: message });
   const results = await collectBlind(deps, { only: options.probes, now, remainingMs: remaining() });
   for (const result of results) deps.log.error("result not stored", { result });

@@ -11,15 +11,16 @@ import { Ledger, emptyLedger } from "../alerting/ledger.ts";
  * The tick's memory in the store: its typed documents over the generic store port (shared/store:
  * keys, codec, replies). The tick's whole conversation with the store, counted the way Upstash bills it (every command in a
  * pipeline counts):
- * - `begin`: 1 round trip, 4 commands: SET NX PX of the lock (the tick's fencing token as its value),
- *   GET of the state, GET of the ledger (shared/alerting/ledger.ts), HGETALL of the silences.
+ * - `begin`: 1 round trip, 3 commands: one EVAL of TAKE_LOCK (SET NX PX of the lock, the tick's fencing
+ *   token as its value, and, only when taken, INCR of the write sequence), one MGET of the state and
+ *   the ledger (shared/alerting/ledger.ts), HGETALL of the silences.
  * - `commit`: 1 round trip, 1 EVAL of WRITE_IF_HELD: it writes the state and the status document
  *   (MSET) and releases the lock (DEL) only while the lock still holds this tick's token; otherwise it
  *   writes nothing and the tick sends nothing. `finish` is the same script once more after a send.
- * - `peek` (previews, dry runs): 1 round trip, 3 commands, no lock.
+ * - `peek` (previews, dry runs): 1 round trip, 2 commands, no lock.
  * - `readStatus` (every status view): 1 round trip, 1 GET.
- * A scheduled minute therefore costs 5 commands (6 when it sends): 216,000 a month; the script runs
- * 3 commands inside (GET, MSET, DEL), 2 more if Upstash counted inside scripts (shared/cost/model.ts).
+ * A scheduled minute therefore costs 4 commands (5 when it sends): 172,800 a month; its 2 scripts run
+ * 5 commands inside (SET, INCR; GET, MSET, DEL), 3 more if Upstash counted inside scripts (shared/cost/model.ts).
  */
 export interface TickStore {
   begin(token: string, lockMs: number): Promise<TickRead>;
@@ -46,6 +47,10 @@ export interface TickRead {
   ledgerDamaged: boolean;
   /** No ledger was stored at all. */
   ledgerMissing: boolean;
+  /** This tick's number in the write sequence (taken with the lock); 0 when the lock was not taken or not asked for. */
+  seq: number;
+  /** When another tick holds the lock: that tick's id (tickIdOf), if it was still holding it. */
+  heldBy?: string;
 }
 
 /**
@@ -57,6 +62,22 @@ export interface TickRead {
 export interface LedgerCopy {
   read(): Promise<string | undefined>;
   write(value: string): Promise<void>;
+}
+
+/**
+ * Lua: take the lock KEYS[1] with the fencing token ARGV[1] for ARGV[2] ms (SET NX PX) and, only when
+ * taken, count the write sequence KEYS[2] (INCR). Returns this tick's sequence number (an integer), or
+ * when the lock is held, the holder's token (a string: GET, only then). A store that acknowledges a
+ * write without keeping it leaves the state behind the sequence.
+ */
+export const TAKE_LOCK = [
+  "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('GET', KEYS[1]) or '' end",
+  "return redis.call('INCR', KEYS[2])",
+].join("\n");
+
+/** A tick's id, as reports, logs and the manual-run API show it: the first 8 characters of its fencing token (enough to tell ticks apart, not the token). */
+export function tickIdOf(token: string): string {
+  return token.slice(0, 8);
 }
 
 /**
@@ -75,18 +96,20 @@ export const WRITE_IF_HELD = [
 export function createTickStore(redis: Redis, keys: Keys): TickStore {
   const read = async (lock?: { token: string; ms: number }): Promise<TickRead> => {
     const p = redis.pipeline();
-    if (lock) p.set(keys.lock, lock.token, { nx: true, px: lock.ms });
-    p.get(keys.state);
-    p.get(keys.ledger);
+    if (lock) p.eval(TAKE_LOCK, [keys.lock, keys.seq], [lock.token, String(lock.ms)]);
+    p.mget(keys.state, keys.ledger);
     p.hgetall(keys.silences);
     const replies = (await p.exec()) as unknown[];
-    const locked = lock ? replies.shift() === "OK" : true;
-    const [rawState, rawLedger, rawSilences] = replies;
+    const taken = lock ? replies.shift() : undefined;
+    const seq = typeof taken === "number" ? taken : 0;
+    const locked = lock ? seq > 0 : true;
+    const heldBy = lock && !locked && typeof taken === "string" && taken ? tickIdOf(taken) : undefined;
+    const [[rawState, rawLedger], rawSilences] = replies as [[unknown, unknown], unknown];
     const state = readStored(SentinelState, rawState);
     const ledger = readStored(Ledger, rawLedger);
     return {
       locked, state: state ?? emptySentinelState(), silences: parseSilences(rawSilences), damaged: rawState != null && state === undefined, missing: rawState == null,
-      ledger: ledger ?? emptyLedger(), ledgerDamaged: rawLedger != null && ledger === undefined, ledgerMissing: rawLedger == null,
+      ledger: ledger ?? emptyLedger(), ledgerDamaged: rawLedger != null && ledger === undefined, ledgerMissing: rawLedger == null, seq, ...(heldBy ? { heldBy } : {}),
     };
   };
 

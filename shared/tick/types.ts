@@ -33,6 +33,8 @@ export interface TickDeps {
   settings: {
     budgetMs: number;
     probeBudgetMs: number;
+    /** Kept after the probes for judging, deciding and writing (TickSettings.writeReserveMs; default WRITE_RESERVE_MS). */
+    writeReserveMs?: number;
     pendingCap: number;
     staleFactor: number;
     /** The time a send may take: channels are sent in parallel, each within this. */
@@ -56,6 +58,10 @@ export interface TickReport {
   skipped?: string;
   /** The same, for code: another tick held the lock, the store could not be read, or the tick lost its lock before writing. */
   skipReason?: "locked" | "store-unreachable" | "fenced";
+  /** This tick's id (the first 8 characters of its fencing token), when it took the lock. */
+  tickId?: string;
+  /** When another tick held the lock: that tick's id. */
+  runningTick?: string;
   /** Results of the probes this tick ran, in run order. */
   results: ProbeResult[];
   /** The results could not be stored: they were written whole to the function log instead. */

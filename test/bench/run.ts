@@ -113,7 +113,7 @@ try {
     stateBytes: Number(await rt.storeRedis!.strlen(`${prefix}sentinel:tick:state`)), statusBytes: Number(await rt.storeRedis!.strlen(`${prefix}sentinel:status`)),
   };
   const projectedHour = projectCost({ ...defaults, pageHoursPerDay: 0 }, 60);
-  console.log(`\none hour of ticks (virtual clock): store ${hour.commands} commands (projected ${projectedHour.storeCommandsPerMonth}, which counts each canary's claim and release; ${hour.scripts} scripts ran: the canary's releases and each tick's fenced write), ${n(hour.bytes)} bytes; Beacon ${hour.http} HTTP, ${hour.sql} SQL, ${hour.redis} queue commands`);
+  console.log(`\none hour of ticks (virtual clock): store ${hour.commands} commands (projected ${projectedHour.storeCommandsPerMonth}, which counts each canary's claim and release; ${hour.scripts} scripts ran: the canary's releases and each tick's lock script and fenced write), ${n(hour.bytes)} bytes; Beacon ${hour.http} HTTP, ${hour.sql} SQL, ${hour.redis} queue commands`);
 
   // The hour counted beside the model's projection of the same hour (the month is 720 of them).
   const pct = (counted: number, model: number) => (model === 0 ? (counted === 0 ? "0%" : "n/a") : `${(((counted - model) / model) * 100).toFixed(1)}%`);

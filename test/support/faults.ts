@@ -8,8 +8,8 @@ import { once } from "node:events";
  * word, and a heartbeat receiver (healthchecks.io's ping endpoint, as far as the sentinel uses it).
  */
 
-/** What the proxy does with one request: forward it, after a delay, drop the connection, or never answer. */
-export type ProxyMode = { kind: "pass" } | { kind: "slow"; delayMs: number } | { kind: "drop" } | { kind: "silent" };
+/** What the proxy does with one request: forward it, after a delay, drop the connection, never answer, or answer itself without forwarding (a store that says OK and keeps nothing). */
+export type ProxyMode = { kind: "pass" } | { kind: "slow"; delayMs: number } | { kind: "drop" } | { kind: "silent" } | { kind: "answer"; status: number; body: string };
 
 export interface FaultyProxy {
   url: string;
@@ -31,6 +31,7 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     const mode = decide(n++, body.toString("utf8"));
     if (mode.kind === "silent") return; // read nothing back, answer nothing: the client's timeout is all that ends it
     if (mode.kind === "drop") return void req.socket.destroy();
+    if (mode.kind === "answer") return void res.writeHead(mode.status, { "content-type": "application/json" }).end(mode.body);
     if (mode.kind === "slow") await new Promise((resolve) => setTimeout(resolve, mode.delayMs));
     if (res.destroyed) return;
     const forward = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (answer) => {
