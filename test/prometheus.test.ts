@@ -167,6 +167,16 @@ describe("the exported rules", () => {
     }
   });
 
+  it("stall after 5 minutes unless told otherwise, and refuse a threshold that is not a positive number", () => {
+    const stalled = (options?: { stalledAfterMinutes?: number }) => prometheusRules(DEFAULTS, options).groups.at(-1)!.rules.find((r) => "alert" in r && r.alert === SELF_ALERTS.stalled) as { expr: string; annotations: Record<string, string> };
+    expect(stalled().expr).toContain("sentinel_last_tick_timestamp_seconds > 300\n");
+    expect(stalled({ stalledAfterMinutes: 0.25 }).expr).toContain("sentinel_last_tick_timestamp_seconds > 15\n");
+    expect(stalled().annotations.description).toContain("for more than 5 minutes");
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => prometheusRules(DEFAULTS, { stalledAfterMinutes: bad })).toThrow(`stalledAfterMinutes must be a positive number of minutes, got ${bad}`);
+    }
+  });
+
   it.each([
     ["5m", 5], ["1h", 60], ["30d", 43_200], ["10s", 1 / 6], ["90s", 1.5], ["2h", 120],
   ])("writes %s for %d minutes", (duration, minutes) => {
