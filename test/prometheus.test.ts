@@ -284,6 +284,27 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check rules and test rules", () => {
   }, 30_000);
 });
 
+describe("npx beacon-sentinel export prometheus-rules --stalled-after", () => {
+  const cli = (...args: string[]) => exec(process.execPath, ["netlify/bin/sentinel.mjs", "export", ...args], { env: { ...process.env, SENTINEL_SETTINGS: "" }, timeout: 30_000 });
+
+  it("writes the stall threshold it is given, and 5 minutes without it", async () => {
+    expect((await cli("prometheus-rules")).stdout).toContain("sentinel_last_tick_timestamp_seconds > 300\n");
+    expect((await cli("prometheus-rules", "--stalled-after", "10")).stdout).toContain("sentinel_last_tick_timestamp_seconds > 600\n");
+  }, 30_000);
+
+  it.each([["0"], ["-1"], ["ten"], ["1e3"], [""]])("refuses %j with exit 64, naming the flag", async (value) => {
+    const failed = await cli("prometheus-rules", `--stalled-after=${value}`).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(failed?.code).toBe(64);
+    expect(failed?.stderr).toContain(`--stalled-after must be a positive number of minutes (default 5), got "${value}"`);
+  }, 30_000);
+
+  it("refuses it for the dashboard, which has no stall rule", async () => {
+    const failed = await cli("grafana-dashboard", "--stalled-after", "3").then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(failed?.code).toBe(64);
+    expect(failed?.stderr).toContain("--stalled-after applies to prometheus-rules only");
+  }, 30_000);
+});
+
 describe("the Grafana dashboard", () => {
   const dashboard = grafanaDashboard() as { panels: { id: number; type: string; gridPos: { x: number; w: number }; targets?: { expr: string; refId: string; datasource: { uid: string } }[] }[]; templating: { list: { query: { query: string } }[] }; __inputs: { name: string }[] };
   const emitted = new Set(parsePrometheusTextFormat(prometheusMetrics(fullDocument())).map((f) => f.name));
