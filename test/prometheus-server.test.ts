@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { metricsRoute } from "../netlify/http/status-routes.ts";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { tick } from "../netlify/tick.ts";
 import type { Runtime } from "../netlify/runtime.ts";
-import { loadSettings } from "../shared/config/index.ts";
-import { ALERT_NAME, prometheusRulesYaml, SELF_ALERTS } from "../shared/export/prometheus-rules.ts";
+import { ALERT_NAME, SELF_ALERTS } from "../shared/export/prometheus-rules.ts";
 import { grafanaDashboard } from "../shared/export/grafana-dashboard.ts";
 import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
@@ -24,6 +25,7 @@ import { requirePrometheus, startPrometheus, type PrometheusServer } from "./sup
  */
 
 const HAVE_PROMETHEUS = requirePrometheus();
+const exec = promisify(execFile);
 /** The stall threshold for this test (the export's default is 5 minutes; ticks here run every second or so). */
 const STALL_SECONDS = 15;
 /** Probes the test ticks: the runner's health (the fault's root) and two that depend on it. */
@@ -103,7 +105,10 @@ describeReal("the exported rules in a real Prometheus", () => {
     served = await serveHandlers({ "/api/metrics": httpFunction(metricsRoute, () => rt) });
     // What an unauthenticated scraper would get: the status routes are private here.
     expect((await fetch(`${served.url}/api/metrics`)).status).toBe(401);
-    const rules = prometheusRulesYaml(loadSettings(env).slos, { stalledAfterMinutes: STALL_SECONDS / 60 });
+    // The rules as an operator exports them, from the same SENTINEL_SETTINGS.
+    const { stdout: rules } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", "export", "prometheus-rules", "--stalled-after", String(STALL_SECONDS / 60)], {
+      env: { ...process.env, SENTINEL_SETTINGS: env.SENTINEL_SETTINGS }, timeout: 30_000,
+    });
     prom = await startPrometheus({ target: `${served.url}/api/metrics`, rules, bearerToken: token });
     startTicking();
   }, 90_000);
@@ -124,11 +129,12 @@ describeReal("the exported rules in a real Prometheus", () => {
     // Evaluated on scraped data: every rule group has run after the first sample arrived.
     const scrapedAt = Date.now();
     const groups = await until("every rule evaluated after the first scrape", 20_000, async () => {
-      const { groups: g } = (await prom.api("/rules")) as { groups: { name: string; rules: { name: string; health: string; lastError?: string; lastEvaluation: string; type: string }[] }[] };
+      const { groups: g } = (await prom.api("/rules")) as { groups: { name: string; rules: { name: string; query: string; health: string; lastError?: string; lastEvaluation: string; type: string }[] }[] };
       return g.every((x) => x.rules.every((r) => Date.parse(r.lastEvaluation) > scrapedAt + 1000)) ? g : undefined;
     }, async () => prom.api("/rules"));
     const rules = groups.flatMap((g) => g.rules);
     expect(groups.map((g) => g.name)).toContain("sentinel-self");
+    expect(rules.find((r) => r.name === SELF_ALERTS.stalled)?.query).toContain(`sentinel_last_tick_timestamp_seconds > ${STALL_SECONDS}`);
     expect(rules.filter((r) => r.health !== "ok").map((r) => `${r.name}: ${r.health} ${r.lastError ?? ""}`)).toEqual([]);
     expect(rules.filter((r) => r.type === "alerting").map((r) => r.name).sort()).toEqual(expect.arrayContaining([...SELF].sort()));
     // The probes really passed, as Prometheus scraped them.
