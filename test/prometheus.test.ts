@@ -167,6 +167,16 @@ describe("the exported rules", () => {
     }
   });
 
+  it("stall after 5 minutes unless told otherwise, and refuse a threshold that is not a positive number", () => {
+    const stalled = (options?: { stalledAfterMinutes?: number }) => prometheusRules(DEFAULTS, options).groups.at(-1)!.rules.find((r) => "alert" in r && r.alert === SELF_ALERTS.stalled) as { expr: string; annotations: Record<string, string> };
+    expect(stalled().expr).toContain("sentinel_last_tick_timestamp_seconds > 300\n");
+    expect(stalled({ stalledAfterMinutes: 0.25 }).expr).toContain("sentinel_last_tick_timestamp_seconds > 15\n");
+    expect(stalled().annotations.description).toContain("for more than 5 minutes");
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => prometheusRules(DEFAULTS, { stalledAfterMinutes: bad })).toThrow(`stalledAfterMinutes must be a positive number of minutes, got ${bad}`);
+    }
+  });
+
   it.each([
     ["5m", 5], ["1h", 60], ["30d", 43_200], ["10s", 1 / 6], ["90s", 1.5], ["2h", 120],
   ])("writes %s for %d minutes", (duration, minutes) => {
@@ -271,6 +281,27 @@ describe.skipIf(!HAVE_PROMTOOL)("promtool check rules and test rules", () => {
     });
     expect(outcome.code, outcome.out).toBe(0);
     expect(outcome.out).toContain(`SUCCESS: ${prometheusRules(loadSettings({ SENTINEL_SETTINGS: settings }).slos).groups.reduce((n, g) => n + g.rules.length, 0)} rules found`);
+  }, 30_000);
+});
+
+describe("npx beacon-sentinel export prometheus-rules --stalled-after", () => {
+  const cli = (...args: string[]) => exec(process.execPath, ["netlify/bin/sentinel.mjs", "export", ...args], { env: { ...process.env, SENTINEL_SETTINGS: "" }, timeout: 30_000 });
+
+  it("writes the stall threshold it is given, and 5 minutes without it", async () => {
+    expect((await cli("prometheus-rules")).stdout).toContain("sentinel_last_tick_timestamp_seconds > 300\n");
+    expect((await cli("prometheus-rules", "--stalled-after", "10")).stdout).toContain("sentinel_last_tick_timestamp_seconds > 600\n");
+  }, 30_000);
+
+  it.each([["0"], ["-1"], ["ten"], ["1e3"], [""]])("refuses %j with exit 64, naming the flag", async (value) => {
+    const failed = await cli("prometheus-rules", `--stalled-after=${value}`).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(failed?.code).toBe(64);
+    expect(failed?.stderr).toContain(`--stalled-after must be a positive number of minutes (default 5), got "${value}"`);
+  }, 30_000);
+
+  it("refuses it for the dashboard, which has no stall rule", async () => {
+    const failed = await cli("grafana-dashboard", "--stalled-after", "3").then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(failed?.code).toBe(64);
+    expect(failed?.stderr).toContain("--stalled-after applies to prometheus-rules only");
   }, 30_000);
 });
 

@@ -80,9 +80,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     summary: "stuck jobs with their cause and whether republishing helps;\n--execute republishes via Beacon's admin API, paced and audited",
   },
   export: {
-    usage: ["export prometheus-rules [--output FILE]", "export grafana-dashboard [--output FILE]"],
+    usage: ["export prometheus-rules [--stalled-after MINUTES] [--output FILE]", "export grafana-dashboard [--output FILE]"],
     summary: "Prometheus recording and burn-rate alert rules for the configured SLOs (YAML),\nor a Grafana dashboard (JSON) for /api/metrics. Needs only SENTINEL_SETTINGS",
-    details: "--output FILE  write there instead of stdout",
+    details: "--output FILE              write there instead of stdout\n--stalled-after MINUTES    SentinelStalled fires after this long without a stored tick (default 5)",
   },
 };
 

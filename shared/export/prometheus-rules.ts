@@ -55,18 +55,26 @@ export const SELF_ALERTS = { stalled: "SentinelStalled", probeFailing: "Sentinel
 /** Minutes without a stored tick before Prometheus says the sentinel stalled (ticks run every minute). */
 export const STALLED_AFTER_MINUTES = 5;
 
-export function prometheusRules(objectives: Objective[]): RuleFile {
-  return { groups: [...objectives.map(sloGroup), selfGroup()] };
+/** What the export can be told; each default is what `beacon-sentinel export prometheus-rules` writes. */
+export interface RuleOptions {
+  /** Minutes without a stored tick before SentinelStalled fires (default STALLED_AFTER_MINUTES). */
+  stalledAfterMinutes?: number;
+}
+
+export function prometheusRules(objectives: Objective[], options: RuleOptions = {}): RuleFile {
+  const stalledAfterMinutes = options.stalledAfterMinutes ?? STALLED_AFTER_MINUTES;
+  if (!(Number.isFinite(stalledAfterMinutes) && stalledAfterMinutes > 0)) throw new Error(`stalledAfterMinutes must be a positive number of minutes, got ${stalledAfterMinutes}`);
+  return { groups: [...objectives.map(sloGroup), selfGroup(stalledAfterMinutes)] };
 }
 
 /**
  * The sentinel watched from outside, so a stalled sentinel or a failing probe alerts even when the
- * sentinel cannot: no tick stored for STALLED_AFTER_MINUTES (or no tick metric at all), a probe whose
+ * sentinel cannot: no tick stored for `stalledAfterMinutes` (or no tick metric at all), a probe whose
  * own state is `fail` (checks held behind a root cause elsewhere are not: one fault, one alert), and a
  * probe that cannot measure (`error`: blind or stale) as a ticket.
  */
-function selfGroup(): { name: string; rules: AlertingRule[] } {
-  const seconds = STALLED_AFTER_MINUTES * 60;
+function selfGroup(stalledAfterMinutes: number): { name: string; rules: AlertingRule[] } {
+  const seconds = num(stalledAfterMinutes * 60);
   return {
     name: "sentinel-self",
     rules: [
@@ -76,7 +84,7 @@ function selfGroup(): { name: string; rules: AlertingRule[] } {
         labels: { severity: "page" },
         annotations: {
           summary: "Beacon Sentinel has stopped ticking",
-          description: `No tick of the sentinel was stored for more than ${STALLED_AFTER_MINUTES} minutes (ticks run every minute): nothing is being measured or announced. Check the scheduled function's logs and the store.`,
+          description: `No tick of the sentinel was stored for more than ${num(stalledAfterMinutes)} minutes (ticks run every minute): nothing is being measured or announced. Check the scheduled function's logs and the store.`,
         },
       },
       {
@@ -95,12 +103,12 @@ function selfGroup(): { name: string; rules: AlertingRule[] } {
   };
 }
 
-export function prometheusRulesYaml(objectives: Objective[]): string {
+export function prometheusRulesYaml(objectives: Objective[], options: RuleOptions = {}): string {
   const header = [
     "# Prometheus rules for Beacon Sentinel's SLOs: `npx beacon-sentinel export prometheus-rules` writes them from the",
     "# configured SLOs (SENTINEL_SETTINGS.slos). Check them with: promtool check rules <file>",
   ];
-  return `${header.join("\n")}\n${toYaml(prometheusRules(objectives))}`;
+  return `${header.join("\n")}\n${toYaml(prometheusRules(objectives, options))}`;
 }
 
 function sloGroup(o: Objective): { name: string; rules: (RecordingRule | AlertingRule)[] } {
