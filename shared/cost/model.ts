@@ -163,7 +163,8 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
     const runs = id === "canary" ? canaries * CANARY_FOLLOW_RUNS : runsPerMonth(schedule);
     httpRequests += runs * (per.http + (per.perHealthUrl ?? 0) * input.healthUrls) + (id === "canary" ? canaries : 0);
     sqlProbeStatements += runs * per.sql;
-    redisCommands += runs * per.redis;
+    // A command sent on the minutes divisible by N only (health's PING): the runs that fall on one (a probe run every minute: minutes / N).
+    redisCommands += (per.redisEveryMinutes ? Math.min(runs, Math.ceil(minutes / per.redisEveryMinutes)) : runs) * per.redis;
   }
   const touch = beaconMinutes(input, minutes);
   const sqlConnections = count(touch.sql) * SQL_CONNECTIONS_PER_TICK;
