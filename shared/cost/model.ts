@@ -234,7 +234,7 @@ function beaconMinutes(input: CostInputs, minutes: number): { sql: Uint8Array; h
   const week = 7 * 1440;
   for (const [id, schedule] of Object.entries(input.schedules)) {
     const per = BEACON_PER_RUN[id];
-    if (!per || (per.sql === 0 && per.http === 0 && !per.perHealthUrl)) continue;
+    if (!per || (per.sql === 0 && !per.sqlConnects && per.http === 0 && !per.perHealthUrl)) continue;
     let runs: (m: number) => boolean;
     if (id === "canary") {
       // A canary is submitted every interval and followed for the next runs; an idle canary run touches nothing.
@@ -246,7 +246,7 @@ function beaconMinutes(input: CostInputs, minutes: number): { sql: Uint8Array; h
     }
     for (let m = 0; m < minutes; m++) {
       if (!runs(m)) continue;
-      if (per.sql > 0) sql[m] = 1;
+      if (per.sql > 0 || per.sqlConnects) sql[m] = 1;
       if (per.http > 0 || (per.perHealthUrl && input.healthUrls > 0)) http[m] = 1;
     }
   }

@@ -126,6 +126,11 @@ export interface BeaconWork {
   sql: number;
   redis: number;
   perHealthUrl?: number;
+  /**
+   * The run needs a database connection even when it sends no statement of its own (health: the
+   * answer to the connection's set-up statement is its `database` check; `SELECT 1` only on a reused one).
+   */
+  sqlConnects?: boolean;
   /** The Redis commands are sent on the minutes divisible by this only (health's PING, `redisEveryMinutes`), not on every run. */
   redisEveryMinutes?: number;
 }

@@ -15,5 +15,6 @@ export const HEALTH = {
   nextStep: "Check the runner's /health/ready, whether it reads its database (GET /api/v1/jobs?limit=1) and its database and Redis connectivity",
   // /health, /health/ready and the one-job read (which is also one indexed query on Beacon's Postgres, by the runner).
   // Its Redis PING runs one minute in 10 (`redisEveryMinutes`, and whenever runner-ready does not pass).
-  beaconPerRun: { http: 3, sql: 1, redis: 1, perHealthUrl: 1, redisEveryMinutes: REDIS_EVERY_MINUTES },
+  // Its `database` check sends no statement on the tick's new connection: the set-up statement's answer is the proof.
+  beaconPerRun: { http: 3, sql: 0, sqlConnects: true, redis: 1, perHealthUrl: 1, redisEveryMinutes: REDIS_EVERY_MINUTES },
 } as const satisfies ProbeDefinition<HealthSettings>;
