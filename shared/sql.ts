@@ -61,3 +61,32 @@ export function createSqlClient(pool: Pool, options: SqlClientOptions): SqlClien
     },
   };
 }
+
+/**
+ * Several read-only statements sent as one: `run` issues its queries on a recording client, and they are
+ * sent together as ONE statement, each as a jsonb array column of a single-row SELECT (parameters
+ * renumbered), so each caller gets its rows as before and the database runs one statement, not N.
+ * Values arrive as JSON: numbers, strings, booleans, null, objects (no query here returns a timestamp or
+ * a bigint). If the statement fails, every query fails with its error.
+ */
+export async function oneStatement<T>(sql: SqlClient, run: (client: SqlClient) => T): Promise<T> {
+  const calls: { text: string; params: unknown[]; resolve(rows: never): void; reject(error: unknown): void }[] = [];
+  const recorder: SqlClient = {
+    query: (text, params = []) => new Promise((resolve, reject) => void calls.push({ text, params, resolve: resolve as (rows: never) => void, reject })),
+  };
+  const out = run(recorder);
+  const params: unknown[] = [];
+  const columns = calls.map((c, i) => {
+    const offset = params.length;
+    params.push(...c.params);
+    const text = c.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    return `(SELECT COALESCE(jsonb_agg(to_jsonb(q)), '[]'::jsonb) FROM (${text}) q) AS r${i}`;
+  });
+  try {
+    const [row] = await sql.query<Record<string, unknown>>(`SELECT ${columns.join(",\n")}`, params);
+    calls.forEach((c, i) => c.resolve((row?.[`r${i}`] ?? []) as never));
+  } catch (error) {
+    for (const c of calls) c.reject(error);
+  }
+  return out;
+}

@@ -78,10 +78,11 @@ describe("the monthly bill at defaults, counted", () => {
 
   it("counts what watching costs Beacon: statements with each connection's setup, one connection a tick, and the hours its compute is kept awake", () => {
     const p = projectCost(DEFAULTS);
-    // health 0 (the connection's set-up answers its check) + outbox 3 x 21,600 + receipts 14,400 + regions 8,640 + canary 3 follow-ups x 2,880 submissions
-    expect(p.beacon.sqlProbeStatements).toBe(96_480);
+    // health 0 (the connection's set-up answers its check) + outbox 1 x 21,600 + receipts 14,400 + regions 8,640 + canary 3 follow-ups x 2,880 submissions
+    expect(p.beacon.sqlProbeStatements).toBe(53_280);
     expect(p.beacon.sqlConnections).toBe(43_200); // health checks the database every minute: every tick opens one
-    expect(p.beacon.sqlStatements).toBe(96_480 + 43_200); // each connection's one set_config
+    expect(p.beacon.sqlStatements).toBe(53_280 + 43_200); // each connection's one set_config
+    expect(p.beacon.sqlStatements).toBe(96_480); // the issue's <= 100K
     expect(p.beacon.neonAwakeHours).toBe(720);
     expect(p.beacon.neonCuHours).toBe(180);
     expect(p.beacon.runnerAwakeHours).toBe(720);
@@ -92,7 +93,7 @@ describe("the monthly bill at defaults, counted", () => {
     const sql = new Set(["health", "outbox", "receipts", "regions"]);
     const hourly = projectCost({ ...DEFAULTS, canaryEnabled: false, schedules: Object.fromEntries(Object.entries(DEFAULTS.schedules).map(([id, s]) => [id, sql.has(id) ? "0 * * * *" : s])) });
     expect(hourly.beacon.sqlConnections).toBe(720);
-    expect(hourly.beacon.sqlProbeStatements).toBe(720 * 5);
+    expect(hourly.beacon.sqlProbeStatements).toBe(720 * 3);
     expect(hourly.beacon.neonAwakeHours).toBe(60);
     expect(hourly.beacon.neonCuHours).toBe(15);
     expect(hourly.warnings.find((w) => w.startsWith("Beacon's database"))).toBeUndefined();
