@@ -19,7 +19,7 @@ export async function tick(rt: Runtime, options: TickOptions): Promise<TickRepor
     ledgerCopy: rt.ledgerCopy,
     probes: PROBES,
     infos: probeInfos(settings),
-    measure: (probe, previousState, timeoutMs) => measure(probe, { deps: rt.deps, settings, targets: rt.targets, redact: rt.redact, previousState, timeoutMs }),
+    measure: (probe, previousState, timeoutMs, manual) => measure(probe, { deps: rt.deps, settings, targets: rt.targets, redact: rt.redact, previousState, timeoutMs, manual }),
     policy: policyFrom(settings),
     now: rt.deps.now,
     log: rt.log,

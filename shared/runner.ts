@@ -18,6 +18,8 @@ export interface RunOptions {
   previousState?: unknown;
   /** A tighter budget than the probe's own timeoutMs (the tick's remaining time). */
   timeoutMs?: number;
+  /** A run asked for by name (`beacon-sentinel run`, the API): every check runs, whatever its own cadence. */
+  manual?: boolean;
 }
 
 export interface Measurement {
@@ -55,7 +57,7 @@ export async function measure(probe: AnyProbe, options: RunOptions): Promise<Mea
   let error: string | undefined;
   try {
     const output = await Promise.race([
-      checkDecided.run(stamp, () => probe.run({ deps, settings: own, beacon: options.settings.beacon, targets: options.targets, signal: controller.signal, previousState: probe.stateful ? options.previousState : undefined })),
+      checkDecided.run(stamp, () => probe.run({ deps, settings: own, beacon: options.settings.beacon, targets: options.targets, signal: controller.signal, previousState: probe.stateful ? options.previousState : undefined, ...(options.manual ? { manual: true } : {}) })),
       deadline,
     ]);
     checks = output.checks;

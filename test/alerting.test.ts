@@ -7,7 +7,14 @@ import { check } from "../shared/result.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const at = (minute: number) => new Date(T0 + minute * 60_000);
-const settings = AlertingSettings.parse({});
+/** The default rule (3 failures in 5 runs) for every probe, the queue's 2-in-3 default removed: the rules below use the queue probe's results. */
+const settings = AlertingSettings.parse({ probes: {} });
+
+it("the queue probe, every 5 minutes, fires on 2 failures in its last 3 runs by default; the others on 3 in 5", () => {
+  const defaults = AlertingSettings.parse({});
+  expect(defaults.probes).toEqual({ queue: { failuresToTrigger: 2, window: 3 } });
+  expect(defaults.defaults).toMatchObject({ failuresToTrigger: 3, window: 5 });
+});
 const probes = [{ id: "queue", stage: "queue", title: "Queue", intervalMs: 60_000 }, { id: "health", stage: "runner-api", title: "Health", intervalMs: 60_000 }];
 
 function result(minute: number, status: CheckStatus, probe = "queue", name = "queue-depth"): ProbeResult {

@@ -42,7 +42,7 @@ describe("the monthly bill at defaults, counted", () => {
     expect(p.storeTransferBytesPerMonth).toBeLessThanOrEqual(BUDGET.storeTransferBytes);
     expect(p.overFreeTier).toBe(false);
     // The sentinel's own bills are within bounds; what it costs Beacon is not, and it says so.
-    expect(p.warnings.map((w) => w.split(":")[0])).toEqual(["Beacon's database", "Beacon's queue Redis"]);
+    expect(p.warnings.map((w) => w.split(":")[0])).toEqual(["Beacon's database"]);
   });
 
   it("bills Netlify credits: compute per GB-hour at the function memory, web requests, bandwidth, deploys", () => {
@@ -78,19 +78,22 @@ describe("the monthly bill at defaults, counted", () => {
 
   it("counts what watching costs Beacon: statements with each connection's setup, one connection a tick, and the hours its compute is kept awake", () => {
     const p = projectCost(DEFAULTS);
-    // health 43,200 + outbox 3 x 21,600 + receipts 14,400 + regions 8,640 + canary 3 follow-ups x 2,880 submissions
-    expect(p.beacon.sqlProbeStatements).toBe(139_680);
-    expect(p.beacon.sqlConnections).toBe(43_200); // health queries every minute: every tick opens one
-    expect(p.beacon.sqlStatements).toBe(139_680 + 43_200); // each connection's one set_config
+    // health 0 (the connection's set-up answers its check) + outbox 1 x 21,600 + receipts 14,400 + regions 8,640 + canary 3 follow-ups x 2,880 submissions
+    expect(p.beacon.sqlProbeStatements).toBe(53_280);
+    expect(p.beacon.sqlConnections).toBe(43_200); // health checks the database every minute: every tick opens one
+    expect(p.beacon.sqlStatements).toBe(53_280 + 43_200); // each connection's one set_config
+    expect(p.beacon.sqlStatements).toBe(96_480); // the issue's <= 100K
     expect(p.beacon.neonAwakeHours).toBe(720);
     expect(p.beacon.neonCuHours).toBe(180);
     expect(p.beacon.runnerAwakeHours).toBe(720);
-    expect(p.beacon.redisCommands).toBe(432_000 + 17_280); // the queue probe every minute, and the canary's follow-ups
+    // The queue probe every 5 minutes (3 commands: a healthy queue), health's PING one minute in 10, the canary's follow-ups.
+    expect(p.beacon.redisCommands).toBe(8_640 * 3 + 4_320 + 17_280);
+    expect(p.beacon.redisCommands).toBe(47_520);
     // Database probes hourly and no canary: each run keeps Neon awake the 5 minutes it takes to suspend.
     const sql = new Set(["health", "outbox", "receipts", "regions"]);
     const hourly = projectCost({ ...DEFAULTS, canaryEnabled: false, schedules: Object.fromEntries(Object.entries(DEFAULTS.schedules).map(([id, s]) => [id, sql.has(id) ? "0 * * * *" : s])) });
     expect(hourly.beacon.sqlConnections).toBe(720);
-    expect(hourly.beacon.sqlProbeStatements).toBe(720 * 6);
+    expect(hourly.beacon.sqlProbeStatements).toBe(720 * 3);
     expect(hourly.beacon.neonAwakeHours).toBe(60);
     expect(hourly.beacon.neonCuHours).toBe(15);
     expect(hourly.warnings.find((w) => w.startsWith("Beacon's database"))).toBeUndefined();
@@ -164,9 +167,9 @@ describe("the projection against what the Upstash bridge counts", () => {
       expect(reported).toBe(hour.storeCommands.ticks);
       // Scripts: each canary's release, and each tick's fenced write (one, as no tick of the hour sends).
       expect(bridge.meter.scripts).toBe(hour.storeCommands["canary claims"]! / 2 + 60 * TICK_SCRIPTS.perTick);
-      // Each probe ran on its own cadence: health every minute, outbox every 2, receipts every 3, traffic and regions every 5.
+      // Each probe ran on its own cadence: health every minute, outbox every 2, receipts every 3, queue, traffic and regions every 5.
       const runs = (id: string) => ran.filter((p) => p === id).length;
-      expect([runs("health"), runs("queue"), runs("outbox"), runs("receipts"), runs("traffic"), runs("canary"), runs("regions")]).toEqual([60, 60, 30, 20, 12, 60, 12]);
+      expect([runs("health"), runs("queue"), runs("outbox"), runs("receipts"), runs("traffic"), runs("canary"), runs("regions")]).toEqual([60, 12, 30, 20, 12, 60, 12]);
       const redis = createDirectRedis(testServices());
       const keys = createKeys(prefix);
       const [state, status] = [await redis.strlen(keys.state), await redis.strlen(keys.status)];

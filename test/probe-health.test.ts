@@ -84,6 +84,25 @@ describe("health probe against the sandbox", () => {
     expect(result.events).toEqual({ availability: { good: 1, total: 1 } });
   });
 
+  it("in a scheduled run sends its Redis PING one minute in 10, and in any run whose runner is not ready; a manual run always", async () => {
+    const scheduled = async (iso: string, manual = false) => {
+      const rt = sentinelRuntime(sentinelEnv(h, sandbox, { probes: { health: { requestTimeoutMs: 1_500 } } }), { now: () => new Date(iso) });
+      const result = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact, manual }).finally(() => rt.close());
+      return Object.fromEntries(result.checks.map((c) => [c.name, c])) as Record<string, Check>;
+    };
+    expect(Object.keys(await scheduled("2026-01-01T12:07:00Z")).sort()).toEqual(["database", "runner-db", "runner-health", "runner-ready"]);
+    expect((await scheduled("2026-01-01T12:10:00Z")).redis).toMatchObject({ status: "pass", message: expect.stringContaining("PING") });
+    expect((await scheduled("2026-01-01T12:07:00Z", true)).redis).toMatchObject({ status: "pass" });
+    await sandbox.incidents.set("database-down", true);
+    try {
+      const notReady = await scheduled("2026-01-01T12:07:00Z");
+      expect(notReady["runner-ready"]!.status).toBe("fail");
+      expect(notReady.redis).toMatchObject({ status: "pass" }); // checked at once: Redis is one reason /ready fails
+    } finally {
+      await sandbox.incidents.set("database-down", false);
+    }
+  });
+
   it("names the failing endpoint when /health turns unhealthy, and clears when it recovers", async () => {
     await sandbox.incidents.set("health-unhealthy", true);
     try {

@@ -1,4 +1,6 @@
 import { createServer, type AddressInfo } from "node:net";
+import http from "node:http";
+import { once } from "node:events";
 import { checkOf, type StateCarrier } from "./support/results.ts";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import type { Redis } from "ioredis";
@@ -15,6 +17,37 @@ import { createDirectRedis, testServices } from "./support/env.ts";
 import { randomPrefix } from "./support/isolation.ts";
 
 const services = testServices();
+
+/** Forwards Upstash REST requests to `target` and counts requests and the commands in them (a pipeline's each). */
+async function startCommandCounter(target: string) {
+  let requests = 0, commands = 0;
+  const upstream = new URL(target);
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const parsed: unknown = body.length ? JSON.parse(body.toString("utf8")) : [];
+      requests++;
+      commands += Array.isArray(parsed) && Array.isArray(parsed[0]) ? parsed.length : 1;
+      const forward = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on("error", () => res.writeHead(502).end());
+      forward.end(body);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts: () => ({ requests, commands }),
+    reset: () => void (requests = commands = 0),
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
 const REDIS_LABEL = "https://beacon-redis.test";
 const ALL_CHECKS = ["queue-depth", "queue-latency", "message-contract", "retry-overdue", "dead-letter-growth"];
 
@@ -56,8 +89,8 @@ const jobMessage = (jobspecId: string, enqueuedMs: number, extra: Record<string,
   attempts: 1, max_retries: 3, enqueued_at: iso(enqueuedMs), last_attempt: "0001-01-01T00:00:00Z", ...extra,
 });
 
-it("runs every minute in the tick and keeps state between runs", () => {
-  expect(queueProbe.schedule).toBe("* * * * *");
+it("runs every 5 minutes in the tick and keeps state between runs", () => {
+  expect(queueProbe.schedule).toBe("*/5 * * * *");
   expect(queueProbe.stateful).toBe(true);
 });
 
@@ -111,12 +144,44 @@ describe("queue probe on messages injected into Redis", () => {
     await direct.lpush(keys.dead, jobMessage("job-z", NOW - 60_000, { attempts: 3, error: "old failure" }));
     for (let i = 0; i < 3; i++) await direct.set(`${queueName}:processing:job-${i}:1`, "{}", "EX", 600);
     await direct.set(`${queueName}-other:processing:x`, "not ours");
-    const result = await run({ queueName, now });
+    const result = await run({ queueName, now, settings: { maxScanCalls: 5 } });
     expectAllPass(result);
     const depth = checkOf(result, "queue-depth");
     expect(depth.observed).toBe(2);
     expect(depth.message).toBe(`${queueName}: 2 waiting; ${queueName}:retry: 0; ${queueName}:dead: 1; ${queueName}:processing:*: 3 markers`);
+    // By default no SCAN: the markers are not counted, and not claimed.
+    expect(checkOf(await run({ queueName, now }), "queue-depth").message).toBe(`${queueName}: 2 waiting; ${queueName}:retry: 0; ${queueName}:dead: 1`);
     expect(checkOf(result, "queue-latency")).toMatchObject({ observed: 5, message: "oldest waiting message enqueued 5 s ago" });
+  });
+
+  it("reads a healthy queue in one request of 3 commands; a key longer than its sample costs one more request of at most 5", async () => {
+    fresh();
+    const proxy = await startCommandCounter(services.redis.restUrl);
+    const counted = upstash(proxy.url);
+    try {
+      await direct.rpush(keys.main, envelope("job-a", NOW - 5_000), envelope("job-b", NOW - 1_000));
+      await direct.zadd(keys.retry, NOW / 1000 - 600, jobMessage("job-r", NOW - 700_000));
+      await direct.lpush(keys.dead, jobMessage("job-z", NOW - 60_000, { attempts: 3, error: "old failure" }));
+      const small = await run({ queueName, now, redis: counted, settings: { sampleSize: 5 } });
+      expect(proxy.counts()).toEqual({ requests: 1, commands: 3 });
+      expect(checkOf(small, "queue-depth").message).toBe(`${queueName}: 2 waiting; ${queueName}:retry: 1; ${queueName}:dead: 1`);
+      expect(checkOf(small, "retry-overdue")).toMatchObject({ status: "fail", observed: 1 });
+      proxy.reset();
+      // Every key as long as the sample or longer: lengths, the main list's tail and the overdue count are asked for.
+      await direct.rpush(keys.main, ...Array.from({ length: 7 }, (_, i) => envelope(`m-${i}`, NOW - 1_000)));
+      for (let i = 0; i < 6; i++) await direct.zadd(keys.retry, NOW / 1000 + 60, jobMessage(`r-${i}`, NOW));
+      for (let i = 0; i < 4; i++) await direct.lpush(keys.dead, jobMessage(`d-${i}`, NOW, { error: "x" }));
+      const full = await run({ queueName, now, redis: counted, settings: { sampleSize: 5 } });
+      expect(proxy.counts()).toEqual({ requests: 2, commands: 3 + 5 });
+      expect(checkOf(full, "queue-depth")).toMatchObject({ observed: 9, message: `${queueName}: 9 waiting; ${queueName}:retry: 7; ${queueName}:dead: 5` });
+      expect(checkOf(full, "retry-overdue")).toMatchObject({ observed: 1, message: "1 of 7 retry entries overdue by more than 120 s" });
+      expect(checkOf(full, "queue-latency")).toMatchObject({ observed: 5, message: "oldest waiting message enqueued 5 s ago" });
+      proxy.reset();
+      await run({ queueName, now, redis: counted, settings: { sampleSize: 5, maxScanCalls: 2 } });
+      expect(proxy.counts()).toEqual({ requests: 3, commands: 9 }); // one SCAN page: no markers, cursor 0
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("queue-depth fails above its threshold and names the list", async () => {
@@ -188,7 +253,7 @@ describe("queue probe on messages injected into Redis", () => {
     await direct.set(keys.main, "not a list");
     const result = await run({ queueName, now });
     expect(checkOf(result, "queue-depth")).toMatchObject({ status: "fail", observed: null });
-    expect(checkOf(result, "queue-depth").evidence[0]).toMatch(new RegExp(`^${queueName}: LLEN failed: WRONGTYPE`));
+    expect(checkOf(result, "queue-depth").evidence[0]).toMatch(new RegExp(`^${queueName}: LRANGE failed: WRONGTYPE`));
     expect(checkOf(result, "queue-latency").status).toBe("fail");
   });
 

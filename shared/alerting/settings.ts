@@ -53,8 +53,12 @@ export const DEFAULT_NEXT_STEPS: Record<string, string> = Object.fromEntries(CAT
 
 export const AlertingSettings = z.object({
   defaults: AlertRule.prefault({}),
-  /** Per-probe overrides of the rule, e.g. {"canary": {"failuresToTrigger": 1, "window": 1}}. */
-  probes: z.record(z.string(), AlertRule.partial()).default({}),
+  /**
+   * Per-probe overrides of the rule, e.g. {"canary": {"failuresToTrigger": 1, "window": 1}}. The queue
+   * probe runs every 5 minutes, so by default 2 of its last 3 runs (5 to 10 minutes of evidence) trigger:
+   * a stopped worker pages within 10 minutes of its oldest message passing 300 s. Setting this replaces it.
+   */
+  probes: z.record(z.string(), AlertRule.partial()).default({ queue: { failuresToTrigger: 2, window: 3 } }),
   /** Remind while an alert keeps firing (Alertmanager's repeat_interval). */
   reminderMinutes: z.number().positive().default(240),
   /** A probe with no result for this many of its intervals is "missing". */

@@ -164,7 +164,8 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
     const runs = id === "canary" ? canaries * CANARY_FOLLOW_RUNS : runsPerMonth(schedule);
     httpRequests += runs * (per.http + (per.perHealthUrl ?? 0) * input.healthUrls) + (id === "canary" ? canaries : 0);
     sqlProbeStatements += runs * per.sql;
-    redisCommands += runs * per.redis;
+    // A command sent on the minutes divisible by N only (health's PING): the runs that fall on one (a probe run every minute: minutes / N).
+    redisCommands += (per.redisEveryMinutes ? Math.min(runs, Math.ceil(minutes / per.redisEveryMinutes)) : runs) * per.redis;
   }
   const touch = beaconMinutes(input, minutes);
   const sqlConnections = count(touch.sql) * SQL_CONNECTIONS_PER_TICK;
@@ -234,7 +235,7 @@ function beaconMinutes(input: CostInputs, minutes: number): { sql: Uint8Array; h
   const week = 7 * 1440;
   for (const [id, schedule] of Object.entries(input.schedules)) {
     const per = BEACON_PER_RUN[id];
-    if (!per || (per.sql === 0 && per.http === 0 && !per.perHealthUrl)) continue;
+    if (!per || (per.sql === 0 && !per.sqlConnects && per.http === 0 && !per.perHealthUrl)) continue;
     let runs: (m: number) => boolean;
     if (id === "canary") {
       // A canary is submitted every interval and followed for the next runs; an idle canary run touches nothing.
@@ -246,7 +247,7 @@ function beaconMinutes(input: CostInputs, minutes: number): { sql: Uint8Array; h
     }
     for (let m = 0; m < minutes; m++) {
       if (!runs(m)) continue;
-      if (per.sql > 0) sql[m] = 1;
+      if (per.sql > 0 || per.sqlConnects) sql[m] = 1;
       if (per.http > 0 || (per.perHealthUrl && input.healthUrls > 0)) http[m] = 1;
     }
   }

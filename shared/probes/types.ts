@@ -61,6 +61,8 @@ export interface ProbeContext<S> {
   signal: AbortSignal;
   /** State this probe saved on its previous run (stateful probes only), or undefined on the first run. */
   previousState?: unknown;
+  /** A run asked for by name, not a scheduled one: checks with a cadence of their own (health's PING) run too. */
+  manual?: boolean;
 }
 
 export interface ProbeOutput {
@@ -124,6 +126,13 @@ export interface BeaconWork {
   sql: number;
   redis: number;
   perHealthUrl?: number;
+  /**
+   * The run needs a database connection even when it sends no statement of its own (health: the
+   * answer to the connection's set-up statement is its `database` check; `SELECT 1` only on a reused one).
+   */
+  sqlConnects?: boolean;
+  /** The Redis commands are sent on the minutes divisible by this only (health's PING, `redisEveryMinutes`), not on every run. */
+  redisEveryMinutes?: number;
 }
 
 /** A probe measures one stage of the pipeline. It never writes to the store and never swallows errors. */

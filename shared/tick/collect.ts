@@ -42,7 +42,7 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<M
   noteGap(deps, state, now, due);
   const reserve = (deps.channels?.length ? deps.settings.sendBudgetMs : 0) + (deps.settings.writeReserveMs ?? WRITE_RESERVE_MS);
   const budget = Math.max(1_000, Math.min(deps.settings.probeBudgetMs, input.remainingMs - reserve));
-  return Promise.all(due.map(async ({ probe, slot }) => ({ slot, probe, ...(await deps.measure(probe, state.probes[probe.id]?.state, budget)) })));
+  return Promise.all(due.map(async ({ probe, slot }) => ({ slot, probe, ...(await deps.measure(probe, state.probes[probe.id]?.state, budget, slot === undefined)) })));
 }
 
 /**
@@ -54,7 +54,7 @@ export async function collectBlind(deps: CollectDeps, input: Omit<CollectInput, 
   const { now } = input;
   const due = dueNow(deps, { probes: {} } as SentinelState, input.only, now).filter((d) => !d.slot || Date.parse(d.slot) > now.getTime() - deps.settings.tickIntervalMs);
   const budget = Math.max(1_000, Math.min(deps.settings.probeBudgetMs, input.remainingMs - 1_000));
-  return (await Promise.all(due.map(({ probe }) => deps.measure(probe, undefined, budget)))).map((m) => m.result);
+  return (await Promise.all(due.map(({ probe, slot }) => deps.measure(probe, undefined, budget, slot === undefined)))).map((m) => m.result);
 }
 
 /** The named probes (a manual run), or those with a slot of their cadence since the one they last ran for. */

@@ -21,8 +21,8 @@ export interface TickDeps {
   probes: readonly AnyProbe[];
   /** Each probe's cadence, width, and what the status document shows of it. */
   infos: ProbeInfo[];
-  /** Runs one probe with its previous state inside `timeoutMs` (shared/runner.ts measure). */
-  measure(probe: AnyProbe, previousState: unknown, timeoutMs: number): Promise<Measurement>;
+  /** Runs one probe with its previous state inside `timeoutMs` (shared/runner.ts measure); `manual`: a run asked for by name. */
+  measure(probe: AnyProbe, previousState: unknown, timeoutMs: number, manual?: boolean): Promise<Measurement>;
   policy: FanInPolicy;
   now(): Date;
   log: Logger;

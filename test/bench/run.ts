@@ -188,7 +188,7 @@ try {
   const bare: [string, () => Promise<unknown>][] = [
     ["health", () => Promise.all([realFetch(`${sandbox.url}/health`).then((r) => r.text()), realFetch(`${sandbox.url}/health/ready`).then((r) => r.text()), sql.query("SELECT 1"), redis.ping()])],
     ["traffic", () => realFetch(`${sandbox.url}/metrics`).then((r) => r.text())],
-    ["queue", () => redis.pipeline().llen(q).lrange(q, 0, 49).lrange(q, -50, -1).zrange(`${q}:retry`, 0, 49).llen(`${q}:dead`).lrange(`${q}:dead`, 0, 49).type(q).type(`${q}:retry`).type(`${q}:dead`).exec()],
+    ["queue", () => redis.pipeline().lrange(q, 0, 49).zrange(`${q}:retry`, 0, 49, { withScores: true }).lrange(`${q}:dead`, 0, 49).exec()],
   ];
   const ratios: (string | number)[][] = [];
   for (const [id, op] of bare) {

@@ -1,5 +1,5 @@
 import { ROOTS, type ProbeDefinition } from "../types.ts";
-import { HealthSettings } from "./settings.ts";
+import { HealthSettings, REDIS_EVERY_MINUTES } from "./settings.ts";
 
 /** The health probe as the catalog lists it (index.ts adds `run`). */
 export const HEALTH = {
@@ -14,5 +14,7 @@ export const HEALTH = {
   checkDependsOn: { byName: { "runner-ready": [...ROOTS.database, ...ROOTS.redis], "runner-db": [...ROOTS.database, "check/health/runner-ready"] } },
   nextStep: "Check the runner's /health/ready, whether it reads its database (GET /api/v1/jobs?limit=1) and its database and Redis connectivity",
   // /health, /health/ready and the one-job read (which is also one indexed query on Beacon's Postgres, by the runner).
-  beaconPerRun: { http: 3, sql: 1, redis: 1, perHealthUrl: 1 },
+  // Its Redis PING runs one minute in 10 (`redisEveryMinutes`, and whenever runner-ready does not pass).
+  // Its `database` check sends no statement on the tick's new connection: the set-up statement's answer is the proof.
+  beaconPerRun: { http: 3, sql: 0, sqlConnects: true, redis: 1, perHealthUrl: 1, redisEveryMinutes: REDIS_EVERY_MINUTES },
 } as const satisfies ProbeDefinition<HealthSettings>;

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { probeTimeoutMs } from "../settings.ts";
 
+/** The default of `redisEveryMinutes` (the cost model projects it from the definition). */
+export const REDIS_EVERY_MINUTES = 10;
+
 /** `probes.health` of SENTINEL_SETTINGS. */
 export const HealthSettings = z.object({
   /** Whole-probe budget, well inside Netlify's 30 s limit for scheduled functions. */
@@ -14,6 +17,14 @@ export const HealthSettings = z.object({
   databaseTimeoutMs: z.number().int().positive().default(12_000),
   /** Budget of the `redis` check (one PING through the Upstash REST API), ms. */
   redisTimeoutMs: z.number().int().positive().default(5_000),
+  /**
+   * The `redis` check (one PING on Beacon's queue Redis) runs in a scheduled tick on the minutes divisible
+   * by this (UTC, from the epoch), in every manual run, and in any run whose runner-ready check does not pass (the runner's readiness fails when
+   * its Redis is down, so the root cause is checked at once). 10: 4,320 PINGs a month instead of 43,200,
+   * at the cost of seeing an unreachable Redis the runner is still ready with up to 10 minutes later per
+   * observation. 1: every run.
+   */
+  redisEveryMinutes: z.number().int().positive().max(60).default(REDIS_EVERY_MINUTES),
   /** An answer slower than this is degraded (warn). */
   latencyWarnMs: z.number().int().positive().default(1_000),
   /** Bodies larger than this are not read further and fail the check. */

@@ -7,14 +7,15 @@ import { queryOutbox, queryStuck } from "./queries.ts";
 import { judgeBacklog, judgeClock, judgeEnvelopes, judgeStuck, OUTBOX_CHECKS, STUCK_CHECKS } from "./judge.ts";
 import { judgeFinishedJobs, OutboxState, queryFinishedJobs } from "./slis.ts";
 import { CANARY_ID_PREFIX } from "../canary/definition.ts";
+import { oneStatement } from "../../sql.ts";
 
 
 type Ctx = ProbeContext<OutboxSettings>;
 
 /**
  * Beacon's Postgres side of the pipeline: the outbox backlog and its envelope contract, every stuck
- * job state and clock skew, and the job SLIs of every finished job (see slis.ts). Three SQL statements
- * per run, issued concurrently; a statement that fails turns only its own checks into `error`.
+ * job state and clock skew, and the job SLIs of every finished job (see slis.ts). Three queries sent as
+ * one SQL statement per run (shared/sql.ts oneStatement); if it fails, every check is `error`.
  * Stateful: the SLIs' high-water mark rides in the probe state, so no job is counted twice.
  */
 export const outboxProbe: Probe<OutboxSettings> & typeof OUTBOX = {
@@ -27,19 +28,20 @@ export const outboxProbe: Probe<OutboxSettings> & typeof OUTBOX = {
     const previous = OutboxState.safeParse(ctx.previousState ?? {});
     const mark = previous.success ? previous.data.jobsMark : undefined;
     const countedFailed = previous.success ? (previous.data.countedFailed ?? []) : [];
-    const [outbox, stuck, finished] = await Promise.allSettled([
-      queryOutbox(sql, tables, { unpublishedSample: s.unpublishedSampleSize, recentSample: s.recentSampleSize, countCap: s.countCap }),
-      queryStuck(sql, tables, {
+    // One statement on Beacon's database, not three: each query becomes a column of one SELECT.
+    const [outbox, stuck, finished] = await oneStatement(sql, (one) => Promise.allSettled([
+      queryOutbox(one, tables, { unpublishedSample: s.unpublishedSampleSize, recentSample: s.recentSampleSize, countCap: s.countCap }),
+      queryStuck(one, tables, {
         createdSeconds: s.createdMaxSeconds, queuedSeconds: s.queuedMaxSeconds, processingSeconds: s.processingMaxSeconds,
         runningSeconds: s.runningMaxSeconds, executionRunningSeconds: s.executionRunningMaxSeconds, limit: s.stuckSampleLimit,
         finalizingSeconds: s.finalizingMaxSeconds, futureToleranceSeconds: s.clockSkewToleranceSeconds,
         outboxScanLimit: s.outboxScanLimit, startupRecoverySeconds: ctx.beacon.runner.startupRecoverySeconds,
       }),
-      queryFinishedJobs(sql, tables, {
+      queryFinishedJobs(one, tables, {
         mark, initialWindowSeconds: s.sliInitialWindowSeconds, maxWindowSeconds: s.sliMaxWindowSeconds,
         settleSeconds: s.sliSettleSeconds, excludePrefix: CANARY_ID_PREFIX, limit: s.sliJobLimit,
       }),
-    ]);
+    ]));
     const checks: Check[] = [];
     if (outbox.status === "fulfilled") checks.push(...judgeBacklog(outbox.value, s), judgeEnvelopes(outbox.value));
     else checks.push(...blind(ctx, OUTBOX_CHECKS, `could not measure: ${reason(outbox.reason)}`));

@@ -10,7 +10,8 @@ import { judgeContract, judgeDead, judgeDepth, judgeLatency, judgeRetry, QUEUE_C
 
 /**
  * Beacon's Redis queue: depth, latency, message contract, overdue retries and dead-letter growth.
- * One pipelined request of 9 commands per run (plus a request per further SCAN page); stateful, so the
+ * One pipelined request of 3 commands per run while every sampled key is shorter than the sample (a
+ * second of up to 5 when one is not; shared/probes/queue/read.ts); stateful, so the
  * runner reads the previous dead-letter observation first and writes the new one with the result.
  */
 export const queueProbe: Probe<QueueSettings> & typeof QUEUE = {

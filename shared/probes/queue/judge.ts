@@ -46,8 +46,8 @@ export function judgeDepth(snap: QueueSnapshot, s: QueueSettings): Check {
     name: "queue-depth", status, observed: snap.mainLength,
     threshold: `<= ${s.depthWarnCount} (warn), <= ${s.depthFailCount} (fail)`,
     message: `${keys.main}: ${snap.mainLength ?? "?"} waiting; ${keys.retry}: ${snap.retryLength ?? "?"}; ` +
-      `${keys.dead}: ${snap.deadLength ?? "?"}; ${keys.processingPattern}: ${markers} markers` +
-      (snap.processingComplete ? "" : ` (SCAN stopped after ${s.maxScanCalls} calls)`),
+      `${keys.dead}: ${snap.deadLength ?? "?"}` +
+      (snap.processingScanned ? `; ${keys.processingPattern}: ${markers} markers${snap.processingComplete ? "" : ` (SCAN stopped after ${s.maxScanCalls} calls)`}` : ""),
     evidence: [...broken, ...(status === "pass" || broken.length ? [] : [`${keys.main}: ${depth} waiting`])],
   });
 }

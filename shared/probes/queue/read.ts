@@ -22,6 +22,8 @@ export interface QueueSnapshot {
   retryOverdue: number | null;
   /** `dead[0..n-1]`: dead messages are LPUSHed, so index 0 is the newest. */
   deadHead: string[];
+  /** Whether processing markers were counted (SCAN runs only when `maxScanCalls` > 0). */
+  processingScanned: boolean;
   processingMarkers: number;
   /** False when the SCAN for processing markers stopped at its call cap. */
   processingComplete: boolean;
@@ -38,30 +40,23 @@ export interface ReadOptions {
   maxScanCalls: number;
 }
 
-const COMMANDS_IN_PIPELINE = 9;
+/** Commands of the first round trip: a sample of the main list, of the retry set and of the dead list. */
+export const QUEUE_FIRST_COMMANDS = 3;
 
 /**
- * Reads everything in one pipelined request of 9 commands (LLEN, ZCARD, LLEN, LRANGE ×2, ZRANGE,
- * ZCOUNT, LRANGE, SCAN), plus one request per further SCAN page, at most `maxScanCalls - 1` more.
- * A network or auth failure throws (the probe is blind); a per-command error is kept as data.
+ * Reads the queue in one pipelined request of 3 commands: LRANGE main 0..n-1, ZRANGE retry 0..n-1
+ * WITHSCORES, LRANGE dead 0..n-1. A sample shorter than n is the whole key, so its length (and the retry
+ * set's overdue count) is read off it. Only for a key whose sample came back full does a second request
+ * ask for the rest: LLEN and the tail (LRANGE -n..-1) of the main list, ZCARD and ZCOUNT of the retry
+ * set, LLEN of the dead list (at most 5 more commands). Processing markers are counted with SCAN only
+ * when `maxScanCalls` > 0 (one request per page). A network or auth failure throws (the probe is blind);
+ * a per-command error is kept as data.
  */
 export async function readQueue(redis: Redis, queueName: string, o: ReadOptions): Promise<QueueSnapshot> {
   const keys = beaconQueueKeys(queueName);
   const n = Math.max(1, o.sampleSize);
-  const p = redis.pipeline();
-  p.llen(keys.main);
-  p.zcard(keys.retry);
-  p.llen(keys.dead);
-  p.lrange(keys.main, 0, n - 1);
-  p.lrange(keys.main, -n, -1);
-  p.zrange(keys.retry, 0, n - 1, { withScores: true });
-  p.zcount(keys.retry, "-inf", `(${o.overdueBeforeSeconds}`);
-  p.lrange(keys.dead, 0, n - 1);
-  p.scan(0, { match: keys.processingPattern, count: o.scanCount });
-  const replies = (await p.exec({ keepErrors: true })) as { result: unknown; error?: string }[];
-
   const errors: QueueSnapshot["errors"] = [];
-  const take = (i: number, key: string, command: string): unknown => {
+  const take = (replies: { result: unknown; error?: string }[], i: number, key: string, command: string): unknown => {
     const reply = replies[i];
     if (reply?.error) {
       errors.push({ key, command, error: reply.error });
@@ -69,30 +64,65 @@ export async function readQueue(redis: Redis, queueName: string, o: ReadOptions)
     }
     return reply?.result;
   };
+  const first = (await redis.pipeline()
+    .lrange(keys.main, 0, n - 1)
+    .zrange(keys.retry, 0, n - 1, { withScores: true })
+    .lrange(keys.dead, 0, n - 1)
+    .exec({ keepErrors: true })) as { result: unknown; error?: string }[];
+  const mainRaw = take(first, 0, keys.main, "LRANGE");
+  const retryRaw = take(first, 1, keys.retry, "ZRANGE");
+  const deadRaw = take(first, 2, keys.dead, "LRANGE");
+  const mainHead = asStrings(mainRaw);
+  const retryDue = withScores(retryRaw);
+  const deadHead = asStrings(deadRaw);
+  const overdueIn = (due: { score: number }[]) => due.filter((r) => r.score < o.overdueBeforeSeconds).length;
   const snapshot: QueueSnapshot = {
     keys, errors,
-    mainLength: asNumber(take(0, keys.main, "LLEN")),
-    retryLength: asNumber(take(1, keys.retry, "ZCARD")),
-    deadLength: asNumber(take(2, keys.dead, "LLEN")),
-    mainHead: asStrings(take(3, keys.main, "LRANGE")),
-    mainTail: asStrings(take(4, keys.main, "LRANGE")),
-    retryDue: withScores(take(5, keys.retry, "ZRANGE")),
-    retryOverdue: asNumber(take(6, keys.retry, "ZCOUNT")),
-    deadHead: asStrings(take(7, keys.dead, "LRANGE")),
-    processingMarkers: 0,
-    processingComplete: true,
-    commands: COMMANDS_IN_PIPELINE,
-    requests: 1,
+    mainLength: mainRaw === undefined ? null : mainHead.length,
+    retryLength: retryRaw === undefined ? null : retryDue.length,
+    deadLength: deadRaw === undefined ? null : deadHead.length,
+    mainHead, mainTail: [], retryDue,
+    retryOverdue: retryRaw === undefined ? null : overdueIn(retryDue),
+    deadHead, processingScanned: false, processingMarkers: 0, processingComplete: true,
+    commands: QUEUE_FIRST_COMMANDS, requests: 1,
   };
-  let [cursor, found] = scanPage(take(8, keys.processingPattern, "SCAN"));
-  snapshot.processingMarkers = found;
-  for (let calls = 1; cursor !== "0" && calls < o.maxScanCalls; calls++) {
-    [cursor, found] = scanPage(await redis.scan(cursor, { match: keys.processingPattern, count: o.scanCount }));
-    snapshot.processingMarkers += found;
-    snapshot.commands++;
+
+  // A full sample: the key is longer than the sample, or exactly as long; ask for what it could not say.
+  const more = redis.pipeline();
+  const rest: ((replies: { result: unknown; error?: string }[], i: number) => void)[] = [];
+  if (mainRaw !== undefined && mainHead.length >= n) {
+    more.llen(keys.main).lrange(keys.main, -n, -1);
+    rest.push((r, i) => { snapshot.mainLength = asNumber(take(r, i, keys.main, "LLEN")); }, (r, i) => { snapshot.mainTail = asStrings(take(r, i, keys.main, "LRANGE")); });
+  }
+  if (retryRaw !== undefined && retryDue.length >= n) {
+    more.zcard(keys.retry).zcount(keys.retry, "-inf", `(${o.overdueBeforeSeconds}`);
+    rest.push((r, i) => { snapshot.retryLength = asNumber(take(r, i, keys.retry, "ZCARD")); }, (r, i) => { snapshot.retryOverdue = asNumber(take(r, i, keys.retry, "ZCOUNT")); });
+  }
+  if (deadRaw !== undefined && deadHead.length >= n) {
+    more.llen(keys.dead);
+    rest.push((r, i) => { snapshot.deadLength = asNumber(take(r, i, keys.dead, "LLEN")); });
+  }
+  if (rest.length) {
+    const replies = (await more.exec({ keepErrors: true })) as { result: unknown; error?: string }[];
+    rest.forEach((read, i) => read(replies, i));
+    snapshot.commands += rest.length;
     snapshot.requests++;
   }
-  snapshot.processingComplete = cursor === "0";
+
+  if (o.maxScanCalls > 0) {
+    let cursor = "0";
+    let calls = 0;
+    do {
+      let found: number;
+      [cursor, found] = scanPage(await redis.scan(cursor, { match: keys.processingPattern, count: o.scanCount }));
+      snapshot.processingMarkers += found;
+      calls++;
+    } while (cursor !== "0" && calls < o.maxScanCalls);
+    snapshot.commands += calls;
+    snapshot.requests += calls;
+    snapshot.processingComplete = cursor === "0";
+    snapshot.processingScanned = true;
+  }
   return snapshot;
 }
 

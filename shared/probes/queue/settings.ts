@@ -17,8 +17,12 @@ export const QueueSettings = z.object({
   retryOverdueSeconds: seconds(120),
   /** Messages read from each end of the main list, from the retry set and from the dead list. */
   sampleSize: z.number().int().positive().max(500).default(50),
-  /** SCAN COUNT hint for processing markers, and the most SCAN calls per run (no KEYS on production). */
+  /**
+   * SCAN COUNT hint for processing markers, and the most SCAN calls per run (no KEYS on production).
+   * 0 calls (the default) counts no markers: they are only shown in queue-depth's message, and each page
+   * is one more command on Beacon's Redis every run.
+   */
   scanCount: z.number().int().positive().default(1_000),
-  maxScanCalls: z.number().int().positive().default(5),
+  maxScanCalls: z.number().int().nonnegative().default(0),
 });
 export type QueueSettings = z.infer<typeof QueueSettings>;
