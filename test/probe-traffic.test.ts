@@ -10,7 +10,7 @@ import type { ProbeContext, ProbeOutput } from "../shared/probes/types.ts";
 import { parseExposition } from "../shared/probes/traffic/exposition.ts";
 import { trafficProbe } from "../shared/probes/traffic/index.ts";
 import { TrafficState } from "../shared/probes/traffic/counters.ts";
-import { recordOwnRequest, routeTemplate, takeOwnRequests } from "../shared/beacon/own-requests.ts";
+import { recordOwnRequest, routeTemplate, runnerOf, takeOwnRequests } from "../shared/beacon/own-requests.ts";
 import type { TrafficSettings } from "../shared/probes/traffic/settings.ts";
 import { measure, runProbe } from "../shared/runner.ts";
 import type { Sandbox } from "./sandbox/index.ts";
@@ -183,11 +183,13 @@ describe("traffic probe (stand-in /metrics)", () => {
     }));
     // Ours: carried by the tick in the state, and one recorded in this process; 2 more 500s than Beacon counted (clamped).
     const own = { "GET /api/v1/jobs/:id 200": 2, "GET /api/v1/executions 500": 6, "GET /health 503": 5 };
-    recordOwnRequest("GET", "/api/v1/jobs/:id", 200);
+    recordOwnRequest(runnerOf(baseUrl), "GET", "/api/v1/jobs/:id", 200);
+    recordOwnRequest("http://another-runner:8090", "GET", "/api/v1/jobs/:id", 200); // another sentinel's, in this process
     const out = await trafficProbe.run(ctx({ ...(baseline.state as object), own }));
     expect(out.events?.requests).toEqual({ good: 7, total: 8 });
     expect(byName(out)["requests"]!.message).toMatch(/; 7 of the sentinel's own requests left out \(2 more found no matching increase\)$/);
-    expect(takeOwnRequests()).toEqual({}); // the run took what this process recorded
+    expect(takeOwnRequests(runnerOf(baseUrl))).toEqual({}); // the run took what this process recorded for its runner
+    expect(takeOwnRequests("http://another-runner:8090")).toEqual({ "GET /api/v1/jobs/:id 200": 1 });
   });
 
   it("names our request URLs with Beacon's route templates (static routes before parameters, unmatched paths as is)", () => {

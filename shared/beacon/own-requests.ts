@@ -6,14 +6,16 @@ import type { BeaconSettings } from "./settings.ts";
  * `http_requests_total`: {path (the route template), method, status}. Beacon's metric has no caller
  * label, so the traffic probe subtracts these counts from its deltas (README: "SLIs that measure users").
  *
- * One ledger per process: a probe run records into it, the traffic probe takes what was recorded up
- * to its scrape, and the tick carries what was recorded after the scrape in the traffic probe's state.
+ * One ledger per process, kept per runner (the origin of BEACON_API_URL, which the portal's `/api`
+ * proxies to), so two sentinels in one process (tests) never take each other's: a probe run records into
+ * it, the traffic probe takes what was recorded up to its scrape, and the tick carries what was recorded
+ * after the scrape in the traffic probe's state.
  */
 
 /** `<method> <path> <status>`, e.g. `GET /api/v1/jobs/:id 200`. */
 export type OwnRequestKey = string;
 
-const ledger = new Map<OwnRequestKey, number>();
+const ledgers = new Map<string, Map<OwnRequestKey, number>>();
 
 export function ownRequestKey(method: string, path: string, status: number | string): OwnRequestKey {
   return `${method.toUpperCase()} ${path} ${status}`;
@@ -24,15 +26,22 @@ export function parseOwnRequestKey(key: OwnRequestKey): { method: string; path: 
   return m ? { method: m[1]!, path: m[2]!, status: m[3]! } : undefined;
 }
 
-export function recordOwnRequest(method: string, path: string, status: number): void {
+/** The ledger a runner's requests go to: the origin of its URL (`http://host:port`). */
+export function runnerOf(apiUrl: string): string {
+  return new URL(apiUrl).origin;
+}
+
+export function recordOwnRequest(runner: string, method: string, path: string, status: number): void {
+  const ledger = ledgers.get(runner) ?? new Map<OwnRequestKey, number>();
+  ledgers.set(runner, ledger);
   const key = ownRequestKey(method, path, status);
   ledger.set(key, (ledger.get(key) ?? 0) + 1);
 }
 
-/** Everything recorded since the last take, and the ledger emptied. */
-export function takeOwnRequests(): Record<OwnRequestKey, number> {
-  const taken = Object.fromEntries(ledger);
-  ledger.clear();
+/** Everything recorded for this runner since the last take, and its ledger emptied. */
+export function takeOwnRequests(runner: string): Record<OwnRequestKey, number> {
+  const taken = Object.fromEntries(ledgers.get(runner) ?? []);
+  ledgers.delete(runner);
   return taken;
 }
 
@@ -75,14 +84,15 @@ export function countingFetch(inner: typeof fetch, o: { apiUrl?: string; portalU
   };
   const api = origin(o.apiUrl);
   const portal = origin(o.portalUrl);
-  if (!api && !portal) return inner;
+  const runner = api ?? portal;
+  if (!runner) return inner;
   return async (input, init) => {
     const response = await inner(input, init);
     try {
       const url = new URL(input instanceof Request ? input.url : String(input));
       const method = init?.method ?? (input instanceof Request ? input.method : "GET");
       if (url.origin === api || (url.origin === portal && url.pathname.startsWith("/api/"))) {
-        recordOwnRequest(method, routeTemplate(url.pathname, o.routes), response.status);
+        recordOwnRequest(runner, method, routeTemplate(url.pathname, o.routes), response.status);
       }
     } catch {
       // not a URL we can read: not Beacon's

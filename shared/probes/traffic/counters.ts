@@ -98,12 +98,15 @@ export const TrafficState = z.object({
    * `<method> <path> <status>` counts: the next run subtracts them with the ones it records itself.
    */
   own: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** The runner scraped (origin of BEACON_API_URL): whose recorded requests the tick carries into `own`. */
+  runner: z.string().optional(),
 });
 export type TrafficState = z.infer<typeof TrafficState>;
 
-export function toState(reading: Reading, scrapedAt: Date): TrafficState {
+export function toState(reading: Reading, scrapedAt: Date, runner?: string): TrafficState {
   return {
     version: 1,
+    ...(runner !== undefined ? { runner } : {}),
     scrapedAt: scrapedAt.toISOString(),
     ...(reading.processStart !== undefined ? { processStart: reading.processStart } : {}),
     latencyLe: reading.latencyLe,
@@ -155,12 +158,13 @@ export function subtractOwn(deltas: Record<string, number>, own: Record<string, 
 
 /**
  * The tick's last word before it stores the traffic probe's state: our requests recorded since the
- * scrape (in this process) go into it, for the next run to subtract, whichever process runs it. A state
- * that is not a traffic state (no baseline yet) is returned as is, and the requests stay recorded.
+ * scrape (in this process, to the runner it scraped) go into it, for the next run to subtract, whichever
+ * process runs it. A state that is not a traffic state (no baseline yet) is returned as is, and the
+ * requests stay recorded.
  */
 export function carryOwnRequests(state: unknown): unknown {
   const parsed = TrafficState.safeParse(state);
-  if (!parsed.success) return state;
-  const own = addOwnRequests(parsed.data.own, takeOwnRequests());
+  if (!parsed.success || parsed.data.runner === undefined) return state;
+  const own = addOwnRequests(parsed.data.own, takeOwnRequests(parsed.data.runner));
   return Object.keys(own).length ? { ...parsed.data, own } : parsed.data;
 }

@@ -5,7 +5,7 @@ import { TRAFFIC } from "./definition.ts";
 import type { Probe, ProbeContext, ProbeOutput } from "../types.ts";
 import { parseExposition, type Sample } from "./exposition.ts";
 import { counterDeltas, readCounters, subtractOwn, toState, TrafficState, type Reading } from "./counters.ts";
-import { addOwnRequests, takeOwnRequests } from "../../beacon/own-requests.ts";
+import { addOwnRequests, runnerOf, takeOwnRequests } from "../../beacon/own-requests.ts";
 import { judgeWindow, unmeasured } from "./checks.ts";
 import { TrafficSettings } from "./settings.ts";
 
@@ -26,7 +26,7 @@ export const trafficProbe: Probe<TrafficSettings> & typeof TRAFFIC = {
     }
     const scraped = await scrape(ctx, new URL(ctx.beacon.routes.metrics, apiUrl).href);
     if (!scraped.ok) return { checks: [scraped.check, ...unmeasured("error", "not measured: the scrape failed")] };
-    return compare(ctx, scraped.samples, scraped.check);
+    return compare(ctx, scraped.samples, scraped.check, runnerOf(apiUrl));
   },
 };
 
@@ -55,7 +55,7 @@ async function scrape(ctx: Ctx, url: string): Promise<Scraped> {
   };
 }
 
-function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check): ProbeOutput {
+function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check, runner: string): ProbeOutput {
   const { settings } = ctx;
   const now = ctx.deps.now();
   const { health, ready, live, metrics } = ctx.beacon.routes;
@@ -66,11 +66,11 @@ function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check): ProbeOutput {
       message: `${scrapeCheck.message}, but ${reading.invalid.length} counter samples are negative or not finite`, evidence: reading.invalid });
     return { checks: [bad, ...unmeasured("error", "not measured: counters are invalid")] };
   }
-  const state = toState(reading, now);
+  const state = toState(reading, now, runner);
   const previous = TrafficState.safeParse(ctx.previousState);
   const why = baselineReason(ctx.previousState, previous.success ? previous.data : undefined, reading, now, settings);
   if (why || !previous.success) {
-    takeOwnRequests(); // made before this baseline: no delta to take them from
+    takeOwnRequests(runner); // made before this baseline: no delta to take them from
     const message = `baseline recorded (${Object.keys(reading.series).length} series${why ? `; ${why}` : ""}): deltas start next run`;
     return { checks: [scrapeCheck, ...unmeasured("pass", message)], state };
   }
@@ -79,7 +79,7 @@ function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check): ProbeOutput {
   const { resets, restarted } = counted;
   // Our own requests since the previous scrape: the ones the previous tick made after it (carried in the
   // state) and the ones this process made since (shared/beacon/own-requests.ts).
-  const own = subtractOwn(counted.deltas, addOwnRequests(previous.data.own, takeOwnRequests()), ignorePaths);
+  const own = subtractOwn(counted.deltas, addOwnRequests(previous.data.own, takeOwnRequests(runner)), ignorePaths);
   const deltas = own.deltas;
   const seconds = Math.round((now.getTime() - Date.parse(previous.data.scrapedAt)) / 1000);
   const judged = judgeWindow({ deltas, reading, since: `since ${previous.data.scrapedAt} (${seconds} s)` }, settings);
