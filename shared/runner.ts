@@ -2,6 +2,7 @@ import { ProbeResult, checkDecided, worstStatus, type Check } from "./result.ts"
 import { redactDeep, type Redactor } from "./redact.ts";
 import type { AnyProbe, ProbeDeps, ProbeOutput, ProbeTargets } from "./probes/types.ts";
 import type { BeaconSettings } from "./beacon/settings.ts";
+import { countingFetch } from "./beacon/own-requests.ts";
 
 /** The parts of SENTINEL_SETTINGS a probe run reads: its own `probes.<id>`, and Beacon's names. */
 export interface RunSettings {
@@ -33,7 +34,9 @@ export interface Measurement {
  * `error` result, and secrets redacted. It never writes: the tick records what it returns.
  */
 export async function measure(probe: AnyProbe, options: RunOptions): Promise<Measurement> {
-  const { deps } = options;
+  // Every request a probe makes to Beacon is recorded, so the traffic probe can leave ours out of users' SLIs.
+  const { apiUrl, portalUrl } = options.targets;
+  const deps = { ...options.deps, fetch: countingFetch(options.deps.fetch, { apiUrl, portalUrl, routes: options.settings.beacon.routes }) };
   const own = (options.settings.probes as Record<string, { timeoutMs: number }>)[probe.id];
   if (!own) throw new Error(`no settings for probe ${probe.id}`);
   const settings = { ...own, timeoutMs: Math.max(1, Math.min(own.timeoutMs, options.timeoutMs ?? Infinity)) };

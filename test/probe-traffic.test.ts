@@ -10,6 +10,7 @@ import type { ProbeContext, ProbeOutput } from "../shared/probes/types.ts";
 import { parseExposition } from "../shared/probes/traffic/exposition.ts";
 import { trafficProbe } from "../shared/probes/traffic/index.ts";
 import { TrafficState } from "../shared/probes/traffic/counters.ts";
+import { recordOwnRequest, routeTemplate, runnerOf, takeOwnRequests } from "../shared/beacon/own-requests.ts";
 import type { TrafficSettings } from "../shared/probes/traffic/settings.ts";
 import { measure, runProbe } from "../shared/runner.ts";
 import type { Sandbox } from "./sandbox/index.ts";
@@ -168,6 +169,38 @@ describe("traffic probe (stand-in /metrics)", () => {
     );
     expect(out.events?.requests).toEqual({ good: 40, total: 42 });
     expect(byName(out)["5xx-ratio"]).toMatchObject({ observed: 2 / 42, status: "pass" }); // 4.8%, under the 5% bound; the 503s would have made it 31%
+  });
+
+  it("subtracts the sentinel's own requests per route and status, never below zero, and not twice for ignored routes", async () => {
+    handler = text(beacon((m) => requests(m, "/api/v1/jobs/:id", 200, 1)));
+    const baseline = await trafficProbe.run(ctx(undefined));
+    advance(300);
+    handler = text(beacon((m) => {
+      requests(m, "/api/v1/jobs/:id", 200, 11); // +10, 3 of them ours
+      requests(m, "/api/v1/executions", 500, 4); // +4, all ours
+      requests(m, "/api/v1/jobs", 500, 1); // +1, a user's
+      requests(m, "/health", 503, 5); // ignored by route
+    }));
+    // Ours: carried by the tick in the state, and one recorded in this process; 2 more 500s than Beacon counted (clamped).
+    const own = { "GET /api/v1/jobs/:id 200": 2, "GET /api/v1/executions 500": 6, "GET /health 503": 5 };
+    recordOwnRequest(runnerOf(baseUrl), "GET", "/api/v1/jobs/:id", 200);
+    recordOwnRequest("http://another-runner:8090", "GET", "/api/v1/jobs/:id", 200); // another sentinel's, in this process
+    const out = await trafficProbe.run(ctx({ ...(baseline.state as object), own }));
+    expect(out.events?.requests).toEqual({ good: 7, total: 8 });
+    expect(byName(out)["requests"]!.message).toMatch(/; 7 of the sentinel's own requests left out \(2 more found no matching increase\)$/);
+    expect(takeOwnRequests(runnerOf(baseUrl))).toEqual({}); // the run took what this process recorded for its runner
+    expect(takeOwnRequests("http://another-runner:8090")).toEqual({ "GET /api/v1/jobs/:id 200": 1 });
+  });
+
+  it("names our request URLs with Beacon's route templates (static routes before parameters, unmatched paths as is)", () => {
+    const routes = BeaconSettings.parse({}).routes;
+    expect(routeTemplate("/api/v1/jobs", routes)).toBe("/api/v1/jobs");
+    expect(routeTemplate("/api/v1/jobs/cross-region", routes)).toBe("/api/v1/jobs/cross-region");
+    expect(routeTemplate("/api/v1/jobs/sentinel-canary-1", routes)).toBe("/api/v1/jobs/:id");
+    expect(routeTemplate("/api/v1/jobs/j1/executions/all", routes)).toBe("/api/v1/jobs/:id/executions/all");
+    expect(routeTemplate("/api/v1/executions/42/receipt", routes)).toBe("/api/v1/executions/:id/receipt");
+    expect(routeTemplate("/api/v1/jobs/", routes)).toBe("/api/v1/jobs/");
+    expect(routeTemplate("/nope", routes)).toBe("/nope");
   });
 
   it("fails job-success when jobs_failed_total outgrows jobs_processed_total", async () => {

@@ -7,6 +7,8 @@ import { judge } from "./judge.ts";
 import { decide, type Decision } from "./decide.ts";
 import { publish } from "./publish.ts";
 import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
+import { TRAFFIC } from "../probes/traffic/definition.ts";
+import { carryOwnRequests } from "../probes/traffic/counters.ts";
 import { deliver, planDelivery } from "./deliver.ts";
 import { recordTickTime, type SentinelState } from "./state.ts";
 import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
@@ -62,6 +64,9 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     }
     const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
+    // Our requests to Beacon after the traffic scrape: stored with its state, subtracted next run.
+    const traffic = state.probes[TRAFFIC.id];
+    if (options.write && traffic?.state !== undefined) traffic.state = carryOwnRequests(traffic.state);
     unstored = results;
     const decision = decide(deps, state, { results, silences, now: started });
     const status = () => publish(deps, state, { silences, slos: decision.slos, now: started });

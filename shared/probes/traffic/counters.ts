@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Sample } from "./exposition.ts";
+import { addOwnRequests, parseOwnRequestKey, takeOwnRequests } from "../../beacon/own-requests.ts";
 
 /** Beacon's metric names (`internal/metrics/metrics.go`); configurable because deployments drift. */
 export interface MetricNames {
@@ -92,12 +93,20 @@ export const TrafficState = z.object({
   processStart: z.number().optional(),
   latencyLe: z.number().nullable(),
   series: z.record(z.string(), z.number().nonnegative()),
+  /**
+   * Our own requests to Beacon made after this scrape (by the rest of the tick that scraped), as
+   * `<method> <path> <status>` counts: the next run subtracts them with the ones it records itself.
+   */
+  own: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** The runner scraped (origin of BEACON_API_URL): whose recorded requests the tick carries into `own`. */
+  runner: z.string().optional(),
 });
 export type TrafficState = z.infer<typeof TrafficState>;
 
-export function toState(reading: Reading, scrapedAt: Date): TrafficState {
+export function toState(reading: Reading, scrapedAt: Date, runner?: string): TrafficState {
   return {
     version: 1,
+    ...(runner !== undefined ? { runner } : {}),
     scrapedAt: scrapedAt.toISOString(),
     ...(reading.processStart !== undefined ? { processStart: reading.processStart } : {}),
     latencyLe: reading.latencyLe,
@@ -123,4 +132,39 @@ export function counterDeltas(previous: TrafficState, current: Reading): { delta
     } else deltas[key] = value - before;
   }
   return { deltas, resets, restarted };
+}
+
+/**
+ * The deltas without our own requests (shared/beacon/own-requests.ts), each taken off the series
+ * Beacon counted it in (`req|<status>`, or `req|<status>|<path>` for a 5xx), never below zero; requests
+ * to ignored paths were never counted. Returns how many were subtracted, and how many found no
+ * matching increase (made after the scrape read, or by a runner that restarted).
+ */
+export function subtractOwn(deltas: Record<string, number>, own: Record<string, number>, ignorePaths: string[]): { deltas: Record<string, number>; subtracted: number; unmatched: number } {
+  const out = { ...deltas };
+  let subtracted = 0;
+  let unmatched = 0;
+  for (const [key, count] of Object.entries(own)) {
+    const parsed = parseOwnRequestKey(key);
+    if (!parsed || ignorePaths.includes(parsed.path)) continue;
+    const series = statusClass(parsed.status) === "5xx" ? `req|${parsed.status}|${parsed.path}` : `req|${parsed.status}`;
+    const take = Math.min(count, Math.max(0, out[series] ?? 0));
+    if (take > 0) out[series] = (out[series] ?? 0) - take;
+    subtracted += take;
+    unmatched += count - take;
+  }
+  return { deltas: out, subtracted, unmatched };
+}
+
+/**
+ * The tick's last word before it stores the traffic probe's state: our requests recorded since the
+ * scrape (in this process, to the runner it scraped) go into it, for the next run to subtract, whichever
+ * process runs it. A state that is not a traffic state (no baseline yet) is returned as is, and the
+ * requests stay recorded.
+ */
+export function carryOwnRequests(state: unknown): unknown {
+  const parsed = TrafficState.safeParse(state);
+  if (!parsed.success || parsed.data.runner === undefined) return state;
+  const own = addOwnRequests(parsed.data.own, takeOwnRequests(parsed.data.runner));
+  return Object.keys(own).length ? { ...parsed.data, own } : parsed.data;
 }

@@ -4,7 +4,8 @@ import { safeUrl } from "../../redact.ts";
 import { TRAFFIC } from "./definition.ts";
 import type { Probe, ProbeContext, ProbeOutput } from "../types.ts";
 import { parseExposition, type Sample } from "./exposition.ts";
-import { counterDeltas, readCounters, toState, TrafficState, type Reading } from "./counters.ts";
+import { counterDeltas, readCounters, subtractOwn, toState, TrafficState, type Reading } from "./counters.ts";
+import { addOwnRequests, runnerOf, takeOwnRequests } from "../../beacon/own-requests.ts";
 import { judgeWindow, unmeasured } from "./checks.ts";
 import { TrafficSettings } from "./settings.ts";
 
@@ -25,7 +26,7 @@ export const trafficProbe: Probe<TrafficSettings> & typeof TRAFFIC = {
     }
     const scraped = await scrape(ctx, new URL(ctx.beacon.routes.metrics, apiUrl).href);
     if (!scraped.ok) return { checks: [scraped.check, ...unmeasured("error", "not measured: the scrape failed")] };
-    return compare(ctx, scraped.samples, scraped.check);
+    return compare(ctx, scraped.samples, scraped.check, runnerOf(apiUrl));
   },
 };
 
@@ -54,7 +55,7 @@ async function scrape(ctx: Ctx, url: string): Promise<Scraped> {
   };
 }
 
-function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check): ProbeOutput {
+function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check, runner: string): ProbeOutput {
   const { settings } = ctx;
   const now = ctx.deps.now();
   const { health, ready, live, metrics } = ctx.beacon.routes;
@@ -65,17 +66,26 @@ function compare(ctx: Ctx, samples: Sample[], scrapeCheck: Check): ProbeOutput {
       message: `${scrapeCheck.message}, but ${reading.invalid.length} counter samples are negative or not finite`, evidence: reading.invalid });
     return { checks: [bad, ...unmeasured("error", "not measured: counters are invalid")] };
   }
-  const state = toState(reading, now);
+  const state = toState(reading, now, runner);
   const previous = TrafficState.safeParse(ctx.previousState);
   const why = baselineReason(ctx.previousState, previous.success ? previous.data : undefined, reading, now, settings);
   if (why || !previous.success) {
+    takeOwnRequests(runner); // made before this baseline: no delta to take them from
     const message = `baseline recorded (${Object.keys(reading.series).length} series${why ? `; ${why}` : ""}): deltas start next run`;
     return { checks: [scrapeCheck, ...unmeasured("pass", message)], state };
   }
 
-  const { deltas, resets, restarted } = counterDeltas(previous.data, reading);
+  const counted = counterDeltas(previous.data, reading);
+  const { resets, restarted } = counted;
+  // Our own requests since the previous scrape: the ones the previous tick made after it (carried in the
+  // state) and the ones this process made since (shared/beacon/own-requests.ts).
+  const own = subtractOwn(counted.deltas, addOwnRequests(previous.data.own, takeOwnRequests(runner)), ignorePaths);
+  const deltas = own.deltas;
   const seconds = Math.round((now.getTime() - Date.parse(previous.data.scrapedAt)) / 1000);
-  const { checks, events } = judgeWindow({ deltas, reading, since: `since ${previous.data.scrapedAt} (${seconds} s)` }, settings);
+  const judged = judgeWindow({ deltas, reading, since: `since ${previous.data.scrapedAt} (${seconds} s)` }, settings);
+  const events = judged.events;
+  const ownNote = `; ${own.subtracted} of the sentinel's own requests left out${own.unmatched ? ` (${own.unmatched} more found no matching increase)` : ""}`;
+  const checks = judged.checks.map((c) => (c.name === "requests" ? { ...c, message: c.message + ownNote } : c));
   const resetNote = restarted ? "; the runner restarted (process start time changed): current values are the increase"
     : resets.length ? `; ${resets.length} counters reset (current value taken as the increase): ${resets.slice(0, 3).join(", ")}` : "";
   return { checks: [{ ...scrapeCheck, message: scrapeCheck.message + resetNote }, ...checks], events, state };

@@ -18,8 +18,8 @@ export const TrafficSettings = z.object({
    * Requests to these route paths are not counted: the scrape itself, and the health, readiness and
    * liveness routes, which answer 503 by design while a dependency is down and are called by probers
    * (ours included), not users. The configured `beacon.routes` health, ready, live and metrics are
-   * always added. The runner labels http_requests_total by {path, method, status} only, so routes are
-   * all a request can be told apart by (README: "SLIs that measure users").
+   * always added. The sentinel's requests to other routes are subtracted instead (README: "SLIs that
+   * measure users").
    */
   ignorePaths: z.array(z.string()).default([
     "/metrics", "/api/v1/metrics", "/health", "/api/v1/health", "/health/ready", "/api/v1/health/ready", "/health/live", "/api/v1/health/live",
