@@ -122,13 +122,13 @@ async function measureAll(): Promise<void> {
       windowSeconds: regions.windowSeconds, gridWindowSeconds: regions.gridWindowSeconds, mark: null,
       initialWindowSeconds: regions.sliInitialWindowSeconds, askedSettleSeconds: regions.askedSettleSeconds,
       exampleIds: regions.exampleIds, queuedLimit: regions.queuedLimit, regionNames: beacon.regions,
-      routerClientTimeoutSeconds: beacon.runner.routerClientTimeoutSeconds,
+      routerClientTimeoutSeconds: beacon.runner.routerClientTimeoutSeconds, gridRowLimit: regions.gridRowLimit,
     })],
     ["regions: grid (next run, with a mark)", (sql) => queryRegions(sql, beacon.tables, {
       windowSeconds: regions.windowSeconds, gridWindowSeconds: regions.gridWindowSeconds, mark: JOBS * PER_JOB - 100,
       initialWindowSeconds: regions.sliInitialWindowSeconds, askedSettleSeconds: regions.askedSettleSeconds,
       exampleIds: regions.exampleIds, queuedLimit: regions.queuedLimit, regionNames: beacon.regions,
-      routerClientTimeoutSeconds: beacon.runner.routerClientTimeoutSeconds,
+      routerClientTimeoutSeconds: beacon.runner.routerClientTimeoutSeconds, gridRowLimit: regions.gridRowLimit,
     })],
     ["receipts: job answers", (sql) => queryJobAnswers(sql, beacon.tables, {
       statuses: receipts.answerStatuses, lookbackSeconds: receipts.lookbackHours * 3600, maxJobs: receipts.answerJobs,
