@@ -135,7 +135,10 @@ async function measureAll(): Promise<void> {
       maxRows: receipts.answerMaxRows, nonAnswers: receipts.nonAnswers,
     })],
   ];
-  const base = createSqlClient(pool, { statementTimeoutMs: 120_000 });
+  // A pool of its own: createSqlClient sets each connection up as it opens (read-only, UTC, no JIT),
+  // and the fill's connections were opened without it.
+  const probePool = createSqlPool({ connectionString: db.connectionString, wsProxy: services.postgres.wsProxy, max: 1 });
+  const base = createSqlClient(probePool, { statementTimeoutMs: 120_000 });
   const figures: Figure[] = [];
   for (const [statement, run] of runs) {
     let figure: Figure | undefined;
@@ -152,6 +155,7 @@ async function measureAll(): Promise<void> {
       figures.push(figure!);
     }
   }
+  await closePool(probePool);
   for (const f of figures) {
     const notes = [...f.seqScans.map((s) => `SEQ SCAN ${s}`), ...f.spills.map((s) => `SORT SPILL ${s}`)];
     if (process.env.BENCH_SQL === "1") console.log(f.text);
