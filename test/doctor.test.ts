@@ -58,7 +58,7 @@ describe("beacon-sentinel doctor on Beacon's schema (as the sandbox creates it)"
     expect(out.stdout).toContain("  MISSING  executions (job_id, region, model_id, question_id) [Beacon: 007_add_question_id_to_executions.sql");
     expect(out.stdout).toMatch(/speeds up: regions probe's asked regions/);
     expect(out.stdout).toContain(`           ${ADVICE_007}\n`);
-    expect(out.stdout).toMatch(/1 index missing: run the CREATE INDEX statements above/);
+    expect(out.stdout).toMatch(/1 index missing: run the statements above/);
     const json = JSON.parse((await doctor("--json")).stdout) as { ok: boolean; findings: { name: string; present: boolean; advice?: string }[] };
     expect(json.ok).toBe(false);
     expect(json.findings.filter((f) => !f.present)).toEqual([expect.objectContaining({ name: "idx_executions_dedup_with_question", advice: ADVICE_007 })]);
@@ -87,6 +87,17 @@ describe("beacon-sentinel doctor on Beacon's schema (as the sandbox creates it)"
     expect(out.code).toBe(1);
     expect(out.stdout).toContain("  MISSING TABLE no_such_outbox");
     expect(out.stdout).toContain("CREATE INDEX CONCURRENTLY idx_outbox_published_at ON no_such_outbox (published_at);");
+  });
+
+  it("a database where 007 never ran (no question_id): the column and its index are advised, naming what fails without it", async () => {
+    await pool.query("ALTER TABLE executions DROP COLUMN question_id"); // drops 007's index with it
+    const out = await doctor();
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain("  MISSING COLUMN executions.question_id [Beacon: 007_add_question_id_to_executions.sql (applied by hand)]");
+    expect(out.stdout).toMatch(/fails without it: receipts probe's job-answers check/);
+    expect(out.stdout).toContain("ALTER TABLE executions ADD COLUMN IF NOT EXISTS question_id VARCHAR(255);");
+    expect(out.stdout).toContain(ADVICE_007);
+    expect(out.stdout).toMatch(/1 index missing, 1 column\(s\) missing: run the statements above/);
   });
 
   it("reads an index definition's leading columns", () => {

@@ -6,6 +6,7 @@ import type { SqlClient } from "../sql.ts";
  * read from pg_indexes (read-only, one statement). An index counts when its leading columns are the
  * ones named, whatever it is called (a DBA may have built it under another name). Each one missing is
  * advised as `CREATE INDEX CONCURRENTLY`, with the statements it keeps bounded.
+ * Also the columns the statements name that only a hand-applied migration adds (NEEDED_COLUMNS).
  * Measured at 10^5 jobs / 10^6 executions by test/bench/schema-scale.ts (figures in the README).
  */
 export interface NeededIndex {
@@ -45,9 +46,31 @@ export interface IndexFinding extends NeededIndex {
   advice?: string;
 }
 
+/**
+ * Columns the statements name that Beacon's numbered migrations do not create: `question_id` comes only
+ * from the hand-applied 007 file. Where it is missing those statements fail ("column does not exist").
+ */
+export const NEEDED_COLUMNS = [
+  {
+    table: "executions" as const, column: "question_id", origin: "007_add_question_id_to_executions.sql (applied by hand)",
+    breaks: "receipts probe's job-answers check, the canary's database stage, `load`'s duplicate count",
+    advice: (relation: string) => `ALTER TABLE ${relation} ADD COLUMN IF NOT EXISTS question_id VARCHAR(255);`,
+  },
+];
+
+export interface ColumnFinding {
+  relation: string;
+  column: string;
+  origin: string;
+  breaks: string;
+  advice: string;
+}
+
 export interface DoctorReport {
   ok: boolean;
   findings: IndexFinding[];
+  /** Columns the statements name that are not there. */
+  missingColumns: ColumnFinding[];
   /** Tables that do not exist where the sentinel looks for them. */
   missingTables: string[];
 }
@@ -81,18 +104,33 @@ export async function doctor(sql: SqlClient, tables: BeaconSettings["tables"]): 
       : `CREATE INDEX CONCURRENTLY ${need.name} ON ${relation} (${need.columns.join(", ")});`;
     return { ...need, relation, present: false, advice };
   });
-  return { ok: missingTables.length === 0 && findings.every((f) => f.present), findings, missingTables };
+  const columns = await sql.query<{ relation: string; column: string; present: boolean }>(
+    `SELECT c.relation, c.col AS column, EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(c.relation)
+       AND a.attname = c.col AND NOT a.attisdropped) AS present
+     FROM unnest($1::text[], $2::text[]) c(relation, col) WHERE to_regclass(c.relation) IS NOT NULL`,
+    [NEEDED_COLUMNS.map((c) => tables[c.table]), NEEDED_COLUMNS.map((c) => c.column)],
+  );
+  const missingColumns = NEEDED_COLUMNS.flatMap((c): ColumnFinding[] => {
+    const relation = tables[c.table];
+    return columns.some((x) => x.relation === relation && x.column === c.column && !x.present)
+      ? [{ relation, column: c.column, origin: c.origin, breaks: c.breaks, advice: c.advice(relation) }]
+      : [];
+  });
+  return { ok: missingTables.length === 0 && missingColumns.length === 0 && findings.every((f) => f.present), findings, missingTables, missingColumns };
 }
 
 export function formatDoctor(r: DoctorReport, database: string): string {
   const lines = [`${database}: indexes the sentinel's statements rely on`];
   for (const t of r.missingTables) lines.push(`  MISSING TABLE ${t}: the probes that read it fail (check beacon.tables)`);
+  for (const c of r.missingColumns) {
+    lines.push(`  MISSING COLUMN ${c.relation}.${c.column} [Beacon: ${c.origin}]`, `           fails without it: ${c.breaks}`, `           ${c.advice}`);
+  }
   for (const f of r.findings) {
     const what = `${f.relation} (${f.columns.join(", ")})`;
     if (f.present) lines.push(`  ok       ${what}: ${f.found}`);
     else lines.push(`  MISSING  ${what} [Beacon: ${f.origin}]`, `           speeds up: ${f.speedsUp}`, `           ${f.advice}`);
   }
   const missing = r.findings.filter((f) => !f.present).length;
-  lines.push("", r.ok ? "all present" : `${missing} index${missing === 1 ? "" : "es"} missing${r.missingTables.length ? `, ${r.missingTables.length} table(s) missing` : ""}: run the CREATE INDEX statements above on Beacon's database (CONCURRENTLY does not block the runner's writes)`);
+  lines.push("", r.ok ? "all present" : `${missing} index${missing === 1 ? "" : "es"} missing${r.missingTables.length ? `, ${r.missingTables.length} table(s) missing` : ""}${r.missingColumns.length ? `, ${r.missingColumns.length} column(s) missing` : ""}: run the statements above on Beacon's database (CONCURRENTLY does not block the runner's writes)`);
   return lines.join("\n");
 }
