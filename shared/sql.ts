@@ -17,7 +17,7 @@ export interface SqlClientOptions {
 }
 
 /**
- * Wraps a pool so every connection is read-only, time-bounded and in UTC (set with one statement when it opens). Beacon's timestamps are
+ * Wraps a pool so every connection is read-only, time-bounded, in UTC and without JIT (set with one statement when it opens). Beacon's timestamps are
  * `TIMESTAMP without time zone` written by NOW() on a UTC server, so the session zone must be UTC for
  * `now() - created_at` to mean what it says.
  */
@@ -28,7 +28,11 @@ export function createSqlClient(pool: Pool, options: SqlClientOptions): SqlClien
   pool.on("connect", (client: PoolClient) => {
     const setUp = client
       // One statement, not three SETs: every statement is work on Beacon's database (sentinel cost counts it).
-      .query(`SELECT set_config('default_transaction_read_only', 'on', false), set_config('statement_timeout', '${timeout}', false), set_config('TimeZone', 'UTC', false)`);
+      // jit off: the probes' statements are small, but a window the planner cannot size (a range from a
+      // CTE's now()) is costed at a third of the table, over jit_above_cost, and compiling took 1.5 s of
+      // the regions statement's 1.6 s at 10^6 executions (test/bench/schema-scale.ts). work_mem 16MB:
+      // the regions grid's group sort spilled at the default 4MB.
+      .query(`SELECT set_config('default_transaction_read_only', 'on', false), set_config('statement_timeout', '${timeout}', false), set_config('TimeZone', 'UTC', false), set_config('jit', 'off', false), set_config('work_mem', '16MB', false)`);
     setUp.catch(() => {
       /* the next query on this client fails with the real cause */
     });

@@ -58,14 +58,14 @@ describe("a light touch on Beacon's database", () => {
     }
   }, 120_000);
 
-  it("the one set-up statement still makes the session read-only, time-bounded and UTC, before the first query", async () => {
+  it("the one set-up statement still makes the session read-only, time-bounded, UTC and JIT-free (work_mem 16MB), before the first query", async () => {
     const pool = createSqlPool({ connectionString: h.db.connectionString, wsProxy: proxy.address, max: 1 });
     const sql = createSqlClient(pool, { statementTimeoutMs: 4_321 });
     try {
       proxy.meter.reset();
-      const [settings] = await sql.query<{ ro: string; timeout: string; zone: string }>(
-        "SELECT current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS zone");
-      expect(settings).toEqual({ ro: "on", timeout: "4321ms", zone: "UTC" });
+      const [settings] = await sql.query<{ ro: string; timeout: string; zone: string; jit: string; mem: string }>(
+        "SELECT current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS zone, current_setting('jit') AS jit, current_setting('work_mem') AS mem");
+      expect(settings).toEqual({ ro: "on", timeout: "4321ms", zone: "UTC", jit: "off", mem: "16MB" });
       await expect(sql.query("CREATE TABLE sentinel_must_not_write (x int)")).rejects.toThrow(/read-only transaction/);
       expect(proxy.meter).toMatchObject({ connections: 1, statements: 3 });
     } finally {

@@ -199,7 +199,7 @@ describe("regions probe on the hybrid path", () => {
       const explain: SqlClient = { query: async (text, params) => (await client.query(`EXPLAIN ${text}`, params)).rows as never };
       const plan = (await queryRegions(explain, BeaconSettings.parse({}).tables, {
         windowSeconds: 3600, gridWindowSeconds: 86400, mark: null, initialWindowSeconds: 300, askedSettleSeconds: 600, exampleIds: 5, queuedLimit: 50,
-        regionNames: BeaconSettings.parse({}).regions, routerClientTimeoutSeconds: 300,
+        regionNames: BeaconSettings.parse({}).regions, routerClientTimeoutSeconds: 300, gridRowLimit: 10_000,
       })).map((r) => String((r as unknown as Record<string, unknown>)["QUERY PLAN"])).join("\n");
       expect(plan).toMatch(/Index (Only )?Scan using idx_executions_created_at on executions|Bitmap Index Scan on idx_executions_created_at/);
       expect(plan).toMatch(/idx_jobs_created_at/);
@@ -209,6 +209,17 @@ describe("regions probe on the hybrid path", () => {
       await client.query("RESET enable_seqscan");
       client.release();
     }
+  });
+
+  it("reads at most gridRowLimit executions, newest first, and every region check says the grid was cut", async () => {
+    await runJobs(1);
+    const { checks, grid } = await run({ gridRowLimit: 2 });
+    expect(grid.cells.reduce((n, c) => n + c.started, 0)).toBe(2);
+    const regionChecks = Object.values(checks).filter((c) => c.name.startsWith("region:"));
+    expect(regionChecks.length).toBeGreaterThan(0);
+    for (const c of regionChecks) expect(c.message).toMatch(/; only the newest 2 executions were read \(gridRowLimit\), reaching back \d+ min$/);
+    const uncapped = await run();
+    for (const c of Object.values(uncapped.checks)) expect(c.message).not.toMatch(/gridRowLimit/);
   });
 
   it("without the database the region checks are blind (error), never a pass", async () => {

@@ -79,6 +79,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     usage: ["republish-stuck [--execute] [--job ID]... [--limit N] [--json]"],
     summary: "stuck jobs with their cause and whether republishing helps;\n--execute republishes via Beacon's admin API, paced and audited",
   },
+  doctor: {
+    usage: ["doctor [--json]"],
+    summary: "checks, read-only, that Beacon's database has the indexes the sentinel's statements\nrely on; prints CREATE INDEX CONCURRENTLY advice for each missing one. exit 0 all present, 1 advice",
+    details: "Needs BEACON_DATABASE_URL. --json  the report as JSON on stdout",
+  },
   export: {
     usage: ["export prometheus-rules [--stalled-after MINUTES] [--output FILE]", "export grafana-dashboard [--output FILE]"],
     summary: "Prometheus recording and burn-rate alert rules for the configured SLOs (YAML),\nor a Grafana dashboard (JSON) for /api/metrics. Needs only SENTINEL_SETTINGS",

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cost: async () => (await import("./cost.ts")).costCommand,
   "republish-stuck": async () => (await import("./remediate.ts")).republishStuckCommand,
   export: async () => (await import("./export.ts")).exportCommand,
+  doctor: async () => (await import("./doctor.ts")).doctorCommand,
 };
 
 /** The package's version, from package.json beside the CLI (the CLI runs from a checkout or an npm install). */

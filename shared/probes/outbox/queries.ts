@@ -14,6 +14,9 @@ const ageOf = (column: string) => `EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC')
 /** `column` older than `$n` seconds: the right side is a constant, so an index on `column` applies. */
 const olderThan = (column: string, param: number) => `${column} < (now() AT TIME ZONE 'UTC') - make_interval(secs => $${param})`;
 
+/** How far back the clock-skew check reads executions for a `started_at` ahead of the clock (no index on it). */
+export const SKEW_SCAN = "1 hour";
+
 /** The envelope keys (and the JobMessage keys that betray the payload-mismatch shape) kept from a payload. */
 const ENVELOPE_KEYS = ["id", "enqueued_at", "attempt", "request_id", "jobspec_id", "action", "attempts", "max_retries"];
 
@@ -150,10 +153,14 @@ export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: 
       ORDER BY ${column} ASC LIMIT $6)`;
   // Rows dated ahead of the database clock (a writer's clock or time zone is off): each branch is the
   // top end of an index range, so it reads nothing when there are none.
-  const future = (table: string, idExpr: string, column: string) =>
+  // Beacon has no index on executions(started_at) (nor does 007 add one): that branch reads only the
+  // executions created in the last SKEW_SCAN (a range on executions(created_at)). A writer whose clock
+  // runs ahead shows on every new row, and the probe runs far more often than that.
+  const future = (table: string, idExpr: string, column: string, within?: string) =>
     `(SELECT 'future' AS state, ${idExpr} AS id, ${ageOf(column)} AS age_s, ${none}, NULL::text AS job_id,
         '${table}.${column} ' || to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS') AS detail, ${noReset}
       FROM ${table} WHERE ${column} > (now() AT TIME ZONE 'UTC') + make_interval(secs => $9)
+        ${within ? `AND ${within} >= (now() AT TIME ZONE 'UTC') - interval '${SKEW_SCAN}'` : ""}
       ORDER BY ${column} DESC LIMIT $6)`;
   return sql.query<StuckRow & Record<string, unknown>>(
     `(WITH stuck AS (
@@ -192,7 +199,7 @@ export function queryStuck(sql: SqlClient, tables: BeaconSettings["tables"], t: 
      UNION ALL ${future(tables.jobs, "'job ' || jobspec_id", "updated_at")}
      UNION ALL ${future(tables.outbox, "'outbox row ' || id", "created_at")}
      UNION ALL ${future(tables.executions, "'execution ' || id", "created_at")}
-     UNION ALL ${future(tables.executions, "'execution ' || id", "started_at")}
+     UNION ALL ${future(tables.executions, "'execution ' || id", "started_at", "created_at")}
      UNION ALL SELECT 'db-clock', '', EXTRACT(EPOCH FROM now())::float8, ${none}, NULL::text, NULL::text, ${noReset}`,
     [t.createdSeconds, t.queuedSeconds, t.processingSeconds, t.runningSeconds, t.executionRunningSeconds, t.limit, t.outboxScanLimit,
       t.finalizingSeconds, t.futureToleranceSeconds, t.startupRecoverySeconds],

@@ -44,6 +44,7 @@ export const regionsProbe: Probe<RegionsSettings> & typeof REGIONS = {
         initialWindowSeconds: s.sliInitialWindowSeconds, askedSettleSeconds: s.askedSettleSeconds,
         exampleIds: s.exampleIds, queuedLimit: s.queuedLimit,
         regionNames: ctx.beacon.regions, routerClientTimeoutSeconds: ctx.beacon.runner.routerClientTimeoutSeconds,
+        gridRowLimit: s.gridRowLimit,
       }) : Promise.reject(new Error("not measured: BEACON_DATABASE_URL is not set")),
       apiUrl ? runnerServices(apiUrl, fetcher) : Promise.resolve([]),
       apiUrl ? runnerStart(apiUrl, fetcher) : Promise.resolve<RunnerStart>({ error: "BEACON_API_URL is not set" }),

@@ -73,7 +73,8 @@ export interface RegionJudgement {
   mark: number | null;
 }
 
-type Settings = Pick<RegionsSettings, "successThreshold" | "minExecutions" | "windowSeconds" | "gridWindowSeconds" | "expectedRegions" | "exampleIds">;
+type Settings = Pick<RegionsSettings, "successThreshold" | "minExecutions" | "windowSeconds" | "gridWindowSeconds" | "expectedRegions" | "exampleIds">
+  & Partial<Pick<RegionsSettings, "gridRowLimit">>;
 
 export function judgeRegions(rows: RegionRow[], previousMark: number | null, s: Settings, now: Date): RegionJudgement {
   const grid = new Map<string, Tally>();
@@ -110,12 +111,17 @@ export function judgeRegions(rows: RegionRow[], previousMark: number | null, s: 
     return t !== undefined && finished(t) >= s.minExecutions && r !== null && r !== undefined && r >= s.successThreshold;
   };
   const span = s.windowSeconds >= 120 ? `${Math.round(s.windowSeconds / 60)} min` : `${s.windowSeconds} s`;
+  // The grid stopped at its row cap: its counts (and the window's, when the cap came first) cover less.
+  const clock = rows.find((r) => r.kind === "clock");
+  const capped = s.gridRowLimit !== undefined && clock?.n_grid != null && clock.n_grid >= s.gridRowLimit
+    ? `; only the newest ${clock.n_grid} executions were read (gridRowLimit), reaching back ${Math.round((clock.n_window ?? 0) / 60)} min`
+    : "";
   const day = (region: string) => [...grid.entries()].filter(([k]) => k.startsWith(`${region}\u0000`)).map(([, t]) => t);
   const checks = regions.map((region) => judgeRegion(region, {
     day: day(region).reduce((a, t) => ({ started: a.started + t.started, technical: a.technical + t.technical, refusals: a.refusals + t.refusals }), { started: 0, technical: 0, refusals: 0 }),
     tally: window.get(region) ?? emptyTally(), models: perModel.get(region) ?? new Map(), asked: asked.get(region),
     others: regions.filter((o) => o !== region && healthy(o)), span, s,
-  }));
+  })).map((c) => (capped ? { ...c, message: `${c.message}${capped}` } : c));
 
   const cells: RegionCell[] = [...grid.entries()].map(([key, t]): RegionCell => {
     const [region, model] = key.split("\u0000") as [string, string];

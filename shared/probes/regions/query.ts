@@ -4,7 +4,8 @@ import type { SqlClient } from "../../sql.ts";
 
 /**
  * The regions probe's one statement. Three kinds of rows, each bounded:
- * - `cell`: executions of the grid window (default 24 h; a range on executions(created_at)) grouped by
+ * - `cell`: executions of the grid window (default 24 h; a range on executions(created_at), newest first,
+ *   at most `gridRowLimit` rows: the `clock` row says how many were read and how far back they reach) grouped by
  *   region, model, outcome and failure cause (`output_data.failure` code/stage/component/transient),
  *   counted over the grid window and the judging window, with the newest example ids, the technical-error
  *   and refusal counts, and the finished executions past the SLI mark (a new execution id);
@@ -39,7 +40,8 @@ export interface RegionRow {
   max_id: number | null;
   /** cell: newest execution ids; ask: job ids with no execution in the region (n_window: how many); queued: [jobspec id]. */
   ids: (string | number)[] | null;
-  /** ask: jobs that asked; queued: created_at as epoch seconds; clock: the database clock, epoch seconds. */
+  /** ask: jobs that asked; queued: created_at as epoch seconds; clock: the database clock, epoch seconds.
+   * clock: n_grid = executions the grid read, n_window = seconds back to the oldest of them. */
   value: number | null;
 }
 
@@ -55,6 +57,8 @@ export interface RegionsQuery {
   regionNames: RegionNames;
   /** The runner's HTTP client timeout on the router, seconds (`beacon.runner.routerClientTimeoutSeconds`). */
   routerClientTimeoutSeconds: number;
+  /** Most executions the grid reads, newest first. */
+  gridRowLimit: number;
 }
 
 export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q: RegionsQuery): Promise<RegionRow[]> {
@@ -62,7 +66,7 @@ export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q
   return sql.query<RegionRow & Record<string, unknown>>(
     `WITH clock AS (SELECT now() AT TIME ZONE 'UTC' AS now),
      recent AS (
-       SELECT e.id, ${routerRegionSql("e.region", 8, "stored")} AS region, COALESCE(e.model_id, '') AS model,
+       SELECT e.id, e.created_at, ${routerRegionSql("e.region", 8, "stored")} AS region, COALESCE(e.model_id, '') AS model,
          e.created_at >= c.now - make_interval(secs => $1) AS in_window,
          CASE WHEN e.status = 'completed' THEN 'completed'
               WHEN e.status = 'timeout' OR e.output_data->'failure'->>'code' = 'ROUTER_TIMEOUT' THEN 'timeout'
@@ -76,8 +80,8 @@ export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q
          COALESCE(e.is_technical_error, false) OR (e.status <> 'completed' AND (e.output_data ? 'failure' OR e.output_data ? 'error_code')) AS technical,
          COALESCE(e.is_content_refusal, false) OR e.response_classification = 'content_refusal' AS refusal,
          ($3::bigint IS NULL AND e.created_at >= c.now - make_interval(secs => $4)) OR e.id > $3::bigint AS is_new
-       FROM ${executions} e, clock c
-       WHERE e.created_at >= c.now - make_interval(secs => $2)
+       FROM (SELECT * FROM ${executions} x WHERE x.created_at >= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2)
+             ORDER BY x.created_at DESC LIMIT $12) e, clock c
      ), asked AS (
        SELECT j.id, j.jobspec_id, x.region,
          EXISTS (SELECT 1 FROM ${executions} e WHERE e.job_id = j.id AND ${routerRegionSql("e.region", 8, "stored")} = x.region) AS answered
@@ -108,8 +112,9 @@ export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q
        jsonb_build_array(q.jobspec_id::text), EXTRACT(EPOCH FROM q.created_at)::float8
      FROM (SELECT jobspec_id, created_at FROM ${jobs} WHERE status = 'queued' ORDER BY created_at ASC LIMIT $7) q
      UNION ALL
-     SELECT 'clock', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, EXTRACT(EPOCH FROM c.now)::float8 FROM clock c`,
+     SELECT 'clock', NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM recent)::int,
+       (SELECT EXTRACT(EPOCH FROM c.now - min(created_at))::int FROM recent), NULL, NULL, NULL, NULL, NULL, NULL, EXTRACT(EPOCH FROM c.now)::float8 FROM clock c`,
     [q.windowSeconds, q.gridWindowSeconds, q.mark, q.initialWindowSeconds, q.askedSettleSeconds, q.exampleIds, q.queuedLimit,
-      ...routerRegionParams(q.regionNames), q.routerClientTimeoutSeconds],
+      ...routerRegionParams(q.regionNames), q.routerClientTimeoutSeconds, q.gridRowLimit],
   );
 }

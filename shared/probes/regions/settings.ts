@@ -20,6 +20,12 @@ export const RegionsSettings = z.object({
   askedSettleSeconds: z.number().nonnegative().default(600),
   /** Regions expected even when no recent job asked for them, by the router's names (e.g. "us-east"). */
   expectedRegions: z.array(z.string().min(1)).default([]),
+  /**
+   * Most executions the grid reads, newest first (a backward range on executions(created_at)): bounds the
+   * statement at any volume (about 100 ms for 10 000 rows; 24 h at 10^7 executions a month is 330 000).
+   * At the cap the grid and the judging window cover less than their span, and every region check says so.
+   */
+  gridRowLimit: z.number().int().positive().default(10_000),
   /** Example execution or job ids kept per region and model. */
   exampleIds: z.number().int().positive().max(10).default(5),
   /** First run (no mark yet): executions this old are counted as SLI events. One probe cadence. */
