@@ -38,6 +38,29 @@ async function submit(r: CanaryRig) {
 }
 
 describe("canary under Beacon's incidents", () => {
+  it("publisher-stopped: fails at published saying the publisher publishes nothing (not a poison row), then recovers", async () => {
+    const r = rig();
+    sandbox.incidents.set("publisher-stopped", true);
+    const stuck = await submitted(r);
+    r.advance(61); // the queue path's published budget is 60 s (the publisher's idle backoff)
+    const failing = await r.invoke();
+    expect(failing.by["stage:outbox"]!.status).toBe("pass");
+    expect(failing.by["stage:published"]).toMatchObject({ status: "fail" });
+    expect(failing.by["stage:published"]!.message).toMatch(/^61 s in created: outbox row \d+ unpublished: the outbox publisher has published nothing since row \d+: it is stopped or every fetch fails/);
+    expect(failing.by["stage:published"]!.message).not.toContain("poison");
+    expect(failing.by["stage:published"]!.evidence).toContain(`job ${stuck}`);
+    sandbox.incidents.set("publisher-stopped", false);
+    r.advance(480); // past the last budget: settled, counted once as bad
+    expect((await r.invoke()).by["canary"]!.message).toContain(`canary ${stuck} settled after 541 s: failed stage:published`);
+    r.advance(900 - 541); // the next canary's slot
+    const { id: next } = await submit(r);
+    await waitForStatus(sandbox, next, "completed");
+    r.advance(60);
+    const recovered = await r.invoke();
+    expect(recovered.by["stage:published"]!.status).toBe("pass");
+    expect(recovered.result.status).toBe("pass");
+  });
+
   it("no-outbox-row: fails at the outbox stage naming the cause, then recovers with the next canary", async () => {
     const r = rig();
     sandbox.incidents.set("no-outbox-row", true);

@@ -31,7 +31,12 @@ export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: O
       return { message: `${where}: no outbox row (republish it: POST /admin/republish-job {"job_id":"${id}"})`, evidence: [job] };
     case "published": {
       const older = db?.oldestUnpublishedId && db.outboxId && BigInt(db.oldestUnpublishedId) < BigInt(db.outboxId);
-      const why = older ? `the publisher is stuck on older row ${db!.oldestUnpublishedId} (a poison row is retried forever)` : "the outbox publisher is not running";
+      // Rows after the oldest unpublished one were published: the publisher runs but not that row. None
+      // were: it publishes nothing (stopped, or every fetch fails: on the real runner a revoked SELECT
+      // on outbox logs "outbox fetch error ... permission denied" and the canary saw exactly this).
+      const why = older && db!.publishedPastOldest
+        ? `the publisher is stuck on older row ${db!.oldestUnpublishedId} (a poison row is retried forever)`
+        : `the outbox publisher has published nothing since row ${db?.oldestUnpublishedId ?? db?.outboxId ?? "?"}: it is stopped or every fetch fails (its log says why)`;
       return { message: `${where}: outbox row ${db?.outboxId ?? "?"} unpublished: ${why}`, evidence: [job, `outbox row ${db?.outboxId ?? "?"}`] };
     }
     case "queued": {

@@ -17,6 +17,12 @@ export interface DbFacts {
   outboxId: string | null;
   /** The row the publisher works on first (`ORDER BY id`): older than ours means it is stuck on it. */
   oldestUnpublishedId: string | null;
+  /**
+   * A row newer than the oldest unpublished one was published: the publisher runs and skips that row
+   * (stuck on it), rather than publishing nothing (stopped or failing). Read from the primary key's
+   * range after that row, so at worst the unpublished backlog is walked.
+   */
+  publishedPastOldest: boolean | null;
   /** `updated_at`, which is the pickup time while the status is `processing`. */
   updatedS: number;
   executions: number;
@@ -84,6 +90,7 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
      SELECT j.status, ${since("j.updated_at")} AS "updatedS",
        o.rows AS "outboxRows", o.first_s AS "outboxS", o.published_s AS "publishedS", o.outbox_id AS "outboxId",
        (SELECT min(id)::text FROM ${outbox} WHERE published_at IS NULL) AS "oldestUnpublishedId",
+       EXISTS (SELECT 1 FROM ${outbox} p WHERE p.id > (SELECT min(id) FROM ${outbox} WHERE published_at IS NULL) AND p.published_at IS NOT NULL) AS "publishedPastOldest",
        e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers", e."failureCodes"
      FROM j
      LEFT JOIN LATERAL (
