@@ -36,7 +36,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (dryRun) {
       // A dry run writes nothing, claims included (the canary then says it cannot run).
       const deps = { ...rt.deps, claims: undefined };
-      results = await Promise.all(run.map((probe) => runProbe(probe, { deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact })));
+      results = await Promise.all(run.map((probe) => runProbe(probe, { deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact, manual: true })));
     } else {
       // Recorded and judged like a scheduled run: through the tick, waiting for one in progress.
       const report = await tick(rt, { write: true, probes: run.map((p) => p.id), lockWaitMs: 25_000 });

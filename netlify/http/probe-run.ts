@@ -40,7 +40,7 @@ export function probeRunRoute(options: { rateLimit?: RateLimit } = {}): Route {
       const dryRun = query.dry_run ?? false;
       if (!dryRun && !rt.store) throw new HttpError(503, "store_not_configured", "the sentinel's store is not configured; use dry_run=true");
       if (dryRun) {
-        const result = await runProbe(probe, { deps: { ...rt.deps, claims: undefined }, settings: rt.config.settings, targets: rt.targets, redact: rt.redact });
+        const result = await runProbe(probe, { deps: { ...rt.deps, claims: undefined }, settings: rt.config.settings, targets: rt.targets, redact: rt.redact, manual: true });
         rt.log.info("manual probe run", { probe: probe.id, status: result.status, dryRun });
         return json(200, { version: 1, result, stored: false }, { "cache-control": "no-store" });
       }
