@@ -6,6 +6,7 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
+import { incidentsRoute } from "../netlify/http/incidents.ts";
 import { PROBES } from "../shared/probes/catalog.ts";
 import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
@@ -76,6 +77,7 @@ beforeAll(async () => {
   await evaluateNow(rt);
   const fn = (route: typeof pageRoute) => httpFunction(route, () => rt);
   server = await serveHandlers({ "/status": fn(pageRoute), "/api/status": fn(statusRoute), "/api/status/badge": fn(badgeRoute), "/api/metrics": fn(metricsRoute),
+    "/api/incidents/*": fn(incidentsRoute),
     "/canary/status": httpFunction(pageRoute, () => rig.rt) });
   browser = await chromium.launch({ executablePath, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -165,6 +167,30 @@ describe.skipIf(SKIP)(`the status page in chromium${SKIP ? " (SKIPPED: chromium 
     } finally {
       sandbox.incidents.set("health-unhealthy", false);
     }
+  });
+
+  it("an alert that fires shows in Recent incidents, ongoing, linked to its story; once resolved, with how long it lasted", async () => {
+    sandbox.incidents.set("health-unhealthy", true);
+    try {
+      for (let i = 0; i < 3; i++) await recordRun(rt, "health"); // the default rule: 3 failures in 5 runs
+      await page.goto(fresh("/status"));
+      const row = page.locator("table.recent tbody tr").first();
+      expect(await row.locator('td[data-label="Resolved"]').textContent()).toBe("ongoing");
+      const link = row.locator("th a");
+      expect(await link.textContent()).toMatch(/^#\d+ \S/);
+      const href = (await link.getAttribute("href"))!;
+      expect(href).toMatch(/^\/api\/incidents\/\d+$/);
+      const story = (await (await fetch(`${server.url}${href}`)).json()) as { incident: { id: string; key: string; state: string; title: string } };
+      expect(story.incident).toMatchObject({ id: href.split("/").pop(), key: "check/health/runner-health", state: "open" });
+      expect(await link.textContent()).toBe(`#${story.incident.id} ${story.incident.title}`);
+    } finally {
+      sandbox.incidents.set("health-unhealthy", false);
+    }
+    for (let i = 0; i < 2; i++) await recordRun(rt, "health"); // 2 passes in a row resolve it
+    await page.goto(fresh("/status"));
+    const row = page.locator("table.recent tbody tr").first();
+    expect(await row.locator('td[data-label="Resolved"]').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(await row.locator('td[data-label="Lasted"]').textContent()).toMatch(/^\d+ s$/);
   });
 
   /** Each incident fails its stage's card, and only it: every other watched stage passes. */
