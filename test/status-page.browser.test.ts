@@ -1,7 +1,7 @@
 import { evaluateNow, recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { httpFunction } from "../netlify/http/handler.ts";
@@ -92,6 +92,38 @@ afterAll(async () => {
   await rig?.close();
   await h?.close();
 });
+
+/** axe-core, injected into the page to check it for accessibility violations. */
+const AXE = path.resolve(import.meta.dirname, "../node_modules/axe-core/axe.min.js");
+/** As chromium: under CI=true a missing axe-core fails; elsewhere its checks are skipped, loudly. */
+const NO_AXE = !existsSync(AXE) && process.env.CI !== "true";
+if (NO_AXE && !SKIP) console.warn(`\n*** SKIPPED the status page's axe checks: axe-core is not installed (${AXE}); npm ci installs it\n`);
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[]; failureSummary?: string }[] }
+
+/**
+ * axe's violations on the status page at `width` px, the operator section opened, each as one readable
+ * line (rule, impact, what it asks, where). The page's CSP allows only its own script, so axe runs in a
+ * page of its own context that bypasses the CSP; everything else is the page as served.
+ */
+async function axeViolations(width: number): Promise<string[]> {
+  if (!existsSync(AXE)) throw new Error(`axe-core is not installed (${AXE}): npm ci installs it (devDependencies)`);
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width, height: 900 } });
+  try {
+    const p = await context.newPage();
+    await p.goto(fresh("/status"));
+    await p.locator("#operator summary").click();
+    expect(await p.locator("#op-token").isVisible()).toBe(true);
+    await p.addScriptTag({ path: AXE });
+    const violations = await p.evaluate(async () => {
+      const result = await (window as unknown as { axe: { run: (c: Document) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document);
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.map(String), failureSummary: n.failureSummary })) }));
+    });
+    return violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${v.help} at ${n.target.join(" ")}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, " ")}` : ""}`));
+  } finally {
+    await context.close();
+  }
+}
 
 const stage = (id: string) => page.locator(`.stage[data-stage="${id}"]`);
 /** The page is served with cache headers (a CDN may keep it until the next tick): each look asks past the cache. */
@@ -262,6 +294,25 @@ describe.skipIf(SKIP)(`the status page in chromium${SKIP ? " (SKIPPED: chromium 
     // The caption reads as a line, not one letter per line (a squeezed table caption did that).
     const caption = await page.locator("table.slos caption").boundingBox();
     expect(caption!.height).toBeLessThan(60);
+  });
+
+  it.skipIf(NO_AXE).each([320, 1280])("axe finds no accessibility violation at %i px, healthy, the operator section open", async (width) => {
+    await greenSandbox();
+    expect(await axeViolations(width)).toEqual([]);
+  });
+
+  it.skipIf(NO_AXE).each([320, 1280])("axe finds no accessibility violation at %i px during an incident (alert firing, its evidence, Recent incidents), the operator section open", async (width) => {
+    sandbox.incidents.set("health-unhealthy", true);
+    try {
+      for (let i = 0; i < 3; i++) await recordRun(rt, "health");
+      await page.goto(fresh("/status"));
+      expect(await page.locator(".incidents .incident").count()).toBeGreaterThan(0);
+      expect(await page.locator("table.recent tbody tr").first().locator('td[data-label="Resolved"]').textContent()).toBe("ongoing");
+      expect(await axeViolations(width)).toEqual([]);
+    } finally {
+      sandbox.incidents.set("health-unhealthy", false);
+    }
+    for (let i = 0; i < 2; i++) await recordRun(rt, "health");
   });
 
   it("loaded nothing from elsewhere and raised no error (the CSP allowed its script)", () => {
