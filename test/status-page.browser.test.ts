@@ -1,11 +1,12 @@
 import { evaluateNow, recordRun } from "./support/sentinel.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
+import { incidentsRoute } from "../netlify/http/incidents.ts";
 import { PROBES } from "../shared/probes/catalog.ts";
 import { healthProbe } from "../shared/probes/health/index.ts";
 import { runProbe } from "../shared/runner.ts";
@@ -76,6 +77,7 @@ beforeAll(async () => {
   await evaluateNow(rt);
   const fn = (route: typeof pageRoute) => httpFunction(route, () => rt);
   server = await serveHandlers({ "/status": fn(pageRoute), "/api/status": fn(statusRoute), "/api/status/badge": fn(badgeRoute), "/api/metrics": fn(metricsRoute),
+    "/api/incidents/*": fn(incidentsRoute),
     "/canary/status": httpFunction(pageRoute, () => rig.rt) });
   browser = await chromium.launch({ executablePath, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -90,6 +92,38 @@ afterAll(async () => {
   await rig?.close();
   await h?.close();
 });
+
+/** axe-core, injected into the page to check it for accessibility violations. */
+const AXE = path.resolve(import.meta.dirname, "../node_modules/axe-core/axe.min.js");
+/** As chromium: under CI=true a missing axe-core fails; elsewhere its checks are skipped, loudly. */
+const NO_AXE = !existsSync(AXE) && process.env.CI !== "true";
+if (NO_AXE && !SKIP) console.warn(`\n*** SKIPPED the status page's axe checks: axe-core is not installed (${AXE}); npm ci installs it\n`);
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[]; failureSummary?: string }[] }
+
+/**
+ * axe's violations on the status page at `width` px, the operator section opened, each as one readable
+ * line (rule, impact, what it asks, where). The page's CSP allows only its own script, so axe runs in a
+ * page of its own context that bypasses the CSP; everything else is the page as served.
+ */
+async function axeViolations(width: number): Promise<string[]> {
+  if (!existsSync(AXE)) throw new Error(`axe-core is not installed (${AXE}): npm ci installs it (devDependencies)`);
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width, height: 900 } });
+  try {
+    const p = await context.newPage();
+    await p.goto(fresh("/status"));
+    await p.locator("#operator summary").click();
+    expect(await p.locator("#op-token").isVisible()).toBe(true);
+    await p.addScriptTag({ path: AXE });
+    const violations = await p.evaluate(async () => {
+      const result = await (window as unknown as { axe: { run: (c: Document) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document);
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.map(String), failureSummary: n.failureSummary })) }));
+    });
+    return violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${v.help} at ${n.target.join(" ")}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, " ")}` : ""}`));
+  } finally {
+    await context.close();
+  }
+}
 
 const stage = (id: string) => page.locator(`.stage[data-stage="${id}"]`);
 /** The page is served with cache headers (a CDN may keep it until the next tick): each look asks past the cache. */
@@ -167,6 +201,30 @@ describe.skipIf(SKIP)(`the status page in chromium${SKIP ? " (SKIPPED: chromium 
     }
   });
 
+  it("an alert that fires shows in Recent incidents, ongoing, linked to its story; once resolved, with how long it lasted", async () => {
+    sandbox.incidents.set("health-unhealthy", true);
+    try {
+      for (let i = 0; i < 3; i++) await recordRun(rt, "health"); // the default rule: 3 failures in 5 runs
+      await page.goto(fresh("/status"));
+      const row = page.locator("table.recent tbody tr").first();
+      expect(await row.locator('td[data-label="Resolved"]').textContent()).toBe("ongoing");
+      const link = row.locator("th a");
+      expect(await link.textContent()).toMatch(/^#\d+ \S/);
+      const href = (await link.getAttribute("href"))!;
+      expect(href).toMatch(/^\/api\/incidents\/\d+$/);
+      const story = (await (await fetch(`${server.url}${href}`)).json()) as { incident: { id: string; key: string; state: string; title: string } };
+      expect(story.incident).toMatchObject({ id: href.split("/").pop(), key: "check/health/runner-health", state: "open" });
+      expect(await link.textContent()).toBe(`#${story.incident.id} ${story.incident.title}`);
+    } finally {
+      sandbox.incidents.set("health-unhealthy", false);
+    }
+    for (let i = 0; i < 2; i++) await recordRun(rt, "health"); // 2 passes in a row resolve it
+    await page.goto(fresh("/status"));
+    const row = page.locator("table.recent tbody tr").first();
+    expect(await row.locator('td[data-label="Resolved"]').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(await row.locator('td[data-label="Lasted"]').textContent()).toMatch(/^\d+ s$/);
+  });
+
   /** Each incident fails its stage's card, and only it: every other watched stage passes. */
   it.each([
     ["health-unhealthy", "runner-api", "runner-health failing"],
@@ -236,6 +294,25 @@ describe.skipIf(SKIP)(`the status page in chromium${SKIP ? " (SKIPPED: chromium 
     // The caption reads as a line, not one letter per line (a squeezed table caption did that).
     const caption = await page.locator("table.slos caption").boundingBox();
     expect(caption!.height).toBeLessThan(60);
+  });
+
+  it.skipIf(NO_AXE).each([320, 1280])("axe finds no accessibility violation at %i px, healthy, the operator section open", async (width) => {
+    await greenSandbox();
+    expect(await axeViolations(width)).toEqual([]);
+  });
+
+  it.skipIf(NO_AXE).each([320, 1280])("axe finds no accessibility violation at %i px during an incident (alert firing, its evidence, Recent incidents), the operator section open", async (width) => {
+    sandbox.incidents.set("health-unhealthy", true);
+    try {
+      for (let i = 0; i < 3; i++) await recordRun(rt, "health");
+      await page.goto(fresh("/status"));
+      expect(await page.locator(".incidents .incident").count()).toBeGreaterThan(0);
+      expect(await page.locator("table.recent tbody tr").first().locator('td[data-label="Resolved"]').textContent()).toBe("ongoing");
+      expect(await axeViolations(width)).toEqual([]);
+    } finally {
+      sandbox.incidents.set("health-unhealthy", false);
+    }
+    for (let i = 0; i < 2; i++) await recordRun(rt, "health");
   });
 
   it("loaded nothing from elsewhere and raised no error (the CSP allowed its script)", () => {

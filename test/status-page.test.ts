@@ -6,6 +6,8 @@ import { budgetText, num, runsText } from "../shared/status/format.ts";
 import { inFlightEvidence } from "../shared/probes/canary/report.ts";
 import { AlertState } from "../shared/alerting/state.ts";
 import { check, type Check, type ProbeResult } from "../shared/result.ts";
+import type { Incident } from "../shared/alerting/incidents.ts";
+import { summaryView } from "../shared/status/public.ts";
 
 /** What the status page says, as a person reads it: live ages, budgets, numbers, the sentinel's own health. */
 const NOW = new Date("2026-05-01T12:00:00.000Z");
@@ -98,5 +100,49 @@ describe("the status page, read by a person", () => {
 
   it("monitoring: says so when the document has no record yet", () => {
     expect(page({})).toContain("No record yet of the sentinel's own ticks");
+  });
+
+  /** The n-th incident: fired 13 - n hours ago, resolved 10 min later (the 12th still open), 2 job ids listed and 3 more counted. */
+  function incidentNo(n: number): Incident {
+    const firedAt = ago(3600 * (13 - n));
+    return {
+      id: String(n), key: "check/outbox/jobs-stuck-created", type: "check", stage: "outbox", probe: "outbox", check: "jobs-stuck-created", severity: n % 2 ? "ticket" : "page",
+      title: `Jobs stuck in created (${n})`, firedAt, openedAt: firedAt, ...(n === 12 ? {} : { resolvedAt: new Date(Date.parse(firedAt) + 600_000).toISOString() }),
+      held: ["check/queue/depth"], sends: [{ channel: "slack", state: "firing", phase: "sent", at: firedAt, decidedAt: firedAt, key: "slack-key-secret" }],
+      jobs: [`job-secret-${n}-a`, `job-secret-${n}-b`], jobsMore: 3,
+    };
+  }
+
+  it("recent incidents: the 10 newest, newest first, each with its duration, jobs touched and a link to its story; no job id", () => {
+    const incidents = Array.from({ length: 12 }, (_, i) => incidentNo(i + 1));
+    const alerts = AlertState.parse({ alerts: { "check/outbox/jobs-stuck-created": { key: "check/outbox/jobs-stuck-created", type: "check", stage: "outbox", probe: "outbox",
+      check: "jobs-stuck-created", severity: "page", firing: true, since: ago(3600), snapshot: { title: "Jobs stuck in created", message: "2 jobs stuck", observed: 2, threshold: 0,
+        evidence: ["job job-secret-12-a: in created for 3601 s"], evidenceTotal: 1 } } } });
+    const doc = buildStatusDocument({ latest: { canary: null }, histories: {}, timelines: {}, slos: null, alerts, silences: [], incidents }, { now: NOW, probes: PROBES, staleFactor: 2 });
+    expect(doc.recentIncidents!.map((i) => i.id)).toEqual(["12", "11", "10", "9", "8", "7", "6", "5", "4", "3"]);
+    // Compact: about 250 bytes an incident, whatever its story holds.
+    expect(JSON.stringify(doc.recentIncidents).length).toBeLessThan(10 * 300);
+    for (const [view, html] of [["full", renderStatusPage(doc, { now: NOW })], ["summary", renderStatusPage(summaryView(doc), { now: NOW })]] as const) {
+      const section = /<section aria-labelledby="recent-h">[\s\S]*?<\/section>/.exec(html)![0];
+      expect([...section.matchAll(/data-incident="(\d+)"/g)].map((m) => m[1]), view).toEqual(["12", "11", "10", "9", "8", "7", "6", "5", "4", "3"]);
+      const row = (id: string) => new RegExp(`<tr data-incident="${id}">[\\s\\S]*?</tr>`).exec(section)![0];
+      expect(row("11")).toContain('<a href="/api/incidents/11">#11 Jobs stuck in created (11)</a>');
+      expect(row("11")).toContain('<td data-label="Severity">ticket</td><td data-label="Stage">outbox</td><td data-label="Fired">2026-05-01 10:00 UTC</td>');
+      expect(row("11")).toContain('<td data-label="Resolved">2026-05-01 10:10 UTC</td><td data-label="Lasted">10 min</td>');
+      expect(row("11")).toContain('<td data-label="Jobs touched">5</td>');
+      // The open one: ongoing, its duration kept moving by the page's script.
+      expect(row("12")).toContain('<td data-label="Resolved"><strong>ongoing</strong></td><td data-label="Lasted"><span class="age" data-since="2026-05-01T11:00:00.000Z">60 min</span> so far</td>');
+      expect(section).not.toContain("job-secret");
+      expect(section).not.toContain("slack-key-secret");
+      expect(section).not.toContain("check/queue/depth");
+    }
+    // The firing alert's evidence names a job on the full page; the public page names none anywhere.
+    expect(renderStatusPage(doc, { now: NOW })).toContain("job-secret-12-a");
+    expect(renderStatusPage(summaryView(doc), { now: NOW })).not.toContain("job-secret");
+  });
+
+  it("recent incidents: says none yet when the ledger has none, and draws nothing for a document written before it carried them", () => {
+    expect(page({ incidents: [] })).toContain('<h2 id="recent-h">Recent incidents</h2><p>No incident recorded yet.</p>');
+    expect(page({})).not.toContain("Recent incidents");
   });
 });

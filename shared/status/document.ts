@@ -8,7 +8,8 @@ import { sloEntries, type StoredSlos } from "./slos.ts";
 import { buildTimeline } from "./timeline.ts";
 import { stageOfCheck, stagesOfProbe } from "../probes/catalog.ts";
 import type { RegionsSection } from "../probes/regions/definition.ts";
-import { StatusDocument, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
+import type { Incident } from "../alerting/incidents.ts";
+import { StatusDocument, type RecentIncident, type FiringAlert, type MonitoringStatus, type ProbeStatus, type StageStatus, type State } from "./schema.ts";
 
 /** What the status document is built from: the tick's memory after an evaluation. */
 export interface StatusSnapshot {
@@ -23,7 +24,12 @@ export interface StatusSnapshot {
   monitoring?: MonitoringStatus;
   /** The `regions` probe's latest region × model grid, when it has run. */
   regions?: RegionsSection;
+  /** The incidents the ledger keeps, oldest first (absent when the caller has none to give). */
+  incidents?: Incident[];
 }
+
+/** Incidents the status document carries: the page's "Recent incidents", bounded so the document stays small. */
+export const RECENT_INCIDENTS = 10;
 
 /** A probe as the status document needs it: the registry's fields plus its cadence. */
 export interface ProbeInfo {
@@ -70,6 +76,19 @@ export function buildStatusDocument(snapshot: StatusSnapshot, options: BuildStat
     alerts: { firing, silences: silencesOf(snapshot, now) },
     ...(snapshot.monitoring ? { monitoring: snapshot.monitoring } : {}),
     ...(snapshot.regions ? { regions: snapshot.regions } : {}),
+    ...(snapshot.incidents ? { recentIncidents: recentIncidents(snapshot.incidents, now) } : {}),
+  });
+}
+
+/** The newest RECENT_INCIDENTS incidents, newest first, each compact: no job ids, no sends, no held alerts. */
+export function recentIncidents(incidents: Incident[], now: Date): RecentIncident[] {
+  return incidents.slice(-RECENT_INCIDENTS).reverse().map((i) => {
+    const end = i.resolvedAt ? Date.parse(i.resolvedAt) : now.getTime();
+    return {
+      id: i.id, title: i.title, stage: i.stage, severity: i.severity, state: i.resolvedAt ? "resolved" : "open", firedAt: i.firedAt,
+      ...(i.resolvedAt ? { resolvedAt: i.resolvedAt } : {}), durationMs: Math.max(0, end - Date.parse(i.firedAt)),
+      jobsTouched: i.jobs.length + i.jobsMore, link: `/api/incidents/${encodeURIComponent(i.id)}`,
+    };
   });
 }
 

@@ -87,3 +87,26 @@ export function slosSection(doc: StatusDocument): string {
 <table class="data slos"><caption>Evaluated ${esc(utc(evaluatedAt))}</caption><thead><tr><th scope="col">Objective</th><th scope="col">Error budget</th><th scope="col">Error ratio and burn rate by window</th><th scope="col">Source</th></tr></thead>
 <tbody>${rows.join("")}</tbody></table></section>`;
 }
+
+/**
+ * The recent incidents the document carries (newest first): what fired, when, how long, how many jobs
+ * it touched, and a link to its story. An open one's duration keeps moving (its `data-since`). No job
+ * ids: the document's summary has none, so the public page (SENTINEL_PUBLIC_STATUS=summary) shows what
+ * the public incidents API shows.
+ */
+export function recentIncidentsSection(doc: StatusDocument, now: Date): string {
+  const recent = doc.recentIncidents;
+  if (!recent) return "";
+  if (!recent.length) return `<section aria-labelledby="recent-h"><h2 id="recent-h">Recent incidents</h2><p>No incident recorded yet.</p></section>`;
+  const rows = recent.map((i) => {
+    const lasted = i.resolvedAt ? esc(duration(i.durationMs / 1000)) : `${since(i.firedAt, now)} so far`;
+    return `<tr data-incident="${esc(i.id)}"><th scope="row"><a href="${esc(i.link)}">#${esc(i.id)} ${esc(i.title)}</a></th>
+<td data-label="Severity">${esc(i.severity)}</td><td data-label="Stage">${esc(i.stage)}</td><td data-label="Fired">${esc(utc(i.firedAt))}</td>
+<td data-label="Resolved">${i.resolvedAt ? esc(utc(i.resolvedAt)) : "<strong>ongoing</strong>"}</td><td data-label="Lasted">${lasted}</td>
+<td data-label="Jobs touched">${i.jobsTouched}</td></tr>`;
+  });
+  return `<section aria-labelledby="recent-h"><h2 id="recent-h">Recent incidents</h2>
+<table class="data recent"><caption>The ${recent.length} most recent, newest first; each links to its story (the jobs it touched, what was sent where)</caption>
+<thead><tr><th scope="col">Incident</th><th scope="col">Severity</th><th scope="col">Stage</th><th scope="col">Fired</th><th scope="col">Resolved</th><th scope="col">Lasted</th><th scope="col">Jobs touched</th></tr></thead>
+<tbody>${rows.join("")}</tbody></table></section>`;
+}

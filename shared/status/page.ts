@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { StatusDocument } from "./schema.ts";
 import { esc, LABEL, MEANING, SYMBOL, utc } from "./html.ts";
 import { regionsSection } from "./page-regions.ts";
-import { incidentsSection, overallSection, pipelineSection, probesSection, slosSection } from "./page-sections.ts";
+import { incidentsSection, overallSection, recentIncidentsSection, pipelineSection, probesSection, slosSection } from "./page-sections.ts";
 import { canarySection, monitoringSection } from "./page-live.ts";
 import { OPERATOR_CSS, OPERATOR_SCRIPT, operatorSection } from "./page-operator.ts";
 
@@ -92,6 +92,7 @@ export function renderStatusPage(doc: StatusDocument, options: PageOptions = {})
 ${overallSection(doc)}
 ${pipelineSection(doc)}
 ${incidentsSection(doc, now)}
+${recentIncidentsSection(doc, now)}
 ${canarySection(doc, now)}
 ${probesSection(doc, now)}
 ${slosSection(doc)}

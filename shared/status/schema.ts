@@ -148,6 +148,28 @@ export const MonitoringStatus = Monitoring.extend({
 });
 export type MonitoringStatus = z.infer<typeof MonitoringStatus>;
 
+/**
+ * One of the recent incidents (shared/alerting/incidents.ts), compact, as the page's "Recent incidents"
+ * shows it: what fired, when, for how long, how many Beacon jobs it touched (never which: the ids are in
+ * its story, GET /api/incidents/<id>, which the link names). Copied at write time, so a view reads no more.
+ */
+export const RecentIncident = z.object({
+  id: z.string(),
+  title: z.string(),
+  stage: z.string(),
+  severity: z.string(),
+  state: z.enum(["open", "resolved"]),
+  firedAt: z.string(),
+  resolvedAt: z.string().optional(),
+  /** How long it fired (until the document was written while open). */
+  durationMs: z.number().nonnegative(),
+  /** Jobs its story lists plus those counted beyond the list. */
+  jobsTouched: z.number().int().nonnegative(),
+  /** Its story: /api/incidents/<id>. */
+  link: z.string(),
+});
+export type RecentIncident = z.infer<typeof RecentIncident>;
+
 export const StatusDocument = z.object({
   version: z.literal(1),
   generatedAt: z.iso.datetime(),
@@ -161,5 +183,7 @@ export const StatusDocument = z.object({
   monitoring: MonitoringStatus.optional(),
   /** Region × model execution health over the last 24 hours (absent until the `regions` probe has run). */
   regions: RegionsSection.optional(),
+  /** The RECENT_INCIDENTS newest incidents, newest first (absent in documents written before it existed). */
+  recentIncidents: z.array(RecentIncident).optional(),
 });
 export type StatusDocument = z.infer<typeof StatusDocument>;

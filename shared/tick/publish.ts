@@ -4,6 +4,7 @@ import { buildStatusDocument } from "../status/document.ts";
 import type { StatusDocument } from "../status/schema.ts";
 import { RegionsSection } from "../probes/regions/definition.ts";
 import type { SentinelState } from "./state.ts";
+import type { Incident } from "../alerting/incidents.ts";
 import type { TickDeps } from "./types.ts";
 
 export interface PublishInput {
@@ -11,6 +12,8 @@ export interface PublishInput {
   /** The SLOs as this tick evaluated them. */
   slos: SloStatus[];
   now: Date;
+  /** The ledger's incidents: the newest are summarised in the document (shared/status/document.ts RECENT_INCIDENTS). */
+  incidents?: Incident[];
 }
 
 /**
@@ -33,6 +36,7 @@ export function publish(deps: Pick<TickDeps, "infos" | "settings">, state: Senti
       nextTickBy: new Date(now.getTime() + deps.settings.tickIntervalMs).toISOString(),
     },
     ...regionsGrid(state),
+    ...(input.incidents ? { incidents: input.incidents } : {}),
   }, { now, probes, staleFactor: deps.settings.staleFactor });
 }
 

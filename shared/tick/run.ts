@@ -69,7 +69,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     if (options.write && traffic?.state !== undefined) traffic.state = carryOwnRequests(traffic.state);
     unstored = results;
     const decision = decide(deps, state, { results, silences, now: started });
-    const status = () => publish(deps, state, { silences, slos: decision.slos, now: started });
+    const status = () => publish(deps, state, { silences, slos: decision.slos, now: started, incidents: ledger.incidents });
     const tickId = options.write ? { tickId: tickIdOf(token) } : {};
     const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, { ...tickId, ...extra });
     if (!options.write) return report(status());
