@@ -4,6 +4,7 @@ import { RegionsSection } from "../probes/regions/definition.ts";
 import { HistoryEntry } from "./history.ts";
 import { Monitoring } from "./monitoring.ts";
 import { Silence } from "../alerting/silences.ts";
+import { DaySummary } from "./days.ts";
 
 /**
  * The status document: what GET /api/status returns, what the page, the badge, the metrics and
@@ -185,5 +186,10 @@ export const StatusDocument = z.object({
   regions: RegionsSection.optional(),
   /** The RECENT_INCIDENTS newest incidents, newest first (absent in documents written before it existed). */
   recentIncidents: z.array(RecentIncident).optional(),
+  /**
+   * Up to HISTORY_DAYS daily summaries per stage and check (shared/status/days.ts), oldest first; the
+   * last is today so far. Absent in documents written before it existed.
+   */
+  history: z.object({ days: z.array(DaySummary) }).optional(),
 });
 export type StatusDocument = z.infer<typeof StatusDocument>;
