@@ -79,11 +79,14 @@ describe("the tick's state keeps its size over time", () => {
       const stored = await redis.strlen(keys.state);
       const state = (await rt.store!.peek()).state as SentinelState;
       const part = (v: unknown) => encodeDocument(v).length;
+      const st = (await rt.store!.readStatus())!;
+      (await import("node:fs")).writeFileSync(`/tmp/dump-${label.replace(/ /g, "")}.json`, JSON.stringify({ state, status: await redis.get(keys.status), ledger: await redis.get(keys.ledger) }));
+      console.info(label, "STATUS", await redis.strlen(keys.status), await redis.strlen(keys.pastSlots), await redis.strlen(keys.pastDays), JSON.stringify({ whole: part(st), latest: part(st.probes.map((p) => p.latest)), history: part(st.probes.map((p) => p.history)), slos: part(st.slos), alerts: part(st.alerts), regions: part(st.regions), incidents: part(st.recentIncidents), days: part(st.history) }));
       sizes[label] = {
         stored,
         parts: {
           timeline: part(Object.values(state.probes).map((p) => p.timeline)), history: part(Object.values(state.probes).map((p) => p.history)),
-          latest: part(Object.values(state.probes).map((p) => [p.latest, p.state])), counters: part(state.counters), alerts: part(state.alerts), monitoring: part(state.monitoring),
+          latest: part(Object.values(state.probes).map((p) => [p.latest, p.state])), counters: part(state.counters), alerts: part(state.alerts), monitoring: part(state.monitoring), today: part(state.today),
         },
       };
     };

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { loadConfig, scheduleOf } from "../../shared/config/index.ts";
 import { CATALOG as PROBES } from "../../shared/probes/catalog.ts";
-import { BEACON_PLANS, BUDGET, FREE_TIER, NETLIFY, STORE_FREE_BYTES, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
+import { TYPICAL_BYTES, BEACON_PLANS, BUDGET, FREE_TIER, NETLIFY, STORE_FREE_BYTES, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
 import { SentinelState, measuredTickTimes, type MeasuredTickTimes } from "../../shared/tick/state.ts";
 import { readStored } from "../../shared/store/documents.ts";
 import { validSchedule } from "../../shared/schedule.ts";
@@ -17,8 +17,6 @@ import { UsageError } from "./errors.ts";
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Sizes of the stored documents when no store can be asked (measured at defaults on the sandbox, gzipped). */
-export const TYPICAL_BYTES = { state: 8_000, status: 9_000 };
 
 /**
  * `sentinel cost [--json] [--measured] [--tick-seconds S] [--memory-gb G] [--deploys N] [--page-hours-per-day H]
@@ -64,6 +62,9 @@ export async function costCommand(args: string[]): Promise<number> {
     ...(scrape === undefined ? {} : { scrapeIntervalSeconds: scrape }),
     stateBytes: sizes.state,
     statusBytes: sizes.status,
+    ledgerBytes: sizes.ledger,
+    pastSlotsBytes: sizes.pastSlots,
+    pastDaysBytes: sizes.pastDays,
     ...(tickSeconds === undefined ? {} : { tickSeconds }),
     functionMemoryGb: memoryGb,
     deploysPerMonth: deploys,
@@ -93,7 +94,7 @@ export async function costCommand(args: string[]): Promise<number> {
     say("Upstash (the sentinel's store)");
     say(`  commands            ${n(p.storeCommandsPerMonth).padStart(12)}  ${pct(p.storeCommandsPerMonth, FREE_TIER.storeCommands)} of the free ${n(FREE_TIER.storeCommands)} (${n(p.storeCommandsIfScriptsCountInside)} if a script counts its commands)`);
     for (const [k, v] of Object.entries(p.storeCommands)) if (v) say(`    ${k.padEnd(18)}${n(v).padStart(12)}`);
-    say(`  transfer            ${gigabytes(p.storeTransferBytesPerMonth).padStart(12)}  ${pct(p.storeTransferBytesPerMonth, FREE_TIER.storeTransferBytes)} of the free ${gigabytes(FREE_TIER.storeTransferBytes)} (documents: state ${n(sizes.state)} B, status ${n(sizes.status)} B, ${sizes.from})`);
+    say(`  transfer            ${gigabytes(p.storeTransferBytesPerMonth).padStart(12)}  ${pct(p.storeTransferBytesPerMonth, FREE_TIER.storeTransferBytes)} of the free ${gigabytes(FREE_TIER.storeTransferBytes)} (documents: state ${n(sizes.state)} B, status ${n(sizes.status)} B, ledger ${n(sizes.ledger)} B, past ${n(sizes.pastSlots)} + ${n(sizes.pastDays)} B, ${sizes.from})`);
     say(`  storage             ${n(p.storeStorageBytes).padStart(12)} B  ${pct(p.storeStorageBytes, STORE_FREE_BYTES)} of the free 256 MB`);
     say("Beacon's side (what watching it costs Beacon's owner)");
     say(`  SQL statements      ${n(b.sqlStatements).padStart(12)}  ${n(b.sqlProbeStatements)} from probes + setup of ${n(b.sqlConnections)} connections`);
@@ -120,17 +121,17 @@ export async function tickScheduleFrom(tomlPath: string): Promise<string> {
   return override;
 }
 
-/** The stored documents' real sizes when the store answers (2 STRLEN), else typical ones. */
-async function storedSizes(): Promise<{ state: number; status: number; from: string }> {
+/** The stored documents' real sizes when the store answers (5 STRLEN), else typical ones. */
+async function storedSizes(): Promise<Record<keyof typeof TYPICAL_BYTES, number> & { from: string }> {
   try {
     const rt = createRuntime(process.env, { requireStore: true, requireBeacon: false, redisRetries: 0 });
     const keys = createKeys(rt.config.store!.keyPrefix);
     const p = rt.storeRedis!.pipeline();
-    p.strlen(keys.state);
-    p.strlen(keys.status);
-    const [state, status] = (await p.exec()) as number[];
+    for (const key of [keys.state, keys.status, keys.ledger, keys.pastSlots, keys.pastDays]) p.strlen(key);
+    const [state, status, ledger, pastSlots, pastDays] = (await p.exec()) as number[];
     await rt.close();
-    if (state && status) return { state, status, from: "as stored now" };
+    // A store younger than a day has no closed days yet: the typical size stands for them.
+    if (state && status) return { state, status, ledger: ledger!, pastSlots: pastSlots!, pastDays: pastDays || TYPICAL_BYTES.pastDays, from: "as stored now" };
   } catch {
     // no store configured or reachable: fall through to typical sizes
   }

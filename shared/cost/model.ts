@@ -30,8 +30,15 @@ export const TICK_SCRIPTS = { perTick: 2, commandsInside: 5 } as const;
  * its FIRING tick and one for its RESOLVED tick (more when a send is retried).
  */
 export const LEDGER_COPY = { setsPerSendingTick: 1, getsPerMemoryLoss: 1 } as const;
-/** One status view, badge or scrape: one GET of the status document. */
+/** One status view, badge or scrape: one MGET of the status document and the two past documents. */
 export const VIEW_COMMANDS = 1;
+/**
+ * The tick's past (shared/tick/past.ts): the closed timeline slots are read (one MGET) and rewritten (in
+ * the tick's one script) by the tick that finds a 15-minute slot closed; the closed days by the first
+ * tick of each UTC day, in the same MGET and script (midnight closes a slot too).
+ */
+export const PAST_SLOT_MINUTES = 15;
+export const PAST_READ_COMMANDS = 1;
 /** A canary submission claims its slot (SET NX) and releases it when settled (EVAL of GET + DEL). */
 export const CANARY_COMMANDS = { asBilledIfScriptIsOne: 2, ifScriptCountsItsCommands: 3 } as const;
 
@@ -63,6 +70,19 @@ export const BEACON_PLANS = { neonFreeCuHours: 100, neonSuspendMinutes: 5, neonM
 export const SQL_SETS_PER_CONNECTION = 1;
 /** Database connections a tick opens when it runs SQL: the pool holds one (netlify/runtime.ts), closed when idle between ticks. */
 export const SQL_CONNECTIONS_PER_TICK = 1;
+/**
+ * Bytes on the wire around the documents, per request kind, counted at the Upstash bridge (test/cost.test.ts
+ * holds them): a tick's two requests (lock script and MGET; the fenced write's script with its keys),
+ * a past read, a view's MGET.
+ */
+export const ENVELOPE_BYTES = { tick: 1_100, pastRead: 150, view: 150 } as const;
+
+/**
+ * Stored sizes of the documents when no store can be asked: measured by test/state-diet.test.ts after
+ * a simulated day at defaults (gzipped, base64), the closed days at 90 of them.
+ */
+export const TYPICAL_BYTES = { state: 8_000, status: 9_000, ledger: 600, pastSlots: 7_000, pastDays: 30_000 } as const;
+
 /** Upstash's free tier stores 256 MB. */
 export const STORE_FREE_BYTES = 256 * 1024 ** 2;
 
@@ -81,6 +101,11 @@ export interface CostInputs {
   /** Stored sizes of the tick's documents, in bytes as stored (gzipped, base64). */
   stateBytes: number;
   statusBytes: number;
+  /** The ledger (what each channel was told), read and written by every tick (default: TYPICAL_BYTES). */
+  ledgerBytes?: number;
+  /** The past documents: the closed slots of 24 hours, and the closed days of the 90-day history (default: TYPICAL_BYTES). */
+  pastSlotsBytes?: number;
+  pastDaysBytes?: number;
   /** Average run time of a tick, seconds (default TYPICAL_TICK_SECONDS). */
   tickSeconds?: number;
   /** The functions' memory, GB (Netlify's default: 1). */
@@ -125,7 +150,7 @@ export interface CostProjection {
   /** The same total if Upstash billed a script as the commands it runs (its pricing does not say). */
   storeCommandsIfScriptsCountInside: number;
   storeTransferBytesPerMonth: number;
-  /** Bytes the store holds: the state and the status document. */
+  /** Bytes the store holds: the state, the status document, the ledger and the past documents. */
   storeStorageBytes: number;
   netlify: NetlifyBill;
   beacon: BeaconBill;
@@ -138,7 +163,8 @@ export interface CostProjection {
 export const MONTH_MINUTES = 43_200;
 
 /** The cost of `minutes` (a month unless told; a test projects one hour and counts it at the bridge). */
-export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostProjection {
+export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostProjection {
+  const input = { ledgerBytes: TYPICAL_BYTES.ledger, pastSlotsBytes: TYPICAL_BYTES.pastSlots, pastDaysBytes: TYPICAL_BYTES.pastDays, ...given };
   const days = minutes / 1440;
   const runsPerMonth = (schedule: string) => runsIn(schedule, minutes);
   const ticks = runsPerMonth(input.tickSchedule);
@@ -147,15 +173,22 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
   const canaries = input.canaryEnabled ? Math.ceil(minutes / input.canaryIntervalMinutes) : 0;
 
   const invocations = { tick: ticks, "status-page": views, "api-metrics": scrapes };
+  const slotCloses = Math.floor(minutes / PAST_SLOT_MINUTES);
+  const dayCloses = Math.floor(days);
   const storeCommands = {
     ticks: ticks * TICK_COMMANDS,
+    "past reads": slotCloses * PAST_READ_COMMANDS,
     "status views": views * VIEW_COMMANDS,
     scrapes: scrapes * VIEW_COMMANDS,
     "canary claims": canaries * CANARY_COMMANDS.asBilledIfScriptIsOne,
   };
-  // Upstash's REST API answers in base64 (a third larger); a tick reads the state and writes state and status.
-  const b64 = (n: number) => Math.ceil((n * 4) / 3);
-  const transfer = ticks * (b64(input.stateBytes) + input.stateBytes + input.statusBytes) + (views + scrapes) * b64(input.statusBytes);
+  // Replies come as JSON text (runtime.ts: responseEncoding off). A tick reads the state and the ledger and
+  // writes them with the status document; every 15 minutes the closed slots, once a day the closed days,
+  // are read and written once; a view reads the status document and both past ones. Each request also
+  // carries its envelope: JSON, the lock's token, and the scripts' text (ENVELOPE_BYTES, counted at the bridge).
+  const tickBytes = 2 * input.stateBytes + input.statusBytes + 2 * input.ledgerBytes + ENVELOPE_BYTES.tick;
+  const viewBytes = input.statusBytes + input.pastSlotsBytes + input.pastDaysBytes + ENVELOPE_BYTES.view;
+  const transfer = ticks * tickBytes + slotCloses * (2 * input.pastSlotsBytes + ENVELOPE_BYTES.pastRead) + dayCloses * 2 * input.pastDaysBytes + (views + scrapes) * viewBytes;
 
   let httpRequests = 0, sqlProbeStatements = 0, redisCommands = 0;
   for (const [id, schedule] of Object.entries(input.schedules)) {
@@ -214,7 +247,7 @@ export function projectCost(input: CostInputs, minutes = MONTH_MINUTES): CostPro
   if (beacon.redisCommands > 0.5 * BEACON_PLANS.queueFreeCommands) {
     warnings.push(`Beacon's queue Redis: ${whole(beacon.redisCommands)} commands a month from watching it, ${Math.round((beacon.redisCommands / BEACON_PLANS.queueFreeCommands) * 100)}% of an Upstash free tier on their own`);
   }
-  const storeStorageBytes = input.stateBytes + input.statusBytes;
+  const storeStorageBytes = input.stateBytes + input.statusBytes + input.ledgerBytes + input.pastSlotsBytes + input.pastDaysBytes;
   return {
     invocationsPerMonth, invocations, storeCommandsPerMonth, storeCommands,
     storeCommandsIfScriptsCountInside: storeCommandsPerMonth + canaries * (CANARY_COMMANDS.ifScriptCountsItsCommands - CANARY_COMMANDS.asBilledIfScriptIsOne)

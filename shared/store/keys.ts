@@ -5,10 +5,14 @@
 export function createKeys(prefix: string) {
   return {
     prefix,
-    /** STRING (gzipped JSON): the tick's memory: probe states, latest results, timelines, SLO counters, alert state. */
+    /** STRING (gzipped JSON): the tick's hot memory: probe states, latest results, the filling timeline slot, today, SLO counters, alert state. */
     state: `${prefix}tick:state`,
     /** STRING (gzipped JSON): the status document every status route serves, rebuilt by each tick. */
     status: `${prefix}status`,
+    /** STRING (gzipped JSON): the closed 15-minute timeline slots of the last 24 hours (shared/tick/past.ts), rewritten every 15 minutes. */
+    pastSlots: `${prefix}past:slots`,
+    /** STRING (gzipped JSON): the closed days of the 90-day history (shared/tick/past.ts), rewritten once a day. */
+    pastDays: `${prefix}past:days`,
     /** STRING (gzipped JSON): what each channel was told about each alert (shared/alerting/ledger.ts), apart from the state. */
     ledger: `${prefix}tick:ledger`,
     /** STRING (NX, PX): held by the one tick running now; its value is that tick's fencing token. */

@@ -23,7 +23,7 @@ export interface PublishInput {
 export function publish(deps: Pick<TickDeps, "infos" | "settings">, state: SentinelState, input: PublishInput): StatusDocument {
   const { now, slos } = input;
   const probes = deps.infos;
-  return buildStatusDocument({
+  const doc = buildStatusDocument({
     latest: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.latest ?? null])),
     histories: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.history ?? []])),
     timelines: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.timeline ?? []])),
@@ -38,6 +38,12 @@ export function publish(deps: Pick<TickDeps, "infos" | "settings">, state: Senti
     ...regionsGrid(state),
     ...(input.incidents ? { incidents: input.incidents } : {}),
   }, { now, probes, staleFactor: deps.settings.staleFactor });
+  // The hot part of the past (shared/tick/past.ts): the slots still in memory, compact, and today; a view merges the rest.
+  return {
+    ...doc,
+    slots: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.timeline ?? []])),
+    ...(state.today ? { history: { days: [state.today] } } : {}),
+  };
 }
 
 /** The region × model grid the `regions` probe keeps in its state, when it is there and well formed. */

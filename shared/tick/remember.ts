@@ -1,7 +1,7 @@
 import type { StatusDocument } from "../status/schema.ts";
 import type { SentinelState } from "./state.ts";
 import type { Ledger } from "../alerting/ledger.ts";
-import type { TickRead, TickStore } from "./store.ts";
+import type { Documents, TickRead, TickStore } from "./store.ts";
 import type { TickDeps } from "./types.ts";
 
 /** How long a tick holds the store's lock: a tick still running past it must not write (`runTick` checks). */
@@ -29,8 +29,8 @@ export async function recall(deps: Pick<TickDeps, "store" | "now">, options: { w
  * fencing token): false means it lost it (expired, or the store was flushed) and must send nothing.
  * The lock is kept only when the send's outcome must be recorded: something is owed to a channel.
  */
-export async function remember(store: TickStore, write: { token: string; state: SentinelState; status: StatusDocument; ledger: Ledger; keepLock: boolean }): Promise<boolean> {
-  return store.commit({ token: write.token, state: write.state, status: write.status, ledger: write.ledger, release: !write.keepLock });
+export async function remember(store: TickStore, write: { token: string; state: SentinelState; status: StatusDocument; ledger: Ledger; past: Documents["past"]; keepLock: boolean }): Promise<boolean> {
+  return store.commit({ token: write.token, state: write.state, status: write.status, ledger: write.ledger, ...(write.past ? { past: write.past } : {}), release: !write.keepLock });
 }
 
 /** What the send settled (delivered, still owed) and its outcome in the ledger, written with the status again, and the lock released (1 round trip, 1 script); false when the lock was lost. */

@@ -11,6 +11,7 @@ import { TRAFFIC } from "../probes/traffic/definition.ts";
 import { carryOwnRequests } from "../probes/traffic/counters.ts";
 import { deliver, planDelivery } from "./deliver.ts";
 import { recordTickTime, type SentinelState } from "./state.ts";
+import { foldToday, moveDay, moveSlots, pastDue, type PastDays, type PastSlots } from "./past.ts";
 import { Ledger as LedgerSchema, memoryLostNote, pruneLedger, rebuildAlerts, recordIntents, type Ledger } from "../alerting/ledger.ts";
 import { noteSends, trackIncidents } from "../alerting/incidents.ts";
 import { readStored } from "../store/documents.ts";
@@ -79,7 +80,11 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       deps.log.error("tick overran its lock; results not stored", { elapsedMs: elapsed(), results });
       return report(status(), { lost: results.length });
     }
-    trackIncidents(ledger, state.alerts, results, Object.fromEntries(decision.slos.map((s) => [s.id, s.source])), started);
+    const sloSources = Object.fromEntries(decision.slos.map((s) => [s.id, s.source]));
+    // The past: closed timeline slots and a closed day leave the hot memory (read and rewritten only then).
+    const past = await settlePast(deps, state, started.getTime());
+    trackIncidents(ledger, state.alerts, results, sloSources, started);
+    foldToday(state, { results, infos: deps.infos, sloSources, incidents: ledger.incidents, nowMs: started.getTime() });
     const plan = planDelivery(deps, state, remaining);
     // Before the send, in the same write: what each channel is about to be told (the ledger's intents).
     const intents = plan.canSend ? recordIntents(ledger, plan.pending, deps.channels, started) : undefined;
@@ -88,7 +93,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     // The tick's run time up to its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
     state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
     const committed = status();
-    if (!(await remember(deps.store, { token, state, status: committed, ledger, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
+    if (!(await remember(deps.store, { token, state, status: committed, ledger, past, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
     unstored = [];
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
 
@@ -108,6 +113,23 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     }
     throw error;
   }
+}
+
+/**
+ * The past documents this tick must rewrite, when its hot memory holds a closed timeline slot (every
+ * 15 minutes) or a closed day (once a day): read (1 round trip), the closed parts moved into them, and
+ * written with the tick's memory in its one fenced write. An unreadable past document is logged and
+ * started afresh: the history it held is lost, never the tick.
+ */
+async function settlePast(deps: TickDeps, state: SentinelState, nowMs: number): Promise<{ slots?: PastSlots; days?: PastDays } | undefined> {
+  const due = pastDue(state, nowMs);
+  if (!due.slots && !due.days) return undefined;
+  const read = await deps.store.readPast(due);
+  if (read.damaged.length) deps.log.error("a past document of the tick was unreadable; starting it afresh", { documents: read.damaged });
+  return {
+    ...(due.slots && read.slots ? { slots: moveSlots(state, read.slots, nowMs) } : {}),
+    ...(due.days && read.days ? { days: moveDay(state, read.days, nowMs) } : {}),
+  };
 }
 
 /**

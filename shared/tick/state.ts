@@ -3,6 +3,9 @@ import { ProbeResult, worstStatus } from "../result.ts";
 import { AlertState } from "../alerting/state.ts";
 import { HistoryEntry, TIMELINE_SLOT_MS, TIMELINE_SLOTS, TimelineBucket } from "../status/history.ts";
 import { Monitoring } from "../status/monitoring.ts";
+import { DaySummary } from "../status/days.ts";
+import { compactAlerts } from "../alerting/state.ts";
+import { packCounters, unpackCounters } from "../slo/counters.ts";
 
 /**
  * The tick's memory: everything one evaluation needs from the last, in ONE stored document (read with
@@ -18,7 +21,7 @@ export const ProbeMemory = z.object({
   state: z.unknown().optional(),
   /** Newest first, capped at HISTORY_KEEP. */
   history: z.array(HistoryEntry).default([]),
-  /** Oldest first, the slots of the last 24 hours that saw runs. */
+  /** Oldest first, the timeline slots not yet moved to the past (shared/tick/past.ts): the one filling, and a closed one until the next write. */
   timeline: z.array(TimelineBucket).default([]),
 });
 export type ProbeMemory = z.infer<typeof ProbeMemory>;
@@ -43,14 +46,19 @@ export type TickTimes = z.infer<typeof TickTimes>;
 export const SentinelState = z.object({
   version: z.literal(2).default(2),
   probes: z.record(z.string(), ProbeMemory).default({}),
-  /** Good/total SLI counters per source (shared/slo/counters.ts fields). */
-  counters: z.record(z.string(), z.record(z.string(), z.number())).default({}),
+  /** Good/total SLI counters per source (shared/slo/counters.ts fields); stored packed (`storedState`), read either way. */
+  counters: z.record(z.string(), z.union([
+    z.record(z.string(), z.tuple([z.number().int(), z.array(z.number()), z.array(z.number())])).transform((packed) => unpackCounters(packed)),
+    z.record(z.string(), z.number()),
+  ])).default({}),
   /** Lifetime good/total events per SLO, from whichever source it used: the `_total` counters of /api/metrics. */
   sloTotals: z.record(z.string(), z.object({ good: z.number().nonnegative(), total: z.number().nonnegative() })).default({}),
   alerts: AlertState.prefault({}),
   monitoring: Monitoring.prefault({}),
   /** The tick's own run time, rolled up per UTC day (today and the day before): what `sentinel cost --measured` bills. */
   tickTimes: z.array(TickTimes).max(2).default([]),
+  /** Today so far, per stage and check (shared/tick/past.ts): moved to the past days by the first tick of the next UTC day. */
+  today: DaySummary.optional(),
 });
 export type SentinelState = z.infer<typeof SentinelState>;
 
@@ -97,6 +105,14 @@ export function measuredTickTimes(days: readonly TickTimes[], nowMs: number): Me
     day: new Date(pick.day * 86_400_000).toISOString().slice(0, 10), whole: pick.day !== today,
     ticks: pick.n, meanMs: pick.sumMs / pick.n, maxMs: pick.maxMs, p50AtMostMs: quantile(0.5), p95AtMostMs: quantile(0.95),
   };
+}
+
+/**
+ * The state as stored: what says nothing left out (idle alert records: `compactAlerts`) and the SLI
+ * counters packed (`packCounters`). `SentinelState.parse` reads it back as it was. Pure.
+ */
+export function storedState(state: SentinelState): unknown {
+  return { ...state, alerts: compactAlerts(state.alerts), counters: Object.fromEntries(Object.entries(state.counters).map(([k, v]) => [k, packCounters(v)])) };
 }
 
 export function emptySentinelState(): SentinelState {

@@ -1,11 +1,12 @@
 import type { Redis } from "@upstash/redis";
-import { SentinelState, emptySentinelState } from "./state.ts";
+import { SentinelState, emptySentinelState, storedState } from "./state.ts";
 import { parseSilences, type Silence } from "../alerting/silences.ts";
 import { StatusDocument } from "../status/schema.ts";
 import { readStored } from "../store/documents.ts";
 import { encodeDocument } from "../store/codec.ts";
 import type { Keys } from "../store/keys.ts";
 import { Ledger, emptyLedger } from "../alerting/ledger.ts";
+import { PastDays, PastSlots, mergePast, storedStatus, type PastDue } from "./past.ts";
 
 /**
  * The tick's memory in the store: its typed documents over the generic store port (shared/store:
@@ -17,8 +18,10 @@ import { Ledger, emptyLedger } from "../alerting/ledger.ts";
  * - `commit`: 1 round trip, 1 EVAL of WRITE_IF_HELD: it writes the state and the status document
  *   (MSET) and releases the lock (DEL) only while the lock still holds this tick's token; otherwise it
  *   writes nothing and the tick sends nothing. `finish` is the same script once more after a send.
+ * - `readPast`: 1 round trip, 1 MGET of the past documents due (shared/tick/past.ts): once every 15
+ *   minutes, when a timeline slot closed (and the day's first tick); they are written with the rest.
  * - `peek` (previews, dry runs): 1 round trip, 2 commands, no lock.
- * - `readStatus` (every status view): 1 round trip, 1 GET.
+ * - `readStatus` (every status view): 1 round trip, 1 MGET of the status document and the two past ones.
  * A scheduled minute therefore costs 4 commands (5 when it sends): 172,800 a month; its 2 scripts run
  * 5 commands inside (SET, INCR; GET, MSET, DEL), 3 more if Upstash counted inside scripts (shared/cost/model.ts).
  */
@@ -26,10 +29,20 @@ export interface TickStore {
   begin(token: string, lockMs: number): Promise<TickRead>;
   peek(): Promise<TickRead>;
   /** True when written: the lock still held `token`. False: nothing was written (another tick, or nobody, holds it). */
-  commit(write: { token: string; state: SentinelState; status?: StatusDocument; ledger?: Ledger; release: boolean }): Promise<boolean>;
+  commit(write: { token: string; release: boolean } & Documents): Promise<boolean>;
   /** The same, always releasing the lock (nothing to write: only the release). */
-  finish(write: { token: string; state?: SentinelState; status?: StatusDocument; ledger?: Ledger }): Promise<boolean>;
+  finish(write: { token: string } & Partial<Documents>): Promise<boolean>;
+  /** The past documents `due` asks for (a missing or unreadable one reads as empty; `damaged` names it). */
+  readPast(due: PastDue): Promise<{ slots?: PastSlots; days?: PastDays; damaged: string[] }>;
   readStatus(): Promise<StatusDocument | undefined>;
+}
+
+/** What a tick writes, in one script, only while it holds the lock. */
+export interface Documents {
+  state: SentinelState;
+  status?: StatusDocument;
+  ledger?: Ledger;
+  past?: { slots?: PastSlots; days?: PastDays };
 }
 
 export interface TickRead {
@@ -114,11 +127,13 @@ export function createTickStore(redis: Redis, keys: Keys): TickStore {
   };
 
   /** One EVAL: the values written and the lock released only while `token` holds the lock. */
-  const writeIfHeld = async (token: string, docs: { state?: SentinelState; status?: StatusDocument; ledger?: Ledger }, release: boolean): Promise<boolean> => {
+  const writeIfHeld = async (token: string, docs: Partial<Documents>, release: boolean): Promise<boolean> => {
     const pairs: [string, string][] = [];
-    if (docs.state) pairs.push([keys.state, encodeDocument(docs.state)]);
-    if (docs.status) pairs.push([keys.status, encodeDocument(docs.status)]);
+    if (docs.state) pairs.push([keys.state, encodeDocument(storedState(docs.state))]);
+    if (docs.status) pairs.push([keys.status, encodeDocument(storedStatus(docs.status))]);
     if (docs.ledger) pairs.push([keys.ledger, encodeDocument(docs.ledger)]);
+    if (docs.past?.slots) pairs.push([keys.pastSlots, encodeDocument(docs.past.slots)]);
+    if (docs.past?.days) pairs.push([keys.pastDays, encodeDocument(docs.past.days)]);
     const reply = await redis.eval(WRITE_IF_HELD, [keys.lock, ...pairs.map(([k]) => k)], [token, release ? "1" : "0", ...pairs.map(([, v]) => v)]);
     return Number(reply) === 1;
   };
@@ -128,8 +143,27 @@ export function createTickStore(redis: Redis, keys: Keys): TickStore {
     peek: () => read(),
     commit: ({ token, release, ...docs }) => writeIfHeld(token, docs, release),
     finish: ({ token, ...docs }) => writeIfHeld(token, docs, true),
+    async readPast(due) {
+      const wanted = [...(due.slots ? [keys.pastSlots] : []), ...(due.days ? [keys.pastDays] : [])];
+      if (!wanted.length) return { damaged: [] };
+      const raw = await redis.mget<unknown[]>(...wanted);
+      const damaged: string[] = [];
+      const read = <T>(schema: { parse(v: unknown): T }, key: string, name: string) => {
+        const at = wanted.indexOf(key);
+        if (at === -1) return undefined;
+        const value = readStored(schema as never, raw[at]) as T | undefined;
+        if (raw[at] != null && value === undefined) damaged.push(name);
+        return value ?? schema.parse({});
+      };
+      const slots = read(PastSlots, keys.pastSlots, "past:slots");
+      const days = read(PastDays, keys.pastDays, "past:days");
+      return { ...(slots ? { slots } : {}), ...(days ? { days } : {}), damaged };
+    },
     async readStatus() {
-      return readStored(StatusDocument, await redis.get<string>(keys.status));
+      const [status, slots, days] = await redis.mget<unknown[]>(keys.status, keys.pastSlots, keys.pastDays);
+      const doc = readStored(StatusDocument, status);
+      if (!doc) return undefined;
+      return mergePast(doc, { slots: readStored(PastSlots, slots), days: readStored(PastDays, days) });
     },
   };
 }
