@@ -4,6 +4,7 @@ import { createSqlPool } from "../shared/db.ts";
 import { createSqlClient } from "../shared/sql.ts";
 import { createKeys } from "../shared/store/keys.ts";
 import { createTickStore, type LedgerCopy, type TickStore } from "../shared/tick/store.ts";
+import { probeInfos } from "../shared/config/policy.ts";
 import { createClaims } from "../shared/store/claims.ts";
 import { createRedactor, safeUrl, type Redactor } from "../shared/redact.ts";
 import { createConsoleLogger, type Logger } from "../shared/log.ts";
@@ -69,7 +70,7 @@ export function createRuntime(env: Record<string, string | undefined>, options: 
   };
   return {
     config, deps, targets, redact, log, storeRedis, ledgerCopy: options.ledgerCopy,
-    store: storeRedis && config.store ? createTickStore(storeRedis, createKeys(config.store.keyPrefix)) : undefined,
+    store: storeRedis && config.store ? createTickStore(storeRedis, createKeys(config.store.keyPrefix), { infos: probeInfos(config.settings), staleFactor: config.settings.alerting.staleFactor }) : undefined,
     async close() {
       await pool?.end();
     },

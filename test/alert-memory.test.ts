@@ -100,7 +100,7 @@ async function sentinel(o: { durableCopy?: boolean } = {}) {
   }, { fetch: globalThis.fetch, redact: (s) => s, now: () => new Date() });
   const probe = { status: "fail" as CheckStatus, during: undefined as undefined | (() => Promise<void>) };
   const deps: TickDeps = {
-    store: createTickStore(redis, keys),
+    store: createTickStore(redis, keys, { infos: INFOS, staleFactor: 2 }),
     ...(o.durableCopy ? { ledgerCopy: createBlobsLedgerCopy({ prefix, client: { siteID: "sentinel-test", token: blobs.token, edgeURL: blobs.url } }) } : {}),
     probes: [PROBE], infos: INFOS, policy: POLICY, now: () => new Date(), log, channels, routes: DEFAULT_ROUTES,
     measure: async () => {

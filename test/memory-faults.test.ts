@@ -67,7 +67,7 @@ function sentinel() {
   vi.spyOn(console, "log").mockImplementation(() => {});
   const log = createConsoleLogger(createRedactor([SECRET]));
   const deps: TickDeps = {
-    store: createTickStore(redis, keys),
+    store: createTickStore(redis, keys, { infos: INFOS, staleFactor: 2 }),
     probes: INFOS.map((i) => probe(i.id)), infos: INFOS, policy: POLICY, now, log, channels: [], routes: DEFAULT_ROUTES,
     measure: async (p) => ({ result: result(p.id, "pass", now()), state: undefined }),
     settings: { budgetMs: 25_000, probeBudgetMs: 12_000, pendingCap: 50, staleFactor: 2, sendBudgetMs: SEND_BUDGET_MS, tickIntervalMs: 60_000 },

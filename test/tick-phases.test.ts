@@ -10,7 +10,7 @@ import { collect, type Measured } from "../shared/tick/collect.ts";
 import { judge } from "../shared/tick/judge.ts";
 import { decide } from "../shared/tick/decide.ts";
 import { deliver, planDelivery } from "../shared/tick/deliver.ts";
-import { publish } from "../shared/tick/publish.ts";
+import { publish, published } from "../shared/tick/publish.ts";
 import { emptySentinelState, type SentinelState } from "../shared/tick/state.ts";
 
 /** The tick's phases one by one, on a fixed clock, with no store and no Beacon: what each reads and writes. */
@@ -108,7 +108,7 @@ describe("judge, decide, publish, deliver", () => {
     expect(state.alerts.pending.map((n) => n.channels)).toEqual([["slack"]]);
     expect(state.monitoring).toMatchObject({ ticks: 1, lastTickAt: NOW.toISOString() });
 
-    const status = publish(deps, state, { silences: [], slos: decision.slos, now: NOW });
+    const status = publish({ infos: INFOS, staleFactor: SETTINGS.staleFactor }, state, published({ silences: [], slos: decision.slos, now: NOW, tickIntervalMs: SETTINGS.tickIntervalMs }));
     expect(status.probes.map((p) => [p.id, p.state])).toEqual([["every-minute", "fail"], ["every-five", "pass"]]);
     expect(status.alerts.firing.map((a) => a.key)).toEqual(["check/every-minute/depth"]);
     expect(status.monitoring).toMatchObject({ pendingNotifications: 1, nextTickBy: "2026-05-01T10:06:30.000Z" });

@@ -148,9 +148,3 @@ export function mergePast(doc: StatusDocument, past: { slots?: PastSlots; days?:
   const { slots: _hot, ...rest } = doc;
   return { ...rest, probes, history: { days: [...closed, ...today].slice(-HISTORY_DAYS) } };
 }
-
-/** The stored form of a status document: the 24-hour timelines left out (the compact `slots` rebuild them on read). */
-export function storedStatus(doc: StatusDocument): StatusDocument {
-  if (!doc.slots) return doc;
-  return { ...doc, probes: doc.probes.map((p) => ({ ...p, timeline: [] })) };
-}

@@ -1,44 +1,63 @@
-import type { Silence } from "../alerting/silences.ts";
+import { z } from "zod";
+import { Silence } from "../alerting/silences.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
-import { buildStatusDocument } from "../status/document.ts";
+import { buildStatusDocument, type ProbeInfo } from "../status/document.ts";
 import type { StatusDocument } from "../status/schema.ts";
+import { StoredSlos } from "../status/slos.ts";
 import { RegionsSection } from "../probes/regions/definition.ts";
 import type { SentinelState } from "./state.ts";
 import type { Incident } from "../alerting/incidents.ts";
-import type { TickDeps } from "./types.ts";
 
-export interface PublishInput {
-  silences: Silence[];
-  /** The SLOs as this tick evaluated them. */
-  slos: SloStatus[];
-  now: Date;
-  /** The ledger's incidents: the newest are summarised in the document (shared/status/document.ts RECENT_INCIDENTS). */
-  incidents?: Incident[];
+/**
+ * What a tick published, kept in its memory: the moment, its SLO evaluation, the silences it read and
+ * its cadence. With the rest of the memory and the ledger's incidents it is everything the status
+ * document is built from, so the document is never stored: a view rebuilds it (shared/tick/store.ts
+ * readStatus), and a tick's write is its memory and ledger alone (issue "The whole bill": the status
+ * document repeated the memory's latest results and history, 7 KB of every minute's write).
+ */
+export const Published = z.object({
+  at: z.string(),
+  slos: StoredSlos.shape.slos,
+  silences: z.array(Silence).default([]),
+  tickIntervalMs: z.number().positive(),
+});
+export type Published = z.infer<typeof Published>;
+
+/** What the document needs besides the memory: the probes as configured and when one counts as stale. */
+export interface PublishView {
+  infos: ProbeInfo[];
+  staleFactor: number;
+}
+
+/** The tick's publication, from its decision (kept in `state.published` by the tick). */
+export function published(input: { silences: Silence[]; slos: SloStatus[]; now: Date; tickIntervalMs: number }): Published {
+  return { at: input.now.toISOString(), slos: input.slos, silences: input.silences, tickIntervalMs: input.tickIntervalMs };
 }
 
 /**
- * Publish: the status document every status route serves, built from the tick's memory after its
- * decision. Pure. The tick writes it with its memory (`remember`), so a view reads one document.
+ * Publish: the status document every status route serves, built from the tick's memory and what it
+ * published. Pure. `incidents` are the ledger's: the newest are summarised (shared/status/document.ts
+ * RECENT_INCIDENTS). The timelines hold the slots still in memory, and `slots` and `history` carry the
+ * hot part of the past, which a view merges with the closed part (shared/tick/past.ts mergePast).
  */
-export function publish(deps: Pick<TickDeps, "infos" | "settings">, state: SentinelState, input: PublishInput): StatusDocument {
-  const { now, slos } = input;
-  const probes = deps.infos;
+export function publish(view: PublishView, state: SentinelState, pub: Published, incidents?: Incident[]): StatusDocument {
+  const now = new Date(pub.at);
+  const probes = view.infos;
   const doc = buildStatusDocument({
     latest: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.latest ?? null])),
     histories: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.history ?? []])),
     timelines: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.timeline ?? []])),
-    slos: { evaluatedAt: now.toISOString(), slos: slos.map((s) => ({ ...s, ...(state.sloTotals[s.id] ? { counters: state.sloTotals[s.id] } : {}) })) },
+    slos: { evaluatedAt: pub.at, slos: pub.slos.map((s) => ({ ...s, ...(state.sloTotals[s.id] ? { counters: state.sloTotals[s.id] } : {}) })) },
     alerts: state.alerts,
-    silences: input.silences,
+    silences: pub.silences,
     monitoring: {
       ...state.monitoring,
       pendingNotifications: state.alerts.pending.length,
-      nextTickBy: new Date(now.getTime() + deps.settings.tickIntervalMs).toISOString(),
+      nextTickBy: new Date(now.getTime() + pub.tickIntervalMs).toISOString(),
     },
     ...regionsGrid(state),
-    ...(input.incidents ? { incidents: input.incidents } : {}),
-  }, { now, probes, staleFactor: deps.settings.staleFactor });
-  // The hot part of the past (shared/tick/past.ts): the slots still in memory, compact, and today; a view merges the rest.
+    ...(incidents ? { incidents } : {}),
+  }, { now, probes, staleFactor: view.staleFactor });
   return {
     ...doc,
     slots: Object.fromEntries(probes.map((p) => [p.id, state.probes[p.id]?.timeline ?? []])),

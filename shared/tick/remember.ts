@@ -1,4 +1,3 @@
-import type { StatusDocument } from "../status/schema.ts";
 import type { SentinelState } from "./state.ts";
 import type { Ledger } from "../alerting/ledger.ts";
 import type { Documents, TickRead, TickStore } from "./store.ts";
@@ -23,17 +22,17 @@ export async function recall(deps: Pick<TickDeps, "store" | "now">, options: { w
 }
 
 /**
- * Remember: the memory, the ledger (with this tick's intents) and the status document, written before
+ * Remember: the memory (with what it published) and the ledger (with this tick's intents), written before
  * anything is sent, so a tick that dies while sending has still recorded what it decided and what it
  * was about to send (1 round trip, 1 script). Written only while the tick still holds its lock (its
  * fencing token): false means it lost it (expired, or the store was flushed) and must send nothing.
  * The lock is kept only when the send's outcome must be recorded: something is owed to a channel.
  */
-export async function remember(store: TickStore, write: { token: string; state: SentinelState; status: StatusDocument; ledger: Ledger; past: Documents["past"]; keepLock: boolean }): Promise<boolean> {
-  return store.commit({ token: write.token, state: write.state, status: write.status, ledger: write.ledger, ...(write.past ? { past: write.past } : {}), release: !write.keepLock });
+export async function remember(store: TickStore, write: { token: string; state: SentinelState; ledger: Ledger; past: Documents["past"]; keepLock: boolean }): Promise<boolean> {
+  return store.commit({ token: write.token, state: write.state, ledger: write.ledger, ...(write.past ? { past: write.past } : {}), release: !write.keepLock });
 }
 
-/** What the send settled (delivered, still owed) and its outcome in the ledger, written with the status again, and the lock released (1 round trip, 1 script); false when the lock was lost. */
-export async function rememberDelivery(store: TickStore, write: { token: string; state: SentinelState; status: StatusDocument; ledger: Ledger }): Promise<boolean> {
+/** What the send settled (delivered, still owed) and its outcome in the ledger, written again, and the lock released (1 round trip, 1 script); false when the lock was lost. */
+export async function rememberDelivery(store: TickStore, write: { token: string; state: SentinelState; ledger: Ledger }): Promise<boolean> {
   return store.finish(write);
 }

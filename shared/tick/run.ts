@@ -5,7 +5,7 @@ import type { StatusDocument } from "../status/schema.ts";
 import { collect, collectBlind } from "./collect.ts";
 import { judge } from "./judge.ts";
 import { decide, type Decision } from "./decide.ts";
-import { publish } from "./publish.ts";
+import { publish, published } from "./publish.ts";
 import { LOCK_MS, recall, remember, rememberDelivery } from "./remember.ts";
 import { TRAFFIC } from "../probes/traffic/definition.ts";
 import { carryOwnRequests } from "../probes/traffic/counters.ts";
@@ -70,7 +70,9 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     if (options.write && traffic?.state !== undefined) traffic.state = carryOwnRequests(traffic.state);
     unstored = results;
     const decision = decide(deps, state, { results, silences, now: started });
-    const status = () => publish(deps, state, { silences, slos: decision.slos, now: started, incidents: ledger.incidents });
+    const pub = published({ silences, slos: decision.slos, now: started, tickIntervalMs: deps.settings.tickIntervalMs });
+    state.published = pub;
+    const status = () => publish({ infos: deps.infos, staleFactor: deps.settings.staleFactor }, state, pub, ledger.incidents);
     const tickId = options.write ? { tickId: tickIdOf(token) } : {};
     const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, { ...tickId, ...extra });
     if (!options.write) return report(status());
@@ -93,7 +95,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     // The tick's run time up to its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
     state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
     const committed = status();
-    if (!(await remember(deps.store, { token, state, status: committed, ledger, past, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
+    if (!(await remember(deps.store, { token, state, ledger, past, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
     unstored = [];
     if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
 
@@ -101,7 +103,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     if (!plan.recordOutcome) return report(committed, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS });
     const settled = status();
     noteSends(ledger);
-    if (!(await rememberDelivery(deps.store, { token, state, status: settled, ledger }))) {
+    if (!(await rememberDelivery(deps.store, { token, state, ledger }))) {
       // Sent, but the lock was lost before the outcome was written: the ledger's intents tell the next tick.
       deps.log.error("the tick lost its lock after sending; the outcome is not stored (the ledger's intents stand for it)", { delivered });
     } else await writeCopy(deps, ledger);

@@ -5,6 +5,7 @@ import { HistoryEntry, TIMELINE_SLOT_MS, TIMELINE_SLOTS, TimelineBucket } from "
 import { Monitoring } from "../status/monitoring.ts";
 import { DaySummary } from "../status/days.ts";
 import { compactAlerts } from "../alerting/state.ts";
+import { Published } from "./publish.ts";
 import { packCounters, unpackCounters } from "../slo/counters.ts";
 
 /**
@@ -57,6 +58,8 @@ export const SentinelState = z.object({
   monitoring: Monitoring.prefault({}),
   /** The tick's own run time, rolled up per UTC day (today and the day before): what `sentinel cost --measured` bills. */
   tickTimes: z.array(TickTimes).max(2).default([]),
+  /** What the last tick published (shared/tick/publish.ts): with the rest, what a view builds the status document from. */
+  published: Published.optional(),
   /** Today so far, per stage and check (shared/tick/past.ts): moved to the past days by the first tick of the next UTC day. */
   today: DaySummary.optional(),
 });

@@ -6,7 +6,8 @@ import { readStored } from "../store/documents.ts";
 import { encodeDocument } from "../store/codec.ts";
 import type { Keys } from "../store/keys.ts";
 import { Ledger, emptyLedger } from "../alerting/ledger.ts";
-import { PastDays, PastSlots, mergePast, storedStatus, type PastDue } from "./past.ts";
+import { PastDays, PastSlots, mergePast, type PastDue } from "./past.ts";
+import { publish, type PublishView } from "./publish.ts";
 
 /**
  * The tick's memory in the store: its typed documents over the generic store port (shared/store:
@@ -15,14 +16,15 @@ import { PastDays, PastSlots, mergePast, storedStatus, type PastDue } from "./pa
  * - `begin`: 1 round trip, 3 commands: one EVAL of TAKE_LOCK (SET NX PX of the lock, the tick's fencing
  *   token as its value, and, only when taken, INCR of the write sequence), one MGET of the state and
  *   the ledger (shared/alerting/ledger.ts), HGETALL of the silences.
- * - `commit`: 1 round trip, 1 EVAL of WRITE_IF_HELD: it writes the state and the status document
- *   (MSET) and releases the lock (DEL) only while the lock still holds this tick's token; otherwise it
+ * - `commit`: 1 round trip, 1 EVAL of WRITE_IF_HELD: it writes the state and the ledger, and the past
+ *   documents when due (MSET), and releases the lock (DEL) only while the lock still holds this tick's token; otherwise it
  *   writes nothing and the tick sends nothing. `finish` is the same script once more after a send.
  * - `readPast`: 1 round trip, 1 MGET of the past documents due (shared/tick/past.ts): once every 15
  *   minutes, when a timeline slot closed (and the day's first tick); they are written with the rest.
  * - `peek` (previews, dry runs): 1 round trip, 2 commands, no lock.
- * - `readStatus` (every status view): 1 round trip, 1 MGET of the status document and the two past ones.
- * A scheduled minute therefore costs 4 commands (5 when it sends): 172,800 a month; its 2 scripts run
+ * - `readStatus` (every status view): 1 round trip, 1 MGET of the state, the ledger and the two past
+ *   documents, from which the status document is built (shared/tick/publish.ts): it is never stored.
+ * A scheduled minute therefore costs 4 commands (5 when it sends, 5 when a slot closed): 172,800 a month plus 2,880 past reads; its 2 scripts run
  * 5 commands inside (SET, INCR; GET, MSET, DEL), 3 more if Upstash counted inside scripts (shared/cost/model.ts).
  */
 export interface TickStore {
@@ -40,7 +42,6 @@ export interface TickStore {
 /** What a tick writes, in one script, only while it holds the lock. */
 export interface Documents {
   state: SentinelState;
-  status?: StatusDocument;
   ledger?: Ledger;
   past?: { slots?: PastSlots; days?: PastDays };
 }
@@ -106,7 +107,7 @@ export const WRITE_IF_HELD = [
   "return 1",
 ].join("\n");
 
-export function createTickStore(redis: Redis, keys: Keys): TickStore {
+export function createTickStore(redis: Redis, keys: Keys, view: PublishView): TickStore {
   const read = async (lock?: { token: string; ms: number }): Promise<TickRead> => {
     const p = redis.pipeline();
     if (lock) p.eval(TAKE_LOCK, [keys.lock, keys.seq], [lock.token, String(lock.ms)]);
@@ -130,7 +131,6 @@ export function createTickStore(redis: Redis, keys: Keys): TickStore {
   const writeIfHeld = async (token: string, docs: Partial<Documents>, release: boolean): Promise<boolean> => {
     const pairs: [string, string][] = [];
     if (docs.state) pairs.push([keys.state, encodeDocument(storedState(docs.state))]);
-    if (docs.status) pairs.push([keys.status, encodeDocument(storedStatus(docs.status))]);
     if (docs.ledger) pairs.push([keys.ledger, encodeDocument(docs.ledger)]);
     if (docs.past?.slots) pairs.push([keys.pastSlots, encodeDocument(docs.past.slots)]);
     if (docs.past?.days) pairs.push([keys.pastDays, encodeDocument(docs.past.days)]);
@@ -160,9 +160,10 @@ export function createTickStore(redis: Redis, keys: Keys): TickStore {
       return { ...(slots ? { slots } : {}), ...(days ? { days } : {}), damaged };
     },
     async readStatus() {
-      const [status, slots, days] = await redis.mget<unknown[]>(keys.status, keys.pastSlots, keys.pastDays);
-      const doc = readStored(StatusDocument, status);
-      if (!doc) return undefined;
+      const [rawState, rawLedger, slots, days] = await redis.mget<unknown[]>(keys.state, keys.ledger, keys.pastSlots, keys.pastDays);
+      const state = readStored(SentinelState, rawState);
+      if (!state?.published) return undefined;
+      const doc = publish(view, state, state.published, readStored(Ledger, rawLedger)?.incidents ?? []);
       return mergePast(doc, { slots: readStored(PastSlots, slots), days: readStored(PastDays, days) });
     },
   };
