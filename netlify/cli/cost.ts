@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { loadConfig, scheduleOf } from "../../shared/config/index.ts";
 import { CATALOG as PROBES } from "../../shared/probes/catalog.ts";
+import { PAGE_REFRESH_SECONDS } from "../../shared/status/page.ts";
 import { TYPICAL_BYTES, BEACON_PLANS, BUDGET, FREE_TIER, NETLIFY, STORE_FREE_BYTES, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
 import { SentinelState, measuredTickTimes, type MeasuredTickTimes } from "../../shared/tick/state.ts";
 import { readStored } from "../../shared/store/documents.ts";
@@ -30,7 +31,7 @@ export async function costCommand(args: string[]): Promise<number> {
     options: {
       json: { type: "boolean", default: false },
       "page-hours-per-day": { type: "string", default: "24" },
-      "page-refresh": { type: "string", default: "120" },
+      "page-refresh": { type: "string", default: String(PAGE_REFRESH_SECONDS) },
       "scrape-interval": { type: "string" },
       "netlify-toml": { type: "string", default: path.join(projectRoot, "netlify.toml") },
       measured: { type: "boolean", default: false },
@@ -94,7 +95,7 @@ export async function costCommand(args: string[]): Promise<number> {
     say("Upstash (the sentinel's store)");
     say(`  commands            ${n(p.storeCommandsPerMonth).padStart(12)}  ${pct(p.storeCommandsPerMonth, FREE_TIER.storeCommands)} of the free ${n(FREE_TIER.storeCommands)} (${n(p.storeCommandsIfScriptsCountInside)} if a script counts its commands)`);
     for (const [k, v] of Object.entries(p.storeCommands)) if (v) say(`    ${k.padEnd(18)}${n(v).padStart(12)}`);
-    say(`  transfer            ${gigabytes(p.storeTransferBytesPerMonth).padStart(12)}  ${pct(p.storeTransferBytesPerMonth, FREE_TIER.storeTransferBytes)} of the free ${gigabytes(FREE_TIER.storeTransferBytes)} (documents: state ${n(sizes.state)} B, status ${n(sizes.status)} B, ledger ${n(sizes.ledger)} B, past ${n(sizes.pastSlots)} + ${n(sizes.pastDays)} B, ${sizes.from})`);
+    say(`  transfer            ${gigabytes(p.storeTransferBytesPerMonth).padStart(12)}  ${pct(p.storeTransferBytesPerMonth, FREE_TIER.storeTransferBytes)} of the free ${gigabytes(FREE_TIER.storeTransferBytes)} (documents: state ${n(sizes.state)} B, ledger ${n(sizes.ledger)} B, past ${n(sizes.pastSlots)} + ${n(sizes.pastDays)} B, ${sizes.from})`);
     say(`  storage             ${n(p.storeStorageBytes).padStart(12)} B  ${pct(p.storeStorageBytes, STORE_FREE_BYTES)} of the free 256 MB`);
     say("Beacon's side (what watching it costs Beacon's owner)");
     say(`  SQL statements      ${n(b.sqlStatements).padStart(12)}  ${n(b.sqlProbeStatements)} from probes + setup of ${n(b.sqlConnections)} connections`);
@@ -121,17 +122,17 @@ export async function tickScheduleFrom(tomlPath: string): Promise<string> {
   return override;
 }
 
-/** The stored documents' real sizes when the store answers (5 STRLEN), else typical ones. */
+/** The stored documents' real sizes when the store answers (4 STRLEN), else typical ones. */
 async function storedSizes(): Promise<Record<keyof typeof TYPICAL_BYTES, number> & { from: string }> {
   try {
     const rt = createRuntime(process.env, { requireStore: true, requireBeacon: false, redisRetries: 0 });
     const keys = createKeys(rt.config.store!.keyPrefix);
     const p = rt.storeRedis!.pipeline();
-    for (const key of [keys.state, keys.status, keys.ledger, keys.pastSlots, keys.pastDays]) p.strlen(key);
-    const [state, status, ledger, pastSlots, pastDays] = (await p.exec()) as number[];
+    for (const key of [keys.state, keys.ledger, keys.pastSlots, keys.pastDays]) p.strlen(key);
+    const [state, ledger, pastSlots, pastDays] = (await p.exec()) as number[];
     await rt.close();
-    // A store younger than a day has no closed days yet: the typical size stands for them.
-    if (state && status) return { state, status, ledger: ledger!, pastSlots: pastSlots!, pastDays: pastDays || TYPICAL_BYTES.pastDays, from: "as stored now" };
+    // A store younger than a day has no closed days yet, nor a day of slots: the typical sizes stand for them.
+    if (state) return { ...TYPICAL_BYTES, state, ledger: ledger!, pastSlots: Math.max(pastSlots!, TYPICAL_BYTES.pastSlots), pastDays: Math.max(pastDays!, TYPICAL_BYTES.pastDays), from: "as stored now (the status page: typical)" };
   } catch {
     // no store configured or reachable: fall through to typical sizes
   }

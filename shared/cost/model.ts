@@ -30,7 +30,7 @@ export const TICK_SCRIPTS = { perTick: 2, commandsInside: 5 } as const;
  * its FIRING tick and one for its RESOLVED tick (more when a send is retried).
  */
 export const LEDGER_COPY = { setsPerSendingTick: 1, getsPerMemoryLoss: 1 } as const;
-/** One status view, badge or scrape: one MGET of the status document and the two past documents. */
+/** One status view, badge or scrape: one MGET of the state, the ledger and the two past documents. */
 export const VIEW_COMMANDS = 1;
 /**
  * The tick's past (shared/tick/past.ts): the closed timeline slots are read (one MGET) and rewritten (in
@@ -78,10 +78,11 @@ export const SQL_CONNECTIONS_PER_TICK = 1;
 export const ENVELOPE_BYTES = { tick: 1_100, pastRead: 150, view: 150 } as const;
 
 /**
- * Stored sizes of the documents when no store can be asked: measured by test/state-diet.test.ts after
- * a simulated day at defaults (gzipped, base64), the closed days at 90 of them.
+ * Sizes when no store can be asked, as stored (gzipped, base64): measured by test/state-diet.test.ts
+ * after a simulated month at defaults (state, ledger, past slots) and test/history.test.ts after 90
+ * simulated days (past days); `status` is the status page as served gzipped with 90 days of bars.
  */
-export const TYPICAL_BYTES = { state: 8_000, status: 9_000, ledger: 600, pastSlots: 7_000, pastDays: 30_000 } as const;
+export const TYPICAL_BYTES = { state: 7_500, status: 16_000, ledger: 600, pastSlots: 7_100, pastDays: 8_000 } as const;
 
 /** Upstash's free tier stores 256 MB. */
 export const STORE_FREE_BYTES = 256 * 1024 ** 2;
@@ -100,6 +101,7 @@ export interface CostInputs {
   scrapeIntervalSeconds?: number;
   /** Stored sizes of the tick's documents, in bytes as stored (gzipped, base64). */
   stateBytes: number;
+  /** The status page as served (HTML): what Netlify's bandwidth counts per view. */
   statusBytes: number;
   /** The ledger (what each channel was told), read and written by every tick (default: TYPICAL_BYTES). */
   ledgerBytes?: number;
@@ -150,7 +152,7 @@ export interface CostProjection {
   /** The same total if Upstash billed a script as the commands it runs (its pricing does not say). */
   storeCommandsIfScriptsCountInside: number;
   storeTransferBytesPerMonth: number;
-  /** Bytes the store holds: the state, the status document, the ledger and the past documents. */
+  /** Bytes the store holds: the state, the ledger and the past documents. */
   storeStorageBytes: number;
   netlify: NetlifyBill;
   beacon: BeaconBill;
@@ -183,11 +185,12 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
     "canary claims": canaries * CANARY_COMMANDS.asBilledIfScriptIsOne,
   };
   // Replies come as JSON text (runtime.ts: responseEncoding off). A tick reads the state and the ledger and
-  // writes them with the status document; every 15 minutes the closed slots, once a day the closed days,
-  // are read and written once; a view reads the status document and both past ones. Each request also
-  // carries its envelope: JSON, the lock's token, and the scripts' text (ENVELOPE_BYTES, counted at the bridge).
-  const tickBytes = 2 * input.stateBytes + input.statusBytes + 2 * input.ledgerBytes + ENVELOPE_BYTES.tick;
-  const viewBytes = input.statusBytes + input.pastSlotsBytes + input.pastDaysBytes + ENVELOPE_BYTES.view;
+  // writes them back; every 15 minutes the closed slots, once a day the closed days, are read and written
+  // once; a view reads the state, the ledger and both past documents and builds the status document from
+  // them (it is never stored). Each request also carries its envelope: JSON, the lock's token, the
+  // scripts' text (ENVELOPE_BYTES, counted at the bridge).
+  const tickBytes = 2 * input.stateBytes + 2 * input.ledgerBytes + ENVELOPE_BYTES.tick;
+  const viewBytes = input.stateBytes + input.ledgerBytes + input.pastSlotsBytes + input.pastDaysBytes + ENVELOPE_BYTES.view;
   const transfer = ticks * tickBytes + slotCloses * (2 * input.pastSlotsBytes + ENVELOPE_BYTES.pastRead) + dayCloses * 2 * input.pastDaysBytes + (views + scrapes) * viewBytes;
 
   let httpRequests = 0, sqlProbeStatements = 0, redisCommands = 0;
@@ -247,7 +250,7 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
   if (beacon.redisCommands > 0.5 * BEACON_PLANS.queueFreeCommands) {
     warnings.push(`Beacon's queue Redis: ${whole(beacon.redisCommands)} commands a month from watching it, ${Math.round((beacon.redisCommands / BEACON_PLANS.queueFreeCommands) * 100)}% of an Upstash free tier on their own`);
   }
-  const storeStorageBytes = input.stateBytes + input.statusBytes + input.ledgerBytes + input.pastSlotsBytes + input.pastDaysBytes;
+  const storeStorageBytes = input.stateBytes + input.ledgerBytes + input.pastSlotsBytes + input.pastDaysBytes;
   return {
     invocationsPerMonth, invocations, storeCommandsPerMonth, storeCommands,
     storeCommandsIfScriptsCountInside: storeCommandsPerMonth + canaries * (CANARY_COMMANDS.ifScriptCountsItsCommands - CANARY_COMMANDS.asBilledIfScriptIsOne)
