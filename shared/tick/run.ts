@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { SEND_EXTRA_COMMANDS, TICK_COMMANDS } from "../cost/model.ts";
+import { PAST_READ_COMMANDS, SEND_EXTRA_COMMANDS, TICK_COMMANDS } from "../cost/model.ts";
 import type { ProbeResult } from "../result.ts";
 import type { StatusDocument } from "../status/schema.ts";
 import { collect, collectBlind } from "./collect.ts";
@@ -95,19 +95,20 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     // The tick's run time up to its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
     state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
     const committed = status();
+    const spent = TICK_COMMANDS + (past ? PAST_READ_COMMANDS : 0);
     if (!(await remember(deps.store, { token, state, ledger, past, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));
     unstored = [];
-    if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: TICK_COMMANDS });
+    if (!plan.canSend) return report(committed, { unsent: plan.unsent, storeCommands: spent });
 
     const delivered = await deliver(deps, state, plan, intents && { ledger, intents });
-    if (!plan.recordOutcome) return report(committed, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS });
+    if (!plan.recordOutcome) return report(committed, { delivered, unsent: plan.unsent, storeCommands: spent });
     const settled = status();
     noteSends(ledger);
     if (!(await rememberDelivery(deps.store, { token, state, ledger }))) {
       // Sent, but the lock was lost before the outcome was written: the ledger's intents tell the next tick.
       deps.log.error("the tick lost its lock after sending; the outcome is not stored (the ledger's intents stand for it)", { delivered });
     } else await writeCopy(deps, ledger);
-    return report(settled, { delivered, unsent: plan.unsent, storeCommands: TICK_COMMANDS + SEND_EXTRA_COMMANDS });
+    return report(settled, { delivered, unsent: plan.unsent, storeCommands: spent + SEND_EXTRA_COMMANDS });
   } catch (error) {
     if (options.write) {
       dropped(deps, unstored, error);
