@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ProbeResult } from "../result.ts";
-import type { AlertState } from "./state.ts";
+import { Notification } from "./notification.ts";
+import { AlertRecord, type AlertState } from "./state.ts";
 
 /**
  * Every incident's story: for each alert from FIRING to RESOLVED, one compact record kept in the
@@ -39,18 +40,17 @@ export const IncidentSend = z.object({
 });
 export type IncidentSend = z.infer<typeof IncidentSend>;
 
+/**
+ * What fired is the alert's own identity (key, e.g. "check/outbox/jobs-stuck-created", type, stage,
+ * probe/check/slo), taken from AlertRecord; its severity and title are a notification's (no default:
+ * an incident always records the severity its alert had). Spread in this order so that a stored
+ * incident keeps its field order.
+ */
 export const Incident = z.object({
   /** Short and sequential: "1", "2"... */
   id: z.string(),
-  /** The alert (e.g. "check/outbox/jobs-stuck-created"). */
-  key: z.string(),
-  type: z.enum(["check", "missing", "blind", "slo"]),
-  stage: z.string(),
-  probe: z.string().optional(),
-  check: z.string().optional(),
-  slo: z.string().optional(),
-  severity: z.enum(["page", "ticket", "warning"]),
-  title: z.string(),
+  ...AlertRecord.pick({ key: true, type: true, stage: true, probe: true, check: true, slo: true }).shape,
+  ...Notification.pick({ severity: true, title: true }).shape,
   /** When its alert started firing (a check's: the failing run's start). */
   firedAt: z.string(),
   /** When the tick that saw it firing decided so: its notifications are decided from then on. */

@@ -2,7 +2,7 @@ import { createRedactor } from "../redact.ts";
 import { postJson, type PostOutcome } from "./http.ts";
 import { dedupKey } from "./pagerduty.ts";
 import { routeOf, type Route } from "./routes.ts";
-import type { ChannelDeployment } from "./types.ts";
+import type { ChannelDeployment } from "./catalog.ts";
 
 /**
  * Tells the channels that can carry it that an operator acknowledged a firing alert, at once (the

@@ -5,7 +5,7 @@ import type { Notification } from "../alerting/notification.ts";
 import type { AlertRecord } from "../alerting/state.ts";
 import { safeUrl } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { RequestTimeoutMs, type Channel, type ChannelDefinition, type ChannelEnv } from "./types.ts";
 import { HttpUrl, optional } from "../env-values.ts";
 import { redactDeep } from "../redact.ts";
 
@@ -31,17 +31,20 @@ export const AlertmanagerSettings = z.object({
 }).strict();
 export type AlertmanagerSettings = z.infer<typeof AlertmanagerSettings>;
 
+/** Alertmanager's variables. */
+const ENV = {
+  /** Base URL of an Alertmanager (alerts go to <url>/api/v2/alerts); user info is sent as Basic authorization. */
+  ALERTMANAGER_URL: { schema: optional(HttpUrl), secret: "credentials" },
+} as const satisfies ChannelEnv;
+
 /** Alertmanager in the channel catalog: switched on by ALERTMANAGER_URL. */
 export const ALERTMANAGER = {
   name: "alertmanager",
   variable: "ALERTMANAGER_URL",
-  env: {
-    /** Base URL of an Alertmanager (alerts go to <url>/api/v2/alerts); user info is sent as Basic authorization. */
-    ALERTMANAGER_URL: { schema: optional(HttpUrl), secret: "credentials" },
-  },
+  env: ENV,
   settings: AlertmanagerSettings,
-  create: ({ env, settings, ...common }) => createAlertmanagerChannel({ ...common, url: env.ALERTMANAGER_URL!, settings }),
-} as const satisfies ChannelDefinition<AlertmanagerSettings>;
+  create: ({ env, settings, ...common }) => createAlertmanagerChannel({ ...common, url: env.ALERTMANAGER_URL, settings }),
+} as const satisfies ChannelDefinition<AlertmanagerSettings, typeof ENV>;
 
 export interface AlertmanagerAlert {
   labels: Record<string, string>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Channel, ChannelDefinition, ChannelDeployment } from "./types.ts";
+import type { Channel, ChannelDefinition, ChannelEnvValues } from "./types.ts";
 import { SLACK, SLACK_BUDGET_MS } from "./slack/index.ts";
 import { PAGERDUTY } from "./pagerduty.ts";
 import { ALERTMANAGER } from "./alertmanager.ts";
@@ -21,6 +21,17 @@ export const ChannelName = z.enum(CHANNEL_NAMES);
 
 /** The environment variable that switches each channel on, for configuration problems. */
 export const CHANNEL_VARIABLES = Object.fromEntries(CHANNELS.map((c) => [c.name, c.variable])) as Record<ChannelName, string>;
+
+/**
+ * The configured channels' variables, as the configuration validated them (shared/config reads the
+ * environment; each channel declares its variables): a channel is configured when its entry is
+ * present. Typed by each channel's declaration: `channels.pagerduty.PAGERDUTY_ROUTING_KEY` is a
+ * string, a name no channel declares does not compile.
+ */
+export interface ChannelDeployment {
+  statusUrl?: string;
+  channels: { [C in (typeof CHANNELS)[number] as C["name"]]?: ChannelEnvValues<C["env"]> };
+}
 
 /** `channels.<name>` of SENTINEL_SETTINGS: each channel's own schema, defaulted (channels without settings have no entry). */
 export const ChannelSettings = z.object(settingsShape(CHANNELS)).strict();

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import { createRedactor, redactDeep, secretsOfUrl } from "../redact.ts";
-import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { RequestTimeoutMs, type Channel, type ChannelDefinition, type ChannelEnv } from "./types.ts";
 import { optional } from "../env-values.ts";
 
 /**
@@ -68,22 +68,25 @@ export interface EmailDeployment {
   to: string[];
 }
 
+/** Email's variables. */
+const ENV = {
+  /** The SMTP server email goes through: smtps://user:password@host:465 or smtp://user:password@host:587 (STARTTLS). */
+  SENTINEL_SMTP_URL: { schema: optional(SmtpUrl), secret: "url" },
+  /** The sender, `alerts@example.org` or `Beacon Sentinel <alerts@example.org>`. */
+  SENTINEL_EMAIL_FROM: { schema: optional(EmailAddress), secret: "none" },
+  /** The recipients, comma-separated. */
+  SENTINEL_EMAIL_TO: { schema: optional(EmailList), secret: "none" },
+} as const satisfies ChannelEnv;
+
 /** Email in the channel catalog: switched on by SENTINEL_SMTP_URL (with SENTINEL_EMAIL_FROM and SENTINEL_EMAIL_TO). */
 export const EMAIL = {
   name: "email",
   variable: "SENTINEL_SMTP_URL",
-  env: {
-    /** The SMTP server email goes through: smtps://user:password@host:465 or smtp://user:password@host:587 (STARTTLS). */
-    SENTINEL_SMTP_URL: { schema: optional(SmtpUrl), secret: "url" },
-    /** The sender, `alerts@example.org` or `Beacon Sentinel <alerts@example.org>`. */
-    SENTINEL_EMAIL_FROM: { schema: optional(EmailAddress), secret: "none" },
-    /** The recipients, comma-separated. */
-    SENTINEL_EMAIL_TO: { schema: optional(EmailList), secret: "none" },
-  },
+  env: ENV,
   together: [["SENTINEL_SMTP_URL", "SENTINEL_EMAIL_FROM", "SENTINEL_EMAIL_TO"]],
   settings: EmailSettings,
   create: ({ env, settings, ...common }) => createEmailChannel({ ...common, url: env.SENTINEL_SMTP_URL, from: env.SENTINEL_EMAIL_FROM, to: env.SENTINEL_EMAIL_TO, settings }),
-} as const satisfies ChannelDefinition<EmailSettings>;
+} as const satisfies ChannelDefinition<EmailSettings, typeof ENV>;
 
 export interface EmailMessage {
   subject: string;

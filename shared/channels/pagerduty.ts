@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { RequestTimeoutMs, type Channel, type ChannelDefinition, type ChannelEnv } from "./types.ts";
 import { optional } from "../env-values.ts";
 import { redactDeep } from "../redact.ts";
 
@@ -28,17 +28,20 @@ export const PagerDutySettings = z.object({
 }).strict();
 export type PagerDutySettings = z.infer<typeof PagerDutySettings>;
 
+/** PagerDuty's variables. */
+const ENV = {
+  /** Events API v2 integration key (32 characters) of the service to page. */
+  PAGERDUTY_ROUTING_KEY: { schema: optional(z.string().trim().regex(/^[A-Za-z0-9]{32}$/, "must be the 32-character Integration Key of an Events API v2 integration")), secret: "value" },
+} as const satisfies ChannelEnv;
+
 /** PagerDuty in the channel catalog: switched on by PAGERDUTY_ROUTING_KEY. */
 export const PAGERDUTY = {
   name: "pagerduty",
   variable: "PAGERDUTY_ROUTING_KEY",
-  env: {
-    /** Events API v2 integration key (32 characters) of the service to page. */
-    PAGERDUTY_ROUTING_KEY: { schema: optional(z.string().trim().regex(/^[A-Za-z0-9]{32}$/, "must be the 32-character Integration Key of an Events API v2 integration")), secret: "value" },
-  },
+  env: ENV,
   settings: PagerDutySettings,
-  create: ({ env, settings, ...common }) => createPagerDutyChannel({ ...common, routingKey: env.PAGERDUTY_ROUTING_KEY!, settings }),
-} as const satisfies ChannelDefinition<PagerDutySettings>;
+  create: ({ env, settings, ...common }) => createPagerDutyChannel({ ...common, routingKey: env.PAGERDUTY_ROUTING_KEY, settings }),
+} as const satisfies ChannelDefinition<PagerDutySettings, typeof ENV>;
 
 /** The sentinel's severities in PagerDuty's terms (critical, error, warning, info). */
 export const PAGERDUTY_SEVERITY = { page: "critical", ticket: "error", warning: "warning" } as const;

@@ -40,16 +40,6 @@ export interface Channel {
 }
 
 /**
- * The configured channels' variables, as the configuration validated them (shared/config reads the
- * environment; each channel declares its variables): a channel is configured when its entry is present.
- */
-export interface ChannelDeployment {
-  statusUrl?: string;
-  // biome-ignore lint: each channel's variables, as their schemas parsed them
-  channels: Partial<Record<string, Record<string, any>>>;
-}
-
-/**
  * One environment variable of a channel: its schema (as the configuration validates it: an empty
  * value is unset) and how its value is kept out of every text: `value`, secret as it is; `url`, a
  * URL secret whole and in its parts (its path is the token); `credentials`, a URL whose user info
@@ -60,11 +50,19 @@ export interface ChannelVariable {
   secret: "value" | "url" | "credentials" | "none";
 }
 
+/** A channel's environment variables, by name. */
+export type ChannelEnv = Record<string, ChannelVariable>;
+
+/**
+ * Those variables as their schemas parse them, each set (a channel is built only when all are): typed
+ * by the channel's own declaration, so reading a variable it does not declare is a compile error.
+ * Over the general ChannelEnv, every value is `unknown`.
+ */
+export type ChannelEnvValues<E extends ChannelEnv> = { [K in keyof E]: Exclude<z.output<E[K]["schema"]>, undefined> };
+
 /** What a configured channel is built from: its own variables, its own settings, and the shared clients. */
-export interface ChannelBuild<S> {
-  /** Its variables as their schemas parsed them, each set (a channel is built only when all are). */
-  // biome-ignore lint: each channel reads its own variables, typed by its own schemas
-  env: Record<string, any>;
+export interface ChannelBuild<S, E extends ChannelEnv = ChannelEnv> {
+  env: ChannelEnvValues<E>;
   statusUrl?: string;
   settings: S;
   fetch: typeof fetch;
@@ -77,18 +75,19 @@ export interface ChannelBuild<S> {
 /**
  * A channel as the catalog lists it: its name, its environment variables (the configuration reads
  * and validates them from here), its part of SENTINEL_SETTINGS.channels with defaults (absent:
- * none), and how to build it when the deployment configures it.
+ * none), and how to build it when the deployment configures it. A definition names its variables'
+ * type, `satisfies ChannelDefinition<Settings, typeof ENV>`, so that `create` reads them typed.
  */
-export interface ChannelDefinition<S = undefined> {
+export interface ChannelDefinition<S = undefined, E extends ChannelEnv = ChannelEnv> {
   name: string;
-  /** The variable that switches it on, named in configuration problems (one of `env`). */
-  variable: string;
+  /** The variable that switches it on, named in configuration problems. */
+  variable: keyof E & string;
   /** Its environment variables; it is configured when all are set. */
-  env: Record<string, ChannelVariable>;
+  env: E;
   /** Groups of variables that need each other: setting some of a group but not all is a configuration problem. */
-  together?: readonly (readonly string[])[];
+  together?: readonly (readonly (keyof E & string)[])[];
   settings?: z.ZodType<S>;
-  create(build: ChannelBuild<S>): Channel;
+  create(build: ChannelBuild<S, E>): Channel;
 }
 
 /** Timeout of one request to a channel's receiver, in ms (every HTTP channel's settings). */

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Notification } from "../alerting/notification.ts";
 import { createRedactor } from "../redact.ts";
 import { postJson, postWithRetries } from "./http.ts";
-import { RequestTimeoutMs, type Channel, type ChannelDefinition } from "./types.ts";
+import { RequestTimeoutMs, type Channel, type ChannelDefinition, type ChannelEnv } from "./types.ts";
 import { HttpUrl, optional } from "../env-values.ts";
 import { redactDeep } from "../redact.ts";
 
@@ -25,20 +25,23 @@ export const WebhookSettings = z.object({
 }).strict();
 export type WebhookSettings = z.infer<typeof WebhookSettings>;
 
+/** The webhook's variables. */
+const ENV = {
+  /** A generic webhook receiving signed JSON (needs SENTINEL_WEBHOOK_SECRET). */
+  SENTINEL_WEBHOOK_URL: { schema: optional(HttpUrl), secret: "url" },
+  /** The HMAC-SHA256 key the webhook's signature is made with. */
+  SENTINEL_WEBHOOK_SECRET: { schema: optional(z.string().min(16, "must be at least 16 characters")), secret: "value" },
+} as const satisfies ChannelEnv;
+
 /** The webhook in the channel catalog: switched on by SENTINEL_WEBHOOK_URL (with SENTINEL_WEBHOOK_SECRET). */
 export const WEBHOOK = {
   name: "webhook",
   variable: "SENTINEL_WEBHOOK_URL",
-  env: {
-    /** A generic webhook receiving signed JSON (needs SENTINEL_WEBHOOK_SECRET). */
-    SENTINEL_WEBHOOK_URL: { schema: optional(HttpUrl), secret: "url" },
-    /** The HMAC-SHA256 key the webhook's signature is made with. */
-    SENTINEL_WEBHOOK_SECRET: { schema: optional(z.string().min(16, "must be at least 16 characters")), secret: "value" },
-  },
+  env: ENV,
   together: [["SENTINEL_WEBHOOK_URL", "SENTINEL_WEBHOOK_SECRET"]],
   settings: WebhookSettings,
-  create: ({ env, settings, ...common }) => createWebhookChannel({ ...common, url: env.SENTINEL_WEBHOOK_URL!, secret: env.SENTINEL_WEBHOOK_SECRET!, settings }),
-} as const satisfies ChannelDefinition<WebhookSettings>;
+  create: ({ env, settings, ...common }) => createWebhookChannel({ ...common, url: env.SENTINEL_WEBHOOK_URL, secret: env.SENTINEL_WEBHOOK_SECRET, settings }),
+} as const satisfies ChannelDefinition<WebhookSettings, typeof ENV>;
 
 export const WEBHOOK_BODY_VERSION = 1;
 

@@ -8,9 +8,9 @@ import { AlertingSettings } from "../alerting/settings.ts";
 import { Objectives } from "../slo/objectives.ts";
 import { RemediationSettings } from "../remediation/settings.ts";
 import { secretsOfUrl } from "../redact.ts";
-import { CHANNELS, CHANNEL_VARIABLES, ChannelSettings } from "../channels/catalog.ts";
+import { CHANNELS, CHANNEL_VARIABLES, ChannelSettings, type ChannelDeployment } from "../channels/catalog.ts";
 import { Routes } from "../channels/routes.ts";
-import type { ChannelDefinition, ChannelDeployment } from "../channels/types.ts";
+import type { ChannelDefinition } from "../channels/types.ts";
 
 /** Thresholds, schedules and Beacon's names: code defaults, overridden by the SENTINEL_SETTINGS JSON. */
 export const Settings = z
@@ -52,7 +52,7 @@ export interface Config {
   slackWebhookUrl?: string;
   /** SENTINEL_HEARTBEAT_URL: pinged after every scheduled tick (success, or `/fail` with the reason). */
   heartbeatUrl?: string;
-  /** The other channels, each present when its variables are set (shared/channels/types.ts). */
+  /** The other channels, each present when its variables are set (shared/channels/catalog.ts). */
   channels: ChannelDeployment["channels"];
   adminToken?: string;
   beaconAdminToken?: string;
@@ -197,11 +197,13 @@ export function scheduleOf(settings: Settings, probe: { id: string; schedule: st
  * channel is configured when every variable it declares is set.
  */
 function channelDeployment(e: Partial<Env>): ChannelDeployment["channels"] {
-  const values = e as Record<string, string | undefined>;
-  return Object.fromEntries(CHANNELS.flatMap((c) => {
+  const values: Record<string, unknown> = e;
+  const configured = CHANNELS.flatMap((c) => {
     const names = Object.keys(c.env);
-    return names.every((n) => values[n]) ? [[c.name, Object.fromEntries(names.map((n) => [n, values[n]!]))]] : [];
-  }));
+    return names.every((n) => values[n]) ? [[c.name, Object.fromEntries(names.map((n) => [n, values[n]]))] as const] : [];
+  });
+  // Each entry holds exactly the variables its channel declares, each set, as EnvSchema parsed them with the channel's schemas.
+  return Object.fromEntries(configured) as ChannelDeployment["channels"];
 }
 
 /**

@@ -45,15 +45,23 @@ export function operatorSection(doc: StatusDocument): string {
 export const OPERATOR_CSS = `.op p{margin:6px 0}.op label{display:block;font-weight:600}.op input,.op select{width:100%;max-width:28rem;font:inherit;padding:4px}
 button{font:inherit;padding:4px 12px}#op-silences li{margin:4px 0}`;
 
-/** The operator form's behaviour; part of the page's one script (its CSP hash covers it). */
+/**
+ * The operator form's behaviour; part of the page's one script (its CSP hash covers it). What was done
+ * is announced (#op-result, a live region) only after the list is redrawn, so "Silenced …" or
+ * "Lifted …" means the list below already shows it: announced first, a keyboard or screen-reader user
+ * (and the browser test, on a loaded machine) could reach a list one step behind. A change that was
+ * made is never reported as "Not done" because the list then failed to load; that is said beside it.
+ */
 export const OPERATOR_SCRIPT = `(()=>{const $=i=>document.getElementById(i),form=$("op-form");if(!form)return;const out=$("op-result"),list=$("op-silences");
 async function call(method,path,body){const r=await fetch(path,{method,cache:"no-store",headers:{authorization:"Bearer "+$("op-token").value.trim(),...(body?{"content-type":"application/json"}:{})},...(body?{body:JSON.stringify(body)}:{})});
 let j={};try{j=await r.json()}catch(e){}if(r.status===401||r.status===403)throw new Error("refused: that is not the admin token");if(!r.ok)throw new Error(j.message||"HTTP "+r.status);return j}
 const what=m=>m.ack?m.ack:m.slo?"SLO "+m.slo:m.check?m.probe+" / "+m.check:m.probe,named=s=>s.ack?"acknowledgement of "+s.ack.alertKey:"silence of "+what(s.matcher);
 async function show(announce){const j=await call("GET","/api/silences");const items=j.silences.map(s=>{const li=document.createElement("li"),b=document.createElement("button");
 li.textContent=(s.ack?"Acknowledged "+s.ack.alertKey:what(s.matcher))+" until "+s.endsAt+(s.comment?" ("+s.comment+")":"")+", by "+s.createdBy+" ";b.type="button";b.textContent="Lift";b.setAttribute("aria-label","Lift the "+named(s));
-b.addEventListener("click",async()=>{try{await call("DELETE","/api/silences/"+encodeURIComponent(s.id));out.textContent="Lifted the "+named(s);await show(false);$("op-list").focus()}catch(e){out.textContent="Not lifted: "+e.message}});li.append(b);return li});
+b.addEventListener("click",async()=>{try{await call("DELETE","/api/silences/"+encodeURIComponent(s.id))}catch(e){out.textContent="Not lifted: "+e.message;return}out.textContent=await relisted("Lifted the "+named(s));$("op-list").focus()});li.append(b);return li});
 list.replaceChildren(...items);if(announce)out.textContent=items.length+(items.length===1?" silence":" silences")}
+async function relisted(done){try{await show(false);return done}catch(e){return done+"; the list could not be refreshed: "+e.message}}
 form.addEventListener("submit",async e=>{e.preventDefault();const m=JSON.parse($("op-target").value);
-try{const j=await call("POST","/api/silences",{...m,durationMinutes:Number($("op-for").value),comment:$("op-reason").value.trim()});const sent=Object.entries(j.sent||{}).map(([c,r])=>c+": "+r).join(", ");out.textContent=(m.ack?"Acknowledged ":"Silenced ")+what(m)+" until "+j.silence.endsAt+(sent?" ("+sent+")":"");await show(false)}catch(e){out.textContent="Not done: "+e.message}});
+let j;try{j=await call("POST","/api/silences",{...m,durationMinutes:Number($("op-for").value),comment:$("op-reason").value.trim()})}catch(e){out.textContent="Not done: "+e.message;return}
+const sent=Object.entries(j.sent||{}).map(([c,r])=>c+": "+r).join(", ");out.textContent=await relisted((m.ack?"Acknowledged ":"Silenced ")+what(m)+" until "+j.silence.endsAt+(sent?" ("+sent+")":""))});
 $("op-list").addEventListener("click",()=>show(true).catch(e=>{out.textContent=e.message}))})();`;

@@ -1,7 +1,7 @@
 import { RETRY_MARK } from "../../alerting/ledger.ts";
 import { buildSlackMessage } from "./message.ts";
 import { createSlackSender } from "./sender.ts";
-import type { Channel, ChannelDefinition } from "../types.ts";
+import type { Channel, ChannelDefinition, ChannelEnv } from "../types.ts";
 import { HttpUrl, optional } from "../../env-values.ts";
 
 /** Slack's sender: its 10 s request timeout and one retry, the most a send takes inside a tick. */
@@ -26,13 +26,16 @@ export function createSlackChannel(options: { webhookUrl: string; statusUrl?: st
   };
 }
 
+/** Slack's variables. */
+const ENV = {
+  /** An incoming webhook's URL; its path is its token. */
+  SLACK_WEBHOOK_URL: { schema: optional(HttpUrl), secret: "url" },
+} as const satisfies ChannelEnv;
+
 /** Slack in the channel catalog: switched on by SLACK_WEBHOOK_URL; no settings of its own. */
 export const SLACK = {
   name: "slack",
   variable: "SLACK_WEBHOOK_URL",
-  env: {
-    /** An incoming webhook's URL; its path is its token. */
-    SLACK_WEBHOOK_URL: { schema: optional(HttpUrl), secret: "url" },
-  },
-  create: ({ env, statusUrl, redact }) => createSlackChannel({ webhookUrl: env.SLACK_WEBHOOK_URL!, statusUrl, redact }),
-} as const satisfies ChannelDefinition;
+  env: ENV,
+  create: ({ env, statusUrl, redact }) => createSlackChannel({ webhookUrl: env.SLACK_WEBHOOK_URL, statusUrl, redact }),
+} as const satisfies ChannelDefinition<undefined, typeof ENV>;
