@@ -30,6 +30,19 @@ export const DAYS_CSS = `
 @media (max-width:640px){.w60,.o30{display:none}.w30{display:inline}}
 `;
 
+/**
+ * 630 bars (7 stages × 90 days) would be 630 Tab presses to get past the section, so with JavaScript
+ * each stage's row is one Tab stop (its latest bar), and ← → Home End move between its days (a roving
+ * tabindex, as in the ARIA toolbar pattern), skipping the bars a narrow screen hides. Without
+ * JavaScript every bar stays in the tab order. Re-applied when the page's refresh swaps <main>.
+ */
+export const DAYS_SCRIPT = `(()=>{const visible=(row)=>[...row.children].filter((b)=>b.getClientRects().length);
+const rove=()=>{for(const row of document.querySelectorAll("ol.days:not([data-roving])")){row.dataset.roving="";const bars=[...row.children];bars.forEach((b,i)=>{b.tabIndex=i===bars.length-1?0:-1})}};
+document.addEventListener("keydown",(e)=>{const bar=e.target;if(!(bar instanceof HTMLElement)||!bar.matches("ol.days>.day"))return;
+const bars=visible(bar.parentElement),i=bars.indexOf(bar),to={ArrowLeft:i-1,ArrowRight:i+1,Home:0,End:bars.length-1}[e.key];if(to===undefined)return;
+e.preventDefault();const next=bars[Math.max(0,Math.min(bars.length-1,to))];bar.tabIndex=-1;next.tabIndex=0;next.focus()});
+rove();new MutationObserver(rove).observe(document.body,{childList:true})})();`;
+
 export function daysSection(doc: StatusDocument): string {
   if (!doc.history) return "";
   const report = historyReport(doc, { days: HISTORY_DAYS });
@@ -37,7 +50,7 @@ export function daysSection(doc: StatusDocument): string {
   const head = `<h2 id="days-h">Uptime, last ${shown} days</h2>`;
   if (!doc.history.days.length) return `<section aria-labelledby="days-h">${head}<p>No day recorded yet: the tick rolls each day up as its runs arrive.</p></section>`;
   return `<section aria-labelledby="days-h">${head}
-<p class="meta">One bar per UTC day, oldest left, today so far right; point at a bar or move to it with Tab for its day. ${esc(legend())}</p>
+<p class="meta">One bar per UTC day, oldest left, today so far right; point at a bar, or Tab to a stage's bars and move between days with ← and →, for its details. ${esc(legend())}</p>
 <ul class="uptime">${report.stages.map(stageRow).join("")}</ul></section>`;
 }
 
@@ -53,7 +66,8 @@ function stageRow(stage: StageHistory): string {
   const sums = WINDOWS.map(([n]) => {
     const days = stage.days.slice(-n);
     const incidents = new Set(days.flatMap((d) => d.incidents.map((i) => i.id))).size;
-    return `<span class="w${n}">${esc(uptimeText(tallied(days).uptime))} uptime over ${n} days · ${incidents} incident${incidents === 1 ? "" : "s"}</span>`;
+    const uptime = tallied(days).uptime;
+    return `<span class="w${n}">${uptime === null ? `no data in ${n} days` : `${esc(uptimeText(uptime))} uptime over ${n} days`} · ${incidents} incident${incidents === 1 ? "" : "s"}</span>`;
   }).join("");
   const total = stage.days.length;
   const bars = stage.days.map((d, i) => dayBar(stage, d, total - 1 - i)).join("");

@@ -4,7 +4,7 @@ import { esc, LABEL, MEANING, SYMBOL, utc } from "./html.ts";
 import { regionsSection } from "./page-regions.ts";
 import { incidentsSection, overallSection, recentIncidentsSection, pipelineSection, probesSection, slosSection } from "./page-sections.ts";
 import { canarySection, monitoringSection } from "./page-live.ts";
-import { DAYS_CSS, daysSection } from "./page-days.ts";
+import { DAYS_CSS, DAYS_SCRIPT, daysSection } from "./page-days.ts";
 import { OPERATOR_CSS, OPERATOR_SCRIPT, operatorSection } from "./page-operator.ts";
 
 /**
@@ -65,7 +65,8 @@ if(!r.ok)throw new Error("HTTP "+r.status);const next=new DOMParser().parseFromS
 if(!fresh)throw new Error("unexpected answer");main().replaceWith(fresh);document.title=next.title;sync();tick();
 line.textContent="Updated "+new Date().toLocaleTimeString()+"; refreshes every "+every/1000+" s"}catch(e){line.textContent="Could not refresh ("+e.message+"); showing the data from "+main().dataset.generated}}
 sync();tick();setInterval(tick,1000);setInterval(refresh,every);document.addEventListener("visibilitychange",()=>{if(document.visibilityState==="visible")refresh()})})();
-${OPERATOR_SCRIPT}`;
+${OPERATOR_SCRIPT}
+${DAYS_SCRIPT}`;
 
 export const PAGE_CSP = [
   "default-src 'none'", "style-src 'unsafe-inline'", `script-src 'sha256-${createHash("sha256").update(SCRIPT).digest("base64")}'`,
