@@ -72,8 +72,8 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   history: {
     usage: ["history [--days N] [--stage S] [--check probe/check] [--json]"],
-    summary: "uptime per stage over the last days (up to 90), from the store: uptime, incidents,\nand a bar of the last 30 days (= passing, ~ degraded, X failing, ? blind, . no data)",
-    details: "--days N               how many days back, today included (1 to 90; default 90)\n--stage S              one stage (portal, runner-api, database, outbox, queue, worker, receipts)\n--check probe/check    add one check's days, e.g. health/runner-health\n--json                 the same as GET /api/history\nexit 0; 64 for bad usage or an unknown stage or check (the known ones named)",
+    summary: "up to 90 days per stage from the store: uptime, incidents and a bar of\nthe last 30 days (= passing, ~ degraded, X failing, ? blind, . no data)",
+    details: "--days N               how many days back, today included (1 to 90; default 90)\n--stage S              one stage, by its id as `status` lists them (runner-api, queue, …)\n--check probe/check    add one check's days, e.g. health/runner-health\n--json                 the same as GET /api/history\nexit 0; 64 for bad usage or an unknown stage or check (the known ones named)",
   },
   cost: {
     usage: ["cost [--json] [--measured | --tick-seconds S] [--memory-gb G] [--deploys N] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]"],
