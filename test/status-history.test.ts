@@ -189,9 +189,9 @@ describe("beacon-sentinel history", () => {
   });
   afterAll(async () => void (await redis.del(createKeys(prefix).status)));
 
-  async function cli(args: string[]) {
+  async function cli(args: string[], extra: Record<string, string> = {}) {
     try {
-      const { stdout, stderr } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", "history", ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
+      const { stdout, stderr } = await exec(process.execPath, ["netlify/bin/sentinel.mjs", "history", ...args], { env: { ...process.env, ...env, ...extra }, timeout: 60_000 });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };
@@ -219,6 +219,13 @@ describe("beacon-sentinel history", () => {
     const report = HistoryReport.parse(JSON.parse(out.stdout));
     expect(report).toMatchObject({ days: 7, from: "2026-04-25" });
     expect(report.stages.map((s) => s.id)).toEqual(["queue"]);
+  }, 30_000);
+
+  it("before the first tick: every day without data, and says the document has no history; exit 0", async () => {
+    const out = await cli(["--days", "5"], { SENTINEL_KEY_PREFIX: `${prefix}empty:` });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain("(the status document carries no history yet: every day shows no data)");
+    expect(out.stdout).toMatch(/^runner-api +no data +0 +\.{5}$/m);
   }, 30_000);
 
   it.each([

@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { statusAsOf } from "../../shared/status/document.ts";
+import { emptyStatus } from "../../shared/status/empty.ts";
+import { probeInfos } from "../../shared/config/policy.ts";
 import { historyProblems, historyReport, HistoryQuery, uptimeText, type HistoryReport, type ReportDay } from "../../shared/status/days-report.ts";
 import type { State } from "../../shared/status/schema.ts";
 import { redactDeep } from "../../shared/redact.ts";
@@ -21,9 +23,9 @@ export async function historyCommand(args: string[]): Promise<number> {
   const rt = createRuntime(process.env, { requireBeacon: false });
   try {
     if (!rt.store) throw new UsageError("the history lives in the sentinel's store: set SENTINEL_REDIS_REST_URL");
+    const now = rt.deps.now();
     const stored = await rt.store.readStatus();
-    if (!stored) throw new UsageError("no status document in the store yet: the first tick writes one");
-    const doc = redactDeep(statusAsOf(stored, rt.deps.now(), rt.config.settings.alerting.staleFactor), rt.redact);
+    const doc = redactDeep(stored ? statusAsOf(stored, now, rt.config.settings.alerting.staleFactor) : emptyStatus(probeInfos(rt.config.settings), now), rt.redact);
     const problems = historyProblems(doc, parsed.data);
     if (problems.length) throw new UsageError(problems.join("; "));
     const report = historyReport(doc, parsed.data);
