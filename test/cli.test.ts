@@ -111,7 +111,7 @@ describe("sentinel --version and --help", () => {
     expect(unknown.stderr).toMatch(/^beacon-sentinel: unknown command "nosuch"/);
     // Every line that shows a command to type starts it with the full name.
     const texts = [overview.stdout, ...Object.keys(COMMAND_HELP).map((n) => commandHelp(n))];
-    for (const text of texts) expect(text).not.toMatch(/(^|[\s`(:])sentinel (run|start|sandbox|incident|evaluate|silence|load|canary|status|cost|export|republish|help)\b/m);
+    for (const text of texts) expect(text).not.toMatch(/(^|[\s`(:])sentinel (run|start|sandbox|incident|evaluate|silence|load|canary|status|history|cost|export|republish|help)\b/m);
     expect(readFileSync("README.md", "utf8")).not.toMatch(/npx sentinel |`sentinel [a-z]/);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpFunction, type Route } from "../netlify/http/handler.ts";
-import { badgeRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
+import { badgeRoute, historyRoute, metricsRoute, pageRoute, statusRoute } from "../netlify/http/status-routes.ts";
 import { probeRunRoute } from "../netlify/http/probe-run.ts";
 import { remediateRoute } from "../netlify/http/remediate.ts";
 import { silencesRoute } from "../netlify/http/silences.ts";
@@ -91,6 +91,7 @@ function targets(): Target[] {
     { route: badgeRoute, paths: (g) => `/api/status/badge${query(g, [])}` },
     { route: metricsRoute, paths: (g) => `/api/metrics${query(g, [])}` },
     { route: pageRoute, paths: (g) => `/status${query(g, [])}` },
+    { route: historyRoute, paths: (g) => `/api/history${query(g, ["days", "stage", "check"])}` },
     // A real probe id only now and then: those run for real (against a closed port).
     { route: probeRunRoute(), paths: (g) => `/api/probes/${g.int(25) === 0 ? g.pick(PROBE_IDS) : encodeURIComponent(value(g))}/run${query(g, ["dry_run", "notify"])}` },
     { route: remediateRoute({ sleep: async () => {} }), paths: (g) => `/api/remediate/republish${query(g, ["execute"])}` },

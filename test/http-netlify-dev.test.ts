@@ -22,6 +22,7 @@ const ROUTES: Record<string, string> = {
   "api-status-badge": "/api/status/badge",
   "api-metrics": "/api/metrics",
   "status-page": "/status",
+  "api-history": "/api/history",
   "api-probe-run": "/api/probes/:id/run",
   "api-remediate-republish": "/api/remediate/republish",
 };

@@ -70,6 +70,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     usage: ["status [--json]"],
     summary: "the pipeline, probes, SLO budgets and firing alerts, from the store\nexit 0 passing/degraded, 1 failing, 2 blind/unknown",
   },
+  history: {
+    usage: ["history [--days N] [--stage S] [--check probe/check] [--json]"],
+    summary: "up to 90 days per stage from the store: uptime, incidents and a bar of\nthe last 30 days (= passing, ~ degraded, X failing, ? blind, . no data)",
+    details: "--days N               how many days back, today included (1 to 90; default 90)\n--stage S              one stage, by its id as `status` lists them (runner-api, queue, …)\n--check probe/check    add one check's days, e.g. health/runner-health\n--json                 the same as GET /api/history\nexit 0; 64 for bad usage or an unknown stage or check (the known ones named)",
+  },
   cost: {
     usage: ["cost [--json] [--measured | --tick-seconds S] [--memory-gb G] [--deploys N] [--page-hours-per-day H] [--page-refresh S] [--scrape-interval S]"],
     summary: "the month this configuration costs in every billed unit: Netlify credits, invocations,\nstore commands, transfer and storage, and Beacon's side (SQL, connections, Neon hours awake,\nqueue commands, requests), against each free allowance. exit 1 when a hard cap would be passed",

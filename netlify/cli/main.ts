@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "canary-key": async () => (await import("./canary-key.ts")).canaryKeyCommand,
   canary: async () => (await import("./canary-wait.ts")).canaryCommand,
   status: async () => (await import("./status.ts")).statusCommand,
+  history: async () => (await import("./history.ts")).historyCommand,
   cost: async () => (await import("./cost.ts")).costCommand,
   "republish-stuck": async () => (await import("./remediate.ts")).republishStuckCommand,
   export: async () => (await import("./export.ts")).exportCommand,

@@ -7,9 +7,10 @@ import { prometheusMetrics, PROMETHEUS_CONTENT_TYPE } from "../../shared/status/
 import { PAGE_CSP, renderStatusPage } from "../../shared/status/page.ts";
 import { redactDeep } from "../../shared/redact.ts";
 import { summaryView } from "../../shared/status/public.ts";
+import { historyProblems, historyReport, HistoryQuery } from "../../shared/status/days-report.ts";
 import type { StatusDocument } from "../../shared/status/schema.ts";
 import { statusCacheHeaders } from "./cors.ts";
-import { HttpError } from "./errors.ts";
+import { badRequest, HttpError } from "./errors.ts";
 import type { Route, RouteContext } from "./handler.ts";
 import { parseQuery } from "./input.ts";
 import { json } from "./respond.ts";
@@ -79,5 +80,21 @@ export const pageRoute: Route = {
       status: 200,
       headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, ...cacheFor(ctx, doc) },
     });
+  },
+};
+
+/**
+ * GET /api/history[?days=N][&stage=S][&check=probe/check]: the 90 days per stage (and the one check
+ * asked for), from the status document like /api/status (1 GET). A stage or check the document does
+ * not know is a 400 naming the known ones.
+ */
+export const historyRoute: Route = {
+  name: "api-history", methods: GET, access: "status", cors: true,
+  async handle(ctx) {
+    const query = parseQuery(ctx.url, HistoryQuery, READ_ONLY);
+    const doc = await statusOf(ctx, 0);
+    const problems = historyProblems(doc, query);
+    if (problems.length) throw badRequest(`invalid query: ${problems.join("; ")}`, { problems });
+    return json(200, historyReport(doc, query), cacheFor(ctx, doc));
   },
 };

@@ -66,13 +66,32 @@ export function uptimeOf(tally: Outcomes): number | null {
 }
 
 /**
- * A day's state, as its bar is drawn: `fail` when a run failed, else `error` when a run was blind,
- * else `warn`, else `pass`; `unknown` without runs.
+ * A day's bar colour follows the share of its judged runs that failed, not a single run (decision,
+ * issue 23; README "90 days"): a stage is judged every minute or so, 1,000+ runs a day, and a day
+ * drawn red for one failed run looks the same as a day-long outage, so after 90 days most bars would
+ * be red and nobody would read them. Statuspage grades a day by its minutes of downtime, OpenStatus
+ * by its success ratio; so do we, and a failure is never hidden: any failed run makes the day at least
+ * degraded, and its details say how many.
+ *
+ * Below this uptime the day is failing: more than 1% of judged runs failed (about 14 minutes of a
+ * day of per-minute runs, 2 of the canary's 144).
+ */
+export const DAY_FAIL_BELOW = 0.99;
+/** From this share of blind runs (nothing could be judged) the day is blind: the sentinel saw too little of it to vouch for it. */
+export const DAY_BLIND_FROM = 0.1;
+
+/**
+ * A day's state, as its bar is drawn: `unknown` without runs; `error` (blind) when nothing was judged;
+ * `fail` when its uptime is below DAY_FAIL_BELOW; `error` when DAY_BLIND_FROM of its runs were blind;
+ * `warn` when any run failed, warned or was blind; else `pass`.
  */
 export function dayState(tally: Outcomes): CheckStatus | "unknown" {
-  if (runsOf(tally) === 0) return "unknown";
-  if (tally[2] > 0) return "fail";
-  if (tally[3] > 0) return "error";
-  if (tally[1] > 0) return "warn";
+  const runs = runsOf(tally);
+  if (runs === 0) return "unknown";
+  const uptime = uptimeOf(tally);
+  if (uptime === null) return "error";
+  if (uptime < DAY_FAIL_BELOW) return "fail";
+  if (tally[3] / runs >= DAY_BLIND_FROM) return "error";
+  if (tally[1] + tally[2] + tally[3] > 0) return "warn";
   return "pass";
 }

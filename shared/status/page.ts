@@ -4,6 +4,7 @@ import { esc, LABEL, MEANING, SYMBOL, utc } from "./html.ts";
 import { regionsSection } from "./page-regions.ts";
 import { incidentsSection, overallSection, recentIncidentsSection, pipelineSection, probesSection, slosSection } from "./page-sections.ts";
 import { canarySection, monitoringSection } from "./page-live.ts";
+import { DAYS_CSS, DAYS_SCRIPT, daysSection } from "./page-days.ts";
 import { OPERATOR_CSS, OPERATOR_SCRIPT, operatorSection } from "./page-operator.ts";
 
 /**
@@ -45,6 +46,7 @@ body{overflow-wrap:anywhere}.stalled{border-left:6px solid var(--error);padding:
 @media (max-width:640px){header,main,footer{padding:8px 12px}.s-row{grid-template-columns:1fr}.s-msg{grid-column:1}figure{flex-basis:100%}
 .data,.data caption,.data tbody,.data tr,.data th,.data td{display:block;width:100%}.data thead{display:none}.data tr{border-bottom:1px solid var(--line);padding:6px 0}.data th,.data td{border:0;padding:2px 0}
 .data td[data-label]::before{content:attr(data-label) ": ";font-weight:600;font-size:.85em}.stage{flex-basis:130px}}
+${DAYS_CSS}
 ${OPERATOR_CSS}
 `;
 
@@ -63,7 +65,8 @@ if(!r.ok)throw new Error("HTTP "+r.status);const next=new DOMParser().parseFromS
 if(!fresh)throw new Error("unexpected answer");main().replaceWith(fresh);document.title=next.title;sync();tick();
 line.textContent="Updated "+new Date().toLocaleTimeString()+"; refreshes every "+every/1000+" s"}catch(e){line.textContent="Could not refresh ("+e.message+"); showing the data from "+main().dataset.generated}}
 sync();tick();setInterval(tick,1000);setInterval(refresh,every);document.addEventListener("visibilitychange",()=>{if(document.visibilityState==="visible")refresh()})})();
-${OPERATOR_SCRIPT}`;
+${OPERATOR_SCRIPT}
+${DAYS_SCRIPT}`;
 
 export const PAGE_CSP = [
   "default-src 'none'", "style-src 'unsafe-inline'", `script-src 'sha256-${createHash("sha256").update(SCRIPT).digest("base64")}'`,
@@ -100,6 +103,7 @@ export function renderStatusPage(doc: StatusDocument, options: PageOptions = {})
 ${overallSection(doc)}
 ${pipelineSection(doc)}
 ${incidentsSection(doc, now)}
+${daysSection(doc)}
 ${recentIncidentsSection(doc, now)}
 ${canarySection(doc, now)}
 ${probesSection(doc, now)}
@@ -109,6 +113,6 @@ ${monitoringSection(doc, now)}
 <h2>Legend</h2><ul class="legend">${legend}</ul>
 </main>
 ${operatorSection(doc)}
-<footer><small>Machine-readable: <a href="/api/status">/api/status</a> · <a href="/api/metrics">/api/metrics</a> (Prometheus) · <a href="/api/status/badge">/api/status/badge</a> (shields.io)</small></footer>
+<footer><small>Machine-readable: <a href="/api/status">/api/status</a> · <a href="/api/metrics">/api/metrics</a> (Prometheus) · <a href="/api/status/badge">/api/status/badge</a> (shields.io) · <a href="/api/history">/api/history</a> (90 days)</small></footer>
 <script>${SCRIPT}</script></body></html>`;
 }
