@@ -165,7 +165,7 @@ describe("the projection against what the Upstash bridge counts", () => {
       // The month counts a past read for every 15 minutes; an hour begun on a fresh store reads at minutes 15, 30 and 45 only.
       expect(bridge.meter.commands).toBe(hour.storeCommandsPerMonth - 1);
       // What each tick reports spending (and `npm start` prints) adds up to the projection's ticks.
-      expect(reported).toBe(hour.storeCommands.ticks + hour.storeCommands["past reads"]! - 1);
+      expect(reported).toBe(hour.storeCommands.ticks! + hour.storeCommands["past reads"]! - 1);
       // Scripts: each canary's release, and each tick's fenced write (one, as no tick of the hour sends).
       expect(bridge.meter.scripts).toBe(hour.storeCommands["canary claims"]! / 2 + 60 * TICK_SCRIPTS.perTick);
       // Each probe ran on its own cadence: health every minute, outbox every 2, receipts every 3, queue, traffic and regions every 5.
