@@ -14,7 +14,7 @@ import type { Runtime } from "../netlify/runtime.ts";
 import { createUpstashClient, testServices } from "./support/env.ts";
 import { startCountingProxy, type CountingProxy } from "./support/http-handlers.ts";
 import { sentinelRuntime } from "./support/sentinel.ts";
-import { DAYS, historyDocument, MISSING_DAY, NOW, PAGE_INCIDENT, RUNNER_API, RUNNER_API_TOTAL, TICKET_INCIDENT } from "./support/history-fixture.ts";
+import { DAYS, historyDocument, MISSING_DAY, NOW, PAGE_INCIDENT, RUNNER_API, RUNNER_API_TOTAL, TICKET_INCIDENT, storeHistory } from "./support/history-fixture.ts";
 
 /** 90 days of history, built by hand with known counts, as the page's bars, GET /api/history and `beacon-sentinel history` show it. */
 
@@ -130,10 +130,10 @@ describe("GET /api/history", () => {
     const s = testServices();
     proxy = await startCountingProxy(s.redis.restUrl);
     rt = sentinelRuntime({ SENTINEL_REDIS_REST_URL: proxy.url, SENTINEL_REDIS_REST_TOKEN: s.redis.restToken, SENTINEL_KEY_PREFIX: prefix }, { requireBeacon: false, now: () => NOW });
-    await redis.set(createKeys(prefix).status, encodeDocument(historyDocument()));
+    await storeHistory(redis, createKeys(prefix));
   });
   afterAll(async () => {
-    await redis.del(createKeys(prefix).status);
+    await redis.del(createKeys(prefix).state, createKeys(prefix).pastDays);
     await rt?.close();
     await proxy?.close();
   });
@@ -185,9 +185,9 @@ describe("beacon-sentinel history", () => {
   beforeAll(async () => {
     const s = testServices();
     env = { SENTINEL_REDIS_REST_URL: s.redis.restUrl, SENTINEL_REDIS_REST_TOKEN: s.redis.restToken, SENTINEL_KEY_PREFIX: prefix };
-    await redis.set(createKeys(prefix).status, encodeDocument(historyDocument()));
+    await storeHistory(redis, createKeys(prefix));
   });
-  afterAll(async () => void (await redis.del(createKeys(prefix).status)));
+  afterAll(async () => void (await redis.del(createKeys(prefix).state, createKeys(prefix).pastDays)));
 
   async function cli(args: string[], extra: Record<string, string> = {}) {
     try {

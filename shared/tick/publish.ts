@@ -1,27 +1,12 @@
-import { z } from "zod";
-import { Silence } from "../alerting/silences.ts";
+import type { Silence } from "../alerting/silences.ts";
+import type { Published } from "./published.ts";
 import type { SloStatus } from "../slo/evaluate.ts";
 import { buildStatusDocument, type ProbeInfo } from "../status/document.ts";
 import type { StatusDocument } from "../status/schema.ts";
-import { StoredSlos } from "../status/slos.ts";
 import { RegionsSection } from "../probes/regions/definition.ts";
 import type { SentinelState } from "./state.ts";
 import type { Incident } from "../alerting/incidents.ts";
 
-/**
- * What a tick published, kept in its memory: the moment, its SLO evaluation, the silences it read and
- * its cadence. With the rest of the memory and the ledger's incidents it is everything the status
- * document is built from, so the document is never stored: a view rebuilds it (shared/tick/store.ts
- * readStatus), and a tick's write is its memory and ledger alone (issue "The whole bill": the status
- * document repeated the memory's latest results and history, 7 KB of every minute's write).
- */
-export const Published = z.object({
-  at: z.string(),
-  slos: StoredSlos.shape.slos,
-  silences: z.array(Silence).default([]),
-  tickIntervalMs: z.number().positive(),
-});
-export type Published = z.infer<typeof Published>;
 
 /** What the document needs besides the memory: the probes as configured and when one counts as stale. */
 export interface PublishView {

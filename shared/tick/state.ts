@@ -5,7 +5,7 @@ import { HistoryEntry, TIMELINE_SLOT_MS, TIMELINE_SLOTS, TimelineBucket } from "
 import { Monitoring } from "../status/monitoring.ts";
 import { DaySummary } from "../status/days.ts";
 import { compactAlerts } from "../alerting/state.ts";
-import { Published } from "./publish.ts";
+import { Published } from "./published.ts";
 import { packCounters, unpackCounters } from "../slo/counters.ts";
 
 /**

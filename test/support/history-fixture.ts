@@ -2,6 +2,8 @@ import { buildStatusDocument, type ProbeInfo } from "../../shared/status/documen
 import { lastDays } from "../../shared/status/days-report.ts";
 import type { DayIncident, DaySummary, Outcomes } from "../../shared/status/days.ts";
 import type { StatusDocument } from "../../shared/status/schema.ts";
+import { SentinelState } from "../../shared/tick/state.ts";
+import { encodeDocument } from "../../shared/store/codec.ts";
 
 /**
  * A status document with 90 days of history built by hand, every count known, for the page, the API
@@ -52,3 +54,14 @@ export function historyDocument(days: DaySummary[] | null = DAYS.filter((d) => d
 
 /** The runner API's runs over the 90 days, by outcome: 85 full days, the four named, the missing one. */
 export const RUNNER_API_TOTAL = { pass: 85 * 1440 + 1439 + 1420 + 1240, warn: 0, fail: 21, error: 1440 + 200 };
+
+/**
+ * Stores the fixture's days as the tick keeps them, for the routes and the CLI to read back: today in
+ * the state (with what a tick published at NOW), the closed days in `past:days`. The status document
+ * a view builds from them carries `historyDocument()`'s days.
+ */
+export async function storeHistory(redis: { set(key: string, value: string): Promise<unknown> }, keys: { state: string; pastDays: string }, days: DaySummary[] = DAYS.filter((d) => d !== MISSING_DAY).map(summary)): Promise<void> {
+  const state = SentinelState.parse({ published: { at: NOW.toISOString(), slos: [], silences: [], tickIntervalMs: 60_000 }, today: days.at(-1) });
+  await redis.set(keys.state, encodeDocument(state));
+  await redis.set(keys.pastDays, encodeDocument({ version: 1, days: days.slice(0, -1) }));
+}
