@@ -60,6 +60,12 @@ export const TYPICAL_TICK_SECONDS = 0.5;
 /** Run time of one status view, badge or scrape: one GET of the stored document and a render. */
 export const VIEW_SECONDS = 0.1;
 /**
+ * What one status page view serves when none was measured: the rendered page (not the stored status
+ * document, which is its gzipped JSON), gzipped as Netlify's CDN sends it. The bench's month measured
+ * 21.5 KB at its end (175 KB uncompressed) at the sandbox's defaults, 1.4 times the stored document.
+ */
+export const TYPICAL_PAGE_BYTES = 21_500;
+/**
  * Beacon's side: Neon suspends a compute after 5 idle minutes (the free plan cannot change it) and gives
  * 100 CU-hours a month; a compute awake at its smallest size is 0.25 CU. The runner (Fly machines that
  * stop when idle) is taken to stop after the same 5 quiet minutes. Beacon's queue Redis on Upstash's
@@ -101,13 +107,15 @@ export interface CostInputs {
   scrapeIntervalSeconds?: number;
   /** Stored sizes of the tick's documents, in bytes as stored (gzipped, base64). */
   stateBytes: number;
-  /** The status page as served (HTML): what Netlify's bandwidth counts per view. */
+  /** The status document as served to a scrape or GET /api/status, gzipped (built at view time, never stored). */
   statusBytes: number;
   /** The ledger (what each channel was told), read and written by every tick (default: TYPICAL_BYTES). */
   ledgerBytes?: number;
   /** The past documents: the closed slots of 24 hours, and the closed days of the 90-day history (default: TYPICAL_BYTES). */
   pastSlotsBytes?: number;
   pastDaysBytes?: number;
+  /** Bytes one status page view serves, gzipped (default TYPICAL_PAGE_BYTES); a scrape serves about the status document's size. */
+  pageBytes?: number;
   /** Average run time of a tick, seconds (default TYPICAL_TICK_SECONDS). */
   tickSeconds?: number;
   /** The functions' memory, GB (Netlify's default: 1). */
@@ -215,7 +223,7 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
   const memoryGb = input.functionMemoryGb ?? NETLIFY.defaultMemoryGb;
   const gbHours = { tick: (ticks * tickSeconds * memoryGb) / 3600, views: ((views + scrapes) * VIEW_SECONDS * memoryGb) / 3600 };
   const webRequests = views + scrapes;
-  const bandwidthBytes = (views + scrapes) * input.statusBytes;
+  const bandwidthBytes = views * (input.pageBytes ?? TYPICAL_PAGE_BYTES) + scrapes * input.statusBytes;
   const credits = {
     compute: (gbHours.tick + gbHours.views) * NETLIFY.creditsPerGbHour,
     requests: (webRequests / 10_000) * NETLIFY.creditsPer10kRequests,

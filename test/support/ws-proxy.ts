@@ -23,19 +23,36 @@ export interface SqlMeter {
   reset(): void;
 }
 
+export interface WsProxyOptions {
+  /** Default: a free port. */
+  port?: number;
+  /**
+   * Added to every round trip (the bench's "Beacon 50 ms away"): each frame the client sends reaches
+   * Postgres this much later, in order, and the upgrade is answered this much later. Default 0.
+   */
+  latencyMs?: number;
+}
+
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 /**
  * Serves `ws://host:port/v1?address=<host>:<port>` and pipes binary frames to that TCP target.
  * Only loopback targets: a proxy that dials anywhere is an open relay, even on a dev machine.
  */
-export async function startWsProxy(opts: { port?: number } = {}): Promise<WsProxy> {
+export async function startWsProxy(opts: WsProxyOptions = {}): Promise<WsProxy> {
+  const latencyMs = opts.latencyMs ?? 0;
   const wss = new WebSocketServer({
     host: "127.0.0.1",
     port: opts.port ?? 0,
     path: "/v1",
-    // Refused at the upgrade (HTTP 403), so the driver fails at once with a clear status.
-    verifyClient: (info, done) => (loopbackTarget(info.req.url) ? done(true) : done(false, 403, "target not loopback")),
+    // Refused at the upgrade (HTTP 403), so the driver fails at once with a clear status. A distant
+    // database's handshake costs one round trip too.
+    verifyClient: (info, done) => {
+      const ok = loopbackTarget(info.req.url) !== undefined;
+      const answer = () => (ok ? done(true) : done(false, 403, "target not loopback"));
+      if (latencyMs > 0) setTimeout(answer, latencyMs);
+      else answer();
+    },
   });
   const sockets = new Set<Socket>();
   const meter: SqlMeter = { connections: 0, statements: 0, texts: [], reset() { Object.assign(meter, { connections: 0, statements: 0, texts: [] }); } };
@@ -46,7 +63,7 @@ export async function startWsProxy(opts: { port?: number } = {}): Promise<WsProx
     sockets.add(socket);
     meter.connections++;
     const read = frontendReader(meter);
-    pipe(client, socket, () => sockets.delete(socket), read);
+    pipe(client, socket, () => sockets.delete(socket), read, latencyMs);
   });
   await new Promise<void>((resolve, reject) => {
     wss.once("listening", resolve);
@@ -65,15 +82,18 @@ export async function startWsProxy(opts: { port?: number } = {}): Promise<WsProx
   };
 }
 
-function pipe(client: WebSocket, socket: Socket, onClosed: () => void, read: (chunk: Buffer) => void): void {
-  // Writes made before the TCP connect completes are buffered by node:net, in order.
+function pipe(client: WebSocket, socket: Socket, onClosed: () => void, read: (chunk: Buffer) => void, latencyMs: number): void {
+  // Writes made before the TCP connect completes are buffered by node:net, in order. Timers of one
+  // delay fire in the order they were set, so a delayed stream keeps its order.
   client.on("message", (data) => {
     const chunk = toBuffer(data);
     read(chunk);
-    socket.write(chunk);
+    if (latencyMs > 0) setTimeout(() => socket.writable && socket.write(chunk), latencyMs);
+    else socket.write(chunk);
   });
   socket.on("data", (chunk) => client.send(chunk, { binary: true }));
-  client.on("close", () => socket.end());
+  // After the frames still on their way (a delayed Terminate must reach Postgres first).
+  client.on("close", () => (latencyMs > 0 ? setTimeout(() => socket.end(), latencyMs) : socket.end()));
   client.on("error", () => socket.destroy());
   socket.on("error", () => client.terminate());
   socket.on("close", () => {

@@ -38,7 +38,10 @@ export const CANARY = {
   },
   needsStore: "the canary follows its one job across runs through claims in the sentinel's store, which a dry run does not write",
   // Following a canary in flight; an idle run touches nothing. A submission adds one HTTP request.
-  beaconPerRun: { http: 1, sql: 1, redis: 2 },
+  // The queue is read (one request of 4 commands: observe.ts readQueue) only while the job has not left
+  // `created`: never on a healthy pipeline, whose publisher moves it within seconds (the bench's month
+  // counts 0; the model said 2 a run, 17,280 a month, that no run sends).
+  beaconPerRun: { http: 1, sql: 1, redis: 0 },
 } as const satisfies ProbeDefinition<CanarySettings>;
 
 /** Jobspec id prefixes of the sentinel's own jobs: business SLOs and dashboards exclude them by prefix. */
