@@ -18,8 +18,8 @@ import { createConsoleLogger } from "../shared/log.ts";
 import { createRedactor } from "../shared/redact.ts";
 import { renderStatusPage } from "../shared/status/page.ts";
 import { createDirectRedis, testServices } from "./support/env.ts";
-import { gzipSync } from "node:zlib";
-import { decodeDocument, MAX_INFLATED_BYTES } from "../shared/store/codec.ts";
+import { brotliCompressSync, gzipSync } from "node:zlib";
+import { decodeDocument, encodeDocument, MAX_INFLATED_BYTES } from "../shared/store/codec.ts";
 import { startFaultyProxy, type FaultyProxy } from "./support/faults.ts";
 
 /**
@@ -133,6 +133,11 @@ describe("inflated state is size-limited", () => {
     expect(big.length).toBeLessThan(120_000); // 64 MB inflated, under 120 KB stored
     expect(decodeDocument(big)).toBeUndefined();
     expect(decodeDocument(`{"pad":"${" ".repeat(MAX_INFLATED_BYTES)}"}`)).toBeUndefined(); // plain JSON held to the same bound
+    // Brotli, what the sentinel writes now, is held to the same bound.
+    const brotliBomb = `br:${brotliCompressSync(`{"pad":"${" ".repeat(64 * 1024 ** 2 - 10)}"}`).toString("base64")}`;
+    expect(brotliBomb.length).toBeLessThan(120_000);
+    expect(decodeDocument(brotliBomb)).toBeUndefined();
+    expect(JSON.parse(decodeDocument(encodeDocument({ pad: " ".repeat(100_000) }))!)).toEqual({ pad: " ".repeat(100_000) });
   });
 
   it("a gzip bomb in the stored state: read as unreadable, the tick starts from a fresh state and stores it", async () => {

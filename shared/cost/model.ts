@@ -57,14 +57,18 @@ const CANARY_FOLLOW_RUNS = 3;
 export const NETLIFY = { creditsPerGbHour: 10, creditsPer10kRequests: 3, creditsPerGb: 10, creditsPerDeploy: 15, freeCredits: 300, defaultMemoryGb: 1 } as const;
 /** A tick's run time when none was measured (`sentinel cost --measured` uses the tick's own record instead). */
 export const TYPICAL_TICK_SECONDS = 0.5;
-/** Run time of one status view, badge or scrape: one GET of the stored document and a render. */
-export const VIEW_SECONDS = 0.1;
+/**
+ * Run time of one status view, badge or scrape: one MGET of the state and the past, the document built
+ * and rendered. The bench's month measured 40-50 ms a view with the store on loopback; an Upstash
+ * database in the functions' region adds a few milliseconds.
+ */
+export const VIEW_SECONDS = 0.05;
 /**
  * What one status page view serves when none was measured: the rendered page (not the stored status
  * document, which is its gzipped JSON), gzipped as Netlify's CDN sends it. The bench's month measured
- * 21.5 KB at its end (175 KB uncompressed) at the sandbox's defaults, 1.4 times the stored document.
+ * 29.6 KB at its end at the sandbox's defaults, with its 90-day bars (21.5 KB before them).
  */
-export const TYPICAL_PAGE_BYTES = 21_500;
+export const TYPICAL_PAGE_BYTES = 29_600;
 /**
  * Beacon's side: Neon suspends a compute after 5 idle minutes (the free plan cannot change it) and gives
  * 100 CU-hours a month; a compute awake at its smallest size is 0.25 CU. The runner (Fly machines that

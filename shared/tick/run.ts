@@ -40,8 +40,10 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
 
   const token = randomUUID();
   let read;
+  let readMs = 0;
   try {
     read = await recall(deps, { write: options.write, lockWaitMs: options.lockWaitMs ?? 0, token });
+    readMs = elapsed();
   } catch (error) {
     return measureBlind(deps, options, started, remaining, error);
   }
@@ -92,8 +94,9 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     const intents = plan.canSend ? recordIntents(ledger, plan.pending, deps.channels, started) : undefined;
     noteSends(ledger);
     pruneLedger(ledger, started);
-    // The tick's run time up to its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
-    state.tickTimes = recordTickTime(state.tickTimes, elapsed(), started.getTime());
+    // The tick's run time to the end of its write, rolled up per day: what Netlify bills (`sentinel cost --measured`).
+    // The write itself cannot time itself into what it writes: its round trip is taken as the read's (one each).
+    state.tickTimes = recordTickTime(state.tickTimes, elapsed() + readMs, started.getTime());
     const committed = status();
     const spent = TICK_COMMANDS + (past ? PAST_READ_COMMANDS : 0);
     if (!(await remember(deps.store, { token, state, ledger, past, keepLock: plan.recordOutcome }))) return fenced(deps, results, report(committed));

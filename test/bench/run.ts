@@ -168,7 +168,7 @@ try {
   }
   latency.ms = 0;
   const creditsAt = (ms: number) => projectCost({ ...inputs, tickSeconds: ms / 1000 }).netlify;
-  console.log("\nthe tick's run time (wall, the whole tick; printed, never asserted) and the month's Netlify credits at it (status views at the model's 0.1 s)");
+  console.log("\nthe tick's run time (wall, the whole tick; printed, never asserted) and the month's Netlify credits at it (status views at the model's VIEW_SECONDS)");
   console.log(table(["Beacon", "ticks", "median ms", "mean ms", "credits at median", "credits at mean", "of which tick compute (mean)"], [
     ["on loopback (the month's live hours)", counts.liveTickMs.length, loopbackMs.median.toFixed(0), loopbackMs.mean.toFixed(0), creditsAt(loopbackMs.median).creditsTotal.toFixed(1), creditsAt(loopbackMs.mean).creditsTotal.toFixed(1), ((creditsAt(loopbackMs.mean).gbHours.tick) * 10).toFixed(1)],
     [`${FAR_MS} ms away (an hour after the month)`, farMs.length, median(farMs).toFixed(0), mean(farMs).toFixed(0), creditsAt(median(farMs)).creditsTotal.toFixed(1), creditsAt(mean(farMs)).creditsTotal.toFixed(1), ((creditsAt(mean(farMs)).gbHours.tick) * 10).toFixed(1)],
