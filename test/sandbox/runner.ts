@@ -16,6 +16,7 @@ import type { SandboxContext } from "./context.ts";
 import type { EnvelopeHandler } from "./worker.ts";
 import { buildReceipt, hybridFailure, hybridOutput, modalReceipt, portalReceipt, type RouterFailure, type SimulatedRun } from "./receipts.ts";
 import { insertExecution } from "./store-executions.ts";
+import { isQuestionIdMissing } from "../../shared/beacon/question-column.ts";
 import { getJob, updateJobStatus } from "./store-jobs.ts";
 
 const ENVELOPE: Kind = {
@@ -135,6 +136,16 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     await sleep(fault === "network" ? options.routerClientTimeoutMs * 4 : options.executionDelayMs, signal);
   };
 
+  /**
+   * Beacon logs a failed execution insert and carries on, on both paths (`worker/job_runner.go:1066-1085`,
+   * `handlers/cross_region_handlers.go:267-310`): on a schema without question_id (007 not applied)
+   * every insert fails and jobs complete with no execution row, as seen on the real runner. Other
+   * failures still throw: the sandbox's own faults are switched, not accidents.
+   */
+  const storeExecution = (row: Parameters<typeof insertExecution>[1]) => insertExecution(pool, row).catch((error: unknown) => {
+    if (!isQuestionIdMissing(error)) throw error;
+  });
+
   const execute = async (jobspecId: string, spec: StoredSpec, unit: Unit, last: boolean, signal: AbortSignal): Promise<void> => {
     const startedAt = new Date();
     const region = routerRegion(unit.region);
@@ -144,7 +155,7 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     const questionId = unit.questionIds.length === 1 && options.executionGranularity === "per-question" ? unit.questionIds[0]! : null;
     if (fault) {
       // The router failed this unit: a failed row, provider_id "", the failure in output_data, no receipt; the job goes on.
-      await insertExecution(pool, {
+      await storeExecution({
         jobspecId, providerId: "", region, status: "failed", startedAt, completedAt: new Date(),
         output: hybridFailure(run, fault, undefined, options.routerClientTimeoutMs / 1000), receipt: null, modelId: unit.modelId, questionId,
       });
@@ -166,8 +177,8 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     }
     const row = { jobspecId, providerId: run.providerId, region, status: "completed" as const, startedAt, completedAt: run.completedAt, output, receipt, modelId: unit.modelId, questionId };
     // Beacon logs a failed execution insert and carries on: the job can still complete.
-    if (!(last && ctx.incidents.isOn("lost-answer"))) await insertExecution(pool, row);
-    if (ctx.incidents.isOn("duplicate-executions")) await insertExecution(pool, row);
+    if (!(last && ctx.incidents.isOn("lost-answer"))) await storeExecution(row);
+    if (ctx.incidents.isOn("duplicate-executions")) await storeExecution(row);
     metrics.observe("runner_execution_duration_seconds", (run.completedAt.getTime() - startedAt.getTime()) / 1000, { region, status: "completed" });
   };
 
@@ -215,7 +226,7 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
           const noAnswer = ctx.incidents.isOn(`modal-no-answer:${region}` as never) ? MODAL_NO_ANSWER : undefined;
           const receipt = fault ? null : portalReceipt(run, raw, noAnswer);
           if (!fault) succeeded++;
-          await insertExecution(pool, {
+          await storeExecution({
             jobspecId: id, providerId: `modal-${region}`, region: raw, status: fault ? "failed" : "completed", startedAt: regionStart,
             completedAt: new Date(), createdAt: regionStart, output: receipt ? (receipt["output"] as { data: unknown }).data : null, receipt,
             modelId: model, questionId: question,

@@ -3,6 +3,7 @@ import { excerpt } from "../../http.ts";
 import type { CanaryPath, CanaryStage } from "./settings.ts";
 import type { Facts } from "./facts.ts";
 import type { Observation } from "./observe.ts";
+import { QUESTION_ID_CONSEQUENCE, QUESTION_ID_MISSING } from "../../beacon/question-column.ts";
 
 export interface Cause {
   message: string;
@@ -19,6 +20,9 @@ export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: O
   const where = `${secs(nowS)} in ${facts.status ?? "no status"}`;
   const job = `job ${id}`;
   const db = facts.db;
+  if (db?.questionIdMissing && db.executions === 0 && (stage === "started" || stage === "completed" || stage === "receipt")) {
+    return { message: `${where}: no execution row: ${QUESTION_ID_MISSING}`, evidence: [job, QUESTION_ID_CONSEQUENCE] };
+  }
   if (path === "cross-region") {
     const portal = portalCause(stage, where, facts);
     if (portal) return { message: portal, evidence: [job] };

@@ -1,5 +1,6 @@
 import type { BeaconSettings } from "../../beacon/settings.ts";
 import type { SqlClient } from "../../sql.ts";
+import { withQuestionId } from "../../beacon/question-column.ts";
 import type { JobAnswerRow } from "./answers.ts";
 
 export interface JobAnswersQuery {
@@ -27,11 +28,13 @@ export interface JobAnswersQuery {
  * - `output_data.response` when there is no receipt (hybrid path with an older Modal);
  * and a failed row's cause from `output_data` (`error_code`, `failure{code,type,stage,…}`) with the
  * time the call took (`completed_at - started_at`).
+ * Where Beacon's database lacks `executions.question_id` (007 not applied) the statement is run again
+ * without it, and `questionIdMissing` says so (question-column.ts).
  */
-export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"], q: JobAnswersQuery): Promise<JobAnswerRow[]> {
+export async function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"], q: JobAnswersQuery): Promise<{ rows: JobAnswerRow[]; questionIdMissing: boolean }> {
   const array = (expr: string) => `CASE WHEN jsonb_typeof(${expr}) = 'array' THEN ${expr} END`;
   const str = (expr: string) => `CASE WHEN jsonb_typeof(${expr}) = 'string' THEN ${expr} #>> '{}' END`;
-  return sql.query<JobAnswerRow & Record<string, unknown>>(
+  const { value: rows, questionIdMissing } = await withQuestionId((column) => sql.query<JobAnswerRow & Record<string, unknown>>(
     `WITH recent AS (
        SELECT id, jobspec_id, status, updated_at,
          jobspec_data->'constraints'->'regions' AS regions, jobspec_data->'questions' AS questions,
@@ -44,7 +47,7 @@ export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"]
        ORDER BY updated_at DESC, id DESC LIMIT $3
      )
      SELECT r.jobspec_id::text AS jobspec_id, r.status, r.regions, r.models, r.metadata_models, r.questions, r.spec_model, r.spec_model_alt,
-       e.id AS execution_id, e.region, e.model_id, e.question_id, e.status AS execution_status,
+       e.id AS execution_id, e.region, e.model_id, ${column("e")} AS question_id, e.status AS execution_status,
        CASE WHEN e.receipt_data IS NOT NULL THEN 'receipt' WHEN e.output_data IS NOT NULL THEN 'output' END AS source,
        CASE WHEN e.receipt_data IS NULL THEN NULL
          WHEN e.receipt_data->'output' ? 'response' AND NOT e.receipt_data->'output' ? 'data' THEN 'modal'
@@ -75,5 +78,6 @@ export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"]
      ORDER BY r.updated_at DESC, r.id DESC, e.id ASC
      LIMIT $4`,
     [q.statuses, q.lookbackSeconds, q.maxJobs, q.maxRows, q.nonAnswers.map((t) => t.trim().toLowerCase())],
-  );
+  ));
+  return { rows, questionIdMissing };
 }
