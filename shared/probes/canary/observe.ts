@@ -26,6 +26,8 @@ export interface DbFacts {
   publishedPastOldest: boolean | null;
   /** `updated_at`, which is the pickup time while the status is `processing`. */
   updatedS: number;
+  /** Seconds since `updated_at` on Beacon's database clock (the portal path's `created_at` is the submitter's clock). */
+  sinceUpdateS?: number;
   executions: number;
   startedS: number | null;
   completedS: number | null;
@@ -38,6 +40,11 @@ export interface DbFacts {
   outputAnswers?: { execution: number; question_id: string | null; chars: number | null }[] | null;
   /** The runner's own causes of its failed executions (`output_data.error_code`, hybrid path), e.g. ROUTER_ERROR. */
   failureCodes?: string[] | null;
+  /**
+   * The portal path's own record (`cross_region_executions`, `region_results`): the run's status and each
+   * region's status and error_message, where it keeps the cause its failed rows lack. Null: no record.
+   */
+  crossRegion?: { status: string; regions: { region: string; status: string; error: string | null }[] | null } | null;
   /** Beacon's database lacks executions.question_id (007 not applied): the runner can store no execution. */
   questionIdMissing?: boolean;
 }
@@ -88,14 +95,17 @@ const since = (column: string) => `EXTRACT(EPOCH FROM ${column} - j.created_at):
  * (run again without question_id where 007 was not applied: question-column.ts).
  */
 async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
-  const { jobs, outbox, executions } = ctx.beacon.tables;
+  const { jobs, outbox, executions, crossRegionExecutions, regionResults } = ctx.beacon.tables;
   const { value: rows, questionIdMissing } = await withQuestionId((column) => ctx.deps.sql!.query<DbFacts & Record<string, unknown>>(
     `WITH j AS (SELECT id, status, created_at, updated_at FROM ${jobs} WHERE jobspec_id = $1)
-     SELECT j.status, ${since("j.updated_at")} AS "updatedS",
+     SELECT j.status, ${since("j.updated_at")} AS "updatedS", EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC') - j.updated_at)::float8 AS "sinceUpdateS",
        o.rows AS "outboxRows", o.first_s AS "outboxS", o.published_s AS "publishedS", o.outbox_id AS "outboxId",
        (SELECT min(id)::text FROM ${outbox} WHERE published_at IS NULL) AS "oldestUnpublishedId",
        EXISTS (SELECT 1 FROM ${outbox} p WHERE p.id > (SELECT min(id) FROM ${outbox} WHERE published_at IS NULL) AND p.published_at IS NOT NULL) AS "publishedPastOldest",
-       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers", e."failureCodes"
+       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers", e."failureCodes",
+       (SELECT jsonb_build_object('status', c.status, 'regions', (SELECT jsonb_agg(jsonb_build_object('region', rr.region, 'status', rr.status,
+            'error', left(rr.error_message, 160)) ORDER BY rr.region) FROM ${regionResults} rr WHERE rr.cross_region_execution_id = c.id))
+          FROM ${crossRegionExecutions} c WHERE c.jobspec_id = $1 ORDER BY c.created_at DESC LIMIT 1) AS "crossRegion"
      FROM j
      LEFT JOIN LATERAL (
        SELECT count(*)::int AS rows, min(${since("ob.created_at")}) AS first_s, min(${since("ob.published_at")}) AS published_s,
