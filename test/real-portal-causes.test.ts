@@ -5,6 +5,7 @@ import { closePool, createSqlPool } from "../shared/db.ts";
 import { silentLogger } from "../shared/log.ts";
 import type { Check } from "../shared/result.ts";
 import { regionsProbe } from "../shared/probes/regions/index.ts";
+import { receiptsProbe } from "../shared/probes/receipts/index.ts";
 import { createSqlClient, type SqlClient } from "../shared/sql.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { call, createHarness, waitFor, type Harness } from "./sandbox/testing.ts";
@@ -37,6 +38,14 @@ describe("the portal path's own record of a failed region (region_results)", () 
     });
     state = out.state;
     return Object.fromEntries(out.checks.map((c) => [c.name, c]));
+  }
+  async function jobAnswers(): Promise<Check> {
+    const out = await receiptsProbe.run({
+      deps: { now: () => new Date(), fetch, log: silentLogger, sql },
+      settings: receiptsProbe.settings.parse({ maxJobs: 1, answerJobs: 1 }), beacon: BEACON,
+      targets: { apiUrl: sandbox.url, healthUrls: [], databaseLabel: "postgres://sandbox" }, signal: new AbortController().signal,
+    });
+    return out.checks.find((c) => c.name === "job-answers")!;
   }
   const ageOut = () => new Promise((resolve) => setTimeout(resolve, 5_300));
   const statusOf = async (id: string) => (await sandbox.pool.query("SELECT status FROM jobs WHERE jobspec_id = $1", [id])).rows[0]?.status as string | undefined;
@@ -102,6 +111,20 @@ describe("the portal path's own record of a failed region (region_results)", () 
     expect(eu.message).toContain("the runner's record of its portal runs: not run: the cross-region run planned no execution there (the router listed no provider for the region: cross_region_executor.go:281-292) ×1");
     expect(eu.evidence).toContain(`job ${id}: eu-west not run: the cross-region run planned no execution there (the router listed no provider for the region: cross_region_executor.go:281-292)`);
     expect((await regions())["region:us-east"]?.status).not.toBe("fail");
+    const answers = await jobAnswers();
+    expect(answers.status).toBe("fail");
+    expect(answers.evidence).toContain(`job ${id}: no execution for eu-west / llama3.2-1b / identity_basic (the portal shows no answer for it; the runner's record: the run did not plan eu-west (the router listed no provider for it: cross_region_executor.go:281-292))`);
+  });
+
+  it("a row lost by the portal path (its region_results reads success): job-answers names the runner's record and the lost insert", async () => {
+    const id = await portalJob();
+    await sandbox.pool.query(
+      "DELETE FROM executions e USING jobs j WHERE e.job_id = j.id AND j.jobspec_id = $1 AND e.region = 'US' AND e.question_id = 'math_basic'", [id]);
+    const answers = await jobAnswers();
+    expect(answers.status).toBe("fail");
+    expect(answers.evidence[0]).toMatch(new RegExp(`^job ${id}: no execution for us-east / llama3.2-1b / math_basic \\(the portal shows no answer for it; the runner's record: region_results US success after \\d+ s, yet no row: its insert runs in a goroutine of its own`));
+    await portalJob();
+    expect((await jobAnswers()).status).toBe("pass");
   });
 
   it("the canary's job completed but its row was lost (Beacon's callback after the cancelled context, seen on the real runner): decided at once, naming it", async () => {
