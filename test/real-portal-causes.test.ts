@@ -95,6 +95,10 @@ describe("the portal path's own record of a failed region (region_results)", () 
     expect(eu.status).toBe("fail");
     expect(eu.message).toMatch(/dominant cause no failure code in the row \(output_data NULL: the portal path keeps the cause in region_results\) ×2; .*the runner's record of its portal runs: region_results failed "all executions failed" after up to \d+ s ×1/);
     expect(eu.evidence).toContainEqual(expect.stringMatching(new RegExp(`^job ${id}: eu-west region_results failed "all executions failed" after up to \\d+ s$`)));
+    // The job reads running for good: job-answers judges it too, each failed row with the run's record.
+    const answers = await jobAnswers();
+    expect(answers).toMatchObject({ status: "warn", observed: 2 });
+    expect(answers.evidence[0]).toMatch(new RegExp(`^job ${id} execution \\d+ \\(eu-west / llama3.2-1b / \\w+\\): failed after \\d+ s, no cause in the row \\(NULL output: the portal path keeps it in region_results\\); the runner's record: region_results EU failed "all executions failed" after \\d+ s$`));
     sandbox.incidents.set("router-hang:eu-west", false);
     await ageOut();
     await portalJob();

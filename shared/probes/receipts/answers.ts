@@ -154,7 +154,7 @@ export function failureCause(e: Pick<JobAnswerRow, "failure_code" | "failure_typ
   const after = e.duration_s !== null && e.duration_s !== undefined ? ` after ${Math.round(e.duration_s)} s` : "";
   if (!code) {
     return e.source === null
-      ? `failed${after} with no cause stored (output_data and receipt_data NULL: on the portal path the cause is only in region_results.error_message)`
+      ? `failed${after}, no cause in the row (NULL output: the portal path keeps it in region_results)`
       : `failed${after}, no failure code in output_data`;
   }
   const where = [e.failure_stage, e.failure_type].filter(Boolean).join("/");
