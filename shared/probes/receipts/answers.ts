@@ -81,6 +81,11 @@ export interface JobAnswersVerdict {
   causes: Record<string, number>;
   /** Expected answers whose execution is `retrying`, `pending` or `running`: in flight, not failed. */
   inFlight: number;
+  /**
+   * Expected answers of a job that did not complete (failed, or a portal run left `running`) with no row
+   * at all: the run never wrote it (cut by its region timeout, or its insert lost). Named among `failures`.
+   */
+  absent: number;
 }
 
 /** Beacon's default model when the spec names none (`executeSingleRegion`, `extractModels`). */
@@ -218,7 +223,7 @@ function answerProblem(e: JobAnswerRow, q: string | null, perQuestion: boolean, 
 export function judgeJobAnswers(rows: JobAnswerRow[], rules: AnswerRules): JobAnswersVerdict {
   const byJob = new Map<string, JobAnswerRow[]>();
   for (const r of rows) byJob.set(r.jobspec_id, [...(byJob.get(r.jobspec_id) ?? []), r]);
-  const verdict: JobAnswersVerdict = { jobs: byJob.size, judged: 0, underivable: [], findings: [], failedExecutions: 0, failures: [], causes: {}, inFlight: 0 };
+  const verdict: JobAnswersVerdict = { jobs: byJob.size, judged: 0, underivable: [], findings: [], failedExecutions: 0, failures: [], causes: {}, inFlight: 0, absent: 0 };
   for (const [id, jobRows] of byJob) judgeJob(id, jobRows, rules, verdict);
   return verdict;
 }
@@ -274,6 +279,10 @@ function judgeJob(id: string, rows: JobAnswerRow[], rules: AnswerRules, v: JobAn
           const record = failed.source === null ? portalRecordNote(head.portal_record, unit.region, rules.regions) : "";
           v.failures.push(`job ${id} execution ${failed.execution_id} (${what}): ${failureCause(failed, rules.routerClientTimeoutSeconds)}${record}`);
         } else if (completed) v.findings.push(`job ${id}: no execution for ${what} (the portal shows no answer for it${portalRecordNote(head.portal_record, unit.region, rules.regions)})`);
+        else {
+          v.absent++;
+          v.failures.push(`job ${id} (${head.status}): no execution for ${what}, never written${portalRecordNote(head.portal_record, unit.region, rules.regions)}`);
+        }
         continue;
       }
       const problem = answerProblem(done, q, perQuestion, rules);

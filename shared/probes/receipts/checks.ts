@@ -215,7 +215,8 @@ export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict; qu
   const underivable = v.underivable.length ? `, ${v.underivable.length} without regions in their JobSpec (${v.underivable.slice(0, 3).join(", ")})` : "";
   const causes = Object.entries(v.causes).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([code, n]) => `${code} ×${n}`).join(", ");
   const failed = v.failedExecutions ? `, ${v.failedExecutions} failed executions (${causes})` : "";
-  const moving = v.inFlight ? `, ${v.inFlight} in flight (retrying, pending or running)` : "";
+  const moving = `${v.inFlight ? `, ${v.inFlight} in flight (retrying, pending or running)` : ""}${v.absent ? `, ${v.absent} never written by runs that did not complete` : ""}`;
+  const present = v.judged - v.failedExecutions - v.inFlight - v.absent;
   if (v.findings.length > 0) {
     return check({ name: "job-answers", status: "fail", observed: v.findings.length, threshold,
       message: `${v.findings.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged${failed}${moving}${underivable}): ${v.findings[0]}`,
@@ -225,10 +226,10 @@ export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict; qu
     return check({ name: "job-answers", status: "error", observed: null, threshold,
       message: `blind: judged no answer over ${v.jobs} jobs${underivable}`, evidence: v.underivable.map((id) => `job ${id}: no regions in the stored JobSpec`) });
   }
-  if (v.failedExecutions > 0) {
+  if (v.failedExecutions > 0 || v.absent > 0) {
     // The runner's own failures, named with its cause: not a broken answer (the regions probe judges rates).
-    return check({ name: "job-answers", status: "warn", observed: v.failedExecutions, threshold,
-      message: `${v.judged - v.failedExecutions - v.inFlight} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}${moving}${underivable}: ${v.failures[0]}`,
+    return check({ name: "job-answers", status: "warn", observed: v.failedExecutions + v.absent, threshold,
+      message: `${present} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}${moving}${underivable}: ${v.failures[0]}`,
       evidence: v.failures.map(line) });
   }
   return check({ name: "job-answers", status: "pass", observed: 0, threshold,
@@ -242,9 +243,10 @@ export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict; qu
  */
 function withoutQuestionId(v: JobAnswersVerdict, windowNote: string, threshold: string): Check {
   const cause = `${QUESTION_ID_MISSING}: ${QUESTION_ID_CONSEQUENCE}`;
-  if (v.findings.length > 0) {
-    return check({ name: "job-answers", status: "fail", observed: v.findings.length, threshold,
-      message: `${QUESTION_ID_MISSING}: ${v.findings.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged): ${v.findings[0]}`,
+  if (v.findings.length > 0 || v.absent > 0) {
+    const problems = [...v.findings, ...v.failures.filter((f) => f.includes("never written"))];
+    return check({ name: "job-answers", status: "fail", observed: problems.length, threshold,
+      message: `${QUESTION_ID_MISSING}: ${problems.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged): ${problems[0]}`,
       evidence: [cause, ...v.findings, ...v.failures].map(line) });
   }
   if (v.judged === 0) {
@@ -253,6 +255,6 @@ function withoutQuestionId(v: JobAnswersVerdict, windowNote: string, threshold: 
   }
   const failed = v.failedExecutions ? `, ${v.failedExecutions} failed executions` : "";
   return check({ name: "job-answers", status: v.failedExecutions ? "warn" : "pass", observed: v.failedExecutions, threshold,
-    message: `${v.judged - v.failedExecutions - v.inFlight} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}, judged per region: ${QUESTION_ID_MISSING}, yet executions were stored`,
+    message: `${v.judged - v.failedExecutions - v.inFlight - v.absent} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}, judged per region: ${QUESTION_ID_MISSING}, yet executions were stored`,
     evidence: [cause, ...v.failures].map(line) });
 }
