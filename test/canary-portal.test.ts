@@ -92,7 +92,7 @@ describe("canary through the portal's cross-region route (the default path)", ()
     r.advance(30);
     const { result, by } = await r.invoke();
     expect(statuses(by)).toMatchObject({ "stage:created": "pass", "stage:started": "pass", "stage:completed": "fail", "stage:receipt": "error" });
-    expect(by["stage:completed"]!.message).toBe(`canary ${id}: job failed: 1 of 1 executions failed (the portal path records no cause: its failed rows have no output, and region_results says only "all executions failed")`);
+    expect(by["stage:completed"]!.message).toBe(`canary ${id}: job failed: 1 of 1 executions failed (the runner's record: run failed; region_results US failed "all executions failed")`);
     expect(result.events).toEqual({ jobs: { good: 0, total: 1 }, "start-latency": { good: 1, total: 1 } });
   });
 

@@ -21,7 +21,7 @@ describe("loadConfig", () => {
   it("accepts the minimal configuration and fills Beacon's defaults", () => {
     const config = loadConfig(minimal);
     expect(config.store).toEqual({ url: minimal.BEACON_REDIS_REST_URL, token: minimal.BEACON_REDIS_REST_TOKEN, keyPrefix: "sentinel:" });
-    expect(config.settings.beacon.tables).toEqual({ jobs: "jobs", outbox: "outbox", executions: "executions" });
+    expect(config.settings.beacon.tables).toEqual({ jobs: "jobs", outbox: "outbox", executions: "executions", crossRegionExecutions: "cross_region_executions", regionResults: "region_results" });
     expect(config.settings.beacon.queue.name).toBe("jobs");
     expect(config.settings.probes.health).toMatchObject({ timeoutMs: 20_000, latencyWarnMs: 1_000 });
   });

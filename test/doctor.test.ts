@@ -94,7 +94,7 @@ describe("beacon-sentinel doctor on Beacon's schema (as the sandbox creates it)"
     const out = await doctor();
     expect(out.code).toBe(1);
     expect(out.stdout).toContain("  MISSING COLUMN executions.question_id [Beacon: 007_add_question_id_to_executions.sql (applied by hand)]");
-    expect(out.stdout).toMatch(/fails without it: receipts probe's job-answers check/);
+    expect(out.stdout).toMatch(/fails without it: Beacon's runner itself, not only the sentinel \(which names it in job-answers, jobs-api, the canary and load\): Beacon's runner names the column in every execution INSERT \(ra\/internal\/store\/executions_repo.go:326\), so it stores no execution on either path/);
     expect(out.stdout).toContain("ALTER TABLE executions ADD COLUMN IF NOT EXISTS question_id VARCHAR(255);");
     expect(out.stdout).toContain(ADVICE_007);
     expect(out.stdout).toMatch(/1 index missing, 1 column\(s\) missing: run the statements above/);

@@ -128,7 +128,7 @@ describe("job answers per path and per model", () => {
   it.each([
     ["ROUTER_HTTP_502 at once", { failure_code: "ROUTER_HTTP_502", failure_stage: "router_http_request", failure_type: "http_error", duration_s: 0.4 }, "ROUTER_HTTP_502 (router_http_request/http_error) after 0 s"],
     ["ROUTER_NETWORK before the client timeout (connection refused)", { failure_code: "ROUTER_NETWORK", failure_stage: "router_network", failure_type: "network", duration_s: 2 }, "ROUTER_NETWORK (router_network/network) after 2 s"],
-    ["the portal path's failed row (NULL output)", { source: null, duration_s: 3 }, "failed after 3 s with no cause stored (output_data and receipt_data NULL: on the portal path the cause is only in region_results.error_message)"],
+    ["the portal path's failed row (NULL output)", { source: null, duration_s: 3 }, "failed after 3 s, no cause in the row (NULL output: the portal path keeps it in region_results)"],
   ])("names %s", (_name, row, cause) => {
     const base = { failure_code: null, failure_type: null, failure_stage: null, failure_message: null, output_chars: null, source: "output" };
     expect(failureCause({ ...base, ...row } as never, 300)).toBe(cause);

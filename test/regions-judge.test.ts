@@ -57,7 +57,7 @@ describe("judgeRegions", () => {
       "dominant cause ROUTER_NETWORK after up to 1202 s: the router or provider did not answer within the runner's HTTP client timeout (router_network/hybrid_router, transient) ×5"],
     ["a-portal-failed-row-says-where-its-cause-is",
       { ...bad("eu-west", 5, "x", [1, 2]), code: null, stage: null, component: null, transient: null },
-      "dominant cause no failure code (output_data NULL: on the portal path the cause is only in region_results.error_message) ×5"],
+      "dominant cause no failure code in the row (output_data NULL: the portal path keeps the cause in region_results) ×5"],
   ] as const)("%s", (_rule, row, cause) => {
     const eu = judgeRegions([ok("us-east", 5), row as RegionRow], null, S, NOW).checks.find((c) => c.name === "region:eu-west")!;
     expect(eu).toMatchObject({ status: "fail", message: expect.stringContaining(cause) });

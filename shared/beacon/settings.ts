@@ -15,7 +15,11 @@ const Route = z.string().regex(/^\/[^\s?#]*$/, "must be a path starting with /")
 
 export const BeaconSettings = z.object({
   tables: z
-    .object({ jobs: SqlName.default("jobs"), outbox: SqlName.default("outbox"), executions: SqlName.default("executions") })
+    .object({
+      jobs: SqlName.default("jobs"), outbox: SqlName.default("outbox"), executions: SqlName.default("executions"),
+      /** The portal path's own record of a run and of each region (`migrations/0007_cross_region_executions.up.sql`): where it keeps a failed region's cause. */
+      crossRegionExecutions: SqlName.default("cross_region_executions"), regionResults: SqlName.default("region_results"),
+    })
     .prefault({}),
   database: z
     .object({

@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis";
 import type { BeaconSettings } from "../beacon/settings.ts";
 import { boundedFetch, parseJson } from "../http.ts";
 import type { SqlClient } from "../sql.ts";
+import { withQuestionId } from "../beacon/question-column.ts";
 
 /** One load job as last observed. Times are unix milliseconds on Beacon's clock (DB) or ours (API). */
 export interface JobSighting {
@@ -29,24 +30,28 @@ export interface FollowSources {
 /**
  * Statuses of many jobs in one statement (DB), keyed by jobspec id. Epochs of Beacon's UTC
  * `timestamp without time zone` columns are UTC epochs, so start minus creation is on one clock.
+ * Without executions.question_id (007 not applied) duplicates are counted per (region, model) and
+ * `questionIdMissing` is set on the map (question-column.ts).
  */
-export async function sightingsFromDb(sql: SqlClient, tables: BeaconSettings["tables"], ids: string[]): Promise<Map<string, JobSighting>> {
-  const rows = await sql.query<{ id: string; status: string; created: number; started: number | null; n: number; dup: number }>(
+export async function sightingsFromDb(sql: SqlClient, tables: BeaconSettings["tables"], ids: string[]): Promise<Map<string, JobSighting> & { questionIdMissing?: boolean }> {
+  const { value: rows, questionIdMissing } = await withQuestionId((column) => sql.query<{ id: string; status: string; created: number; started: number | null; n: number; dup: number }>(
     `SELECT j.jobspec_id AS id, j.status, EXTRACT(EPOCH FROM j.created_at)::float8 * 1000 AS created,
        e.started, COALESCE(e.n, 0)::int AS n, COALESCE(e.dup, 0)::int AS dup
      FROM ${tables.jobs} j
      LEFT JOIN LATERAL (
        SELECT EXTRACT(EPOCH FROM min(x.started_at))::float8 * 1000 AS started, count(*) AS n,
-         count(*) - count(DISTINCT (x.region, x.model_id, x.question_id)) AS dup
+         count(*) - count(DISTINCT (x.region, x.model_id, ${column("x")})) AS dup
        FROM ${tables.executions} x WHERE x.job_id = j.id
      ) e ON true
      WHERE j.jobspec_id = ANY($1::text[])`,
     [ids],
-  );
-  return new Map(rows.map((r) => [r.id, {
+  ));
+  const seen: Map<string, JobSighting> & { questionIdMissing?: boolean } = new Map(rows.map((r) => [r.id, {
     status: r.status, createdMs: r.created, executions: r.n, duplicateExecutions: r.dup,
     ...(r.started != null ? { startedMs: r.started } : {}),
   }]));
+  if (questionIdMissing) seen.questionIdMissing = true;
+  return seen;
 }
 
 /**

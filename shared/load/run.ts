@@ -5,6 +5,7 @@ import type { SqlClient } from "../sql.ts";
 import { signedJobSpec, type JobShape } from "../probes/canary/spec.ts";
 import { LOAD_ID_PREFIX } from "../probes/canary/definition.ts";
 import { submitJob } from "../probes/canary/submit.ts";
+import { QUESTION_ID_CONSEQUENCE, QUESTION_ID_MISSING } from "../beacon/question-column.ts";
 import { metricsSample, queueDepth, sightingsFromApi, sightingsFromDb, type FollowSources } from "./follow.ts";
 import { buildReport, type LoadJob, type LoadReport } from "./report.ts";
 import type { Progress } from "./format.ts";
@@ -91,6 +92,8 @@ export async function runLoad(o: LoadOptions, deps: LoadDeps): Promise<LoadRepor
   await sampleMetrics();
 
   let stoppedBy: LoadReport["stoppedBy"] = "done";
+  /** Set when Beacon's database lacks executions.question_id: jobs then complete without executions. */
+  let schemaNote: string | undefined;
   for (;;) {
     await sleep(o.pollIntervalMs, deps.signal);
     // Only a poll that began after the last submit answered has seen every accepted job.
@@ -100,6 +103,7 @@ export async function runLoad(o: LoadOptions, deps: LoadDeps): Promise<LoadRepor
       const open = accepted.filter((j) => !TERMINAL.has(j.seen?.status ?? ""));
       const seen = deps.sql ? await sightingsFromDb(deps.sql, o.beacon.tables, open.map((j) => j.id)) : await sightingsFromApi(src, open.map((j) => ({ id: j.id, submittedMs: j.submittedMs })));
       for (const j of open) j.seen = seen.get(j.id) ?? j.seen;
+      if ("questionIdMissing" in seen && seen.questionIdMissing) schemaNote = `${QUESTION_ID_MISSING}: ${QUESTION_ID_CONSEQUENCE}`;
       if (depthVia === "redis" || (depthVia === "admin" && at() - lastAdmin >= ADMIN_SPACING_MS)) {
         if (depthVia === "admin") lastAdmin = at();
         const depth = await queueDepth(src, depthVia);
@@ -130,6 +134,7 @@ export async function runLoad(o: LoadOptions, deps: LoadDeps): Promise<LoadRepor
       ? { first: counters.first.pickups, last: counters.last.pickups } : null,
   });
   if (pollErrors.length) report.findings.push(`${pollErrors.length} polls failed, first: ${pollErrors[0]}`);
+  if (schemaNote) report.findings.push(schemaNote);
   return report;
 }
 

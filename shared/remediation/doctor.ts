@@ -1,5 +1,6 @@
 import type { BeaconSettings } from "../beacon/settings.ts";
 import type { SqlClient } from "../sql.ts";
+import { QUESTION_ID_RUNNER } from "../beacon/question-column.ts";
 
 /**
  * `beacon-sentinel doctor`: the indexes on Beacon's tables that the sentinel's statements rely on,
@@ -47,13 +48,14 @@ export interface IndexFinding extends NeededIndex {
 }
 
 /**
- * Columns the statements name that Beacon's numbered migrations do not create: `question_id` comes only
- * from the hand-applied 007 file. Where it is missing those statements fail ("column does not exist").
+ * Columns that Beacon's numbered migrations do not create: `question_id` comes only from the hand-applied
+ * 007 file. Beacon's own runner needs it more than we do (question-column.ts): without it no execution
+ * is stored. The sentinel's statements that read it run again without it and name the cause.
  */
 export const NEEDED_COLUMNS = [
   {
     table: "executions" as const, column: "question_id", origin: "007_add_question_id_to_executions.sql (applied by hand)",
-    breaks: "receipts probe's job-answers check, the canary's database stage, `load`'s duplicate count",
+    breaks: `Beacon's runner itself, not only the sentinel (which names it in job-answers, jobs-api, the canary and load): ${QUESTION_ID_RUNNER}`,
     advice: (relation: string) => `ALTER TABLE ${relation} ADD COLUMN IF NOT EXISTS question_id VARCHAR(255);`,
   },
 ];

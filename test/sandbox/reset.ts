@@ -12,7 +12,7 @@ export interface ResetReport {
   redisKeysDeleted: number;
 }
 
-/** Cost: one TRUNCATE of four tables, one SCAN pass per key pattern, one DEL per batch of keys. */
+/** Cost: one TRUNCATE of six tables, one SCAN pass per key pattern, one DEL per batch of keys. */
 export async function resetSandbox(ctx: SandboxContext): Promise<ResetReport> {
   const incidentsCleared = ctx.incidents.list().filter((i) => i.on).map((i) => i.name);
   ctx.incidents.reset();
@@ -21,7 +21,7 @@ export async function resetSandbox(ctx: SandboxContext): Promise<ResetReport> {
        (SELECT count(*)::int FROM outbox) AS outbox, (SELECT count(*)::int FROM idempotency_keys) AS idempotency_keys`,
   );
   // Unqualified names: the sandbox's search_path, i.e. its own schema (never another's tables).
-  await ctx.pool.query("TRUNCATE executions, outbox, idempotency_keys, jobs RESTART IDENTITY CASCADE");
+  await ctx.pool.query("TRUNCATE executions, outbox, idempotency_keys, region_results, cross_region_executions, jobs RESTART IDENTITY CASCADE");
   let redisKeysDeleted = 0;
   const exact = [ctx.keys.main, ctx.keys.retry, ctx.keys.dead];
   redisKeysDeleted += exact.length ? await ctx.redis.del(...exact) : 0;

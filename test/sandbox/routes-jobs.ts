@@ -84,12 +84,14 @@ async function withExecutions(ctx: SandboxContext, req: Request, id: string, bas
   if (include === "executions" || include === "all") {
     const limit = atoi(req.query.get("exec_limit"));
     const offset = atoi(req.query.get("exec_offset"));
+    // Beacon answers its own words when the query fails, e.g. without question_id (handlers_simple.go:298-301).
     const rows = await listJobExecutionRows(
       ctx.pool,
       id,
       limit !== undefined && limit > 0 && limit <= 200 ? limit : 20,
       offset !== undefined && offset >= 0 ? offset : 0,
-    );
+    ).catch(() => undefined);
+    if (!rows) return jsonError(500, "Failed to fetch executions");
     return json(200, { job, status: row.status, executions: nullIfEmpty(rows) });
   }
   return json(200, { job, status: row.status });

@@ -16,6 +16,7 @@ import type { SandboxContext } from "./context.ts";
 import type { EnvelopeHandler } from "./worker.ts";
 import { buildReceipt, hybridFailure, hybridOutput, modalReceipt, portalReceipt, type RouterFailure, type SimulatedRun } from "./receipts.ts";
 import { insertExecution } from "./store-executions.ts";
+import { isQuestionIdMissing } from "../../shared/beacon/question-column.ts";
 import { getJob, updateJobStatus } from "./store-jobs.ts";
 
 const ENVELOPE: Kind = {
@@ -135,6 +136,16 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     await sleep(fault === "network" ? options.routerClientTimeoutMs * 4 : options.executionDelayMs, signal);
   };
 
+  /**
+   * Beacon logs a failed execution insert and carries on, on both paths (`worker/job_runner.go:1066-1085`,
+   * `handlers/cross_region_handlers.go:267-310`): on a schema without question_id (007 not applied)
+   * every insert fails and jobs complete with no execution row, as seen on the real runner. Other
+   * failures still throw: the sandbox's own faults are switched, not accidents.
+   */
+  const storeExecution = (row: Parameters<typeof insertExecution>[1]) => insertExecution(pool, row).catch((error: unknown) => {
+    if (!isQuestionIdMissing(error)) throw error;
+  });
+
   const execute = async (jobspecId: string, spec: StoredSpec, unit: Unit, last: boolean, signal: AbortSignal): Promise<void> => {
     const startedAt = new Date();
     const region = routerRegion(unit.region);
@@ -144,7 +155,7 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     const questionId = unit.questionIds.length === 1 && options.executionGranularity === "per-question" ? unit.questionIds[0]! : null;
     if (fault) {
       // The router failed this unit: a failed row, provider_id "", the failure in output_data, no receipt; the job goes on.
-      await insertExecution(pool, {
+      await storeExecution({
         jobspecId, providerId: "", region, status: "failed", startedAt, completedAt: new Date(),
         output: hybridFailure(run, fault, undefined, options.routerClientTimeoutMs / 1000), receipt: null, modelId: unit.modelId, questionId,
       });
@@ -166,8 +177,8 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     }
     const row = { jobspecId, providerId: run.providerId, region, status: "completed" as const, startedAt, completedAt: run.completedAt, output, receipt, modelId: unit.modelId, questionId };
     // Beacon logs a failed execution insert and carries on: the job can still complete.
-    if (!(last && ctx.incidents.isOn("lost-answer"))) await insertExecution(pool, row);
-    if (ctx.incidents.isOn("duplicate-executions")) await insertExecution(pool, row);
+    if (!(last && ctx.incidents.isOn("lost-answer"))) await storeExecution(row);
+    if (ctx.incidents.isOn("duplicate-executions")) await storeExecution(row);
     metrics.observe("runner_execution_duration_seconds", (run.completedAt.getTime() - startedAt.getTime()) / 1000, { region, status: "completed" });
   };
 
@@ -197,11 +208,22 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
     await slowWorkerPause(signal);
     // A region is planned only when the router lists a provider for it; too few plans: an error, and the
     // goroutine returns without writing any status (the job stays queued).
-    const plans = (spec.constraints?.regions ?? []).filter((raw) => !ctx.incidents.isOn(`provider-missing:${routerRegion(raw)}` as never));
-    if (plans.length === 0 || plans.length < request.minRegions) return;
+    const asked = spec.constraints?.regions ?? [];
+    const plans = asked.filter((raw) => !ctx.incidents.isOn(`provider-missing:${routerRegion(raw)}` as never));
+    // The run's record (cross_region_handlers.go:194-210, written before the goroutine starts).
+    const record = (await pool.query<{ id: string }>(
+      `INSERT INTO cross_region_executions (jobspec_id, total_regions, min_regions_required, min_success_rate) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [id, asked.length, request.minRegions, request.minSuccessRate || 0.67])).rows[0]!.id;
+    const runStart = Date.now();
+    if (plans.length === 0 || plans.length < request.minRegions) {
+      // The plan failed: the record reads failed, no region_results row, no job status (cross_region_handlers.go:331-343).
+      await pool.query("UPDATE cross_region_executions SET status = 'failed', failure_count = total_regions, updated_at = NOW() WHERE id = $1", [record]);
+      return;
+    }
     const models = portalModels(spec);
     const questions = spec.questions?.length ? spec.questions : ["default"];
     let successRegions = 0;
+    const results: { raw: string; region: string; startedAt: Date; ms: number; succeeded: number; failed: number }[] = [];
     for (const raw of plans) {
       const region = routerRegion(raw);
       const regionStart = new Date(); // every row of the region carries it as started_at and created_at
@@ -215,7 +237,7 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
           const noAnswer = ctx.incidents.isOn(`modal-no-answer:${region}` as never) ? MODAL_NO_ANSWER : undefined;
           const receipt = fault ? null : portalReceipt(run, raw, noAnswer);
           if (!fault) succeeded++;
-          await insertExecution(pool, {
+          await storeExecution({
             jobspecId: id, providerId: `modal-${region}`, region: raw, status: fault ? "failed" : "completed", startedAt: regionStart,
             completedAt: new Date(), createdAt: regionStart, output: receipt ? (receipt["output"] as { data: unknown }).data : null, receipt,
             modelId: model, questionId: question,
@@ -223,12 +245,24 @@ export function createJobRunner(ctx: SandboxContext): JobRunner {
         }
       }
       if (succeeded > 0) successRegions++;
+      results.push({ raw, region, startedAt: regionStart, ms: Date.now() - regionStart.getTime(), succeeded, failed: models.length * questions.length - succeeded });
     }
     if (signal.aborted) return;
-    const status = successRegions >= request.minRegions
-      ? successRegions / plans.length >= (request.minSuccessRate || 0.67) ? "completed" : "running"
+    const run = successRegions >= request.minRegions
+      ? successRegions / plans.length >= (request.minSuccessRate || 0.67) ? "completed" : "partial"
       : "failed";
-    await updateJobStatus(pool, id, status);
+    // Each planned region's result, in Beacon's words: success, or failed "all executions failed" (cross_region_executor.go:449-463).
+    await pool.query("UPDATE cross_region_executions SET status = $2, success_count = $3, failure_count = $4, completed_at = NOW(), duration_ms = $5, updated_at = NOW() WHERE id = $1",
+      [record, run, successRegions, plans.length - successRegions, Date.now() - runStart]);
+    for (const r of results) {
+      await pool.query(
+        `INSERT INTO region_results (cross_region_execution_id, region, provider_id, status, started_at, completed_at, duration_ms, error_message, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [record, r.raw, `modal-${r.region}`, r.succeeded > 0 ? "success" : "failed", r.startedAt.toISOString(), new Date(r.startedAt.getTime() + r.ms).toISOString(), r.ms,
+          r.succeeded > 0 ? "" : "all executions failed", JSON.stringify({ success_count: r.succeeded, failure_count: r.failed, total_executions: r.succeeded + r.failed })]);
+    }
+    // A partial run leaves the job running for good (cross_region_handlers.go:430-448).
+    await updateJobStatus(pool, id, run === "partial" ? "running" : run);
   };
 
   const handler: EnvelopeHandler = async (payload, signal) => {

@@ -9,8 +9,8 @@
  * two values; with 0004's list verbatim every pickup would fail on the CHECK.
  * `chk_executions_status` gets `retrying` for the same reason: a user retry writes it
  * (`retry_service.go:145-175`); otherwise 0004's list is kept.
- * `executions.cross_region_execution_id` is kept without its foreign key (the cross-region tables
- * are not part of the outbox/queue pipeline).
+ * `executions.cross_region_execution_id` is kept without its foreign key (Beacon's INSERT never sets it).
+ * The cross-region tables (0007) are there because the portal path keeps a failed region's cause only in them.
  */
 import type { Pool } from "@neondatabase/serverless";
 
@@ -72,6 +72,43 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   jobspec_id TEXT NOT NULL,
   created_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
 );
+
+-- migrations/0007_cross_region_executions.up.sql:6-39,58-65: the portal path's record of a run and of each region.
+CREATE TABLE IF NOT EXISTS cross_region_executions (
+  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+  jobspec_id VARCHAR(255) NOT NULL,
+  total_regions INTEGER NOT NULL,
+  success_count INTEGER NOT NULL DEFAULT 0,
+  failure_count INTEGER NOT NULL DEFAULT 0,
+  min_regions_required INTEGER NOT NULL DEFAULT 3,
+  min_success_rate DECIMAL(3,2) NOT NULL DEFAULT 0.67,
+  status VARCHAR(50) NOT NULL DEFAULT 'running',
+  started_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+  completed_at TIMESTAMP WITH TIME ZONE,
+  duration_ms BIGINT,
+  created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+  updated_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW()
+);
+CREATE TABLE IF NOT EXISTS region_results (
+  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+  cross_region_execution_id UUID NOT NULL REFERENCES cross_region_executions(id) ON DELETE CASCADE,
+  region VARCHAR(100) NOT NULL,
+  provider_id VARCHAR(255),
+  provider_info JSONB,
+  status VARCHAR(50) NOT NULL,
+  started_at TIMESTAMP WITH TIME ZONE NOT NULL,
+  completed_at TIMESTAMP WITH TIME ZONE,
+  duration_ms BIGINT,
+  execution_output JSONB,
+  error_message TEXT,
+  scoring JSONB,
+  metadata JSONB,
+  created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+  updated_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW()
+);
+CREATE INDEX IF NOT EXISTS idx_cross_region_executions_jobspec_id ON cross_region_executions(jobspec_id);
+CREATE INDEX IF NOT EXISTS idx_cross_region_executions_created_at ON cross_region_executions(created_at);
+CREATE INDEX IF NOT EXISTS idx_region_results_cross_region_execution_id ON region_results(cross_region_execution_id);
 
 CREATE INDEX IF NOT EXISTS idx_jobs_status ON jobs(status);
 CREATE INDEX IF NOT EXISTS idx_jobs_created_at ON jobs(created_at);

@@ -3,6 +3,7 @@ import { excerpt } from "../../http.ts";
 import type { CanaryPath, CanaryStage } from "./settings.ts";
 import type { Facts } from "./facts.ts";
 import type { Observation } from "./observe.ts";
+import { QUESTION_ID_CONSEQUENCE, QUESTION_ID_MISSING } from "../../beacon/question-column.ts";
 
 export interface Cause {
   message: string;
@@ -19,6 +20,9 @@ export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: O
   const where = `${secs(nowS)} in ${facts.status ?? "no status"}`;
   const job = `job ${id}`;
   const db = facts.db;
+  if (db?.questionIdMissing && db.executions === 0 && (stage === "started" || stage === "completed" || stage === "receipt")) {
+    return { message: `${where}: no execution row: ${QUESTION_ID_MISSING}`, evidence: [job, QUESTION_ID_CONSEQUENCE] };
+  }
   if (path === "cross-region") {
     const portal = portalCause(stage, where, facts);
     if (portal) return { message: portal, evidence: [job] };
@@ -72,17 +76,33 @@ export function missedCause(stage: CanaryStage, id: string, facts: Facts, obs: O
  */
 function portalCause(stage: CanaryStage, where: string, facts: Facts): string | undefined {
   const db = facts.db;
+  if ((stage === "started" || stage === "completed") && facts.status === "completed" && db?.executions === 0) {
+    return `${where}: the run completed the job but no execution row was stored${portalRecord(db)}: its row inserts run in goroutines of their own ` +
+      "(cross_region_executor.go:435) and fail when the run's context is cancelled as it ends (cross_region_handlers.go:242-243; the runner logs " +
+      "\"failed to lookup job: context canceled\"): the portal shows no answer for it";
+  }
   if (stage === "started") {
     return `${where}: no execution row written by the in-process run (it writes a region's rows when the region ends): ` +
       "the router or Modal has not answered, or the run ended without a status (no provider for the region, or a runner restart: the job stays queued for good)";
   }
   if (stage !== "completed") return undefined;
-  if (facts.status === "failed") return `job failed: ${db ? `${db.failed} of ${db.executions} executions failed${runnerCauses(db)}` : "Beacon marked it failed"} (the portal path records no cause: its failed rows have no output, and region_results says only "all executions failed")`;
+  if (facts.status === "failed") return `job failed: ${db ? `${db.failed} of ${db.executions} executions failed${runnerCauses(db)}` : "Beacon marked it failed"}${portalRecord(db)}`;
   if (facts.status === "running") return `${where}: the run ended partial (fewer regions succeeded than min_success_rate asks): Beacon leaves such a job running for good`;
   if (db && db.executions > 0 && db.completed + db.failed === db.executions) {
     return `${where}: every execution row is written (${db.completed} completed, ${db.failed} failed) but the run wrote no job status`;
   }
   return undefined;
+}
+
+/**
+ * " (the runner's record: run failed; region_results US failed "all executions failed")": the portal
+ * path's own words, since its failed rows carry none (`cross_region_handlers.go:366-428`).
+ */
+function portalRecord(db: Facts["db"]): string {
+  const record = db?.crossRegion;
+  if (!record) return " (no cross_region_executions record)";
+  const regions = (record.regions ?? []).map((r) => `${r.region} ${r.status}${r.error ? ` "${r.error}"` : ""}`);
+  return ` (the runner's record: run ${record.status}; region_results ${regions.length ? regions.join(", ") : "none"})`;
 }
 
 /** ", the runner's cause: ROUTER_ERROR", from the failed rows' `output_data.error_code`; "" when none is recorded. */

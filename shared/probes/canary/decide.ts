@@ -8,6 +8,12 @@ import type { InFlight, Verdict } from "./state.ts";
 const followed = (c: Pick<InFlight, "path">) => stagesOf(c.path).filter((s) => s !== "accepted");
 const name = (stage: CanaryStage) => `stage:${stage}`;
 const round = (n: number) => Math.round(n * 10) / 10;
+/**
+ * Seconds after a job's last status write past which a `completed` job without an execution row is
+ * called: the portal path's row inserts run in goroutines of their own beside that write (they
+ * landed within a second on the real runner).
+ */
+const ROWLESS_GRACE_S = 10;
 
 /**
  * Advances the canary with what this invocation saw. A stage is decided once: it happened (pass, or
@@ -37,7 +43,9 @@ export function advance(c: InFlight, facts: Facts, obs: Observation, nowS: numbe
       return;
     }
     // Known broken before the budget runs out: a failed job, a receipt that breaks the contract.
-    const already = (stage === "completed" && facts.status === "failed") || (stage === "receipt" && (facts.receipts?.problems.length ?? 0) > 0);
+    // A job that finished with no execution row will not gain one: the runner lost its rows (portal path) or cannot store them.
+    const rowless = (stage === "started" || stage === "completed") && facts.status === "completed" && facts.db?.executions === 0 && (facts.db.sinceUpdateS ?? 0) >= ROWLESS_GRACE_S;
+    const already = (stage === "completed" && facts.status === "failed") || (stage === "receipt" && (facts.receipts?.problems.length ?? 0) > 0) || rowless;
     if (prev || FOLLOWED.slice(0, i).some(missed) || (nowS <= missBudget && !already)) return;
     const cause = missedCause(stage, c.id, facts, obs, nowS, c.path);
     decided[name(stage)] = { status: "fail", at: null, exact: false, message: cause.message, evidence: cause.evidence };

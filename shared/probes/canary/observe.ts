@@ -1,6 +1,7 @@
 import { JobDetailsEnvelope } from "../../beacon/api.ts";
 import { errorText } from "../../error-text.ts";
 import { beaconQueueKeys } from "../../beacon/settings.ts";
+import { withQuestionId } from "../../beacon/question-column.ts";
 import type { ProbeContext } from "../types.ts";
 import { readJson, type JsonRead } from "../receipts/fetch.ts";
 import type { CanarySettings } from "./settings.ts";
@@ -25,6 +26,8 @@ export interface DbFacts {
   publishedPastOldest: boolean | null;
   /** `updated_at`, which is the pickup time while the status is `processing`. */
   updatedS: number;
+  /** Seconds since `updated_at` on Beacon's database clock (the portal path's `created_at` is the submitter's clock). */
+  sinceUpdateS?: number;
   executions: number;
   startedS: number | null;
   completedS: number | null;
@@ -37,6 +40,13 @@ export interface DbFacts {
   outputAnswers?: { execution: number; question_id: string | null; chars: number | null }[] | null;
   /** The runner's own causes of its failed executions (`output_data.error_code`, hybrid path), e.g. ROUTER_ERROR. */
   failureCodes?: string[] | null;
+  /**
+   * The portal path's own record (`cross_region_executions`, `region_results`): the run's status and each
+   * region's status and error_message, where it keeps the cause its failed rows lack. Null: no record.
+   */
+  crossRegion?: { status: string; regions: { region: string; status: string; error: string | null }[] | null } | null;
+  /** Beacon's database lacks executions.question_id (007 not applied): the runner can store no execution. */
+  questionIdMissing?: boolean;
 }
 
 export interface QueueFacts {
@@ -81,17 +91,21 @@ const since = (column: string) => `EXTRACT(EPOCH FROM ${column} - j.created_at):
 
 /**
  * One read-only statement: the job row, its outbox rows (found by a range on outbox(created_at) from the
- * job's creation, as the outbox probe does: there is no index on the payload id) and its executions.
+ * job's creation, as the outbox probe does: there is no index on the payload id) and its executions
+ * (run again without question_id where 007 was not applied: question-column.ts).
  */
 async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
-  const { jobs, outbox, executions } = ctx.beacon.tables;
-  const rows = await ctx.deps.sql!.query<DbFacts & Record<string, unknown>>(
+  const { jobs, outbox, executions, crossRegionExecutions, regionResults } = ctx.beacon.tables;
+  const { value: rows, questionIdMissing } = await withQuestionId((column) => ctx.deps.sql!.query<DbFacts & Record<string, unknown>>(
     `WITH j AS (SELECT id, status, created_at, updated_at FROM ${jobs} WHERE jobspec_id = $1)
-     SELECT j.status, ${since("j.updated_at")} AS "updatedS",
+     SELECT j.status, ${since("j.updated_at")} AS "updatedS", EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC') - j.updated_at)::float8 AS "sinceUpdateS",
        o.rows AS "outboxRows", o.first_s AS "outboxS", o.published_s AS "publishedS", o.outbox_id AS "outboxId",
        (SELECT min(id)::text FROM ${outbox} WHERE published_at IS NULL) AS "oldestUnpublishedId",
        EXISTS (SELECT 1 FROM ${outbox} p WHERE p.id > (SELECT min(id) FROM ${outbox} WHERE published_at IS NULL) AND p.published_at IS NOT NULL) AS "publishedPastOldest",
-       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers", e."failureCodes"
+       e.n AS executions, e.started_s AS "startedS", e.completed_s AS "completedS", e.completed, e.failed, e."outputAnswers", e."failureCodes",
+       (SELECT jsonb_build_object('status', c.status, 'regions', (SELECT jsonb_agg(jsonb_build_object('region', rr.region, 'status', rr.status,
+            'error', left(rr.error_message, 160)) ORDER BY rr.region) FROM ${regionResults} rr WHERE rr.cross_region_execution_id = c.id))
+          FROM ${crossRegionExecutions} c WHERE c.jobspec_id = $1 ORDER BY c.created_at DESC LIMIT 1) AS "crossRegion"
      FROM j
      LEFT JOIN LATERAL (
        SELECT count(*)::int AS rows, min(${since("ob.created_at")}) AS first_s, min(${since("ob.published_at")}) AS published_s,
@@ -103,7 +117,7 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
          (max(${since("x.completed_at")}) FILTER (WHERE x.status = 'completed'))::float8 AS completed_s,
          (count(*) FILTER (WHERE x.status = 'completed'))::int AS completed,
          (count(*) FILTER (WHERE x.status IN ('failed', 'timeout', 'error', 'cancelled')))::int AS failed,
-         jsonb_agg(jsonb_build_object('execution', x.id, 'question_id', x.question_id,
+         jsonb_agg(jsonb_build_object('execution', x.id, 'question_id', ${column("x")},
              'chars', CASE WHEN jsonb_typeof(x.output_data->'response') = 'string' THEN length(btrim(x.output_data->>'response')) END))
            FILTER (WHERE x.status = 'completed' AND x.receipt_data IS NULL) AS "outputAnswers",
          array_agg(DISTINCT x.output_data->>'error_code')
@@ -111,8 +125,9 @@ async function readDb(ctx: Ctx, id: string): Promise<DbFacts | null> {
        FROM ${executions} x WHERE x.job_id = j.id
      ) e ON true`,
     [id],
-  );
-  return rows[0] ?? null;
+  ));
+  const row = rows[0];
+  return row ? { ...row, ...(questionIdMissing ? { questionIdMissing } : {}) } : null;
 }
 
 /** One pipelined request: depth, the main list (up to the scan limit), the dead list and the retry set. */

@@ -1,5 +1,6 @@
 import type { BeaconSettings } from "../../beacon/settings.ts";
 import type { SqlClient } from "../../sql.ts";
+import { withQuestionId } from "../../beacon/question-column.ts";
 import type { JobAnswerRow } from "./answers.ts";
 
 export interface JobAnswersQuery {
@@ -26,12 +27,15 @@ export interface JobAnswersQuery {
  * - a Modal receipt's `output.response`, a portal receipt's `output.data.response`;
  * - `output_data.response` when there is no receipt (hybrid path with an older Modal);
  * and a failed row's cause from `output_data` (`error_code`, `failure{code,type,stage,…}`) with the
- * time the call took (`completed_at - started_at`).
+ * time the call took (`completed_at - started_at`), and for a portal job the run's own record
+ * (`cross_region_executions`, `region_results`), where that path keeps the causes its rows lack.
+ * Where Beacon's database lacks `executions.question_id` (007 not applied) the statement is run again
+ * without it, and `questionIdMissing` says so (question-column.ts).
  */
-export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"], q: JobAnswersQuery): Promise<JobAnswerRow[]> {
+export async function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"], q: JobAnswersQuery): Promise<{ rows: JobAnswerRow[]; questionIdMissing: boolean }> {
   const array = (expr: string) => `CASE WHEN jsonb_typeof(${expr}) = 'array' THEN ${expr} END`;
   const str = (expr: string) => `CASE WHEN jsonb_typeof(${expr}) = 'string' THEN ${expr} #>> '{}' END`;
-  return sql.query<JobAnswerRow & Record<string, unknown>>(
+  const { value: rows, questionIdMissing } = await withQuestionId((column) => sql.query<JobAnswerRow & Record<string, unknown>>(
     `WITH recent AS (
        SELECT id, jobspec_id, status, updated_at,
          jobspec_data->'constraints'->'regions' AS regions, jobspec_data->'questions' AS questions,
@@ -42,9 +46,15 @@ export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"]
        FROM ${tables.jobs}
        WHERE status = ANY($1::text[]) AND updated_at >= (now() AT TIME ZONE 'UTC') - make_interval(secs => $2)
        ORDER BY updated_at DESC, id DESC LIMIT $3
+     ), portal AS MATERIALIZED (
+       -- The portal path's own record of the run (index on cross_region_executions(jobspec_id)): where it keeps the causes its rows lack.
+       SELECT r.id, (SELECT jsonb_build_object('status', c.status, 'regions', (SELECT jsonb_agg(jsonb_build_object('region', rr.region, 'status', rr.status,
+             'error', left(rr.error_message, 120), 'ms', rr.duration_ms)) FROM ${tables.regionResults} rr WHERE rr.cross_region_execution_id = c.id))
+           FROM ${tables.crossRegionExecutions} c WHERE c.jobspec_id = r.jobspec_id ORDER BY c.created_at DESC LIMIT 1) AS record
+       FROM recent r
      )
-     SELECT r.jobspec_id::text AS jobspec_id, r.status, r.regions, r.models, r.metadata_models, r.questions, r.spec_model, r.spec_model_alt,
-       e.id AS execution_id, e.region, e.model_id, e.question_id, e.status AS execution_status,
+     SELECT r.jobspec_id::text AS jobspec_id, p.record AS portal_record, r.status, r.regions, r.models, r.metadata_models, r.questions, r.spec_model, r.spec_model_alt,
+       e.id AS execution_id, e.region, e.model_id, ${column("e")} AS question_id, e.status AS execution_status,
        CASE WHEN e.receipt_data IS NOT NULL THEN 'receipt' WHEN e.output_data IS NOT NULL THEN 'output' END AS source,
        CASE WHEN e.receipt_data IS NULL THEN NULL
          WHEN e.receipt_data->'output' ? 'response' AND NOT e.receipt_data->'output' ? 'data' THEN 'modal'
@@ -67,6 +77,7 @@ export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"]
        left(COALESCE(${str("e.output_data->'failure'->'message'")}, ${str("e.output_data->'error'")}), 160) AS failure_message,
        EXTRACT(EPOCH FROM e.completed_at - e.started_at)::float8 AS duration_s
      FROM recent r
+     JOIN portal p ON p.id = r.id
      LEFT JOIN ${tables.executions} e ON e.job_id = r.id
      LEFT JOIN LATERAL (SELECT CASE WHEN e.receipt_data IS NOT NULL THEN e.receipt_data->'output' ELSE e.output_data END AS o) s ON true
      LEFT JOIN LATERAL (SELECT COALESCE(
@@ -75,5 +86,6 @@ export function queryJobAnswers(sql: SqlClient, tables: BeaconSettings["tables"]
      ORDER BY r.updated_at DESC, r.id DESC, e.id ASC
      LIMIT $4`,
     [q.statuses, q.lookbackSeconds, q.maxJobs, q.maxRows, q.nonAnswers.map((t) => t.trim().toLowerCase())],
-  );
+  ));
+  return { rows, questionIdMissing };
 }

@@ -21,9 +21,17 @@ export interface StoredAnswer {
   error: string | null;
 }
 
+/** The portal path's record of a run (`cross_region_executions` and its `region_results`). */
+export interface PortalRunRecord {
+  status: string;
+  regions: { region: string; status: string; error: string | null; ms: number | null }[] | null;
+}
+
 /** One row of the job-answers statement: a job, and one of its executions (all null when it has none). */
 export interface JobAnswerRow {
   jobspec_id: string;
+  /** A portal job's run record (null: not a portal job, or the record is gone). */
+  portal_record?: PortalRunRecord | null;
   status: string;
   regions: unknown;
   models: unknown;
@@ -73,6 +81,11 @@ export interface JobAnswersVerdict {
   causes: Record<string, number>;
   /** Expected answers whose execution is `retrying`, `pending` or `running`: in flight, not failed. */
   inFlight: number;
+  /**
+   * Expected answers of a job that did not complete (failed, or a portal run left `running`) with no row
+   * at all: the run never wrote it (cut by its region timeout, or its insert lost). Named among `failures`.
+   */
+  absent: number;
 }
 
 /** Beacon's default model when the spec names none (`executeSingleRegion`, `extractModels`). */
@@ -146,7 +159,7 @@ export function failureCause(e: Pick<JobAnswerRow, "failure_code" | "failure_typ
   const after = e.duration_s !== null && e.duration_s !== undefined ? ` after ${Math.round(e.duration_s)} s` : "";
   if (!code) {
     return e.source === null
-      ? `failed${after} with no cause stored (output_data and receipt_data NULL: on the portal path the cause is only in region_results.error_message)`
+      ? `failed${after}, no cause in the row (NULL output: the portal path keeps it in region_results)`
       : `failed${after}, no failure code in output_data`;
   }
   const where = [e.failure_stage, e.failure_type].filter(Boolean).join("/");
@@ -155,6 +168,27 @@ export function failureCause(e: Pick<JobAnswerRow, "failure_code" | "failure_typ
     return `${code}${after}: the router or provider did not answer within the runner's ${clientTimeoutSeconds} s HTTP client timeout (a timeout, classed as a network error)${detail}`;
   }
   return `${code}${where ? ` (${where})` : ""}${after}${detail}`;
+}
+
+/**
+ * What the portal path's own record says of `region` (router name), in its words: the causes its rows
+ * lack (`cross_region_handlers.go:366-428`, `cross_region_executor.go:281-292,435,449-463`). "" when the
+ * job has no record.
+ */
+export function portalRecordNote(record: PortalRunRecord | null | undefined, region: string, names: RegionNames): string {
+  if (!record) return "";
+  const rows = record.regions ?? [];
+  const rr = rows.find((x) => routerRegion(x.region, names, "stored") === region);
+  if (!rr) {
+    return rows.length === 0 && record.status === "failed"
+      ? "; the runner's record: the run's plan failed (fewer regions with a provider than min_regions), nothing ran"
+      : `; the runner's record: the run did not plan ${region} (the router listed no provider for it: cross_region_executor.go:281-292)`;
+  }
+  const after = rr.ms !== null && rr.ms !== undefined ? ` after ${Math.round(rr.ms / 1000)} s` : "";
+  if (rr.status === "success") {
+    return `; the runner's record: region_results ${rr.region} success${after}, yet no row: its insert runs in a goroutine of its own and fails once the run's context is cancelled (cross_region_executor.go:435)`;
+  }
+  return `; the runner's record: region_results ${rr.region} ${rr.status}${rr.error ? ` "${rr.error}"` : ""}${after}`;
 }
 
 /** Why the portal would show this question without its answer; undefined when the answer is there. */
@@ -189,7 +223,7 @@ function answerProblem(e: JobAnswerRow, q: string | null, perQuestion: boolean, 
 export function judgeJobAnswers(rows: JobAnswerRow[], rules: AnswerRules): JobAnswersVerdict {
   const byJob = new Map<string, JobAnswerRow[]>();
   for (const r of rows) byJob.set(r.jobspec_id, [...(byJob.get(r.jobspec_id) ?? []), r]);
-  const verdict: JobAnswersVerdict = { jobs: byJob.size, judged: 0, underivable: [], findings: [], failedExecutions: 0, failures: [], causes: {}, inFlight: 0 };
+  const verdict: JobAnswersVerdict = { jobs: byJob.size, judged: 0, underivable: [], findings: [], failedExecutions: 0, failures: [], causes: {}, inFlight: 0, absent: 0 };
   for (const [id, jobRows] of byJob) judgeJob(id, jobRows, rules, verdict);
   return verdict;
 }
@@ -206,7 +240,10 @@ function judgeJob(id: string, rows: JobAnswerRow[], rules: AnswerRules, v: JobAn
   const units = expectedUnits(head, rules.regions, used && used.n > 0 ? used.m : undefined);
   const expected = units.length * Math.max(1, questions.length);
   if (completed && execs.length === 0) {
-    v.findings.push(`job ${id}: completed with no executions (${expected} expected)`);
+    const record = head.portal_record
+      ? `; the runner's record: run ${head.portal_record.status}, region_results ${(head.portal_record.regions ?? []).map((r) => `${r.region} ${r.status}`).join(", ") || "none"}`
+      : "";
+    v.findings.push(`job ${id}: completed with no executions (${expected} expected${record})`);
     v.judged += expected;
     return;
   }
@@ -239,8 +276,13 @@ function judgeJob(id: string, rows: JobAnswerRow[], rules: AnswerRules, v: JobAn
           v.failedExecutions++;
           const code = failed.failure_code ?? "no cause stored";
           v.causes[code] = (v.causes[code] ?? 0) + 1;
-          v.failures.push(`job ${id} execution ${failed.execution_id} (${what}): ${failureCause(failed, rules.routerClientTimeoutSeconds)}`);
-        } else if (completed) v.findings.push(`job ${id}: no execution for ${what} (the portal shows no answer for it)`);
+          const record = failed.source === null ? portalRecordNote(head.portal_record, unit.region, rules.regions) : "";
+          v.failures.push(`job ${id} execution ${failed.execution_id} (${what}): ${failureCause(failed, rules.routerClientTimeoutSeconds)}${record}`);
+        } else if (completed) v.findings.push(`job ${id}: no execution for ${what} (the portal shows no answer for it${portalRecordNote(head.portal_record, unit.region, rules.regions)})`);
+        else {
+          v.absent++;
+          v.failures.push(`job ${id} (${head.status}): no execution for ${what}, never written${portalRecordNote(head.portal_record, unit.region, rules.regions)}`);
+        }
         continue;
       }
       const problem = answerProblem(done, q, perQuestion, rules);

@@ -6,6 +6,7 @@ import type { JsonRead } from "./fetch.ts";
 import { judgeReceipt } from "./judge.ts";
 import type { ReceiptsSettings } from "./settings.ts";
 import type { JobAnswersVerdict } from "./answers.ts";
+import { QUESTION_ID_CONSEQUENCE, QUESTION_ID_MISSING } from "../../beacon/question-column.ts";
 
 /** One job whose details (with receipts) were requested. */
 export interface JobRead {
@@ -31,11 +32,17 @@ export function executionsCheck(execs: JsonRead<ExecutionsPage>): Check {
     message: `${execs.shown}: ${n} executions listed, ${execs.value.total} in total` });
 }
 
-export function jobsApiCheck(jobs: JsonRead<JobList>, reads: JobRead[]): Check {
+/**
+ * `questionIdMissing`: the job-answers statement found Beacon's database without executions.question_id,
+ * which is why Beacon's `?include=executions` answers 500 (its query names the column): said beside each 5xx.
+ */
+export function jobsApiCheck(jobs: JsonRead<JobList>, reads: JobRead[], questionIdMissing = false): Check {
   const problems: string[] = [];
   if (!jobs.ok) problems.push(`${jobs.message}${hint(jobs)}`);
   for (const r of reads) {
-    if (!r.read.ok && r.read.failure !== "too-large") problems.push(`job ${r.id}: ${r.read.message}${hint(r.read)}`);
+    const cause = questionIdMissing && !r.read.ok && r.read.failure === "http" && Number(r.read.observed) >= 500
+      ? ` (${QUESTION_ID_MISSING}: Beacon's executions read names the column, ra/internal/api/handlers_simple.go:266)` : "";
+    if (!r.read.ok && r.read.failure !== "too-large") problems.push(`job ${r.id}: ${r.read.message}${hint(r.read)}${cause}`);
     if (r.specProblems.length) problems.push(`job ${r.id}: stored JobSpec invalid (${r.specProblems.join("; ")})`);
   }
   const total = 1 + reads.length;
@@ -198,15 +205,18 @@ function where(entry: ServedExecution, verdict: { receiptId?: string; region?: s
  * Fails on a missing answer, an answer without real question text, duplicate executions or a completed
  * job with no executions; `error` when it could not read the database or judged nothing over N jobs.
  */
-export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict } | { ok: false; message: string }, windowNote: string): Check {
+export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict; questionIdMissing?: boolean } | { ok: false; message: string }, windowNote: string): Check {
   const threshold = "0 missing, empty or duplicated answers";
   if (!read.ok) return check({ name: "job-answers", status: "error", observed: null, threshold, message: read.message });
   const v = read.verdict;
+  // Without 007 the runner can store no execution: a missing answer is that, and nothing judged is blind.
+  if (read.questionIdMissing) return withoutQuestionId(v, windowNote, threshold);
   if (v.jobs === 0) return check({ name: "job-answers", status: "pass", observed: 0, threshold, message: `no jobs to judge: ${windowNote}` });
   const underivable = v.underivable.length ? `, ${v.underivable.length} without regions in their JobSpec (${v.underivable.slice(0, 3).join(", ")})` : "";
   const causes = Object.entries(v.causes).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([code, n]) => `${code} ×${n}`).join(", ");
   const failed = v.failedExecutions ? `, ${v.failedExecutions} failed executions (${causes})` : "";
-  const moving = v.inFlight ? `, ${v.inFlight} in flight (retrying, pending or running)` : "";
+  const moving = `${v.inFlight ? `, ${v.inFlight} in flight (retrying, pending or running)` : ""}${v.absent ? `, ${v.absent} never written by runs that did not complete` : ""}`;
+  const present = v.judged - v.failedExecutions - v.inFlight - v.absent;
   if (v.findings.length > 0) {
     return check({ name: "job-answers", status: "fail", observed: v.findings.length, threshold,
       message: `${v.findings.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged${failed}${moving}${underivable}): ${v.findings[0]}`,
@@ -216,12 +226,35 @@ export function jobAnswersCheck(read: { ok: true; verdict: JobAnswersVerdict } |
     return check({ name: "job-answers", status: "error", observed: null, threshold,
       message: `blind: judged no answer over ${v.jobs} jobs${underivable}`, evidence: v.underivable.map((id) => `job ${id}: no regions in the stored JobSpec`) });
   }
-  if (v.failedExecutions > 0) {
+  if (v.failedExecutions > 0 || v.absent > 0) {
     // The runner's own failures, named with its cause: not a broken answer (the regions probe judges rates).
-    return check({ name: "job-answers", status: "warn", observed: v.failedExecutions, threshold,
-      message: `${v.judged - v.failedExecutions - v.inFlight} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}${moving}${underivable}: ${v.failures[0]}`,
+    return check({ name: "job-answers", status: "warn", observed: v.failedExecutions + v.absent, threshold,
+      message: `${present} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}${moving}${underivable}: ${v.failures[0]}`,
       evidence: v.failures.map(line) });
   }
   return check({ name: "job-answers", status: "pass", observed: 0, threshold,
     message: `${v.judged} expected answers of ${v.jobs} jobs present, with question text${moving}${underivable}` });
+}
+
+/**
+ * job-answers on a database without executions.question_id (question-column.ts): rows that exist (a runner
+ * that writes without the column) are judged as usual, per region; jobs without their executions fail
+ * with the cause named; with nothing to judge the check is blind, not green.
+ */
+function withoutQuestionId(v: JobAnswersVerdict, windowNote: string, threshold: string): Check {
+  const cause = `${QUESTION_ID_MISSING}: ${QUESTION_ID_CONSEQUENCE}`;
+  if (v.findings.length > 0 || v.absent > 0) {
+    const problems = [...v.findings, ...v.failures.filter((f) => f.includes("never written"))];
+    return check({ name: "job-answers", status: "fail", observed: problems.length, threshold,
+      message: `${QUESTION_ID_MISSING}: ${problems.length} problems in ${v.jobs} jobs (${v.judged} expected answers judged): ${problems[0]}`,
+      evidence: [cause, ...v.findings, ...v.failures].map(line) });
+  }
+  if (v.judged === 0) {
+    return check({ name: "job-answers", status: "error", observed: null, threshold,
+      message: `blind: ${QUESTION_ID_MISSING}, and no answer to judge (${v.jobs === 0 ? windowNote : `judged no answer over ${v.jobs} jobs`})`, evidence: [line(cause)] });
+  }
+  const failed = v.failedExecutions ? `, ${v.failedExecutions} failed executions` : "";
+  return check({ name: "job-answers", status: v.failedExecutions ? "warn" : "pass", observed: v.failedExecutions, threshold,
+    message: `${v.judged - v.failedExecutions - v.inFlight - v.absent} of ${v.judged} expected answers of ${v.jobs} jobs present${failed}, judged per region: ${QUESTION_ID_MISSING}, yet executions were stored`,
+    evidence: [cause, ...v.failures].map(line) });
 }

@@ -43,7 +43,7 @@ export const receiptsProbe: Probe<ReceiptsSettings> & typeof RECEIPTS = {
     return {
       checks: [
         executionsCheck(execs),
-        jobsApiCheck(jobs, reads),
+        jobsApiCheck(jobs, reads, answers.ok && answers.questionIdMissing),
         idMappingCheck(jobs, reads),
         receiptsCheck(reads, executionIndex(execs), s, execs.ok || jobs.ok, note, answers.ok ? answers.verdict.judged : 0),
         jobAnswersCheck(answers, `no ${s.answerStatuses.join("/")} jobs updated in the last ${s.lookbackHours} h`),
@@ -100,13 +100,13 @@ async function readAnswers(ctx: Ctx) {
   if (!sql) return { ok: false as const, message: "not measured: BEACON_DATABASE_URL is not set (answers on the hybrid path live only in the database)" };
   const s = ctx.settings;
   try {
-    const rows = await queryJobAnswers(sql, ctx.beacon.tables, {
+    const { rows, questionIdMissing } = await queryJobAnswers(sql, ctx.beacon.tables, {
       statuses: s.answerStatuses, lookbackSeconds: s.lookbackHours * 3600, maxJobs: s.answerJobs, maxRows: s.answerMaxRows, nonAnswers: s.nonAnswers,
     });
     // At the row cap the last job may be cut short: leave it whole for the next run rather than see gaps.
     const last = rows.at(-1)?.jobspec_id;
     const whole = rows.length >= s.answerMaxRows && rows.some((r) => r.jobspec_id !== last) ? rows.filter((r) => r.jobspec_id !== last) : rows;
-    return { ok: true as const, verdict: judgeJobAnswers(whole, {
+    return { ok: true as const, questionIdMissing, verdict: judgeJobAnswers(whole, {
       placeholderPrefixes: s.placeholderPrefixes, regions: ctx.beacon.regions, routerClientTimeoutSeconds: ctx.beacon.runner.routerClientTimeoutSeconds,
     }) };
   } catch (error) {

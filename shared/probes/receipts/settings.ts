@@ -26,8 +26,13 @@ export const ReceiptsSettings = z.object({
   lookbackHours: z.number().positive().default(6),
   /** Job statuses whose receipts are judged. */
   completedStatuses: z.array(z.string().min(1)).min(1).default(["completed"]),
-  /** Job statuses whose executions job-answers compares with their JobSpec (from the database). */
-  answerStatuses: z.array(z.string().min(1)).min(1).default(["completed", "failed"]),
+  /**
+   * Job statuses whose executions job-answers compares with their JobSpec (from the database). `running`
+   * is a portal-path job whose run ended partial (fewer regions than min_success_rate succeeded): Beacon
+   * leaves it `running` for good (`cross_region_handlers.go:430-448`), so it is as finished as it gets; the
+   * queue path never writes `running`.
+   */
+  answerStatuses: z.array(z.string().min(1)).min(1).default(["completed", "failed", "running"]),
   /** Newest finished jobs job-answers judges per run (one SQL statement in all). */
   answerJobs: z.number().int().min(1).max(200).default(10),
   /** Most execution rows job-answers reads per run; the jobs beyond are left for the next run. */

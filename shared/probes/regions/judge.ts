@@ -31,8 +31,8 @@ const pct = (r: number) => `${Math.round(r * 1000) / 10}%`;
 
 function causeLabel(r: RegionRow): string {
   if (r.code === null && r.stage === null && r.outcome === "failed") {
-    // The portal path stores a failed row with NULL output: its cause is only in region_results.error_message.
-    return "no failure code (output_data NULL: on the portal path the cause is only in region_results.error_message)";
+    // The portal path stores a failed row with NULL output: its cause is only in region_results (portalRecord).
+    return "no failure code in the row (output_data NULL: the portal path keeps the cause in region_results)";
   }
   const where = `${r.stage ?? "?"}/${r.component ?? "?"}`;
   const transient = r.transient === true ? "transient" : r.transient === false ? "not transient" : "transience unknown";
@@ -82,9 +82,14 @@ export function judgeRegions(rows: RegionRow[], previousMark: number | null, s: 
   const perModel = new Map<string, Map<string, Tally>>();
   const fresh = new Map<string, { good: number; total: number }>();
   const asked = new Map<string, { jobs: number; missing: number; ids: string[] }>();
+  const portal = new Map<string, PortalRecord[]>();
   let mark = previousMark;
   for (const r of rows) {
     if (r.kind === "ask" && r.region) asked.set(r.region, { jobs: r.value ?? 0, missing: r.n_window ?? 0, ids: (r.ids ?? []).map(String) });
+    if (r.kind === "portal" && r.region && r.outcome !== "success") {
+      const list = portal.get(r.region) ?? portal.set(r.region, []).get(r.region)!;
+      list.push({ status: r.outcome, error: r.code, runs: r.n_grid ?? 0, waitS: r.max_wait_s ?? null, jobs: (r.ids ?? []).map(String) });
+    }
     if (r.kind !== "cell" || r.region === null) continue;
     const key = `${r.region}\u0000${r.model ?? ""}`;
     const ids = (r.ids ?? []).map(Number);
@@ -119,7 +124,7 @@ export function judgeRegions(rows: RegionRow[], previousMark: number | null, s: 
   const day = (region: string) => [...grid.entries()].filter(([k]) => k.startsWith(`${region}\u0000`)).map(([, t]) => t);
   const checks = regions.map((region) => judgeRegion(region, {
     day: day(region).reduce((a, t) => ({ started: a.started + t.started, technical: a.technical + t.technical, refusals: a.refusals + t.refusals }), { started: 0, technical: 0, refusals: 0 }),
-    tally: window.get(region) ?? emptyTally(), models: perModel.get(region) ?? new Map(), asked: asked.get(region),
+    tally: window.get(region) ?? emptyTally(), models: perModel.get(region) ?? new Map(), asked: asked.get(region), portal: portal.get(region) ?? [],
     others: regions.filter((o) => o !== region && healthy(o)), span, s,
   })).map((c) => (capped ? { ...c, message: `${c.message}${capped}` } : c));
 
@@ -144,12 +149,37 @@ export function judgeRegions(rows: RegionRow[], previousMark: number | null, s: 
   };
 }
 
+/** The portal path's own record of the region in its finished runs, when not a success (query.ts, `portal`). */
+interface PortalRecord {
+  /** region_results.status (`failed`, `timeout`, …); null: no region_results row, the run did not plan the region; `unplanned`: the run planned nothing. */
+  status: string | null;
+  error: string | null;
+  runs: number;
+  /** Longest duration_ms of those rows, in seconds. */
+  waitS: number | null;
+  jobs: string[];
+}
+
+/** "region_results failed "all executions failed" ×2 after up to 600 s", in the runner's own words. */
+export function portalRecordLabel(p: PortalRecord): string {
+  if (p.status === null) {
+    return "not run: the cross-region run planned no execution there (the router listed no provider for the region: cross_region_executor.go:281-292)";
+  }
+  if (p.status === "unplanned") {
+    return "not run: the run's plan failed (fewer regions with a provider than min_regions), no region ran and the job stays queued (cross_region_handlers.go:331-343)";
+  }
+  const after = p.waitS !== null ? ` after up to ${Math.round(p.waitS)} s` : "";
+  return `region_results ${p.status}${p.error ? ` "${p.error}"` : ""}${after}`;
+}
+
 interface RegionFacts {
   /** Over the grid window: executions started, technical errors, refusals. */
   day: { started: number; technical: number; refusals: number };
   tally: Tally;
   models: Map<string, Tally>;
   asked: { jobs: number; missing: number; ids: string[] } | undefined;
+  /** The portal path's record of the region where it was not a success. */
+  portal: PortalRecord[];
   /** Other regions that succeed in the window. */
   others: string[];
   /** The judging window in words, e.g. "60 min". */
@@ -188,6 +218,12 @@ function judgeRegion(region: string, f: RegionFacts): Check {
   if (f.asked && f.asked.missing > 0) {
     problems.push(`${f.asked.missing} of ${f.asked.jobs} jobs that asked for ${region} in the last ${f.span} have no execution there: the region stopped appearing`);
     for (const id of f.asked.ids) evidence.push(`job ${id}: asked for ${region}, no execution in ${region}`);
+  }
+  if (problems.length && f.portal.length) {
+    // The portal path's failed rows carry no cause: the runner's own words are in region_results.
+    const record = [...f.portal].sort((a, b) => b.runs - a.runs);
+    problems.push(`the runner's record of its portal runs: ${record.map((p) => `${portalRecordLabel(p)} ×${p.runs}`).join(", ")}`);
+    for (const p of record) for (const id of p.jobs.slice(0, s.exampleIds)) evidence.push(`job ${id}: ${region} ${portalRecordLabel(p)}`);
   }
   const status = problems.length ? "fail" : "pass";
   const observed = r === null ? null : Math.round(r * 1000) / 1000;

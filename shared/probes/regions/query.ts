@@ -11,7 +11,12 @@ import type { SqlClient } from "../../sql.ts";
  *   and refusal counts, and the finished executions past the SLI mark (a new execution id);
  * - `ask`: per region named by the jobs created in the judging window (range on jobs(created_at)), how
  *   many asked for it and which have no execution there (the (job_id, region, …) index);
- * - `queued`: the oldest `queued` jobs (index on jobs(status, created_at)), for restart-lost jobs.
+ * - `queued`: the oldest `queued` jobs (index on jobs(status, created_at)), for restart-lost jobs;
+ * - `portal`: the portal path's own record of its finished runs of the judging window (range on
+ *   cross_region_executions(created_at)), per region asked: the region_results row's status and
+ *   error_message, or none when the run did not plan the region (no provider listed for it,
+ *   `cross_region_executor.go:281-292`). The portal path keeps a failed region's cause only there
+ *   (`cross_region_handlers.go:366-428`; its failed execution rows have NULL output).
  * Regions are compared under the router's names (`beacon.regions`): a JobSpec's codes as the worker maps
  * them (US -> us-east, unknown -> eu-west), and stored rows too, since the portal's cross-region path
  * stores the raw codes (`US`, `EU`) where the worker stores `us-east`.
@@ -21,10 +26,10 @@ import type { SqlClient } from "../../sql.ts";
  * HTTP client timeout is the router or provider not answering: it is counted as timed out, with its delay.
  */
 export interface RegionRow {
-  kind: "cell" | "ask" | "queued" | "clock";
+  kind: "cell" | "ask" | "queued" | "clock" | "portal";
   region: string | null;
   model: string | null;
-  /** cell: completed | failed | timeout | started (pending, running, retrying, anything else). */
+  /** cell: completed | failed | timeout | started (pending, running, retrying, anything else); portal: region_results.status (null: no row). */
   outcome: string | null;
   /** cell, timeout outcome: the longest the runner waited on the router (completed_at - started_at), seconds. */
   max_wait_s?: number | null;
@@ -62,7 +67,7 @@ export interface RegionsQuery {
 }
 
 export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q: RegionsQuery): Promise<RegionRow[]> {
-  const { jobs, executions } = tables;
+  const { jobs, executions, crossRegionExecutions, regionResults } = tables;
   return sql.query<RegionRow & Record<string, unknown>>(
     `WITH clock AS (SELECT now() AT TIME ZONE 'UTC' AS now),
      recent AS (
@@ -92,6 +97,17 @@ export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q
          -- A job still in created never reached a worker (no outbox row, or not yet published): its missing
          -- executions are the outbox's or the queue's to report, not a region's.
          AND j.status <> 'created'
+     ), portal AS (
+       SELECT x.region, left(rr.error_message, 120) AS error, c.jobspec_id, rr.duration_ms,
+         -- No row for an asked region: not planned (no provider for it), or nothing planned at all (the plan failed).
+         COALESCE(rr.status, CASE WHEN EXISTS (SELECT 1 FROM ${regionResults} o WHERE o.cross_region_execution_id = c.id) THEN NULL ELSE 'unplanned' END) AS status
+       FROM ${crossRegionExecutions} c
+       JOIN ${jobs} j ON j.jobspec_id = c.jobspec_id
+       CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(j.jobspec_data->'constraints'->'regions') = 'array'
+         THEN j.jobspec_data->'constraints'->'regions' ELSE '[]'::jsonb END) r(region)
+       CROSS JOIN LATERAL (SELECT ${routerRegionSql("r.region", 8, "asked")} AS region) x
+       LEFT JOIN ${regionResults} rr ON rr.cross_region_execution_id = c.id AND ${routerRegionSql("rr.region", 8, "stored")} = x.region
+       WHERE c.created_at >= now() - make_interval(secs => $1) AND c.status <> 'running'
      )
      SELECT 'cell' AS kind, region, model, outcome, code, stage, component, transient,
        count(*)::int AS n_grid, count(*) FILTER (WHERE in_window)::int AS n_window,
@@ -111,6 +127,10 @@ export function queryRegions(sql: SqlClient, tables: BeaconSettings["tables"], q
      SELECT 'queued', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        jsonb_build_array(q.jobspec_id::text), EXTRACT(EPOCH FROM q.created_at)::float8
      FROM (SELECT jobspec_id, created_at FROM ${jobs} WHERE status = 'queued' ORDER BY created_at ASC LIMIT $7) q
+     UNION ALL
+     SELECT 'portal', p.region, NULL, p.status, p.error, NULL, NULL, NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL,
+       (max(p.duration_ms) / 1000.0)::float8, to_jsonb((array_agg(p.jobspec_id::text ORDER BY p.jobspec_id DESC))[1:$6]), NULL
+     FROM portal p GROUP BY p.region, p.status, p.error
      UNION ALL
      SELECT 'clock', NULL, NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM recent)::int,
        (SELECT EXTRACT(EPOCH FROM c.now - min(created_at))::int FROM recent), NULL, NULL, NULL, NULL, NULL, NULL, EXTRACT(EPOCH FROM c.now)::float8 FROM clock c`,
