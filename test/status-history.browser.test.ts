@@ -7,12 +7,11 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { httpFunction } from "../netlify/http/handler.ts";
 import { pageRoute } from "../netlify/http/status-routes.ts";
 import type { Runtime } from "../netlify/runtime.ts";
-import { encodeDocument } from "../shared/store/codec.ts";
 import { createKeys } from "../shared/store/keys.ts";
 import { createUpstashClient, testServices } from "./support/env.ts";
 import { serveHandlers, type Served } from "./support/http-handlers.ts";
 import { sentinelRuntime } from "./support/sentinel.ts";
-import { historyDocument, NOW } from "./support/history-fixture.ts";
+import { NOW, storeHistory } from "./support/history-fixture.ts";
 
 /**
  * The status page's 90 days in real Chromium, with the hand-built history of test/support/history-fixture.ts
@@ -45,7 +44,7 @@ beforeAll(async () => {
   if (SKIP) return;
   const s = testServices();
   rt = sentinelRuntime({ SENTINEL_REDIS_REST_URL: s.redis.restUrl, SENTINEL_REDIS_REST_TOKEN: s.redis.restToken, SENTINEL_KEY_PREFIX: prefix }, { requireBeacon: false, now: () => NOW });
-  await createUpstashClient().set(createKeys(prefix).status, encodeDocument(historyDocument()));
+  await storeHistory(createUpstashClient(), createKeys(prefix));
   server = await serveHandlers({ "/status": httpFunction(pageRoute, () => rt) });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -55,7 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (rt) await createUpstashClient().del(createKeys(prefix).status);
+  if (rt) await createUpstashClient().del(createKeys(prefix).state, createKeys(prefix).pastDays);
   await rt?.close();
 });
 
