@@ -130,7 +130,8 @@ describe("the monthly bill at defaults, counted", () => {
     expect(p.warnings.find((w) => w.startsWith("Beacon's database"))).toBeUndefined();
     expect(projectCost(DEFAULTS).warnings.find((w) => w.startsWith("Beacon's database"))).toMatch(/720 hours a month, 180 CU-hours.*"everyMinutes":30/);
     // Without the canary: the 5 minutes after each of minutes 0 and 30 only.
-    expect([at(30, false).beacon.sqlConnections, at(30, false).beacon.neonAwakeHours, at(30, false).beacon.neonCuHours]).toEqual([1_440, 120, 30]);
+    expect([at(30, false).beacon.sqlStatements, at(30, false).beacon.sqlConnections, at(30, false).beacon.neonAwakeHours, at(30, false).beacon.neonCuHours]).toEqual([5_760, 1_440, 120, 30]);
+    expect([10, 15, 60].map((n) => [at(n).beacon.sqlStatements, at(n).beacon.sqlConnections, at(n).beacon.neonAwakeHours])).toEqual([[28_080, 8_640, 432], [25_920, 8_640, 336], [6_480, 2_160, 84]]);
     // Every 10 minutes is not enough with the canary on: 108 CU-hours; 15: 84; 60: 21.
     expect([10, 15, 60].map((n) => at(n).beacon.neonCuHours)).toEqual([108, 84, 21]);
     // Our queries let it sleep; a runner our health checks keep awake every minute would not (its publisher polls).
