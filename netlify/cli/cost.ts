@@ -104,7 +104,7 @@ export async function costCommand(args: string[]): Promise<number> {
     say(`  SQL statements      ${n(b.sqlStatements).padStart(12)}  ${n(b.sqlProbeStatements)} from probes + setup of ${n(b.sqlConnections)} connections`);
     say(`  Neon compute        ${c(b.neonCuHours).padStart(12)} CU-hours  kept awake ${c(b.neonAwakeHours)} h by our queries alone, ${pct(b.neonCuHours, BEACON_PLANS.neonFreeCuHours)} of Neon's free ${BEACON_PLANS.neonFreeCuHours}`);
     const every = settings.beacon.database.everyMinutes;
-    say(`    cadence           ${every === undefined ? `each probe's own; health connects every ${input.databaseEveryMinutes} min` : `every ${every} min, on the same minutes (beacon.database.everyMinutes)`}`);
+    say(`    cadence           ${every === undefined ? `each probe's own; health connects every ${input.databaseEveryMinutes === 1 ? "minute" : `${input.databaseEveryMinutes} min`}` : `every ${every} min, on the same minutes (beacon.database.everyMinutes)`}`);
     say(`    with the runner   ${c(b.neonAwakeHoursWithRunner * BEACON_PLANS.neonMinCu).padStart(12)} CU-hours  awake ${c(b.neonAwakeHoursWithRunner)} h if the runner runs while our requests keep it awake (its outbox publisher polls the database)`);
     say(`  queue commands      ${n(b.redisCommands).padStart(12)}  ${pct(b.redisCommands, BEACON_PLANS.queueFreeCommands)} of an Upstash free tier`);
     say(`  HTTP requests       ${n(b.httpRequests).padStart(12)}  runner kept awake ${c(b.runnerAwakeHours)} h by our requests alone`);
