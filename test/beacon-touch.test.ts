@@ -3,8 +3,10 @@ import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { startWsProxy, type WsProxy } from "./support/ws-proxy.ts";
-import { tick } from "../netlify/tick.ts";
-import { BEACON_PER_RUN, SQL_SETS_PER_CONNECTION } from "../shared/cost/model.ts";
+import { tick, TICK_SCHEDULE } from "../netlify/tick.ts";
+import { BEACON_PER_RUN, SQL_SETS_PER_CONNECTION, projectCost } from "../shared/cost/model.ts";
+import { scheduleOf } from "../shared/config/index.ts";
+import { PROBES } from "../shared/probes/catalog.ts";
 import { closePool, createSqlPool } from "../shared/db.ts";
 import { createSqlClient } from "../shared/sql.ts";
 
@@ -57,6 +59,36 @@ describe("a light touch on Beacon's database", () => {
       await rt.close();
     }
   }, 120_000);
+
+  it("under beacon.database.everyMinutes: 30 touches the database on minutes 0 and 30 only, as the cost model projects", async () => {
+    const minute = 60_000;
+    const clock = { t: Math.ceil(Date.now() / (60 * minute)) * 60 * minute };
+    const rt = sentinelRuntime(sentinelEnv(h, sandbox, { beacon: { database: { everyMinutes: 30 } } }, { NEON_WS_PROXY: proxy.address, SENTINEL_KEY_PREFIX: `${h.prefix}touch30:` }), {
+      now: () => new Date(clock.t), log: { info() {}, warn() {}, error() {} },
+    });
+    const touched: number[] = [];
+    let statements = 0;
+    try {
+      for (let i = 0; i < 60; i++) {
+        proxy.meter.reset();
+        await tick(rt, { write: true });
+        if (proxy.meter.statements > 0) touched.push(i);
+        statements += proxy.meter.statements;
+        clock.t += minute;
+      }
+    } finally {
+      await rt.close();
+    }
+    // Neon sleeps from minute 5 to 30 and from 35 to 60: health's connection, outbox, receipts and regions all on the same two minutes.
+    expect(touched).toEqual([0, 30]);
+    // Each: the connection's set-up (or SELECT 1 on the pool's reused one) and one statement each for outbox, receipts and regions.
+    expect(statements).toBe(8);
+    const hour = projectCost({
+      tickSchedule: TICK_SCHEDULE, schedules: Object.fromEntries(PROBES.map((p) => [p.id, scheduleOf(rt.config.settings, p)])), healthUrls: 0,
+      canaryEnabled: false, canaryIntervalMinutes: 30, databaseEveryMinutes: 30, pageHoursPerDay: 0, pageRefreshSeconds: 300, stateBytes: 0, statusBytes: 0,
+    }, 60);
+    expect([hour.beacon.sqlStatements, hour.beacon.sqlConnections, hour.beacon.neonAwakeHours * 60]).toEqual([8, 2, 10]);
+  }, 180_000);
 
   it("the one set-up statement still makes the session read-only, time-bounded, UTC and JIT-free (work_mem 16MB), before the first query", async () => {
     const pool = createSqlPool({ connectionString: h.db.connectionString, wsProxy: proxy.address, max: 1 });

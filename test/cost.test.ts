@@ -7,7 +7,7 @@ import { sentinelEnv, sentinelRuntime } from "./support/sentinel.ts";
 import { testServices, createDirectRedis } from "./support/env.ts";
 import { startUpstashBridge, type UpstashBridge } from "./support/upstash-bridge.ts";
 
-import { BUDGET, NETLIFY, projectCost, TICK_SCRIPTS, TYPICAL_BYTES, type CostInputs } from "../shared/cost/model.ts";
+import { BEACON_PLANS, BUDGET, NETLIFY, projectCost, TICK_SCRIPTS, TYPICAL_BYTES, type CostInputs } from "../shared/cost/model.ts";
 import { generateKeyPair } from "../shared/beacon/signing.ts";
 import { PROBES } from "../shared/probes/catalog.ts";
 import { tick, TICK_SCHEDULE } from "../netlify/tick.ts";
@@ -20,6 +20,9 @@ import { z } from "zod";
 import type { AnyProbe } from "../shared/probes/types.ts";
 import type { ProbeInfo } from "../shared/status/document.ts";
 import { createKeys } from "../shared/store/keys.ts";
+import { Settings, scheduleOf } from "../shared/config/index.ts";
+import { databaseEveryMinutesOf } from "../shared/probes/health/settings.ts";
+import { submissionIntervalMinutes } from "../shared/probes/canary/settings.ts";
 
 /** The defaults, with the canary on (every deployment should run it) and a status page open all month. */
 const DEFAULTS: CostInputs = {
@@ -104,6 +107,55 @@ describe("the monthly bill at defaults, counted", () => {
     expect(hourly.beacon.neonAwakeHours).toBe(60);
     expect(hourly.beacon.neonCuHours).toBe(15);
     expect(hourly.warnings.find((w) => w.startsWith("Beacon's database"))).toBeUndefined();
+  });
+
+  it("lets Neon sleep under beacon.database.everyMinutes: every statement on the same minutes, counted", async () => {
+    const inputsFor = (settings: Settings): CostInputs => ({
+      ...DEFAULTS,
+      schedules: Object.fromEntries(PROBES.map((p) => [p.id, scheduleOf(settings, p)])),
+      canaryIntervalMinutes: submissionIntervalMinutes(settings.probes.canary, settings.beacon),
+      databaseEveryMinutes: databaseEveryMinutesOf(settings.probes.health, settings.beacon),
+    });
+    const at = (every: number, canary = true) => projectCost({ ...inputsFor(Settings.parse({ beacon: { database: { everyMinutes: every } } })), canaryEnabled: canary });
+    const p = at(30);
+    // outbox, receipts and regions once each on minutes 0 and 30 (1,440 runs a month each), the canary submitted on
+    // them (every 30 min, not 15) and followed 3 runs; health's connection on them too, the canary's follow-ups on 2 more minutes.
+    expect(p.beacon.sqlProbeStatements).toBe(3 * 1_440 + 3 * 1_440);
+    expect(p.beacon.sqlConnections).toBe(6 * 720);
+    expect(p.beacon.sqlStatements).toBe(12_960);
+    // Awake minutes 0-6 and 30-36 of every hour: 14 minutes an hour.
+    expect(p.beacon.neonAwakeHours).toBe(168);
+    expect(p.beacon.neonCuHours).toBe(42);
+    expect(p.beacon.neonCuHours).toBeLessThan(BEACON_PLANS.neonFreeCuHours);
+    expect(p.warnings.find((w) => w.startsWith("Beacon's database"))).toBeUndefined();
+    expect(projectCost(DEFAULTS).warnings.find((w) => w.startsWith("Beacon's database"))).toMatch(/720 hours a month, 180 CU-hours.*"everyMinutes":30/);
+    // Without the canary: the 5 minutes after each of minutes 0 and 30 only.
+    expect([at(30, false).beacon.sqlStatements, at(30, false).beacon.sqlConnections, at(30, false).beacon.neonAwakeHours, at(30, false).beacon.neonCuHours]).toEqual([5_760, 1_440, 120, 30]);
+    expect([10, 15, 60].map((n) => [at(n).beacon.sqlStatements, at(n).beacon.sqlConnections, at(n).beacon.neonAwakeHours])).toEqual([[28_080, 8_640, 432], [25_920, 8_640, 336], [6_480, 2_160, 84]]);
+    // Every 10 minutes is not enough with the canary on: 108 CU-hours; 15: 84; 60: 21.
+    expect([10, 15, 60].map((n) => at(n).beacon.neonCuHours)).toEqual([108, 84, 21]);
+    // Our queries let it sleep; a runner our health checks keep awake every minute would not (its publisher polls).
+    expect(p.beacon.runnerAwakeHours).toBe(720);
+    expect(p.beacon.neonAwakeHoursWithRunner).toBe(720);
+
+    const out: string[] = [];
+    const saved = { ...process.env };
+    const write = process.stdout.write.bind(process.stdout);
+    try {
+      process.env.SENTINEL_SETTINGS = JSON.stringify({ beacon: { database: { everyMinutes: 30 } } });
+      process.env.CANARY_SIGNING_KEY = generateKeyPair().privateKey;
+      process.stdout.write = ((line: string) => (out.push(line), true)) as typeof process.stdout.write;
+      await costCommand([]);
+    } finally {
+      process.stdout.write = write;
+      process.env = saved;
+    }
+    const text = out.join("");
+    expect(text).toMatch(/SQL statements\s+12,960 .* setup of 4,320 connections/);
+    expect(text).toMatch(/Neon compute\s+42\.0 CU-hours\s+kept awake 168\.0 h by our queries alone, 42% of Neon's free 100/);
+    expect(text).toMatch(/cadence\s+every 30 min, on the same minutes \(beacon.database.everyMinutes\)/);
+    expect(text).toMatch(/with the runner\s+180\.0 CU-hours\s+awake 720\.0 h/);
+    expect(text).not.toMatch(/WARNING: Beacon's database/);
   });
 
   it("counts Beacon's side per probe run: the regions probe adds one SQL statement and two runner requests every 5 minutes", () => {

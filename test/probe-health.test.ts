@@ -103,6 +103,31 @@ describe("health probe against the sandbox", () => {
     }
   });
 
+  it("under beacon.database.everyMinutes opens its connection on those minutes only, in manual runs, and at once when the runner is not ready", async () => {
+    const scheduled = async (iso: string, options: { manual?: boolean; env?: Record<string, string> } = {}) => {
+      const rt = sentinelRuntime(sentinelEnv(h, sandbox, { beacon: { database: { everyMinutes: 30 } }, probes: { health: { requestTimeoutMs: 1_500 } } }, options.env ?? {}), { now: () => new Date(iso) });
+      const result = await runProbe(healthProbe, { deps: rt.deps, settings: rt.config.settings, targets: rt.targets, redact: rt.redact, manual: options.manual ?? false }).finally(() => rt.close());
+      return Object.fromEntries(result.checks.map((c) => [c.name, c])) as Record<string, Check>;
+    };
+    expect(Object.keys(await scheduled("2026-01-01T12:07:00Z")).sort()).toEqual(["runner-db", "runner-health", "runner-ready"]);
+    expect((await scheduled("2026-01-01T12:30:00Z")).database).toMatchObject({ status: "pass" });
+    expect((await scheduled("2026-01-01T12:07:00Z", { manual: true })).database).toMatchObject({ status: "pass" });
+    // A database only the sentinel cannot reach: unseen off its minutes (the cost in detection time), named on them.
+    const port = await closedPort();
+    const unreachable = { BEACON_DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none`, NEON_WS_PROXY: `127.0.0.1:${port}` };
+    expect((await scheduled("2026-01-01T12:07:00Z", { env: unreachable })).database).toBeUndefined();
+    expect((await scheduled("2026-01-01T13:00:00Z", { env: unreachable })).database).toMatchObject({ status: "fail", threshold: "reachable" });
+    await sandbox.incidents.set("database-down", true);
+    try {
+      const notReady = await scheduled("2026-01-01T12:07:00Z");
+      expect(notReady["runner-ready"]!.status).toBe("fail");
+      expect(notReady.database).toMatchObject({ status: "pass" }); // checked at once: the database is one reason /ready fails
+    } finally {
+      await sandbox.incidents.set("database-down", false);
+    }
+    expect((await scheduled("2026-01-01T12:07:00Z")).database).toBeUndefined();
+  });
+
   it("names the failing endpoint when /health turns unhealthy, and clears when it recovers", async () => {
     await sandbox.incidents.set("health-unhealthy", true);
     try {

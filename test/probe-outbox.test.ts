@@ -259,6 +259,26 @@ describe("outbox probe on rows injected with SQL", () => {
       expect(third.events).toEqual({ jobs: { good: 1, total: 1 }, "start-latency": { good: 1, total: 1 } });
     });
 
+    it("under beacon.database.everyMinutes its windows cover the gap between runs: a first run looks back one gap, a mark an hour old still counts", async () => {
+      const runEvery = (every: number | undefined, previousState?: unknown) => outboxProbe.run({
+        deps: { now: () => new Date(), fetch, log: silentLogger, sql },
+        settings: Settings.parse({ probes: { outbox: LOW } }).probes.outbox as OutboxSettings,
+        beacon: Settings.parse({ beacon: { database: { everyMinutes: every } } }).beacon,
+        targets: { healthUrls: [], databaseLabel: DB_LABEL }, signal: new AbortController().signal, previousState,
+      });
+      await pool.query("TRUNCATE outbox, executions, jobs RESTART IDENTITY CASCADE");
+      await finished("gap-first", "completed", 700, 600, 10); // 10 minutes ago: before a 2-minute first window, inside a 30-minute one
+      expect((await runEvery(undefined)).events?.["jobs"]).toEqual({ good: 0, total: 0 });
+      expect((await runEvery(30)).events?.["jobs"]).toEqual({ good: 1, total: 1 });
+      // The previous run was an hour ago (every 60 minutes): its mark, 5 s before its database clock; a job finished just after it.
+      const { rows } = await pool.query(`SELECT to_char((now() AT TIME ZONE 'UTC') - interval '3610 seconds', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at`);
+      const hourOld = { jobsMark: { at: rows[0].at as string, id: 2_147_483_647 } };
+      await finished("gap-after-mark", "completed", 3700, 3605, 10);
+      // Without the setting the mark reaches back one hour only: the job just after it is lost, the one 10 minutes ago counted.
+      expect((await runEvery(undefined, hourOld)).events?.["jobs"]).toEqual({ good: 1, total: 1 });
+      expect((await runEvery(60, hourOld)).events?.["jobs"]).toEqual({ good: 2, total: 2 });
+    });
+
     it("resumes inside a run of equal timestamps when a page is full, counting every job exactly once", async () => {
       for (const id of ["tie-a", "tie-b", "tie-c"]) await finished(id, "completed", 100, 30, 5);
       await pool.query("UPDATE jobs SET updated_at = (SELECT min(updated_at) FROM jobs)");

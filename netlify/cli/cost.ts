@@ -10,6 +10,8 @@ import { TYPICAL_BYTES, BEACON_PLANS, BUDGET, FREE_TIER, NETLIFY, STORE_FREE_BYT
 import { SentinelState, measuredTickTimes, type MeasuredTickTimes } from "../../shared/tick/state.ts";
 import { readStored } from "../../shared/store/documents.ts";
 import { validSchedule } from "../../shared/schedule.ts";
+import { databaseEveryMinutesOf } from "../../shared/probes/health/settings.ts";
+import { submissionIntervalMinutes } from "../../shared/probes/canary/settings.ts";
 import { createRuntime } from "../runtime.ts";
 import { createKeys } from "../../shared/store/keys.ts";
 import { TICK_SCHEDULE } from "../tick.ts";
@@ -57,7 +59,8 @@ export async function costCommand(args: string[]): Promise<number> {
     schedules: Object.fromEntries(PROBES.map((p) => [p.id, scheduleOf(settings, p)])),
     healthUrls: config.healthUrls.length,
     canaryEnabled: Boolean(config.canarySigningKey),
-    canaryIntervalMinutes: settings.probes.canary.intervalMinutes,
+    canaryIntervalMinutes: submissionIntervalMinutes(settings.probes.canary, settings.beacon),
+    databaseEveryMinutes: databaseEveryMinutesOf(settings.probes.health, settings.beacon),
     pageHoursPerDay: pageHours,
     pageRefreshSeconds: refresh,
     ...(scrape === undefined ? {} : { scrapeIntervalSeconds: scrape }),
@@ -100,6 +103,9 @@ export async function costCommand(args: string[]): Promise<number> {
     say("Beacon's side (what watching it costs Beacon's owner)");
     say(`  SQL statements      ${n(b.sqlStatements).padStart(12)}  ${n(b.sqlProbeStatements)} from probes + setup of ${n(b.sqlConnections)} connections`);
     say(`  Neon compute        ${c(b.neonCuHours).padStart(12)} CU-hours  kept awake ${c(b.neonAwakeHours)} h by our queries alone, ${pct(b.neonCuHours, BEACON_PLANS.neonFreeCuHours)} of Neon's free ${BEACON_PLANS.neonFreeCuHours}`);
+    const every = settings.beacon.database.everyMinutes;
+    say(`    cadence           ${every === undefined ? `each probe's own; health connects every ${input.databaseEveryMinutes === 1 ? "minute" : `${input.databaseEveryMinutes} min`}` : `every ${every} min, on the same minutes (beacon.database.everyMinutes)`}`);
+    say(`    with the runner   ${c(b.neonAwakeHoursWithRunner * BEACON_PLANS.neonMinCu).padStart(12)} CU-hours  awake ${c(b.neonAwakeHoursWithRunner)} h if the runner runs while our requests keep it awake (its outbox publisher polls the database)`);
     say(`  queue commands      ${n(b.redisCommands).padStart(12)}  ${pct(b.redisCommands, BEACON_PLANS.queueFreeCommands)} of an Upstash free tier`);
     say(`  HTTP requests       ${n(b.httpRequests).padStart(12)}  runner kept awake ${c(b.runnerAwakeHours)} h by our requests alone`);
     for (const w of p.warnings) say(`WARNING: ${w}`);

@@ -30,6 +30,14 @@ export const BeaconSettings = z.object({
       connectTimeoutMs: z.number().int().positive().max(20_000).default(10_000),
       /** Per-statement limit for the sentinel's read-only queries. */
       statementTimeoutMs: z.number().int().positive().max(20_000).default(5_000),
+      /**
+       * Let Beacon's Neon compute sleep: every probe that runs SQL (outbox, receipts, regions, and health's
+       * `database` check) runs only on the minutes divisible by this (UTC), and the canary submits only on
+       * them, so all of our statements fall on the same minutes and Neon (which suspends after 5 idle
+       * minutes) sleeps between them. Unset: each probe's own cadence (health's connection every minute
+       * keeps Neon awake all month). A divisor of 60. Its cost in detection time: README "Letting Neon sleep".
+       */
+      everyMinutes: z.number().int().min(1).max(60).refine((n) => 60 % n === 0, "must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)").optional(),
     })
     .prefault({}),
   queue: z

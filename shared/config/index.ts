@@ -2,6 +2,7 @@ import { z } from "zod";
 import { BeaconSettings } from "../beacon/settings.ts";
 import { CREDENTIAL_URLS, EnvSchema, SECRET_VARIABLES, WHOLE_URL_SECRETS, type Env } from "./env.ts";
 import { ProbeSettings, CATALOG as PROBES } from "../probes/catalog.ts";
+import type { BeaconWork } from "../probes/types.ts";
 import { validSchedule } from "../schedule.ts";
 import { TickSettings } from "../tick/settings.ts";
 import { AlertingSettings } from "../alerting/settings.ts";
@@ -34,7 +35,18 @@ export const Settings = z
     /** Which notifications go to which channels (shared/channels/routes.ts; default: all to Slack, Alertmanager and the webhook, pages to PagerDuty). */
     routes: Routes,
   })
-  .strict();
+  .strict()
+  .superRefine((settings, ctx) => {
+    // One cadence for every statement, or the minutes in between wake Neon again: a probe's own schedule and health's own database cadence may not say otherwise.
+    const every = settings.beacon.database.everyMinutes;
+    if (every === undefined) return;
+    const own = `beacon.database.everyMinutes (${every}) sets it`;
+    for (const p of PROBES) {
+      if (followsDatabaseCadence(p) && settings.schedules[p.id] !== undefined) ctx.addIssue({ code: "custom", path: ["schedules", p.id], message: `${own}: remove one of the two` });
+    }
+    const health = settings.probes.health.databaseEveryMinutes;
+    if (health !== undefined && health % every !== 0) ctx.addIssue({ code: "custom", path: ["probes", "health", "databaseEveryMinutes"], message: `${own}: a multiple of it, or unset` });
+  });
 export type Settings = z.infer<typeof Settings>;
 
 export interface Config {
@@ -187,9 +199,21 @@ function settingsInput(raw: string | undefined): unknown {
   }
 }
 
-/** A probe's effective cadence: SENTINEL_SETTINGS.schedules, else its own default. */
-export function scheduleOf(settings: Settings, probe: { id: string; schedule: string }): string {
-  return settings.schedules[probe.id] ?? probe.schedule;
+/**
+ * A probe's effective cadence: SENTINEL_SETTINGS.schedules, else, for a probe that runs SQL, every
+ * `beacon.database.everyMinutes` (on the same minutes for all of them), else its own default.
+ */
+export function scheduleOf(settings: Settings, probe: { id: string; schedule: string; beaconPerRun?: BeaconWork }): string {
+  const every = settings.beacon.database.everyMinutes;
+  const mine = settings.schedules[probe.id];
+  if (mine !== undefined) return mine;
+  if (every !== undefined && followsDatabaseCadence(probe)) return every === 60 ? "0 * * * *" : `*/${every} * * * *`;
+  return probe.schedule;
+}
+
+/** A probe whose schedule `beacon.database.everyMinutes` sets: one that runs SQL and does not align it itself (the canary). */
+function followsDatabaseCadence(probe: { beaconPerRun?: BeaconWork }): boolean {
+  return (probe.beaconPerRun?.sql ?? 0) > 0 && !probe.beaconPerRun?.alignsItsSql;
 }
 
 /**

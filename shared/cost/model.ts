@@ -104,6 +104,11 @@ export interface CostInputs {
   healthUrls: number;
   canaryEnabled: boolean;
   canaryIntervalMinutes: number;
+  /**
+   * Minutes between two runs of health's `database` check (its connection): `databaseEveryMinutes`, or
+   * `beacon.database.everyMinutes` (shared/probes/health/settings.ts). Default 1: every health run.
+   */
+  databaseEveryMinutes?: number;
   /** Hours a day a status page is open (each refresh is one invocation and one GET). */
   pageHoursPerDay: number;
   pageRefreshSeconds: number;
@@ -151,6 +156,11 @@ export interface BeaconBill {
   /** Hours our queries alone keep Beacon's Neon compute awake, and what that is in CU-hours at its smallest size. */
   neonAwakeHours: number;
   neonCuHours: number;
+  /**
+   * Hours Neon is awake if the runner is running whenever our requests keep it awake: a running runner's
+   * outbox publisher polls the database (every 2-30 s), so Neon sleeps only while the runner is stopped too.
+   */
+  neonAwakeHoursWithRunner: number;
   /** Hours our requests alone keep a runner machine awake. */
   runnerAwakeHours: number;
   redisCommands: number;
@@ -217,10 +227,12 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
   }
   const touch = beaconMinutes(input, minutes);
   const sqlConnections = count(touch.sql) * SQL_CONNECTIONS_PER_TICK;
-  const neonAwakeHours = awakeMinutes(touch.sql, BEACON_PLANS.neonSuspendMinutes) / 60;
+  const neonAwakeHours = count(awake(touch.sql, BEACON_PLANS.neonSuspendMinutes)) / 60;
+  const runnerAwake = awake(touch.http, BEACON_PLANS.runnerIdleMinutes);
   const beacon: BeaconBill = {
     httpRequests, sqlProbeStatements, sqlConnections, sqlStatements: sqlProbeStatements + sqlConnections * SQL_SETS_PER_CONNECTION,
-    neonAwakeHours, neonCuHours: neonAwakeHours * BEACON_PLANS.neonMinCu, runnerAwakeHours: awakeMinutes(touch.http, BEACON_PLANS.runnerIdleMinutes) / 60, redisCommands,
+    neonAwakeHours, neonCuHours: neonAwakeHours * BEACON_PLANS.neonMinCu, runnerAwakeHours: count(runnerAwake) / 60, redisCommands,
+    neonAwakeHoursWithRunner: count(awake(runnerAwake.map((r, m) => r | touch.sql[m]!), BEACON_PLANS.neonSuspendMinutes)) / 60,
   };
 
   const tickSeconds = input.tickSeconds ?? TYPICAL_TICK_SECONDS;
@@ -257,7 +269,7 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
     warnings.push(`Netlify credits: ${whole(creditsTotal)} a month is ${Math.round((creditsTotal / NETLIFY.freeCredits) * 100)}% of the Free plan's ${NETLIFY.freeCredits}, a hard cap for the whole team: the team's other sites (Beacon's portal, if it is in the same team) have ${whole(NETLIFY.freeCredits - creditsTotal)} left between them before Netlify pauses every site`);
   }
   if (beacon.neonCuHours > BEACON_PLANS.neonFreeCuHours) {
-    warnings.push(`Beacon's database: our queries alone keep its Neon compute awake ${whole(beacon.neonAwakeHours)} hours a month, ${whole(beacon.neonCuHours)} CU-hours, more than Neon's free plan gives (${BEACON_PLANS.neonFreeCuHours}); on that plan, and with Beacon otherwise idle, the database would be stopped before the month ends. Run the database probes less often than every ${BEACON_PLANS.neonSuspendMinutes} minutes to let it sleep`);
+    warnings.push(`Beacon's database: our queries alone keep its Neon compute awake ${whole(beacon.neonAwakeHours)} hours a month, ${whole(beacon.neonCuHours)} CU-hours, more than Neon's free plan gives (${BEACON_PLANS.neonFreeCuHours}); on that plan, and with Beacon otherwise idle, the database would be stopped before the month ends. Let it sleep with SENTINEL_SETTINGS {"beacon":{"database":{"everyMinutes":30}}} (README: "Letting Neon sleep", with what it costs in detection time)`);
   }
   if (beacon.redisCommands > 0.5 * BEACON_PLANS.queueFreeCommands) {
     warnings.push(`Beacon's queue Redis: ${whole(beacon.redisCommands)} commands a month from watching it, ${Math.round((beacon.redisCommands / BEACON_PLANS.queueFreeCommands) * 100)}% of an Upstash free tier on their own`);
@@ -293,27 +305,29 @@ function beaconMinutes(input: CostInputs, minutes: number): { sql: Uint8Array; h
       const marks = weekMinutes(schedule);
       runs = (m) => marks[m % week] === 1;
     }
+    // Health's connection (its `database` check) runs on its own cadence, on the minutes divisible by it.
+    const connects = (m: number) => per.sql > 0 || (per.sqlConnects === true && m % (input.databaseEveryMinutes ?? 1) === 0);
     for (let m = 0; m < minutes; m++) {
       if (!runs(m)) continue;
-      if (per.sql > 0 || per.sqlConnects) sql[m] = 1;
+      if (connects(m)) sql[m] = 1;
       if (per.http > 0 || (per.perHealthUrl && input.healthUrls > 0)) http[m] = 1;
     }
   }
   return { sql, http };
 }
 
-/** Minutes something stays awake when each marked minute wakes it and it sleeps after `idle` quiet minutes (the month taken as repeating). */
-function awakeMinutes(marks: Uint8Array, idle: number): number {
-  let awake = 0;
+/** The minutes something is awake when each marked minute wakes it and it sleeps after `idle` quiet minutes (the month taken as repeating). */
+function awake(marks: Uint8Array, idle: number): Uint8Array {
+  const out = new Uint8Array(marks.length);
   for (let m = 0; m < marks.length; m++) {
     for (let back = 0; back < idle && back < marks.length; back++) {
       if (marks[(m - back + marks.length) % marks.length]) {
-        awake++;
+        out[m] = 1;
         break;
       }
     }
   }
-  return awake;
+  return out;
 }
 
 function count(marks: Uint8Array): number {

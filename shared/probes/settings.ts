@@ -10,3 +10,13 @@ export const seconds = (fallback: number) => z.number().positive().default(fallb
 
 /** A count of items, zero allowed. */
 export const count = (fallback: number) => z.number().int().nonnegative().default(fallback);
+
+/**
+ * A look-back window at least `runs` times the gap between two runs under `beacon.database.everyMinutes`
+ * (a first run's window, a high-water mark's furthest reach): a probe slowed to let Neon sleep still
+ * counts everything that happened since its last run.
+ */
+export function coveringGapSeconds(seconds: number, beacon: { database: { everyMinutes?: number | undefined } }, runs = 1): number {
+  const every = beacon.database.everyMinutes;
+  return every === undefined ? seconds : Math.max(seconds, runs * every * 60);
+}

@@ -133,6 +133,11 @@ export interface BeaconWork {
   sqlConnects?: boolean;
   /** The Redis commands are sent on the minutes divisible by this only (health's PING, `redisEveryMinutes`), not on every run. */
   redisEveryMinutes?: number;
+  /**
+   * The probe keeps its own schedule under `beacon.database.everyMinutes` and aligns its SQL itself: the
+   * canary runs every minute to follow its job in flight, and submits only on those minutes.
+   */
+  alignsItsSql?: boolean;
 }
 
 /** A probe measures one stage of the pipeline. It never writes to the store and never swallows errors. */

@@ -1,6 +1,8 @@
 import { BEACON_PLANS, MONTH_MINUTES, NETLIFY, type CostInputs, type CostProjection, TYPICAL_BYTES } from "../../shared/cost/model.ts";
 import { scheduleOf, type Config } from "../../shared/config/index.ts";
 import { CATALOG } from "../../shared/probes/catalog.ts";
+import { databaseEveryMinutesOf } from "../../shared/probes/health/settings.ts";
+import { submissionIntervalMinutes } from "../../shared/probes/canary/settings.ts";
 import { TICK_SCHEDULE } from "../../netlify/tick.ts";
 import { awakeMinutes, type Figure } from "./compare.ts";
 import type { MonthCounts } from "./month.ts";
@@ -16,7 +18,8 @@ export function monthInputs(config: Config, c: MonthCounts, pageRefreshSeconds: 
   return {
     tickSchedule: TICK_SCHEDULE,
     schedules: Object.fromEntries(CATALOG.map((p) => [p.id, scheduleOf(settings, p)])),
-    healthUrls: config.healthUrls.length, canaryEnabled: Boolean(config.canarySigningKey), canaryIntervalMinutes: settings.probes.canary.intervalMinutes,
+    healthUrls: config.healthUrls.length, canaryEnabled: Boolean(config.canarySigningKey), canaryIntervalMinutes: submissionIntervalMinutes(settings.probes.canary, settings.beacon),
+    databaseEveryMinutes: databaseEveryMinutesOf(settings.probes.health, settings.beacon),
     pageHoursPerDay: 24, pageRefreshSeconds,
     // The documents as stored now (the CLI's STRLENs), and the run time the tick recorded for its live day.
     stateBytes: c.storage.stateBytes, statusBytes: TYPICAL_BYTES.status, ledgerBytes: c.storage.ledgerBytes, pastSlotsBytes: c.storage.pastSlotsBytes, pastDaysBytes: c.storage.pastDaysBytes,

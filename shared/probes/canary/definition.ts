@@ -41,7 +41,8 @@ export const CANARY = {
   // The queue is read (one request of 4 commands: observe.ts readQueue) only while the job has not left
   // `created`: never on a healthy pipeline, whose publisher moves it within seconds (the bench's month
   // counts 0; the model said 2 a run, 17,280 a month, that no run sends).
-  beaconPerRun: { http: 1, sql: 1, redis: 0 },
+  // Under `beacon.database.everyMinutes` it submits only on those minutes (and follows on the next few).
+  beaconPerRun: { http: 1, sql: 1, redis: 0, alignsItsSql: true },
 } as const satisfies ProbeDefinition<CanarySettings>;
 
 /** Jobspec id prefixes of the sentinel's own jobs: business SLOs and dashboards exclude them by prefix. */

@@ -44,7 +44,7 @@ export const canaryProbe: Probe<CanarySettings> & typeof CANARY = {
     const now = ctx.deps.now();
     if (state.inFlight) return follow(ctx, state, now, ctx.targets.apiUrl);
     const last = state.lastSubmittedAt ? Date.parse(state.lastSubmittedAt) : undefined;
-    const dueInMs = last === undefined ? 0 : last + ctx.settings.intervalMinutes * 60_000 - now.getTime();
+    const dueInMs = submissionDueInMs(last, now.getTime(), ctx.settings.intervalMinutes, ctx.beacon.database.everyMinutes);
     if (dueInMs > 0) {
       const told = state.last ? `last canary ${state.last.id} ${state.last.summary}` : "no canary settled yet";
       return { checks: [summary("pass", `idle: ${told}; next in ${Math.ceil(dueInMs / 60_000)} min`), ...buildChecks(state, ctx.settings, undefined)] };
@@ -52,6 +52,20 @@ export const canaryProbe: Probe<CanarySettings> & typeof CANARY = {
     return submit(ctx, state, now, key, ctx.targets.apiUrl);
   },
 };
+
+/**
+ * Milliseconds until the next submission is due: `intervalMinutes` after the last. Under
+ * `beacon.database.everyMinutes` only on those minutes (UTC, from the epoch), counted in whole minutes so
+ * that a tick a few hundred milliseconds early on its minute still submits: the canary's statements then
+ * fall on the minutes the other probes' do, and Neon sleeps between them.
+ */
+export function submissionDueInMs(last: number | undefined, now: number, intervalMinutes: number, everyMinutes: number | undefined): number {
+  if (everyMinutes === undefined) return last === undefined ? 0 : last + intervalMinutes * 60_000 - now;
+  const minute = Math.floor(now / 60_000);
+  const earliest = last === undefined ? minute : Math.floor(last / 60_000) + intervalMinutes;
+  const due = Math.ceil(Math.max(minute, earliest) / everyMinutes) * everyMinutes;
+  return due === minute ? 0 : due * 60_000 - now;
+}
 
 async function submit(ctx: Ctx, state: CanaryState, now: Date, key: string, apiUrl: string): Promise<ProbeOutput> {
   const s = ctx.settings;

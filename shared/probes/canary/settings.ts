@@ -108,3 +108,9 @@ export function missBudgetOf(stage: CanaryStage, s: CanarySettings, path: Canary
 export function deadlineOf(s: CanarySettings): number {
   return Math.max(...CANARY_STAGES.map((stage) => budgetOf(stage, s)));
 }
+
+/** Minutes between two submissions: `intervalMinutes`, rounded up to a multiple of `beacon.database.everyMinutes` when set (submissions fall on its minutes). */
+export function submissionIntervalMinutes(s: Pick<CanarySettings, "intervalMinutes">, beacon: { database: { everyMinutes?: number | undefined } }): number {
+  const every = beacon.database.everyMinutes;
+  return every === undefined ? s.intervalMinutes : Math.max(every, Math.ceil(s.intervalMinutes / every) * every);
+}

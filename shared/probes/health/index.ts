@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HealthSettings as Settings } from "./settings.ts";
+import { HealthSettings as Settings, databaseEveryMinutesOf } from "./settings.ts";
 import { HEALTH } from "./definition.ts";
 import { check, type Check } from "../../result.ts";
 import { boundedFetch, excerpt, parseJson } from "../../http.ts";
@@ -36,14 +36,20 @@ export const healthProbe: Probe<Settings> & typeof HEALTH = {
       pending.push(endpoint("runner-db", new URL(`${ctx.beacon.routes.jobs}?limit=1`, apiUrl).href, judgeRunnerDb));
     }
     for (const { name, url } of healthUrls) pending.push(endpoint(`url:${name}`, url, judgeGeneric));
-    pending.push(withinBudget("database", ctx.targets.databaseLabel ?? "database", cap(ctx.settings.databaseTimeoutMs), databaseCheck(ctx)));
+    const database = () => withinBudget("database", ctx.targets.databaseLabel ?? "database", cap(ctx.settings.databaseTimeoutMs), databaseCheck(ctx));
     const redis = () => withinBudget("redis", ctx.targets.redisLabel ?? "redis", cap(ctx.settings.redisTimeoutMs), redisCheck(ctx));
-    const due = ctx.manual === true || Math.floor(ctx.deps.now().getTime() / 60_000) % ctx.settings.redisEveryMinutes === 0;
-    if (due) pending.push(redis());
+    const minute = Math.floor(ctx.deps.now().getTime() / 60_000);
+    const dueEvery = (n: number) => ctx.manual === true || minute % n === 0;
+    const databaseDue = dueEvery(databaseEveryMinutesOf(ctx.settings, ctx.beacon));
+    const redisDue = dueEvery(ctx.settings.redisEveryMinutes);
+    if (databaseDue) pending.push(database());
+    if (redisDue) pending.push(redis());
     const found = await Promise.all(pending);
-    // Off its minute, the PING still runs when the runner is not ready: Redis down is one of the reasons.
+    // Off their minutes, the connection and the PING still run when the runner is not ready: its database
+    // or its Redis being down is one of the reasons, and the root cause is then named at once.
     const ready = found.find((c) => c.name === "runner-ready");
-    if (!due && ready && ready.status !== "pass" && ready.status !== "warn") found.push(await redis());
+    const notReady = ready !== undefined && ready.status !== "pass" && ready.status !== "warn";
+    if (notReady) found.push(...(await Promise.all([...(databaseDue ? [] : [database()]), ...(redisDue ? [] : [redis()])])));
     const checks = explainUntrustedReady(explainStubHealth(found));
     // One availability sample per run for the API-availability SLO: the runner answered, was ready and reads its database.
     const runner = checks.filter((c) => c.name === "runner-health" || c.name === "runner-ready" || c.name === "runner-db");

@@ -25,9 +25,22 @@ export const HealthSettings = z.object({
    * observation. 1: every run.
    */
   redisEveryMinutes: z.number().int().positive().max(60).default(REDIS_EVERY_MINUTES),
+  /**
+   * The `database` check (the tick's database connection) runs in a scheduled tick on the minutes divisible
+   * by this (UTC, from the epoch), in every manual run, and in any run whose runner-ready check does not
+   * pass (the runner is not ready when its database is down). Unset: `beacon.database.everyMinutes`, else
+   * every run (1). Each minute it runs keeps Beacon's Neon compute awake 5 more minutes; a database only
+   * the sentinel cannot reach (credentials, network) is seen up to this many minutes later per observation.
+   */
+  databaseEveryMinutes: z.number().int().min(1).max(60).refine((n) => 60 % n === 0, "must divide 60").optional(),
   /** An answer slower than this is degraded (warn). */
   latencyWarnMs: z.number().int().positive().default(1_000),
   /** Bodies larger than this are not read further and fail the check. */
   maxBodyBytes: z.number().int().positive().default(256 * 1024),
 });
 export type HealthSettings = z.infer<typeof HealthSettings>;
+
+/** Minutes between the `database` check's runs: its own setting, else Beacon's database cadence, else every run. */
+export function databaseEveryMinutesOf(health: Pick<HealthSettings, "databaseEveryMinutes">, beacon: { database: { everyMinutes?: number | undefined } }): number {
+  return health.databaseEveryMinutes ?? beacon.database.everyMinutes ?? 1;
+}

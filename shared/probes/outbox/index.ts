@@ -2,6 +2,7 @@ import { errorText } from "../../error-text.ts";
 import { check, type Check } from "../../result.ts";
 import { OutboxSettings } from "./settings.ts";
 import { OUTBOX } from "./definition.ts";
+import { coveringGapSeconds } from "../settings.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { queryOutbox, queryStuck } from "./queries.ts";
 import { judgeBacklog, judgeClock, judgeEnvelopes, judgeStuck, OUTBOX_CHECKS, STUCK_CHECKS } from "./judge.ts";
@@ -38,7 +39,7 @@ export const outboxProbe: Probe<OutboxSettings> & typeof OUTBOX = {
         outboxScanLimit: s.outboxScanLimit, startupRecoverySeconds: ctx.beacon.runner.startupRecoverySeconds,
       }),
       queryFinishedJobs(one, tables, {
-        mark, initialWindowSeconds: s.sliInitialWindowSeconds, maxWindowSeconds: s.sliMaxWindowSeconds,
+        mark, initialWindowSeconds: coveringGapSeconds(s.sliInitialWindowSeconds, ctx.beacon), maxWindowSeconds: coveringGapSeconds(s.sliMaxWindowSeconds, ctx.beacon, 2),
         settleSeconds: s.sliSettleSeconds, excludePrefix: CANARY_ID_PREFIX, limit: s.sliJobLimit,
       }),
     ]));

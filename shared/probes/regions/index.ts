@@ -4,6 +4,7 @@ import { errorText } from "../../error-text.ts";
 import { REGIONS, RegionsSection } from "./definition.ts";
 import type { Probe, ProbeContext } from "../types.ts";
 import { RegionsSettings } from "./settings.ts";
+import { coveringGapSeconds } from "../settings.ts";
 import { queryRegions } from "./query.ts";
 import { judgeRegions } from "./judge.ts";
 import { judgeRestartLost, type RunnerStart } from "./restart.ts";
@@ -41,7 +42,7 @@ export const regionsProbe: Probe<RegionsSettings> & typeof REGIONS = {
     const [rows, services, start] = await Promise.allSettled([
       sql ? queryRegions(sql, ctx.beacon.tables, {
         windowSeconds: s.windowSeconds, gridWindowSeconds: s.gridWindowSeconds, mark: prev.mark ?? null,
-        initialWindowSeconds: s.sliInitialWindowSeconds, askedSettleSeconds: s.askedSettleSeconds,
+        initialWindowSeconds: coveringGapSeconds(s.sliInitialWindowSeconds, ctx.beacon), askedSettleSeconds: s.askedSettleSeconds,
         exampleIds: s.exampleIds, queuedLimit: s.queuedLimit,
         regionNames: ctx.beacon.regions, routerClientTimeoutSeconds: ctx.beacon.runner.routerClientTimeoutSeconds,
         gridRowLimit: s.gridRowLimit,
