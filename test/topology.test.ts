@@ -14,6 +14,8 @@ import { createKeys } from "../shared/store/keys.ts";
 import { projectCost, SEND_EXTRA_COMMANDS, type CostInputs } from "../shared/cost/model.ts";
 import type { ProbeInfo } from "../shared/status/document.ts";
 import { TICK_SCHEDULE } from "../netlify/tick.ts";
+import { scheduledProbe } from "../netlify/probe-function.ts";
+import { createRuntime, type Runtime } from "../netlify/runtime.ts";
 import { createDirectRedis, testServices } from "./support/env.ts";
 import { startUpstashBridge, type UpstashBridge } from "./support/upstash-bridge.ts";
 import { startHttpReceiver, type HttpReceiver } from "./support/http-receiver.ts";
@@ -173,6 +175,58 @@ describe("the per-probe topology on a virtual clock", () => {
     expect(lockWaitFor(BUDGET, "probe")).toBe(12_000);
     expect(lockWaitFor(BUDGET, "evaluation")).toBe(8_000);
     expect(lockWaitFor(BUDGET, "probe") + BUDGET.probeBudgetMs + BUDGET.writeReserveMs).toBeLessThanOrEqual(BUDGET.budgetMs);
+  });
+});
+
+describe("the deployed probe function (functions/probe-<id>.ts)", () => {
+  const ADMIN = "admin-token-0123456789abcdef";
+  /** A runtime on a fresh prefix of the counted store; Beacon is a closed port (the health probe errors at once). */
+  const runtime = (extra: Record<string, string>): Runtime => createRuntime({
+    BEACON_API_URL: "http://127.0.0.1:9", SENTINEL_REDIS_REST_URL: bridge.url, SENTINEL_REDIS_REST_TOKEN: bridge.token,
+    SENTINEL_KEY_PREFIX: `topology-fn:${randomBytes(4).toString("hex")}:`, ...extra,
+  }, { redisRetries: 0, log: capturingLogger(), now: () => new Date(AT) });
+  const AT = Math.floor(Date.now() / MINUTE) * MINUTE + 30_000; // one minute for every call: a slot is served once
+  const call = (headers: Record<string, string> = {}) => new Request("https://sentinel.example.org/.netlify/functions/probe-health", { method: "POST", headers, body: JSON.stringify({ next_run: new Date().toISOString() }) });
+
+  it("with the default topology it answers 404 at once and touches neither the store nor Beacon, even called as the scheduler", async () => {
+    const rt = runtime({ SENTINEL_ADMIN_TOKEN: ADMIN });
+    try {
+      bridge.meter.reset();
+      const response = await scheduledProbe("health", () => rt)(call({ "x-nf-event": "schedule", authorization: `Bearer ${ADMIN}` }));
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { error: string }).error).toBe("topology_off");
+      expect(bridge.meter.requests).toBe(0);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it("per-probe: a request that is not the scheduler's needs the admin token; the scheduler's runs the probe once per slot", async () => {
+    const rt = runtime({ SENTINEL_TOPOLOGY: "per-probe", SENTINEL_ADMIN_TOKEN: ADMIN });
+    const fn = scheduledProbe("health", () => rt);
+    try {
+      expect((await fn(call())).status).toBe(401);
+      expect((await fn(call({ authorization: "Bearer wrong-token-0123456789" }))).status).toBe(403);
+      const scheduled = await fn(call({ "x-nf-event": "schedule" }));
+      expect(scheduled.status).toBe(200);
+      const report = (await scheduled.json()) as TickReport;
+      expect(report.results.map((r) => r.probe)).toEqual(["health"]);
+      // The admin's call in the same minute finds the slot served: it runs nothing, so no call adds Beacon load.
+      const admin = await fn(call({ authorization: `Bearer ${ADMIN}` }));
+      expect(admin.status).toBe(200);
+      expect(((await admin.json()) as TickReport).results).toEqual([]);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it("per-probe without an admin token configured: only the scheduler runs it", async () => {
+    const rt = runtime({ SENTINEL_TOPOLOGY: "per-probe" });
+    try {
+      expect((await scheduledProbe("health", () => rt)(call())).status).toBe(503);
+    } finally {
+      await rt.close();
+    }
   });
 });
 
