@@ -31,6 +31,7 @@ export function scheduledProbe(id: string, runtime: () => Runtime = sharedRuntim
       return configFailure(error);
     }
     if (rt.config.topology !== "per-probe") {
+      if (request.headers.get("x-nf-event") === "schedule") rt.log.warn("a probe function is scheduled, but SENTINEL_TOPOLOGY is not per-probe: it does nothing (comment netlify.toml's per-probe block out again, or set the topology)", { probe: id });
       return json(404, { error: "topology_off", message: `SENTINEL_TOPOLOGY is "${rt.config.topology}": the tick runs ${id}; this function runs only with SENTINEL_TOPOLOGY=per-probe` });
     }
     if (request.headers.get("x-nf-event") !== "schedule") return viaHttp(request, context);
