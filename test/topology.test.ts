@@ -13,7 +13,7 @@ import { evaluationRun, lockWaitFor, probeFunctionRun, type RunBudget } from "..
 import { createKeys } from "../shared/store/keys.ts";
 import { projectCost, SEND_EXTRA_COMMANDS, type CostInputs } from "../shared/cost/model.ts";
 import type { ProbeInfo } from "../shared/status/document.ts";
-import { TICK_SCHEDULE } from "../netlify/tick.ts";
+import { scheduledRun, TICK_SCHEDULE } from "../netlify/tick.ts";
 import { scheduledProbe } from "../netlify/probe-function.ts";
 import { createRuntime, type Runtime } from "../netlify/runtime.ts";
 import { createDirectRedis, testServices } from "./support/env.ts";
@@ -219,6 +219,19 @@ describe("the deployed probe function (functions/probe-<id>.ts)", () => {
       await rt.close();
     }
   });
+
+  it("the scheduled tick runs the due probes by default, and with per-probe runs none: it evaluates what the functions stored", async () => {
+    for (const [topology, ran] of [["tick", PROBES.length], ["per-probe", 0]] as const) {
+      const rt = runtime({ SENTINEL_TOPOLOGY: topology });
+      try {
+        const report = await scheduledRun(rt);
+        expect(report.skipped, topology).toBeUndefined();
+        expect(report.results, topology).toHaveLength(ran);
+      } finally {
+        await rt.close();
+      }
+    }
+  }, 60_000);
 
   it("per-probe without an admin token configured: only the scheduler runs it", async () => {
     const rt = runtime({ SENTINEL_TOPOLOGY: "per-probe" });
