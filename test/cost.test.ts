@@ -317,6 +317,9 @@ describe("the topology in credits: the per-probe shape projected beside the tick
     expect(per.beacon.sqlConnections).toBeGreaterThan(tick.beacon.sqlConnections);
     expect(per.overFreeTier).toBe(true);
     expect(tick.topology).toBe("tick");
+    // A run time given (--measured: each run records its own from before it asks for the lock) holds the waits: not added again.
+    const measured = projectCost({ ...DEFAULTS, topology: "per-probe", tickSeconds: 0.4 });
+    expect(measured.netlify.gbHours).toMatchObject({ tick: (43_200 * 0.4) / 3600, probes: (148_320 * 0.4) / 3600, waits: 0 });
   });
 
   it("`sentinel cost` projects SENTINEL_TOPOLOGY; --topology compares without changing it; a bad value is refused", async () => {

@@ -97,7 +97,7 @@ export async function costCommand(args: string[]): Promise<number> {
     say(`    compute           ${c(nb.credits.compute).padStart(12)}  ${gbTotal.toFixed(2)} GB-hours at ${nb.memoryGb} GB: tick ${nb.gbHours.tick.toFixed(2)} (${n(p.invocations.tick ?? 0)} x ${(nb.tickSeconds * 1000).toFixed(0)} ms, ${tickFrom}), views ${nb.gbHours.views.toFixed(2)}`);
     if (nb.gbHours.probes !== undefined) {
       const runs = Object.entries(p.invocations).filter(([k]) => k.startsWith("probe-")).reduce((a, [, v]) => a + v, 0);
-      say(`                                    probe functions ${nb.gbHours.probes.toFixed(2)} (${n(runs)} runs), waiting for the lock ${nb.gbHours.waits!.toFixed(2)} (worst case: a minute's functions start together)`);
+      say(`                                    probe functions ${nb.gbHours.probes.toFixed(2)} (${n(runs)} runs), ${tickSeconds === undefined ? `waiting for the lock ${nb.gbHours.waits!.toFixed(2)} (worst case: a minute's functions start together)` : "waits for the lock inside the run time given"}`);
     }
     say(`    web requests      ${c(nb.credits.requests).padStart(12)}  ${n(nb.webRequests)} requests`);
     say(`    bandwidth         ${c(nb.credits.bandwidth).padStart(12)}  ${gigabytes(nb.bandwidthBytes)}`);

@@ -128,8 +128,9 @@ export interface CostInputs {
   pageBytes?: number;
   /**
    * Average run time of a tick, seconds (default TYPICAL_TICK_SECONDS). In the per-probe topology, of
-   * every invocation that runs a tick, the probe functions' and the evaluation's alike (what `--measured`
-   * reads: each records its own); unset there, PER_PROBE_SECONDS.
+   * every invocation that runs a tick, the probe functions' and the evaluation's alike, its wait for the
+   * lock included (what `--measured` reads: each records its own from before it asks for the lock); unset
+   * there, PER_PROBE_SECONDS, and the waits estimated on top.
    */
   tickSeconds?: number;
   /** The functions' memory, GB (Netlify's default: 1). */
@@ -200,7 +201,7 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
 
   const tickSeconds = input.tickSeconds ?? (input.topology === "per-probe" ? PER_PROBE_SECONDS.evaluation : TYPICAL_TICK_SECONDS);
   const perProbe: PerProbeMonth | undefined = input.topology === "per-probe"
-    ? perProbeMonth({ tickSchedule: input.tickSchedule, schedules: input.schedules, beacon: BEACON_PER_RUN, minutes, holdSeconds: input.tickSeconds ?? PER_PROBE_SECONDS.probeRun, probeSeconds: input.tickSeconds ?? PER_PROBE_SECONDS.probeRun })
+    ? perProbeMonth({ tickSchedule: input.tickSchedule, schedules: input.schedules, beacon: BEACON_PER_RUN, minutes, holdSeconds: input.tickSeconds ?? PER_PROBE_SECONDS.probeRun, probeSeconds: input.tickSeconds ?? PER_PROBE_SECONDS.probeRun, waitsInRunTime: input.tickSeconds !== undefined })
     : undefined;
   const invocations = { tick: ticks, ...perProbe?.invocations, "status-page": views, "api-metrics": scrapes };
   const slotCloses = Math.floor(minutes / PAST_SLOT_MINUTES);
