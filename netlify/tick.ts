@@ -4,6 +4,7 @@ import { createChannels, SEND_BUDGET_MS } from "../shared/channels/catalog.ts";
 import { policyFrom, probeInfos } from "../shared/config/policy.ts";
 import { runTick, type TickOptions, type TickReport } from "../shared/tick/run.ts";
 import { intervalOf } from "../shared/schedule.ts";
+import { evaluationRun, type RunBudget } from "../shared/tick/topology.ts";
 import { errorText, storeErrorText } from "../shared/error-text.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -29,6 +30,19 @@ export async function tick(rt: Runtime, options: TickOptions): Promise<TickRepor
       ...settings.tick, staleFactor: settings.alerting.staleFactor, sendBudgetMs: SEND_BUDGET_MS, tickIntervalMs: intervalOf(TICK_SCHEDULE),
     },
   }, options);
+}
+
+/** What bounds a run of this runtime, for the per-probe topology's lock waits (shared/tick/topology.ts). */
+export function runBudget(rt: Runtime): RunBudget {
+  return { ...rt.config.settings.tick, sendBudgetMs: SEND_BUDGET_MS };
+}
+
+/**
+ * What the scheduled tick runs: everything due (SENTINEL_TOPOLOGY=tick), or, when each probe has its own
+ * function, no probe at all: it evaluates what they stored (missing results, SLOs) and sends what is owed.
+ */
+export function scheduledTickOptions(rt: Runtime): TickOptions {
+  return rt.config.topology === "per-probe" ? evaluationRun(runBudget(rt)) : { write: true, lockWaitMs: 0 };
 }
 
 /**
@@ -101,7 +115,7 @@ export async function scheduledRun(rt: Runtime): Promise<TickReport> {
   const startedAtMs = Date.now();
   let report: TickReport;
   try {
-    report = await tick(rt, { write: true, lockWaitMs: 0 });
+    report = await tick(rt, scheduledTickOptions(rt));
   } catch (error) {
     // The store's reason, without the request the client quotes (the tick's write: its state and ledger).
     await pingHeartbeat(rt, { ok: false, reason: `tick crashed: ${storeErrorText(error)}` }, startedAtMs);

@@ -170,4 +170,13 @@ describe("status API and remediation settings", () => {
     expect(problemsOf({ ...minimal, SENTINEL_PUBLIC_STATUS: "false" }).join("\n")).toContain("SENTINEL_PUBLIC_STATUS: false needs SENTINEL_STATUS_TOKEN");
     expect(problemsOf({ ...minimal, SENTINEL_PUBLIC_STATUS: "false", SENTINEL_ADMIN_TOKEN: "admin-token-0123456789" })).toEqual([]);
   });
+
+  it("reads the topology: one tick by default, per-probe when set; a bad value is listed with every other problem", () => {
+    expect(loadConfig(minimal).topology).toBe("tick");
+    expect(loadConfig({ ...minimal, SENTINEL_TOPOLOGY: "per-probe" }).topology).toBe("per-probe");
+    expect(loadConfig({ ...minimal, SENTINEL_TOPOLOGY: " " }).topology).toBe("tick");
+    const problems = problemsOf({ ...minimal, SENTINEL_TOPOLOGY: "per-stage", SENTINEL_KEY_PREFIX: "has space" });
+    expect(problems).toEqual(expect.arrayContaining(['SENTINEL_TOPOLOGY: must be "tick" or "per-probe"']));
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["SENTINEL_KEY_PREFIX", "SENTINEL_TOPOLOGY"]);
+  });
 });

@@ -334,3 +334,53 @@ describe("`sentinel cost --measured` against what real ticks recorded in the sto
     await expect(costCommand(["--measured", "--tick-seconds", "1"])).rejects.toThrow(/drop --tick-seconds, or --measured/);
   });
 });
+
+describe("the topology in credits: the per-probe shape projected beside the tick", () => {
+  /** `sentinel cost --json ...args`, on the given environment. */
+  async function costJson(args: string[], env: Record<string, string> = {}) {
+    const out: string[] = [];
+    const saved = process.env;
+    process.env = { ...saved, SENTINEL_REDIS_REST_URL: "", BEACON_REDIS_REST_URL: "", ...env };
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((line: string) => (out.push(line), true)) as typeof process.stdout.write;
+    try {
+      await costCommand(["--json", ...args]);
+    } finally {
+      process.stdout.write = write;
+      process.env = saved;
+    }
+    return JSON.parse(out.join("")) as ReturnType<typeof projectCost>;
+  }
+
+  it("counts each probe's runs as invocations of its own function, four store commands each, and the lock waits of a minute's functions at worst", () => {
+    const tick = projectCost(DEFAULTS);
+    const per = projectCost({ ...DEFAULTS, topology: "per-probe" });
+    expect(per.invocations).toEqual({
+      tick: 43_200, "probe-health": 43_200, "probe-canary": 43_200, "probe-outbox": 21_600, "probe-receipts": 14_400,
+      "probe-queue": 8_640, "probe-regions": 8_640, "probe-traffic": 8_640, "status-page": 21_600, "api-metrics": 0,
+    });
+    expect(per.invocationsPerMonth - tick.invocationsPerMonth).toBe(148_320);
+    expect(per.storeCommands["probe functions"]).toBe(148_320 * 4);
+    // Worst case: a minute's k functions start together and take the lock in turn (0.35 s each), trying again every 500 ms.
+    expect(per.storeCommands["lock waits"]).toBeGreaterThan(0);
+    expect(per.netlify.gbHours).toMatchObject({ tick: (43_200 * 0.15) / 3600, probes: (148_320 * 0.35) / 3600 });
+    // The same probe runs: Beacon's requests, statements and queue commands do not change; its connections do (one per function that touches the database).
+    expect(per.beacon).toMatchObject({ httpRequests: tick.beacon.httpRequests, sqlProbeStatements: tick.beacon.sqlProbeStatements, redisCommands: tick.beacon.redisCommands });
+    expect(per.beacon.sqlConnections).toBeGreaterThan(tick.beacon.sqlConnections);
+    expect(per.overFreeTier).toBe(true);
+    expect(tick.topology).toBe("tick");
+    // A run time given (--measured: each run records its own from before it asks for the lock) holds the waits: not added again.
+    const measured = projectCost({ ...DEFAULTS, topology: "per-probe", tickSeconds: 0.4 });
+    expect(measured.netlify.gbHours).toMatchObject({ tick: (43_200 * 0.4) / 3600, probes: (148_320 * 0.4) / 3600, waits: 0 });
+  });
+
+  it("`sentinel cost` projects SENTINEL_TOPOLOGY; --topology compares without changing it; a bad value is refused", async () => {
+    expect((await costJson([])).topology).toBe("tick");
+    const set = await costJson([], { SENTINEL_TOPOLOGY: "per-probe" });
+    expect(set.topology).toBe("per-probe");
+    expect(set.invocations["probe-health"]).toBe(43_200);
+    expect((await costJson(["--topology", "tick"], { SENTINEL_TOPOLOGY: "per-probe" })).invocations["probe-health"]).toBeUndefined();
+    expect((await costJson(["--topology", "per-probe"])).invocationsPerMonth).toBe(set.invocationsPerMonth);
+    await expect(costCommand(["--topology", "per-stage"])).rejects.toThrow(/--topology takes tick or per-probe, not "per-stage"/);
+  });
+});

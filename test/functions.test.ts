@@ -12,11 +12,13 @@ import { createHarness, type Harness } from "./sandbox/testing.ts";
 import type { Sandbox } from "./sandbox/index.ts";
 import { sentinelEnv, sentinelRuntime, storedLatest } from "./support/sentinel.ts";
 import { TICK_SCHEDULE } from "../netlify/tick.ts";
+import { perProbeSchedulesFrom } from "../netlify/cli/cost.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const functionsDir = path.join(root, "functions");
 
 describe("deployable functions, as Netlify's own tooling sees them", () => {
+  // With the default topology the probe functions are deployed but fired by nothing: zero invocations more.
   it("the tick is the one scheduled function, every minute, and only the tick file names it", async () => {
     const functions = await listFunctions([functionsDir], { parseISC: true });
     const scheduled = Object.fromEntries(functions.filter((f) => f.schedule).map((f) => [f.name, f.schedule]));
@@ -35,12 +37,31 @@ describe("deployable functions, as Netlify's own tooling sees them", () => {
     }
   }, 120_000);
 
+  it("with netlify.toml's per-probe block uncommented, the bundler's manifest schedules each probe's own function at its probe's cadence", async () => {
+    const crons = await perProbeSchedulesFrom(path.join(root, "netlify.toml"));
+    expect(crons).toEqual(Object.fromEntries(PROBES.map((p) => [p.id, p.schedule])));
+    const config = Object.fromEntries(Object.entries(crons).map(([id, schedule]) => [`probe-${id}`, { schedule }]));
+    const listed = await listFunctions([functionsDir], { parseISC: true, config });
+    expect(listed.filter((f) => f.name.startsWith("probe-")).map((f) => f.name).sort()).toEqual(PROBES.map((p) => `probe-${p.id}`).sort());
+    const out = await mkdtemp(path.join(tmpdir(), "sentinel-zip-"));
+    try {
+      await zipFunctions([functionsDir], out, { manifest: path.join(out, "manifest.json"), archiveFormat: "none", basePath: root, repositoryRoot: root, config });
+      const manifest = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { functions: { name: string; schedule?: string }[] };
+      const schedules = Object.fromEntries(manifest.functions.filter((f) => f.schedule).map((f) => [f.name, f.schedule]));
+      expect(schedules).toEqual({ tick: TICK_SCHEDULE, ...Object.fromEntries(PROBES.map((p) => [`probe-${p.id}`, p.schedule])) });
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("every function is bundled by Netlify's tooling; the tick carries every probe, and what the status functions carry for the one catalog is measured", async () => {
     const bundles = await measureBundles(root);
     const carrying = Object.fromEntries(bundles.map((b) => [b.name, b.ownFiles.filter(probeImplementation).length]));
     // One catalog lists each probe once, with its code: the status functions bundle it without running it
     // (the README's "Adding a probe" states the trade). The tick must carry every probe's implementation.
     for (const p of PROBES) expect(bundles.find((b) => b.name === "tick")!.ownFiles, p.id).toContain(`shared/probes/${p.id}/index.ts`);
+    // Each probe's own function carries its probe (and, through the one catalog, the others: it measures what it names only).
+    for (const p of PROBES) expect(bundles.find((b) => b.name === `probe-${p.id}`)?.ownFiles, `probe-${p.id}`).toContain(`shared/probes/${p.id}/index.ts`);
     const status = bundles.find((b) => b.name === "api-status")!;
     const tick = bundles.find((b) => b.name === "tick")!;
     console.info(`own code bundled: api-status ${status.ownBytes} B (${carrying["api-status"]} probe files), tick ${tick.ownBytes} B`);

@@ -60,6 +60,8 @@ describe("the routes under @netlify/dev", () => {
     }
     // Only the HTTP functions: the scheduled ones are another suite's, and each costs a build.
     for (const name of Object.keys(ROUTES)) await cp(path.join(root, "functions", `${name}.ts`), path.join(projectRoot, "functions", `${name}.ts`));
+    // And one probe function, unscheduled (the per-probe topology's block is commented out): reachable over HTTP.
+    await cp(path.join(root, "functions", "probe-health.ts"), path.join(projectRoot, "functions", "probe-health.ts"));
     await symlink(path.join(root, "node_modules"), path.join(projectRoot, "node_modules"));
     netlify = await startLocalNetlify({ projectRoot, port: 0 });
   }, 60_000);
@@ -99,5 +101,17 @@ describe("the routes under @netlify/dev", () => {
     expect(ran.status).toBe(200);
     expect(ProbeResult.parse((await ran.json()).result).probe).toBe("health");
     expect(wrong.status).toBe(403);
+  }, 60_000);
+
+  it("a probe function is reachable at its default URL, and with the default topology answers 404 at once, whoever asks", async () => {
+    const [plain, forged] = await Promise.all([
+      request("/.netlify/functions/probe-health", { method: "POST" }),
+      request("/.netlify/functions/probe-health", { method: "POST", headers: { ...admin, "x-nf-event": "schedule" } }),
+    ]);
+    for (const response of [plain, forged]) {
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: "topology_off" });
+    }
+    expect(netlify.scheduled).toEqual([]);
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
-import { loadConfig, scheduleOf } from "../../shared/config/index.ts";
+import { loadConfig, scheduleOf, TOPOLOGIES, type Topology } from "../../shared/config/index.ts";
 import { CATALOG as PROBES } from "../../shared/probes/catalog.ts";
 import { PAGE_REFRESH_SECONDS } from "../../shared/status/page.ts";
 import { TYPICAL_BYTES, BEACON_PLANS, BUDGET, FREE_TIER, NETLIFY, STORE_FREE_BYTES, gigabytes, projectCost, type CostInputs } from "../../shared/cost/model.ts";
@@ -22,10 +22,11 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 
 /**
- * `sentinel cost [--json] [--measured] [--tick-seconds S] [--memory-gb G] [--deploys N] [--page-hours-per-day H]
+ * `sentinel cost [--json] [--measured] [--topology tick|per-probe] [--tick-seconds S] [--memory-gb G] [--deploys N] [--page-hours-per-day H]
  * [--page-refresh S] [--scrape-interval S]`: the month the current configuration costs, in every unit
  * each service bills, against the free allowances it draws on. `--measured` bills the tick's run time
  * as the tick recorded it over its last day (it needs the store); without it, `--tick-seconds`.
+ * `--topology` projects the other shape without changing SENTINEL_TOPOLOGY (README "The topology in credits").
  */
 export async function costCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -40,6 +41,7 @@ export async function costCommand(args: string[]): Promise<number> {
       "tick-seconds": { type: "string" },
       "memory-gb": { type: "string", default: String(NETLIFY.defaultMemoryGb) },
       deploys: { type: "string", default: "0" },
+      topology: { type: "string" },
     },
   });
   if (values.measured && values["tick-seconds"] !== undefined) throw new UsageError("--measured takes the tick's run time from what it recorded: drop --tick-seconds, or --measured");
@@ -48,13 +50,16 @@ export async function costCommand(args: string[]): Promise<number> {
   const pageHours = number(values["page-hours-per-day"], "--page-hours-per-day", 0, 24);
   const refresh = number(values["page-refresh"], "--page-refresh", 10, 86_400);
   const scrape = values["scrape-interval"] === undefined ? undefined : number(values["scrape-interval"], "--scrape-interval", 1, 86_400);
+  if (values.topology !== undefined && !TOPOLOGIES.includes(values.topology as Topology)) throw new UsageError(`--topology takes ${TOPOLOGIES.join(" or ")}, not "${values.topology}"`);
   const config = loadConfig(process.env, { requireStore: false, requireBeacon: false }); // an estimate needs no Beacon
+  const topology = (values.topology as Topology | undefined) ?? config.topology;
   const settings = config.settings;
   const tickSchedule = await tickScheduleFrom(values["netlify-toml"]!);
   const sizes = await storedSizes();
   const measured = values.measured ? await measuredTicks() : undefined;
   const tickSeconds = measured ? measured.meanMs / 1000 : values["tick-seconds"] === undefined ? undefined : number(values["tick-seconds"], "--tick-seconds", 0, 30);
   const input: CostInputs = {
+    topology,
     tickSchedule,
     schedules: Object.fromEntries(PROBES.map((p) => [p.id, scheduleOf(settings, p)])),
     healthUrls: config.healthUrls.length,
@@ -74,12 +79,14 @@ export async function costCommand(args: string[]): Promise<number> {
     deploysPerMonth: deploys,
   };
   const p = projectCost(input);
+  if (topology === "per-probe") p.warnings.push(...await perProbeScheduleWarnings(values["netlify-toml"]!, input.schedules));
   if (values.json) {
     say(JSON.stringify({ version: 2, input, sizesFrom: sizes.from, ...(measured ? { measured } : {}), ...p, budget: BUDGET, freeTier: FREE_TIER, netlifyRates: NETLIFY, beaconPlans: BEACON_PLANS }, null, 2));
   } else {
     const n = (x: number) => x.toLocaleString("en-US");
     const pct = (x: number, of: number) => `${((x / of) * 100).toFixed(0)}%`;
-    say(`Beacon Sentinel, projected for a 30-day month (tick ${tickSchedule}; page open ${pageHours} h/day, refresh ${refresh} s; ${scrape ? `scrape every ${scrape} s` : "no scraper"})`);
+    const shape = topology === "per-probe" ? "per-probe topology: a function per probe, the tick evaluating" : "one tick";
+    say(`Beacon Sentinel, projected for a 30-day month (${shape}; tick ${tickSchedule}; page open ${pageHours} h/day, refresh ${refresh} s; ${scrape ? `scrape every ${scrape} s` : "no scraper"})`);
     say("");
     const c = (x: number) => x.toFixed(1);
     const nb = p.netlify;
@@ -89,7 +96,12 @@ export async function costCommand(args: string[]): Promise<number> {
       : tickSeconds === undefined ? "assumed; --measured uses what the tick recorded" : "as given";
     say("Netlify (credits; the Free plan's 300 a month is a hard cap for the whole team)");
     say(`  credits             ${c(nb.creditsTotal).padStart(12)}  ${pct(nb.creditsTotal, NETLIFY.freeCredits)} of the free ${NETLIFY.freeCredits}`);
-    say(`    compute           ${c(nb.credits.compute).padStart(12)}  ${(nb.gbHours.tick + nb.gbHours.views).toFixed(2)} GB-hours at ${nb.memoryGb} GB: tick ${nb.gbHours.tick.toFixed(2)} (${n(p.invocations.tick ?? 0)} x ${(nb.tickSeconds * 1000).toFixed(0)} ms, ${tickFrom}), views ${nb.gbHours.views.toFixed(2)}`);
+    const gbTotal = Object.values(nb.gbHours).reduce((a, b) => a + b, 0);
+    say(`    compute           ${c(nb.credits.compute).padStart(12)}  ${gbTotal.toFixed(2)} GB-hours at ${nb.memoryGb} GB: tick ${nb.gbHours.tick.toFixed(2)} (${n(p.invocations.tick ?? 0)} x ${(nb.tickSeconds * 1000).toFixed(0)} ms, ${tickFrom}), views ${nb.gbHours.views.toFixed(2)}`);
+    if (nb.gbHours.probes !== undefined) {
+      const runs = Object.entries(p.invocations).filter(([k]) => k.startsWith("probe-")).reduce((a, [, v]) => a + v, 0);
+      say(`                                    probe functions ${nb.gbHours.probes.toFixed(2)} (${n(runs)} runs), ${tickSeconds === undefined ? `waiting for the lock ${nb.gbHours.waits!.toFixed(2)} (worst case: a minute's functions start together)` : "waits for the lock inside the run time given"}`);
+    }
     say(`    web requests      ${c(nb.credits.requests).padStart(12)}  ${n(nb.webRequests)} requests`);
     say(`    bandwidth         ${c(nb.credits.bandwidth).padStart(12)}  ${gigabytes(nb.bandwidthBytes)}`);
     say(`    deploys           ${c(nb.credits.deploys).padStart(12)}`);
@@ -111,6 +123,31 @@ export async function costCommand(args: string[]): Promise<number> {
     for (const w of p.warnings) say(`WARNING: ${w}`);
   }
   return p.overFreeTier ? 1 : 0;
+}
+
+/**
+ * The per-probe functions fire at netlify.toml's crons (its per-probe block, commented or not); a cron
+ * slower than the probe's cadence leaves the probe running less often than configured, and missing.
+ */
+export async function perProbeScheduleWarnings(tomlPath: string, schedules: Record<string, string>): Promise<string[]> {
+  const crons = await perProbeSchedulesFrom(tomlPath);
+  return Object.entries(schedules).flatMap(([id, cadence]) => (crons[id] === cadence ? [] : [
+    `per-probe topology: netlify.toml schedules probe-${id} ${crons[id] ? `at "${crons[id]}"` : "nowhere"}, but the probe's cadence is "${cadence}": make them equal, or the probe runs less often than configured (and its missing-results alert fires)`,
+  ]));
+}
+
+/** The per-probe block of netlify.toml as it reads uncommented: each probe's function cron, by probe id. */
+export async function perProbeSchedulesFrom(tomlPath: string): Promise<Record<string, string>> {
+  const text = await readFile(tomlPath, "utf8").catch(() => "");
+  let inside = false;
+  const lines = text.split("\n").map((line) => {
+    if (/^#\s*--- per-probe topology/.test(line)) inside = true;
+    else if (/^#\s*--- end per-probe topology/.test(line)) inside = false;
+    else if (inside) return line.replace(/^#\s?/, "");
+    return line;
+  });
+  const toml = parseToml(lines.join("\n")) as { functions?: Record<string, { schedule?: unknown }> };
+  return Object.fromEntries(Object.entries(toml.functions ?? {}).flatMap(([name, f]) => (name.startsWith("probe-") && typeof f.schedule === "string" ? [[name.slice("probe-".length), f.schedule]] : [])));
 }
 
 /** The tick's schedule as a deploy registers it: netlify.toml's `[functions.tick] schedule` wins over the file's. */

@@ -31,7 +31,7 @@ export async function startCommand(args: string[]): Promise<number> {
   } else {
     say(`start: watching ${process.env.BEACON_API_URL}`);
   }
-  loadConfig(process.env); // fail fast, listing every problem, before anything is scheduled
+  const config = loadConfig(process.env); // fail fast, listing every problem, before anything is scheduled
 
   const began = Date.now();
   const seconds = () => `${((Date.now() - began) / 1000).toFixed(1)} s`;
@@ -52,6 +52,9 @@ export async function startCommand(args: string[]): Promise<number> {
   });
   say(`start: Netlify functions served at ${netlify.url}`);
   for (const f of netlify.scheduled) say(`start:   ${f.name.padEnd(16)} ${f.schedule}`);
+  if (config.topology === "per-probe" && !netlify.scheduled.some((f) => f.name.startsWith("probe-"))) {
+    say("start: WARNING SENTINEL_TOPOLOGY=per-probe, but no probe function is scheduled: uncomment netlify.toml's per-probe block, or no probe runs (the tick only evaluates, and reports each probe missing)");
+  }
   if (!answered) say(`start: bundling ${netlify.scheduled.map((f) => f.name).join(", ")} for its first run (through @netlify/dev: up to a minute or two on a busy machine)`);
   say(`start: status page ${netlify.url}/status · status API ${netlify.url}/api/status`);
   if (local) {

@@ -5,11 +5,14 @@ import path from "node:path";
 import { NetlifyDev } from "@netlify/dev";
 import { listFunctions } from "@netlify/zip-it-and-ship-it";
 import { Cron } from "croner";
+import { readFile } from "node:fs/promises";
+import { parse as parseToml } from "smol-toml";
 
 /**
  * Runs the deployable function files under Netlify's own local emulation (@netlify/dev), serves them
  * over HTTP, and fires the scheduled ones on their cron, since nothing does that locally. Schedules are
- * read by Netlify's bundler (zip-it-and-ship-it), exactly as a deploy reads them.
+ * read by Netlify's bundler (zip-it-and-ship-it), exactly as a deploy reads them: from each file, and
+ * from netlify.toml's `[functions.<name>] schedule` (the per-probe topology's block, once uncommented).
  */
 export interface LocalNetlify {
   url: string;
@@ -58,7 +61,7 @@ export async function startLocalNetlify(options: LocalNetlifyOptions): Promise<L
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : options.port}`;
 
-  const functions = await listFunctions([path.join(options.projectRoot, "functions")], { parseISC: true });
+  const functions = await listFunctions([path.join(options.projectRoot, "functions")], { parseISC: true, config: await tomlSchedules(options.projectRoot) });
   const scheduled = functions.flatMap((f) => (f.schedule ? [{ name: f.name, schedule: f.schedule }] : []));
 
   const invoke = async (name: string) => {
@@ -95,4 +98,11 @@ export async function startLocalNetlify(options: LocalNetlifyOptions): Promise<L
       await dev.stop();
     },
   };
+}
+
+/** netlify.toml's `[functions.<name>] schedule` entries, as the bundler's `config` takes them (none without the file). */
+async function tomlSchedules(projectRoot: string): Promise<Record<string, { schedule: string }>> {
+  const text = await readFile(path.join(projectRoot, "netlify.toml"), "utf8").catch(() => "");
+  const toml = parseToml(text) as { functions?: Record<string, { schedule?: unknown }> };
+  return Object.fromEntries(Object.entries(toml.functions ?? {}).flatMap(([name, f]) => (typeof f?.schedule === "string" ? [[name, { schedule: f.schedule }]] : [])));
 }

@@ -98,6 +98,12 @@ export const EnvSchema = z.object({
   /** The canary's signing key (base64 32-byte Ed25519 seed); unset: the canary reports itself disabled. */
   CANARY_SIGNING_KEY: optional(SigningKey),
   SENTINEL_SETTINGS: optional(JsonObject),
+  /**
+   * "tick" (default): one scheduled function runs the due probes and evaluates. "per-probe": the owner's
+   * design card, each probe in its own scheduled function (functions/probe-<id>.ts, scheduled by the
+   * block netlify.toml keeps commented out) and the tick only evaluates (README "The topology in credits").
+   */
+  SENTINEL_TOPOLOGY: optional(z.enum(["tick", "per-probe"], { error: 'must be "tick" or "per-probe"' })),
   // Each channel's own variables, as its definition declares them (shared/channels/catalog.ts).
   ...Object.fromEntries(CHANNELS.flatMap((c) => Object.entries(c.env).map(([name, v]) => [name, v.schema]))),
 });

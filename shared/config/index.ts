@@ -49,6 +49,10 @@ export const Settings = z
   });
 export type Settings = z.infer<typeof Settings>;
 
+/** How the scheduled work is split into functions (SENTINEL_TOPOLOGY). */
+export type Topology = NonNullable<Env["SENTINEL_TOPOLOGY"]>;
+export const TOPOLOGIES: readonly Topology[] = ["tick", "per-probe"];
+
 export interface Config {
   beaconApiUrl?: string;
   /** BEACON_PORTAL_URL: the canary submits through the portal's /api/v1 proxy and reads back through both. */
@@ -82,6 +86,8 @@ export interface Config {
   statusToken?: string;
   /** Browser origins allowed to read the status API (CORS), e.g. the portal's. */
   corsOrigins: string[];
+  /** SENTINEL_TOPOLOGY: one tick runs the probes and evaluates (default), or each probe runs in its own function and the tick only evaluates. */
+  topology: Topology;
   settings: Settings;
   /** Every configured secret value, for redaction. */
   secrets: string[];
@@ -152,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     statusView: e.SENTINEL_PUBLIC_STATUS === "summary" ? "summary" : "full",
     statusToken: e.SENTINEL_STATUS_TOKEN,
     corsOrigins: e.SENTINEL_CORS_ORIGIN ?? [],
+    topology: e.SENTINEL_TOPOLOGY ?? "tick",
     settings: settings.data,
     secrets: collectSecrets(env),
   };

@@ -1,6 +1,7 @@
 import { runsIn, weekMinutes } from "../schedule.ts";
 import { CATALOG } from "../probes/catalog.ts";
 import type { BeaconWork } from "../probes/types.ts";
+import { BEGIN_COMMANDS, PER_PROBE_SECONDS, perProbeMonth, type PerProbeMonth } from "./topology.ts";
 
 /**
  * What the sentinel costs a month, projected from its configuration. Every number here is a count
@@ -97,7 +98,12 @@ export const TYPICAL_BYTES = { state: 7_500, status: 16_000, ledger: 600, pastSl
 /** Upstash's free tier stores 256 MB. */
 export const STORE_FREE_BYTES = 256 * 1024 ** 2;
 
+/** SENTINEL_TOPOLOGY: the one tick (default), or a function per probe with the tick as the fan-in (shared/cost/topology.ts). */
+export type CostTopology = "tick" | "per-probe";
+
 export interface CostInputs {
+  /** Default "tick". */
+  topology?: CostTopology;
   tickSchedule: string;
   /** Effective cadence of each probe. */
   schedules: Record<string, string>;
@@ -125,7 +131,12 @@ export interface CostInputs {
   pastDaysBytes?: number;
   /** Bytes one status page view serves, gzipped (default TYPICAL_PAGE_BYTES); a scrape serves about the status document's size. */
   pageBytes?: number;
-  /** Average run time of a tick, seconds (default TYPICAL_TICK_SECONDS). */
+  /**
+   * Average run time of a tick, seconds (default TYPICAL_TICK_SECONDS). In the per-probe topology, of
+   * every invocation that runs a tick, the probe functions' and the evaluation's alike, its wait for the
+   * lock included (what `--measured` reads: each records its own from before it asks for the lock); unset
+   * there, PER_PROBE_SECONDS, and the waits estimated on top.
+   */
   tickSeconds?: number;
   /** The functions' memory, GB (Netlify's default: 1). */
   functionMemoryGb?: number;
@@ -137,7 +148,8 @@ export interface CostInputs {
 export interface NetlifyBill {
   tickSeconds: number;
   memoryGb: number;
-  gbHours: { tick: number; views: number };
+  /** The tick, the views; per probe: the probe functions' runs and their waits for the lock. */
+  gbHours: { tick: number; views: number; probes?: number; waits?: number };
   webRequests: number;
   bandwidthBytes: number;
   credits: { compute: number; requests: number; bandwidth: number; deploys: number };
@@ -167,6 +179,7 @@ export interface BeaconBill {
 }
 
 export interface CostProjection {
+  topology: CostTopology;
   invocationsPerMonth: number;
   invocations: Record<string, number>;
   storeCommandsPerMonth: number;
@@ -196,11 +209,16 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
   const scrapes = input.scrapeIntervalSeconds ? Math.round((86_400 * days) / input.scrapeIntervalSeconds) : 0;
   const canaries = input.canaryEnabled ? Math.ceil(minutes / input.canaryIntervalMinutes) : 0;
 
-  const invocations = { tick: ticks, "status-page": views, "api-metrics": scrapes };
+  const tickSeconds = input.tickSeconds ?? (input.topology === "per-probe" ? PER_PROBE_SECONDS.evaluation : TYPICAL_TICK_SECONDS);
+  const perProbe: PerProbeMonth | undefined = input.topology === "per-probe"
+    ? perProbeMonth({ tickSchedule: input.tickSchedule, schedules: input.schedules, beacon: BEACON_PER_RUN, minutes, holdSeconds: input.tickSeconds ?? PER_PROBE_SECONDS.probeRun, probeSeconds: input.tickSeconds ?? PER_PROBE_SECONDS.probeRun, waitsInRunTime: input.tickSeconds !== undefined })
+    : undefined;
+  const invocations = { tick: ticks, ...perProbe?.invocations, "status-page": views, "api-metrics": scrapes };
   const slotCloses = Math.floor(minutes / PAST_SLOT_MINUTES);
   const dayCloses = Math.floor(days);
   const storeCommands = {
     ticks: ticks * TICK_COMMANDS,
+    ...perProbe?.storeCommands,
     "past reads": slotCloses * PAST_READ_COMMANDS,
     "status views": views * VIEW_COMMANDS,
     scrapes: scrapes * VIEW_COMMANDS,
@@ -213,7 +231,10 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
   // scripts' text (ENVELOPE_BYTES, counted at the bridge).
   const tickBytes = 2 * input.stateBytes + 2 * input.ledgerBytes + ENVELOPE_BYTES.tick;
   const viewBytes = input.stateBytes + input.ledgerBytes + input.pastSlotsBytes + input.pastDaysBytes + ENVELOPE_BYTES.view;
-  const transfer = ticks * tickBytes + slotCloses * (2 * input.pastSlotsBytes + ENVELOPE_BYTES.pastRead) + dayCloses * 2 * input.pastDaysBytes + (views + scrapes) * viewBytes;
+  // A probe function reads and writes what a tick does; a try that finds the lock held still reads the state and the ledger.
+  const runs = ticks + (perProbe?.probeRuns ?? 0);
+  const waitBytes = perProbe ? (perProbe.storeCommands["lock waits"] / BEGIN_COMMANDS) * (input.stateBytes + input.ledgerBytes) : 0;
+  const transfer = runs * tickBytes + waitBytes + slotCloses * (2 * input.pastSlotsBytes + ENVELOPE_BYTES.pastRead) + dayCloses * 2 * input.pastDaysBytes + (views + scrapes) * viewBytes;
 
   let httpRequests = 0, sqlProbeStatements = 0, redisCommands = 0;
   for (const [id, schedule] of Object.entries(input.schedules)) {
@@ -226,7 +247,8 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
     redisCommands += (per.redisEveryMinutes ? Math.min(runs, Math.ceil(minutes / per.redisEveryMinutes)) : runs) * per.redis;
   }
   const touch = beaconMinutes(input, minutes);
-  const sqlConnections = count(touch.sql) * SQL_CONNECTIONS_PER_TICK;
+  // Each probe function opens its own connection; the tick shares one among the probes it runs.
+  const sqlConnections = perProbe ? perProbe.sqlConnections : count(touch.sql) * SQL_CONNECTIONS_PER_TICK;
   const neonAwakeHours = count(awake(touch.sql, BEACON_PLANS.neonSuspendMinutes)) / 60;
   const runnerAwake = awake(touch.http, BEACON_PLANS.runnerIdleMinutes);
   const beacon: BeaconBill = {
@@ -235,13 +257,13 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
     neonAwakeHoursWithRunner: count(awake(runnerAwake.map((r, m) => r | touch.sql[m]!), BEACON_PLANS.neonSuspendMinutes)) / 60,
   };
 
-  const tickSeconds = input.tickSeconds ?? TYPICAL_TICK_SECONDS;
   const memoryGb = input.functionMemoryGb ?? NETLIFY.defaultMemoryGb;
-  const gbHours = { tick: (ticks * tickSeconds * memoryGb) / 3600, views: ((views + scrapes) * VIEW_SECONDS * memoryGb) / 3600 };
+  const gb = (seconds: number) => (seconds * memoryGb) / 3600;
+  const gbHours = { tick: gb(ticks * tickSeconds), views: gb((views + scrapes) * VIEW_SECONDS), ...(perProbe ? { probes: gb(perProbe.seconds.probes), waits: gb(perProbe.seconds.waits) } : {}) };
   const webRequests = views + scrapes;
   const bandwidthBytes = views * (input.pageBytes ?? TYPICAL_PAGE_BYTES) + scrapes * input.statusBytes;
   const credits = {
-    compute: (gbHours.tick + gbHours.views) * NETLIFY.creditsPerGbHour,
+    compute: sum(gbHours) * NETLIFY.creditsPerGbHour,
     requests: (webRequests / 10_000) * NETLIFY.creditsPer10kRequests,
     bandwidth: (bandwidthBytes / 1024 ** 3) * NETLIFY.creditsPerGb,
     deploys: (input.deploysPerMonth ?? 0) * NETLIFY.creditsPerDeploy,
@@ -276,9 +298,9 @@ export function projectCost(given: CostInputs, minutes = MONTH_MINUTES): CostPro
   }
   const storeStorageBytes = input.stateBytes + input.ledgerBytes + input.pastSlotsBytes + input.pastDaysBytes;
   return {
-    invocationsPerMonth, invocations, storeCommandsPerMonth, storeCommands,
+    topology: input.topology ?? "tick", invocationsPerMonth, invocations, storeCommandsPerMonth, storeCommands,
     storeCommandsIfScriptsCountInside: storeCommandsPerMonth + canaries * (CANARY_COMMANDS.ifScriptCountsItsCommands - CANARY_COMMANDS.asBilledIfScriptIsOne)
-      + ticks * (TICK_SCRIPTS.commandsInside - TICK_SCRIPTS.perTick),
+      + runs * (TICK_SCRIPTS.commandsInside - TICK_SCRIPTS.perTick),
     storeTransferBytesPerMonth: transfer, storeStorageBytes, netlify, beacon, warnings,
     overFreeTier: warnings.some((w) => w.includes("over the free tier")) || netlify.freeCreditsLastDay !== undefined,
   };

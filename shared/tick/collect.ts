@@ -24,6 +24,10 @@ export interface CollectInput {
   state: SentinelState;
   /** Run exactly these probes now (a manual run), instead of the ones due. */
   only?: string[];
+  /** Of the probes due, run only these (TickOptions.dueOnly); the others are left to their own functions. */
+  dueOnly?: string[];
+  /** Whether this run sends (default true): one that does not keeps no time for the send. */
+  sends?: boolean;
   now: Date;
   /** What is left of the tick's budget, ms. */
   remainingMs: number;
@@ -39,10 +43,12 @@ export interface CollectInput {
 export async function collect(deps: CollectDeps, input: CollectInput): Promise<Measured[]> {
   const { state, now } = input;
   const due = dueNow(deps, state, input.only, now);
+  // A gap counts every probe due now as served, also those left to their own functions this minute.
   noteGap(deps, state, now, due);
-  const reserve = (deps.channels?.length ? deps.settings.sendBudgetMs : 0) + (deps.settings.writeReserveMs ?? WRITE_RESERVE_MS);
+  const run = ofOwn(due, input.dueOnly);
+  const reserve = (input.sends !== false && deps.channels?.length ? deps.settings.sendBudgetMs : 0) + (deps.settings.writeReserveMs ?? WRITE_RESERVE_MS);
   const budget = Math.max(1_000, Math.min(deps.settings.probeBudgetMs, input.remainingMs - reserve));
-  return Promise.all(due.map(async ({ probe, slot }) => ({ slot, probe, ...(await deps.measure(probe, state.probes[probe.id]?.state, budget, slot === undefined)) })));
+  return Promise.all(run.map(async ({ probe, slot }) => ({ slot, probe, ...(await deps.measure(probe, state.probes[probe.id]?.state, budget, slot === undefined)) })));
 }
 
 /**
@@ -52,9 +58,14 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<M
  */
 export async function collectBlind(deps: CollectDeps, input: Omit<CollectInput, "state">): Promise<ProbeResult[]> {
   const { now } = input;
-  const due = dueNow(deps, { probes: {} } as SentinelState, input.only, now).filter((d) => !d.slot || Date.parse(d.slot) > now.getTime() - deps.settings.tickIntervalMs);
+  const due = ofOwn(dueNow(deps, { probes: {} } as SentinelState, input.only, now), input.dueOnly).filter((d) => !d.slot || Date.parse(d.slot) > now.getTime() - deps.settings.tickIntervalMs);
   const budget = Math.max(1_000, Math.min(deps.settings.probeBudgetMs, input.remainingMs - 1_000));
   return (await Promise.all(due.map(({ probe, slot }) => deps.measure(probe, undefined, budget, slot === undefined)))).map((m) => m.result);
+}
+
+/** The due probes this run takes (`dueOnly`), or all of them. */
+function ofOwn(due: DueProbe[], dueOnly: string[] | undefined): DueProbe[] {
+  return dueOnly ? due.filter((d) => dueOnly.includes(d.probe.id)) : due;
 }
 
 /** The named probes (a manual run), or those with a slot of their cadence since the one they last ran for. */

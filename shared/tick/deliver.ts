@@ -24,10 +24,11 @@ export interface DeliveryPlan {
 
 /**
  * What the send will be: notifications routed to no configured channel are logged once and dropped
- * (counted as unsent); a send starts only when its budget fits in what is left of the tick.
+ * (counted as unsent); a send starts only when its budget fits in what is left of the tick, and
+ * only in a run that sends (`send`: a per-probe function leaves what it decided to the tick).
  * Updates `state.alerts.pending`.
  */
-export function planDelivery(deps: DeliverDeps, state: SentinelState, remainingMs: () => number): DeliveryPlan {
+export function planDelivery(deps: DeliverDeps, state: SentinelState, remainingMs: () => number, send = true): DeliveryPlan {
   let unsent = 0;
   const unrouted = state.alerts.pending.filter((n) => !n.channels?.length);
   if (unrouted.length > 0) {
@@ -41,8 +42,8 @@ export function planDelivery(deps: DeliverDeps, state: SentinelState, remainingM
   const configured = deps.channels.map((c) => c.name);
   const firing = (c: Channel) => firingFor(c.name, alerts, deps.routes, configured);
   const hasWork = deps.channels.some((c) => pending.some((n) => n.channels?.includes(c.name)) || (c.refiresWhileFiring && firing(c).length > 0));
-  const canSend = hasWork && remainingMs() > deps.settings.sendBudgetMs + 2_000;
-  if (hasWork && !canSend) deps.log.warn("no time left to send this tick; kept pending for the next", { pending: pending.length, remainingMs: remainingMs() });
+  const canSend = send && hasWork && remainingMs() > deps.settings.sendBudgetMs + 2_000;
+  if (send && hasWork && !canSend) deps.log.warn("no time left to send this tick; kept pending for the next", { pending: pending.length, remainingMs: remainingMs() });
   // The lock is kept through the send only when its outcome must be recorded (something is owed);
   // re-posting what fires (Alertmanager) is idempotent and leaves nothing to record.
   return { pending, firing, canSend, recordOutcome: canSend && pending.length > 0, unsent };

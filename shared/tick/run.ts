@@ -65,7 +65,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
       if (copy) ledger = copy;
       rebuild(deps, state, ledger, lost, started, copy ? "durable copy" : "ledger");
     }
-    const measured = await collect(deps, { state, only: options.probes, now: started, remainingMs: remaining() });
+    const measured = await collect(deps, { state, only: options.probes, dueOnly: options.dueOnly, sends: options.send !== false, now: started, remainingMs: remaining() });
     const results = judge(state, measured, deps.now().getTime());
     // Our requests to Beacon after the traffic scrape: stored with its state, subtracted next run.
     const traffic = state.probes[TRAFFIC.id];
@@ -89,7 +89,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     const past = await settlePast(deps, state, started.getTime());
     trackIncidents(ledger, state.alerts, results, sloSources, started);
     foldToday(state, { results, infos: deps.infos, sloSources, incidents: ledger.incidents, nowMs: started.getTime() });
-    const plan = planDelivery(deps, state, remaining);
+    const plan = planDelivery(deps, state, remaining, options.send !== false);
     // Before the send, in the same write: what each channel is about to be told (the ledger's intents).
     const intents = plan.canSend ? recordIntents(ledger, plan.pending, deps.channels, started) : undefined;
     noteSends(ledger);
@@ -241,7 +241,7 @@ async function measureBlind(deps: TickDeps, options: TickOptions, now: Date, rem
   // Whole: the logger and the heartbeat redact it before they cut it.
   const message = storeErrorText(error);
   deps.log.error("the sentinel's store is unreachable; results go to the log", { error: message });
-  const results = await collectBlind(deps, { only: options.probes, now, remainingMs: remaining() });
+  const results = await collectBlind(deps, { only: options.probes, dueOnly: options.dueOnly, now, remainingMs: remaining() });
   for (const result of results) deps.log.error("result not stored", { result });
   return { ...nothing(), results, lost: options.write ? results.length : 0, skipped: `store unreachable: ${message}`, skipReason: "store-unreachable" };
 }

@@ -47,6 +47,14 @@ export interface TickDeps {
 export interface TickOptions {
   /** Run exactly these probes now (a manual run), instead of the ones due. */
   probes?: string[];
+  /**
+   * Of the probes due, run only these: a per-probe function names its own probe, and the tick of the
+   * per-probe topology names none and only evaluates. Unlike `probes`, a run still serves its probe's
+   * slot, so a probe already run for its slot runs nothing (however often the function is called).
+   */
+  dueOnly?: string[];
+  /** Send what is owed (default true). false: decided and queued, left for the tick to send (a per-probe function). */
+  send?: boolean;
   /** Write and send. Without it the tick is a read-only preview: it runs what is asked and stores nothing. */
   write: boolean;
   /** A manual run waits this long for a tick in progress (default 0: skip). */
