@@ -36,10 +36,10 @@ const started = Date.now();
 try {
   await pool.query(SCHEMA_SQL);
   await fill();
-  console.log(`filled ${JOBS} jobs, ${JOBS * PER_JOB} executions, ${JOBS} outbox rows over ${DAYS} days in ${((Date.now() - started) / 1000).toFixed(0)} s (${services.postgres.engine})`);
+  console.log(`filled ${JOBS} jobs, ${JOBS * PER_JOB} executions, ${JOBS} outbox rows, ${JOBS / 2} cross-region runs with ${JOBS} region results over ${DAYS} days in ${((Date.now() - started) / 1000).toFixed(0)} s (${services.postgres.engine})`);
   for (const with007 of [true, false]) {
     if (!with007) await pool.query(`DROP INDEX ${INDEX_007}`);
-    await pool.query("ANALYZE jobs; ANALYZE executions; ANALYZE outbox");
+    await pool.query("ANALYZE jobs; ANALYZE executions; ANALYZE outbox; ANALYZE cross_region_executions; ANALYZE region_results");
     console.log(`\n== ${with007 ? "with" : "without"} ${INDEX_007} ==`);
     await measureAll();
   }
@@ -92,6 +92,20 @@ async function fill(): Promise<void> {
       (now() AT TIME ZONE 'UTC') - (${JOBS} - i) * ${step},
       CASE WHEN i > ${JOBS} - 5 THEN NULL ELSE (now() AT TIME ZONE 'UTC') - (${JOBS} - i) * ${step} + interval '1 second' END
     FROM generate_series(1, ${JOBS}) i`);
+  // The portal path's own record (migration 0007): every other job ran through the cross-region route,
+  // one run each with a result per region (US, EU), a tenth of them failed with the runner's error text.
+  await pool.query(`
+    INSERT INTO cross_region_executions (jobspec_id, total_regions, success_count, failure_count, min_regions_required, status, started_at, completed_at, duration_ms, created_at, updated_at)
+    SELECT 'job-' || i, 2, CASE WHEN i % 20 = 0 THEN 1 ELSE 2 END, CASE WHEN i % 20 = 0 THEN 1 ELSE 0 END, 1,
+      CASE WHEN i % 20 = 0 THEN 'partial' ELSE 'completed' END, t, t + interval '40 seconds', 40000, t, t + interval '40 seconds'
+    FROM (SELECT i, now() - (${JOBS} - i) * ${step} AS t FROM generate_series(2, ${JOBS}, 2) i) g`);
+  await pool.query(`
+    INSERT INTO region_results (cross_region_execution_id, region, provider_id, status, started_at, completed_at, duration_ms, error_message, created_at, updated_at)
+    SELECT c.id, r.region, 'modal-' || lower(r.region),
+      CASE WHEN r.region = 'EU' AND c.failure_count > 0 THEN 'failed' ELSE 'success' END,
+      c.started_at, c.completed_at, 40000,
+      CASE WHEN r.region = 'EU' AND c.failure_count > 0 THEN 'all executions failed' END, c.created_at, c.updated_at
+    FROM cross_region_executions c CROSS JOIN (VALUES ('US'), ('EU')) r(region)`);
   // Stuck shapes: old jobs left in created / processing / running, executions left running.
   await pool.query(`UPDATE jobs SET status = 'created' WHERE id IN (1000, 2000, 3000)`);
   await pool.query(`UPDATE jobs SET status = 'processing' WHERE id IN (1500, 2500)`);
