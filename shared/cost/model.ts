@@ -60,10 +60,10 @@ export const NETLIFY = { creditsPerGbHour: 10, creditsPer10kRequests: 3, credits
 export const TYPICAL_TICK_SECONDS = 0.5;
 /**
  * Run time of one status view, badge or scrape: one MGET of the state and the past, the document built
- * and rendered. The bench's month measured 40-50 ms a view with the store on loopback; an Upstash
- * database in the functions' region adds a few milliseconds.
+ * and rendered. The bench's month measured 42 ms a view (mean) with the store on loopback; 45 ms leaves
+ * an Upstash database in the functions' region its round trip.
  */
-export const VIEW_SECONDS = 0.05;
+export const VIEW_SECONDS = 0.045;
 /**
  * What one status page view serves when none was measured: the rendered page (not the stored status
  * document, which is its gzipped JSON), gzipped as Netlify's CDN sends it. The bench's month measured
