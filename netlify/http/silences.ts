@@ -27,7 +27,7 @@ export function silencesRoute(): Route {
       if (req.method === "DELETE") {
         if (!id) throw new HttpError(400, "bad_request", "DELETE needs the silence id in the path: /api/silences/<id>");
         if (!(await store.remove(id))) throw new HttpError(404, "unknown_silence", `no silence with id ${id}`);
-        rt.log.info("silence lifted", { id, by: `api:${caller.id}` });
+        rt.log.info("silence lifted", { id, by: caller.id });
         return json(200, { version: 1, removed: id }, { "cache-control": "no-store" });
       }
       if (id) throw new HttpError(400, "bad_request", "POST goes to /api/silences, without an id");
@@ -35,7 +35,7 @@ export function silencesRoute(): Route {
       if (raw && typeof raw === "object" && "ack" in raw) return acknowledge(parseBody(AckBody, raw));
       const body = parseBody(SilenceBody, raw);
       try {
-        const silence = await store.add({ ...body, createdBy: `api:${caller.id}` });
+        const silence = await store.add({ ...body, createdBy: caller.id });
         rt.log.info("silence added", { id: silence.id, matcher: silence.matcher, endsAt: silence.endsAt, by: silence.createdBy });
         return json(201, { version: 1, silence }, { "cache-control": "no-store" });
       } catch (error) {
@@ -48,7 +48,7 @@ export function silencesRoute(): Route {
         const alert = (await rt.store?.readStatus())?.alerts.firing.find((a) => a.key === body.ack);
         if (!alert?.since) throw new HttpError(409, "not_firing", `alert ${body.ack} is not firing: only a firing alert can be acknowledged`);
         const endsAt = body.endsAt ? new Date(body.endsAt) : new Date(rt.deps.now().getTime() + body.durationMinutes! * 60_000);
-        const by = `api:${caller.id}`;
+        const by = caller.id;
         try {
           const silence = await store.acknowledge({ ...alert, since: alert.since }, { endsAt, comment: body.comment, createdBy: by });
           rt.log.info("alert acknowledged", { id: silence.id, alert: alert.key, since: alert.since, endsAt: silence.endsAt, by });
