@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ProbeResult, State } from "../result.ts";
 import { RegionsSection } from "../probes/regions/definition.ts";
-import { HistoryEntry, TimelineBucket } from "./history.ts";
+import { HistoryEntry } from "./history.ts";
 import { Monitoring } from "./monitoring.ts";
 import { Silence } from "../alerting/silences.ts";
 import { DaySummary } from "./days.ts";
@@ -191,10 +191,5 @@ export const StatusDocument = z.object({
    * last is today so far. Absent in documents written before it existed.
    */
   history: z.object({ days: z.array(DaySummary) }).optional(),
-  /**
-   * As stored only (shared/tick/past.ts): each probe's timeline slots still in the tick's hot memory,
-   * compact. A status view rebuilds every `timeline` from them and the closed slots, and drops this field.
-   */
-  slots: z.record(z.string(), z.array(TimelineBucket)).optional(),
 });
 export type StatusDocument = z.infer<typeof StatusDocument>;

@@ -2,8 +2,6 @@ import { z } from "zod";
 import type { ProbeResult } from "../result.ts";
 import { TIMELINE_SLOT_MS, TIMELINE_SLOTS, TimelineBucket } from "../status/history.ts";
 import { DAY_INCIDENTS_KEEP, DaySummary, HISTORY_DAYS, addOutcome, noOutcomes } from "../status/days.ts";
-import { buildTimeline } from "../status/timeline.ts";
-import type { StatusDocument } from "../status/schema.ts";
 import { stageOfCheck } from "../probes/catalog.ts";
 import type { Incident } from "../alerting/incidents.ts";
 import type { ProbeInfo } from "../status/document.ts";
@@ -20,8 +18,8 @@ import type { SentinelState } from "./state.ts";
  * - `past:days` holds the closed days (HISTORY_DAYS - 1 of them, today being the hot one), read and
  *   rewritten only by the first tick of a UTC day.
  *
- * A status view reads the status document and both past documents in one MGET and merges them
- * (`mergePast`), so every reader still gets the whole 24-hour timeline and 90 days.
+ * A status view reads the state and both past documents in one MGET and builds the document from them
+ * (shared/tick/publish.ts), so every reader still gets the whole 24-hour timeline and 90 days.
  */
 
 export const PastSlots = z.object({
@@ -129,22 +127,4 @@ export function foldToday(
   today.incidents = all.slice(0, DAY_INCIDENTS_KEEP);
   today.incidentsMore = Math.max(today.incidentsMore, all.length - DAY_INCIDENTS_KEEP);
   state.today = today;
-}
-
-/**
- * A stored status document made whole: the closed slots and days of the past documents put back into
- * each probe's 24-hour timeline and the 90-day history. Pure; `past` documents may be missing.
- */
-export function mergePast(doc: StatusDocument, past: { slots?: PastSlots; days?: PastDays }): StatusDocument {
-  const now = new Date(doc.generatedAt);
-  const hot = doc.slots ?? {};
-  const probes = doc.probes.map((p) => {
-    if (!doc.slots) return p; // written before the past was kept apart: its timeline is whole
-    const byIndex = new Map([...(past.slots?.slots[p.id] ?? []), ...(hot[p.id] ?? [])].map((b) => [b.i, b]));
-    return { ...p, timeline: buildTimeline([...byIndex.values()], now) };
-  });
-  const today = doc.history?.days ?? [];
-  const closed = (past.days?.days ?? []).filter((d) => !today.some((t) => t.day === d.day));
-  const { slots: _hot, ...rest } = doc;
-  return { ...rest, probes, history: { days: [...closed, ...today].slice(-HISTORY_DAYS) } };
 }

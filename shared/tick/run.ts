@@ -74,7 +74,7 @@ export async function runTick(deps: TickDeps, options: TickOptions): Promise<Tic
     const decision = decide(deps, state, { results, silences, now: started });
     const pub = published({ silences, slos: decision.slos, now: started, tickIntervalMs: deps.settings.tickIntervalMs });
     state.published = pub;
-    const status = () => publish({ infos: deps.infos, staleFactor: deps.settings.staleFactor }, state, pub, ledger.incidents);
+    const status = () => publish({ infos: deps.infos, staleFactor: deps.settings.staleFactor }, state, pub, { incidents: ledger.incidents });
     const tickId = options.write ? { tickId: tickIdOf(token) } : {};
     const report = (doc: StatusDocument, extra: Partial<TickReport> = {}) => reportOf(state, results, decision, doc, { ...tickId, ...extra });
     if (!options.write) return report(status());

@@ -1,12 +1,12 @@
 import type { Redis } from "@upstash/redis";
 import { SentinelState, emptySentinelState, storedState } from "./state.ts";
 import { parseSilences, type Silence } from "../alerting/silences.ts";
-import { StatusDocument } from "../status/schema.ts";
+import type { StatusDocument } from "../status/schema.ts";
 import { readStored } from "../store/documents.ts";
 import { encodeDocument } from "../store/codec.ts";
 import type { Keys } from "../store/keys.ts";
 import { Ledger, emptyLedger } from "../alerting/ledger.ts";
-import { PastDays, PastSlots, mergePast, type PastDue } from "./past.ts";
+import { PastDays, PastSlots, type PastDue } from "./past.ts";
 import { publish, type PublishView } from "./publish.ts";
 
 /**
@@ -147,24 +147,25 @@ export function createTickStore(redis: Redis, keys: Keys, view: PublishView): Ti
       const wanted = [...(due.slots ? [keys.pastSlots] : []), ...(due.days ? [keys.pastDays] : [])];
       if (!wanted.length) return { damaged: [] };
       const raw = await redis.mget<unknown[]>(...wanted);
-      const damaged: string[] = [];
-      const read = <T>(schema: { parse(v: unknown): T }, key: string, name: string) => {
-        const at = wanted.indexOf(key);
-        if (at === -1) return undefined;
-        const value = readStored(schema as never, raw[at]) as T | undefined;
-        if (raw[at] != null && value === undefined) damaged.push(name);
-        return value ?? schema.parse({});
+      const rawOf = (key: string) => raw[wanted.indexOf(key)];
+      const slots = due.slots ? readStored(PastSlots, rawOf(keys.pastSlots)) : undefined;
+      const days = due.days ? readStored(PastDays, rawOf(keys.pastDays)) : undefined;
+      const damaged = [
+        ...(due.slots && rawOf(keys.pastSlots) != null && !slots ? ["past:slots"] : []),
+        ...(due.days && rawOf(keys.pastDays) != null && !days ? ["past:days"] : []),
+      ];
+      return {
+        ...(due.slots ? { slots: slots ?? PastSlots.parse({}) } : {}),
+        ...(due.days ? { days: days ?? PastDays.parse({}) } : {}),
+        damaged,
       };
-      const slots = read(PastSlots, keys.pastSlots, "past:slots");
-      const days = read(PastDays, keys.pastDays, "past:days");
-      return { ...(slots ? { slots } : {}), ...(days ? { days } : {}), damaged };
     },
     async readStatus() {
       const [rawState, rawLedger, slots, days] = await redis.mget<unknown[]>(keys.state, keys.ledger, keys.pastSlots, keys.pastDays);
       const state = readStored(SentinelState, rawState);
       if (!state?.published) return undefined;
-      const doc = publish(view, state, state.published, readStored(Ledger, rawLedger)?.incidents ?? []);
-      return mergePast(doc, { slots: readStored(PastSlots, slots), days: readStored(PastDays, days) });
+      const past = { slots: readStored(PastSlots, slots), days: readStored(PastDays, days) };
+      return publish(view, state, state.published, { incidents: readStored(Ledger, rawLedger)?.incidents ?? [], past });
     },
   };
 }
